@@ -1,0 +1,165 @@
+package platform
+
+import (
+	_ "embed"
+	"iter"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+//go:embed api-catalog.tsv
+var catalogTSV string
+
+// API is one catalogued platform API: its name (the method parameter) and
+// the HTTP verb its documentation prescribes.
+type API struct {
+	Name       string
+	HTTPMethod string
+}
+
+type apiCatalog struct {
+	sorted []API
+	byName map[string]string
+}
+
+var loadCatalog = sync.OnceValue(func() apiCatalog {
+	c, err := parseCatalog(catalogTSV)
+	if err != nil {
+		panic(err) // the file is embedded; TestCatalog guards it
+	}
+	return c
+})
+
+// parseCatalog reads "name<TAB>verb" lines; blank lines and lines starting
+// with '#' are skipped.
+func parseCatalog(s string) (apiCatalog, error) {
+	c := apiCatalog{byName: make(map[string]string, 300)}
+	for i, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, verb, ok := strings.Cut(line, "\t")
+		name, verb = strings.TrimSpace(name), strings.TrimSpace(verb)
+		if !ok || !ValidMethodName(name) || (verb != http.MethodGet && verb != http.MethodPost) {
+			return apiCatalog{}, &catalogError{line: i + 1, text: line}
+		}
+		if _, dup := c.byName[name]; dup {
+			return apiCatalog{}, &catalogError{line: i + 1, text: "duplicate " + name}
+		}
+		c.byName[name] = verb
+		c.sorted = append(c.sorted, API{Name: name, HTTPMethod: verb})
+	}
+	slices.SortFunc(c.sorted, func(a, b API) int { return strings.Compare(a.Name, b.Name) })
+	return c, nil
+}
+
+type catalogError struct {
+	line int
+	text string
+}
+
+func (e *catalogError) Error() string {
+	return "platform: api-catalog.tsv line " + strconv.Itoa(e.line) + ": bad entry " + e.text
+}
+
+// Catalog returns every catalogued API, sorted by name. The slice is a copy.
+func Catalog() []API { return slices.Clone(loadCatalog().sorted) }
+
+// LookupAPI returns the catalogued API with this exact name.
+func LookupAPI(name string) (API, bool) {
+	verb, ok := loadCatalog().byName[name]
+	if !ok {
+		return API{}, false
+	}
+	return API{Name: name, HTTPMethod: verb}, true
+}
+
+// writeWords are the words that make an uncatalogued API name default to POST.
+var writeWords = []string{
+	"create", "update", "delete", "add", "approve", "reject", "close", "deliver",
+	"cancel", "edit", "new", "confirm", "submit", "set", "upload", "bind", "save",
+	"apply", "audit", "send", "flag",
+}
+
+// HTTPMethodFor returns the HTTP verb for an API name: the catalog's verb
+// when the name is catalogued, otherwise a guess from the name.
+//
+// The guess splits the last dot-separated segment into words (lower-case
+// runs and camelCase humps, so "returnInfo" is "return", "info") and answers
+// POST when any word is one of create, update, delete, add, approve, reject,
+// close, deliver, cancel, edit, new, confirm, submit, set, upload, bind,
+// save, apply, audit, send or flag; GET otherwise. Whole words are compared,
+// not substrings, so "address" is not "add" and "asset" is not "set". Only
+// the last segment counts because earlier segments name the resource
+// ("open.distribution.item.shelf.add.url" is a GET). Measured against the
+// catalog itself the guess matches 207 of 278 verbs (the platform's own
+// verbs are irregular: "open.address.seller.create" is a GET), which is why
+// the catalog always wins and callers may override the verb per request.
+func HTTPMethodFor(name string) string {
+	if verb, ok := loadCatalog().byName[name]; ok {
+		return verb
+	}
+	last := name[strings.LastIndexByte(name, '.')+1:]
+	for w := range camelWords(last) {
+		if slices.Contains(writeWords, w) {
+			return http.MethodPost
+		}
+	}
+	return http.MethodGet
+}
+
+// camelWords yields the lower-cased words of a camelCase identifier. A word
+// starts at an upper-case letter that follows a lower-case letter or digit,
+// or that ends a run of capitals ("queryHTTPStatus" is query, http, status).
+func camelWords(s string) iter.Seq[string] {
+	isUpper := func(b byte) bool { return 'A' <= b && b <= 'Z' }
+	return func(yield func(string) bool) {
+		start := 0
+		for i := 1; i <= len(s); i++ {
+			boundary := i == len(s)
+			if !boundary && isUpper(s[i]) {
+				prevUpper := isUpper(s[i-1])
+				nextLower := i+1 < len(s) && !isUpper(s[i+1])
+				boundary = !prevUpper || nextLower
+			}
+			if boundary {
+				if !yield(strings.ToLower(s[start:i])) {
+					return
+				}
+				start = i
+			}
+		}
+	}
+}
+
+// MaxMethodNameLen bounds an API name.
+const MaxMethodNameLen = 128
+
+// ValidMethodName reports whether name is a well-formed API name: at most
+// 128 characters of ASCII letters, digits and dots, starting with "open.",
+// with at least three dot-separated segments, none empty.
+func ValidMethodName(name string) bool {
+	if len(name) > MaxMethodNameLen || !strings.HasPrefix(name, "open.") {
+		return false
+	}
+	segs, segLen := 1, 0
+	for i := 0; i < len(name); i++ {
+		switch b := name[i]; {
+		case b == '.':
+			if segLen == 0 {
+				return false
+			}
+			segs++
+			segLen = 0
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+			segLen++
+		default:
+			return false
+		}
+	}
+	return segLen > 0 && segs >= 3
+}

@@ -1,0 +1,130 @@
+// Package service implements the gateway's gRPC services. It validates input,
+// calls internal/platform and the stores, converts to proto, and maps every
+// error to a gRPC status once, here.
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
+)
+
+// ErrorInfo domains.
+const (
+	DomainPlatform = "kwaixiaodian.com"
+	DomainGateway  = "kwaishop-gateway"
+)
+
+// RateLimitRetryDelay is the RetryInfo delay suggested after a platform QPS
+// limit (the limit is per second).
+const RateLimitRetryDelay = time.Second
+
+// classMapping is the one table from platform error class to gRPC code and
+// ErrorInfo reason. grpc-gateway derives the REST status from the code.
+var classMapping = map[platform.Class]struct {
+	code   codes.Code
+	reason gatewayv1.ErrorReason
+}{
+	platform.ClassAuth:            {codes.FailedPrecondition, gatewayv1.ErrorReason_ERROR_REASON_PLATFORM_AUTH},
+	platform.ClassRevoked:         {codes.FailedPrecondition, gatewayv1.ErrorReason_ERROR_REASON_AUTHORIZATION_REVOKED},
+	platform.ClassPermission:      {codes.PermissionDenied, gatewayv1.ErrorReason_ERROR_REASON_PLATFORM_PERMISSION},
+	platform.ClassSignature:       {codes.Internal, gatewayv1.ErrorReason_ERROR_REASON_PLATFORM_SIGNATURE},
+	platform.ClassRateLimit:       {codes.Unavailable, gatewayv1.ErrorReason_ERROR_REASON_RATE_LIMITED},
+	platform.ClassQuota:           {codes.ResourceExhausted, gatewayv1.ErrorReason_ERROR_REASON_QUOTA_EXCEEDED},
+	platform.ClassInvalidArgument: {codes.InvalidArgument, gatewayv1.ErrorReason_ERROR_REASON_PLATFORM_INVALID_ARGUMENT},
+	platform.ClassBusiness:        {codes.FailedPrecondition, gatewayv1.ErrorReason_ERROR_REASON_PLATFORM_BUSINESS},
+	platform.ClassUpstream:        {codes.Unavailable, gatewayv1.ErrorReason_ERROR_REASON_UPSTREAM_UNAVAILABLE},
+	platform.ClassUnknown:         {codes.Unknown, gatewayv1.ErrorReason_ERROR_REASON_PLATFORM_BUSINESS},
+}
+
+// ToStatus converts any error from the layers below into a gRPC status error.
+// Errors that are already statuses pass through.
+func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	var perr *platform.Error
+	switch {
+	case errors.As(err, &perr):
+		return platformStatus(perr)
+	case errors.Is(err, store.ErrNotFound):
+		return gatewayStatus(codes.NotFound, gatewayv1.ErrorReason_ERROR_REASON_AUTHORIZATION_NOT_FOUND, "no authorization is stored for this open_id", nil)
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "canceled")
+	}
+	// Unknown failures are logged (messages from the layers below never hold
+	// secrets) and reported without detail.
+	log.ErrorContext(ctx, "internal error", "err", err)
+	return gatewayStatus(codes.Internal, gatewayv1.ErrorReason_ERROR_REASON_INTERNAL, "internal error", nil)
+}
+
+func platformStatus(e *platform.Error) error {
+	m, ok := classMapping[e.Class]
+	if !ok {
+		m = classMapping[platform.ClassUnknown]
+	}
+	msg := e.Msg
+	if msg == "" {
+		msg = platform.CodeMessage(e.Result)
+	}
+	st := status.New(m.code, "platform: "+e.Method+": "+msg)
+	md := map[string]string{
+		"result":     strconv.FormatInt(e.Result, 10),
+		"error_msg":  e.Msg,
+		"request_id": e.RequestID,
+		"method":     e.Method,
+		"class":      e.Class.String(),
+	}
+	if e.SubCode != "" {
+		md["sub_code"] = e.SubCode
+	}
+	if e.HTTPStatus != 0 {
+		md["http_status"] = strconv.Itoa(e.HTTPStatus)
+	}
+	details := []protoadapter{&errdetails.ErrorInfo{Reason: m.reason.String(), Domain: DomainPlatform, Metadata: md}}
+	if e.Class == platform.ClassRateLimit {
+		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(RateLimitRetryDelay)})
+	}
+	return withDetails(st, details...)
+}
+
+// FieldViolation names one invalid request field.
+type FieldViolation struct{ Field, Description string }
+
+// InvalidArgument builds an InvalidArgument status with BadRequest field
+// violations and an INVALID_REQUEST ErrorInfo.
+func InvalidArgument(vs ...FieldViolation) error {
+	br := &errdetails.BadRequest{}
+	msg := "invalid request"
+	for i, v := range vs {
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+		if i == 0 {
+			msg += ": " + v.Field + ": " + v.Description
+		}
+	}
+	if len(vs) > 1 {
+		msg += " (and " + strconv.Itoa(len(vs)-1) + " more)"
+	}
+	return gatewayStatus(codes.InvalidArgument, gatewayv1.ErrorReason_ERROR_REASON_INVALID_REQUEST, msg, nil, br)
+}
+
+func gatewayStatus(c codes.Code, reason gatewayv1.ErrorReason, msg string, md map[string]string, extra ...protoadapter) error {
+	st := status.New(c, msg)
+	return withDetails(st, append([]protoadapter{&errdetails.ErrorInfo{Reason: reason.String(), Domain: DomainGateway, Metadata: md}}, extra...)...)
+}

@@ -1,0 +1,386 @@
+// Package token keeps every shop's OAuth tokens usable: a cached token source
+// per shop, proactive refresh ahead of expiry, a reactive refresh when the
+// platform rejects a token, and rotation-safe refresh across replicas.
+//
+// A refresh token is single use (platform-protocol.md section 2.4), so at most
+// one refresh per shop may be in flight across all replicas: an in-process
+// single-flight first, then a lease written with compare-and-swap on the
+// shop's KV entry. The lease holder refreshes and writes the new pair with
+// CAS; other replicas watch the entry and reuse the result. A crashed holder's
+// lease expires and another replica takes over. On refreshToken.discarded the
+// store is re-read before anything else; a refresh is never retried blindly.
+package token
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/oauth"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
+)
+
+// OAuth is the part of the platform's OAuth endpoints the manager uses
+// (implemented by *oauth.Client).
+type OAuth interface {
+	Exchange(ctx context.Context, code string) (*oauth.Token, error)
+	Refresh(ctx context.Context, refreshToken string) (*oauth.Token, error)
+	ClientCredentials(ctx context.Context) (*oauth.Token, error)
+}
+
+// Config configures a Manager.
+type Config struct {
+	AppKey        string
+	Store         *store.TokenStore
+	OAuth         OAuth
+	ReplicaID     string           // lease owner name; random when empty
+	Now           func() time.Time // default time.Now
+	RefreshBefore time.Duration    // refresh when the access token expires within this; default 30m
+	LeaseTTL      time.Duration    // how long a refresh lease is held at most; default 30s
+	Log           *slog.Logger
+}
+
+// Validate reports every violation.
+func (c Config) Validate() error {
+	var errs []error
+	if c.AppKey == "" {
+		errs = append(errs, errors.New("token: AppKey is required"))
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("token: Store is required"))
+	}
+	if c.OAuth == nil {
+		errs = append(errs, errors.New("token: OAuth is required"))
+	}
+	if c.RefreshBefore < 0 || c.LeaseTTL < 0 {
+		errs = append(errs, errors.New("token: durations must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Manager hands out token sources and keeps them fresh.
+type Manager struct {
+	cfg    Config
+	flight singleflight.Group
+
+	mu    sync.Mutex
+	cache map[string]cached // openID → last known access token
+	app   cached
+}
+
+type cached struct {
+	access string
+	expiry time.Time
+}
+
+// New builds a Manager.
+func New(cfg Config) (*Manager, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RefreshBefore == 0 {
+		cfg.RefreshBefore = 30 * time.Minute
+	}
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = 30 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ReplicaID == "" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		cfg.ReplicaID = "replica-" + hex.EncodeToString(b[:])
+	}
+	return &Manager{cfg: cfg, cache: map[string]cached{}}, nil
+}
+
+// ErrRevoked is wrapped by errors for shops whose authorization is revoked
+// or expired; the shop must authorize again.
+var ErrRevoked = errors.New("token: authorization revoked")
+
+// Authorize exchanges an authorization code and stores the shop's tokens,
+// replacing any earlier authorization of the same shop.
+func (m *Manager) Authorize(ctx context.Context, code string, testUser bool) (store.Authorization, error) {
+	tok, err := m.cfg.OAuth.Exchange(ctx, code)
+	if err != nil {
+		return store.Authorization{}, err
+	}
+	now := m.cfg.Now()
+	a := store.Authorization{
+		OpenID: tok.OpenID, AppKey: m.cfg.AppKey, Scopes: tok.Scopes, Status: store.StatusActive, TestUser: testUser,
+		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
+		AccessExpiry: tok.Expiry, RefreshExpiry: tok.RefreshExpiry, CreatedAt: now, UpdatedAt: now,
+	}
+	if _, err := m.cfg.Store.Put(ctx, a); err != nil {
+		return store.Authorization{}, err
+	}
+	m.remember(a)
+	return a, nil
+}
+
+func (m *Manager) remember(a store.Authorization) {
+	m.mu.Lock()
+	m.cache[a.OpenID] = cached{access: a.AccessToken, expiry: a.AccessExpiry}
+	m.mu.Unlock()
+}
+
+// Shop returns the token source of an authorized shop. It fails with an
+// error wrapping store.ErrNotFound for an unknown shop.
+func (m *Manager) Shop(ctx context.Context, openID string) (platform.TokenSource, error) {
+	m.mu.Lock()
+	_, ok := m.cache[openID]
+	m.mu.Unlock()
+	if !ok {
+		a, _, err := m.cfg.Store.Get(ctx, openID)
+		if err != nil {
+			return nil, err
+		}
+		if err := usable(a); err != nil {
+			return nil, err
+		}
+		m.remember(a)
+	}
+	return &shopSource{m: m, openID: openID}, nil
+}
+
+func usable(a store.Authorization) error {
+	switch a.Status {
+	case store.StatusRevoked, store.StatusExpired:
+		return &platform.Error{Result: platform.ResultRevoked, Msg: platform.MsgRevoked, Class: platform.ClassRevoked, Method: "token"}
+	}
+	return nil
+}
+
+type shopSource struct {
+	m      *Manager
+	openID string
+}
+
+// Token returns a valid access token, refreshing first when it is about to
+// expire.
+func (s *shopSource) Token(ctx context.Context) (string, error) {
+	m := s.m
+	m.mu.Lock()
+	c, ok := m.cache[s.openID]
+	m.mu.Unlock()
+	if ok && m.cfg.Now().Add(m.cfg.RefreshBefore).Before(c.expiry) {
+		return c.access, nil
+	}
+	a, err := m.refresh(ctx, s.openID, "")
+	if err != nil {
+		return "", err
+	}
+	return a.AccessToken, nil
+}
+
+// Invalidate reports that the platform rejected token; the next Token call
+// returns a refreshed one (refreshing at most once per rejected token).
+func (s *shopSource) Invalidate(ctx context.Context, token string) error {
+	_, err := s.m.refresh(ctx, s.openID, token)
+	return err
+}
+
+// Refresh refreshes a shop's tokens now (unless another replica just did).
+func (m *Manager) Refresh(ctx context.Context, openID string) (store.Authorization, error) {
+	a, _, err := m.cfg.Store.Get(ctx, openID)
+	if err != nil {
+		return store.Authorization{}, err
+	}
+	return m.refresh(ctx, openID, a.AccessToken)
+}
+
+// refresh makes sure the shop has a fresh access token. With failed set it
+// replaces that token; otherwise it refreshes only when the stored token
+// expires within RefreshBefore.
+func (m *Manager) refresh(ctx context.Context, openID, failed string) (store.Authorization, error) {
+	v, err, _ := m.flight.Do(openID+"\x00"+failed, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.LeaseTTL+15*time.Second)
+		defer cancel()
+		return m.refreshLocked(ctx, openID, failed)
+	})
+	if err != nil {
+		return store.Authorization{}, err
+	}
+	a := v.(store.Authorization)
+	m.remember(a)
+	return a, nil
+}
+
+func (m *Manager) needsRefresh(a store.Authorization, failed string) bool {
+	if failed != "" {
+		return a.AccessToken == failed
+	}
+	return !m.cfg.Now().Add(m.cfg.RefreshBefore).Before(a.AccessExpiry)
+}
+
+func (m *Manager) refreshLocked(ctx context.Context, openID, failed string) (store.Authorization, error) {
+	log := m.cfg.Log.With("open_id", openID)
+	for {
+		a, rev, err := m.cfg.Store.Get(ctx, openID)
+		if err != nil {
+			return store.Authorization{}, err
+		}
+		if err := usable(a); err != nil {
+			return store.Authorization{}, err
+		}
+		if !m.needsRefresh(a, failed) {
+			return a, nil
+		}
+		now := m.cfg.Now()
+		if a.LeaseOwner != "" && a.LeaseOwner != m.cfg.ReplicaID && now.Before(a.LeaseExpiry) {
+			if err := m.waitForChange(ctx, openID, rev, a.LeaseExpiry.Sub(now)); err != nil {
+				return store.Authorization{}, err
+			}
+			continue
+		}
+		leased := a
+		leased.LeaseOwner, leased.LeaseExpiry = m.cfg.ReplicaID, now.Add(m.cfg.LeaseTTL)
+		leaseRev, err := m.cfg.Store.Update(ctx, leased, rev)
+		if errors.Is(err, store.ErrConflict) {
+			continue // someone else changed the entry first; look again
+		}
+		if err != nil {
+			return store.Authorization{}, err
+		}
+		tok, err := m.cfg.OAuth.Refresh(ctx, a.RefreshToken)
+		if err != nil {
+			return m.refreshFailed(ctx, log, leased, leaseRev, err)
+		}
+		fresh := leased
+		fresh.AccessToken, fresh.RefreshToken = tok.AccessToken, tok.RefreshToken
+		fresh.AccessExpiry = tok.Expiry
+		if !tok.RefreshExpiry.IsZero() {
+			fresh.RefreshExpiry = tok.RefreshExpiry
+		}
+		if len(tok.Scopes) > 0 {
+			fresh.Scopes = tok.Scopes
+		}
+		fresh.Status, fresh.LastRefresh, fresh.UpdatedAt = store.StatusActive, m.cfg.Now(), m.cfg.Now()
+		fresh.LeaseOwner, fresh.LeaseExpiry = "", time.Time{}
+		if _, err := m.cfg.Store.Update(ctx, fresh, leaseRev); err != nil {
+			// Our lease ran out and the entry changed meanwhile. The pair we
+			// hold was just issued by the platform and is the newest one, so
+			// it must not be lost: write it unconditionally.
+			log.Warn("token: refresh lease lost; writing the new pair unconditionally", "err", err)
+			if _, err := m.cfg.Store.Put(ctx, fresh); err != nil {
+				return store.Authorization{}, err
+			}
+		}
+		log.Info("token: refreshed", "access_expiry", fresh.AccessExpiry)
+		return fresh, nil
+	}
+}
+
+// refreshFailed records a failed refresh. It never retries the refresh.
+func (m *Manager) refreshFailed(ctx context.Context, log *slog.Logger, a store.Authorization, rev uint64, cause error) (store.Authorization, error) {
+	if oauth.IsDiscarded(cause) {
+		// Another replica (or a crashed lease holder) may have rotated the
+		// token: the store decides.
+		cur, _, err := m.cfg.Store.Get(ctx, a.OpenID)
+		if err == nil && cur.RefreshToken != a.RefreshToken {
+			return cur, nil
+		}
+	}
+	a.LeaseOwner, a.LeaseExpiry, a.UpdatedAt = "", time.Time{}, m.cfg.Now()
+	var perr *platform.Error
+	switch {
+	case oauth.IsRevoked(cause):
+		a.Status = store.StatusRevoked
+	case errors.As(cause, &perr) && perr.Class != platform.ClassUpstream && perr.Class != platform.ClassRateLimit:
+		a.Status = store.StatusRefreshFailed
+	}
+	if _, err := m.cfg.Store.Update(ctx, a, rev); err != nil && !errors.Is(err, store.ErrConflict) {
+		log.Warn("token: could not record refresh failure", "err", err)
+	}
+	log.Warn("token: refresh failed", "status", a.Status, "err", cause)
+	if a.Status == store.StatusRevoked {
+		return store.Authorization{}, &platform.Error{Result: platform.ResultRevoked, Msg: platform.MsgRevoked, Class: platform.ClassRevoked, Method: "oauth2.refresh_token"}
+	}
+	return store.Authorization{}, fmt.Errorf("token: refresh %s: %w", a.OpenID, cause)
+}
+
+// waitForChange blocks until the shop's entry changes past rev or d passes.
+func (m *Manager) waitForChange(ctx context.Context, openID string, rev uint64, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	w, err := m.cfg.Store.Watch(ctx, openID)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil // lease expired: look again, maybe take over
+			}
+			return ctx.Err()
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil
+			}
+			if e != nil && e.Revision() > rev {
+				return nil
+			}
+		}
+	}
+}
+
+// App returns the app-level (client_credentials) token source.
+func (m *Manager) App() platform.TokenSource { return appSource{m} }
+
+type appSource struct{ m *Manager }
+
+func (s appSource) Token(ctx context.Context) (string, error) {
+	m := s.m
+	m.mu.Lock()
+	c := m.app
+	m.mu.Unlock()
+	if c.access != "" && m.cfg.Now().Add(m.cfg.RefreshBefore).Before(c.expiry) {
+		return c.access, nil
+	}
+	v, err, _ := m.flight.Do("\x00app", func() (any, error) {
+		if a, _, err := m.cfg.Store.GetApp(ctx, m.cfg.AppKey); err == nil && m.cfg.Now().Add(m.cfg.RefreshBefore).Before(a.AccessExpiry) {
+			return cached{a.AccessToken, a.AccessExpiry}, nil
+		}
+		tok, err := m.cfg.OAuth.ClientCredentials(ctx)
+		if err != nil {
+			return nil, err
+		}
+		now := m.cfg.Now()
+		if _, err := m.cfg.Store.PutApp(ctx, store.Authorization{
+			OpenID: "", AppKey: m.cfg.AppKey, Status: store.StatusActive, AccessToken: tok.AccessToken,
+			AccessExpiry: tok.Expiry, CreatedAt: now, UpdatedAt: now,
+		}); err != nil {
+			return nil, err
+		}
+		return cached{tok.AccessToken, tok.Expiry}, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	c = v.(cached)
+	m.mu.Lock()
+	m.app = c
+	m.mu.Unlock()
+	return c.access, nil
+}
+
+func (s appSource) Invalidate(context.Context, string) error {
+	s.m.mu.Lock()
+	s.m.app = cached{}
+	s.m.mu.Unlock()
+	return nil
+}
