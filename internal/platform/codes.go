@@ -50,6 +50,8 @@ const (
 	ResultAPINotFound      int64 = 804004 // UNCONFIRMED: unknown method name
 	ResultNotEmulated      int64 = 804005 // sandbox only: catalogued API without an emulation
 	ResultThrottled        int64 = 802001 // UNCONFIRMED family 8020xx: throttling protection
+	ResultRefundNotFound   int64 = 300011 // after-sale record not found [RC]
+	ResultRefundRange      int64 = 300019 // after-sale time range over limit [RC]
 	ResultOAuthInvalidReq  int64 = 100200100
 	ResultOAuthBadClient   int64 = 100200101
 	ResultOAuthDenied      int64 = 100200102
@@ -89,6 +91,8 @@ var codes = map[int64]codeInfo{
 	ResultNotEmulated:      {ClassInvalidArgument, "api not emulated by the sandbox"},
 	ResultThrottled:        {ClassRateLimit, "throttled"},
 	3401:                   {ClassBusiness, "item may only be edited in the shop app"},
+	ResultRefundNotFound:   {ClassBusiness, "refund not found"},
+	ResultRefundRange:      {ClassInvalidArgument, "time range over limit"},
 	ResultOAuthInvalidReq:  {ClassInvalidArgument, "invalid_request"},
 	ResultOAuthBadClient:   {ClassAuth, "unauthorized_client"},
 	ResultOAuthDenied:      {ClassAuth, "access_denied"},

@@ -1,0 +1,215 @@
+// Package app wires the gateway together: configuration in, servers out.
+// cmd/server calls Run; end-to-end tests call it too, on free ports.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/oauth"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
+)
+
+// Options are the parts tests replace.
+type Options struct {
+	// TracerProvider replaces the one built from OTEL_* variables.
+	TracerProvider trace.TracerProvider
+	// LogOutput receives the JSON log (default stderr).
+	LogOutput io.Writer
+	// Getenv reads OTEL_* variables (default os.Getenv).
+	Getenv func(string) string
+	// Banner receives a human-readable "how to call me" text in sandbox mode.
+	Banner io.Writer
+	// Ready is called once the server serves and, in sandbox mode, the
+	// sandbox shop is authorized.
+	Ready func(Info)
+}
+
+// Info describes a running gateway.
+type Info struct {
+	GRPCAddr, HTTPAddr string
+	// SandboxURL is the embedded sandbox's base URL ("" with real credentials).
+	SandboxURL string
+	// SandboxOpenID is the open_id of the sandbox shop authorized at start.
+	SandboxOpenID string
+	// Sandbox is the embedded sandbox (nil with real credentials).
+	Sandbox SandboxControl
+	// NATSURL is the embedded NATS server's client URL when it listens on TCP.
+	NATSURL string
+}
+
+// SandboxControl is what tests may do with the embedded sandbox.
+type SandboxControl interface {
+	Advance(d time.Duration)
+}
+
+// Run serves until ctx is done, then shuts down gracefully.
+func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
+	started := time.Now()
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	log := newLogger(opts.LogOutput, cfg.LogFormat, cfg.LogLevel)
+
+	var cleanups []func()
+	defer func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}()
+
+	tp := opts.TracerProvider
+	if tp == nil {
+		sdktp, err := newTracerProvider(ctx, opts.Getenv)
+		if err != nil {
+			return fmt.Errorf("app: tracing: %w", err)
+		}
+		cleanups = append(cleanups, func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = sdktp.Shutdown(sctx) // flush telemetry last
+		})
+		tp = sdktp
+	}
+
+	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("app: listen gRPC: %w", err)
+	}
+	cleanups = append(cleanups, func() { _ = grpcLis.Close() })
+	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("app: listen HTTP: %w", err)
+	}
+	cleanups = append(cleanups, func() { _ = httpLis.Close() })
+	cfg.GRPCAddr, cfg.HTTPAddr = grpcLis.Addr().String(), httpLis.Addr().String()
+
+	info := Info{GRPCAddr: cfg.GRPCAddr, HTTPAddr: cfg.HTTPAddr}
+	var sb *embeddedSandbox
+	sandboxMode := cfg.SandboxMode()
+	if sandboxMode {
+		if sb, err = startSandbox(ctx, &cfg, log, tp); err != nil {
+			return err
+		}
+		cleanups = append(cleanups, sb.stop)
+		info.SandboxURL, info.Sandbox = sb.url, sb.sb
+	}
+
+	if cfg.NATSURL == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return fmt.Errorf("app: data dir: %w", err)
+		}
+	}
+	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, NATSURL: cfg.NATSURL, Listen: cfg.NATSListen}, log)
+	if err != nil {
+		return err
+	}
+	cleanups = append(cleanups, func() { _ = st.Close() })
+	info.NATSURL = st.ClientURL()
+	ring, err := store.ParseKeyring(cfg.TokenKeys.Reveal())
+	if err != nil {
+		return err
+	}
+	tokens, err := st.TokenStore(ctx, ring)
+	if err != nil {
+		return err
+	}
+
+	signMethod, _ := sign.ParseMethod(cfg.SignMethod) // validated by config
+	httpClient := &http.Client{Transport: upstreamTransport()}
+	client, err := platform.New(platform.Config{
+		BaseURL: cfg.APIBaseURL, AppKey: cfg.AppKey, SignSecret: cfg.SignSecret.Reveal(), SignMethod: signMethod,
+		HTTPClient: httpClient, Tracer: tp, CallTimeout: cfg.CallTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	oc, err := oauth.New(oauth.Config{BaseURL: cfg.APIBaseURL, AppKey: cfg.AppKey, AppSecret: cfg.AppSecret.Reveal(), HTTPClient: httpClient, Tracer: tp})
+	if err != nil {
+		return err
+	}
+	mgr, err := token.New(token.Config{AppKey: cfg.AppKey, Store: tokens, OAuth: oc, Log: log})
+	if err != nil {
+		return err
+	}
+
+	var ready atomic.Bool
+	srv, err := newServers(ctx, serverDeps{cfg: cfg, log: log, tp: tp, client: client, tokens: mgr, authz: tokens, store: st, ready: &ready})
+	if err != nil {
+		return err
+	}
+
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- srv.grpc.Serve(grpcLis) }()
+	go func() {
+		if err := srv.http.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+		}
+	}()
+
+	if sb != nil {
+		openID, err := sb.authorizeShop(ctx, cfg, mgr)
+		if err != nil {
+			stopServers(srv, log, time.Second)
+			return err
+		}
+		info.SandboxOpenID = openID
+		logExamples(log, opts.Banner, cfg, openID, sb.sb.Now())
+	}
+	ready.Store(true)
+	srv.health.Resume()
+	log.Info("kwaishop-gateway ready", "grpc", cfg.GRPCAddr, "http", cfg.HTTPAddr, "sandbox", sandboxMode, "startup", time.Since(started).String())
+	if opts.Ready != nil {
+		opts.Ready(info)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		log.Error("server stopped", "err", err)
+		stopServers(srv, log, cfg.ShutdownGrace)
+		return err
+	}
+	log.Info("shutting down")
+	ready.Store(false)
+	stopServers(srv, log, cfg.ShutdownGrace)
+	return nil
+}
+
+// stopServers: not ready → gRPC GracefulStop and HTTP Shutdown, bounded by
+// grace; telemetry is flushed afterwards by the deferred cleanups.
+func stopServers(s *servers, log *slog.Logger, grace time.Duration) {
+	s.health.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(done)
+	}()
+	if err := s.http.Shutdown(ctx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.grpc.Stop()
+	}
+}
+
+var _ = grpc.NewServer

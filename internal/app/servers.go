@@ -1,0 +1,179 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
+	"github.com/kwaishop-gateway/kwaishop-gateway/gen/openapiv2"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/service"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
+)
+
+// MaxRequestBytes caps a request body on both transports.
+const MaxRequestBytes = 1 << 20
+
+type serverDeps struct {
+	cfg    config.Config
+	log    *slog.Logger
+	tp     trace.TracerProvider
+	client service.Caller
+	tokens service.Tokens
+	authz  service.AuthorizationStore
+	store  *store.Store
+	ready  *atomic.Bool
+}
+
+type servers struct {
+	grpc   *grpc.Server
+	http   *http.Server
+	health *health.Server
+}
+
+func newServers(ctx context.Context, d serverDeps) (*servers, error) {
+	validator, err := service.NewValidator()
+	if err != nil {
+		return nil, err
+	}
+	onPanic := func(ctx context.Context, p any) error {
+		d.log.ErrorContext(ctx, "panic in handler", "panic", fmt.Sprint(p))
+		return status.Error(codes.Internal, "internal error")
+	}
+	rpcLog := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		d.log.Log(ctx, slog.Level(lvl), msg, fields...)
+	})
+	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	gs := grpc.NewServer(
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(d.tp), otelgrpc.WithPropagators(otel.GetTextMapPropagator()))),
+		grpc.MaxRecvMsgSize(MaxRequestBytes),
+		grpc.ChainUnaryInterceptor(
+			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
+			logging.UnaryServerInterceptor(rpcLog, logOpts...),
+			validator.Unary(),
+		),
+		grpc.ChainStreamInterceptor(
+			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
+			logging.StreamServerInterceptor(rpcLog, logOpts...),
+			validator.Stream(),
+		),
+	)
+	gatewayv1.RegisterPlatformServiceServer(gs, service.NewPlatform(d.client, d.tokens, d.log))
+	gatewayv1.RegisterAuthorizationServiceServer(gs, service.NewAuthorization(d.authz, d.log))
+	hs := health.NewServer()
+	hs.Shutdown() // NOT_SERVING until ready
+	healthpb.RegisterHealthServer(gs, hs)
+	reflection.Register(gs)
+
+	// REST: grpc-gateway against our own gRPC port, so one interceptor chain
+	// serves both transports.
+	gw := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}}),
+	)
+	dialOpts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(d.tp), otelgrpc.WithPropagators(otel.GetTextMapPropagator()))),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
+	}
+	endpoint := loopbackEndpoint(d.cfg.GRPCAddr)
+	for _, reg := range []func(context.Context, *runtime.ServeMux, string, []grpc.DialOption) error{
+		gatewayv1.RegisterPlatformServiceHandlerFromEndpoint,
+		gatewayv1.RegisterAuthorizationServiceHandlerFromEndpoint,
+	} {
+		if err := reg(ctx, gw, endpoint, dialOpts); err != nil {
+			return nil, err
+		}
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if !d.ready.Load() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+			return
+		}
+		if err := d.store.Ready(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapiv2.JSON)
+	})
+	mux.Handle("/", http.MaxBytesHandler(gw, MaxRequestBytes))
+
+	handler := otelhttp.NewHandler(mux, "http",
+		otelhttp.WithTracerProvider(d.tp),
+		otelhttp.WithPropagators(otel.GetTextMapPropagator()),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }),
+	)
+	hsrv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+	}
+	return &servers{grpc: gs, http: hsrv, health: hs}, nil
+}
+
+// loopbackEndpoint turns a wildcard listen address into one we can dial.
+func loopbackEndpoint(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// upstreamTransport is the base transport for platform calls.
+func upstreamTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 512
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = 90 * time.Second
+	return t
+}
+
+var _ = platform.Catalog

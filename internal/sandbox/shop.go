@@ -1,0 +1,7 @@
+package sandbox
+
+// Shop and seller APIs (platform-protocol.md §6). Both take param {}.
+
+func shopInfoGet(c *call) (any, *apiError) { return &c.shop.info, nil }
+
+func sellerGet(c *call) (any, *apiError) { return &c.shop.seller, nil }
