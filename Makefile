@@ -16,8 +16,9 @@ protodeps: ## link google/api and buf/validate protos into third_party/
 
 .PHONY: generate
 generate: protodeps bin/buf ## regenerate gen/ from proto/
-	rm -rf gen/kwaishop gen/openapiv2/kwaishop.swagger.json
-	$(BUF) generate
+	@# flock: several developers' tools may regenerate the same tree at once.
+	flock $(CURDIR)/bin/.generate.lock sh -c 'rm -rf gen/kwaishop gen/openapiv2/kwaishop.swagger.json && $(BUF) generate'
+
 
 .PHONY: generate-check
 generate-check: generate ## fail if generated code is stale
