@@ -21,6 +21,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/oauth"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
@@ -33,6 +34,8 @@ type Options struct {
 	LogOutput io.Writer
 	// Getenv reads OTEL_* variables (default os.Getenv).
 	Getenv func(string) string
+	// Now is the gateway's clock (default time.Now); tests move it.
+	Now func() time.Time
 	// Banner receives a human-readable "how to call me" text in sandbox mode.
 	Banner io.Writer
 	// Ready is called once the server serves and, in sandbox mode, the
@@ -48,14 +51,9 @@ type Info struct {
 	// SandboxOpenID is the open_id of the sandbox shop authorized at start.
 	SandboxOpenID string
 	// Sandbox is the embedded sandbox (nil with real credentials).
-	Sandbox SandboxControl
+	Sandbox *sandbox.Sandbox
 	// NATSURL is the embedded NATS server's client URL when it listens on TCP.
 	NATSURL string
-}
-
-// SandboxControl is what tests may do with the embedded sandbox.
-type SandboxControl interface {
-	Advance(d time.Duration)
 }
 
 // Run serves until ctx is done, then shuts down gracefully.
@@ -143,13 +141,31 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	mgr, err := token.New(token.Config{AppKey: cfg.AppKey, Store: tokens, OAuth: oc, Log: log})
+	states, err := store.NewStateStore(ctx, st.JetStream(), st.Replicas())
 	if err != nil {
 		return err
 	}
+	mgr, err := token.New(token.Config{
+		AppKey: cfg.AppKey, Store: tokens, OAuth: oc, Log: log, Conn: st.Conn(), States: states,
+		AuthorizeURL: cfg.AuthorizeURL, RedirectURI: cfg.EffectiveRedirectURI(), TestApp: sandboxMode || cfg.AppState == "test",
+		TestUserCutoff: testUserCutoff, ReauthorizeURL: reauthorizeURL(cfg),
+		ReplicaID: cfg.ReplicaID, LeaseTTL: cfg.LeaseTTL, Now: opts.Now,
+	})
+	if err != nil {
+		return err
+	}
+	lifecycleCtx, stopLifecycle := context.WithCancel(context.WithoutCancel(ctx))
+	lifecycleDone := make(chan struct{})
+	go func() {
+		defer close(lifecycleDone)
+		if err := mgr.Run(lifecycleCtx); err != nil {
+			log.Error("token lifecycle stopped", "err", err)
+		}
+	}()
+	cleanups = append(cleanups, func() { stopLifecycle(); <-lifecycleDone })
 
 	var ready atomic.Bool
-	srv, err := newServers(ctx, serverDeps{cfg: cfg, log: log, tp: tp, client: client, tokens: mgr, authz: tokens, store: st, ready: &ready})
+	srv, err := newServers(ctx, serverDeps{cfg: cfg, log: log, tp: tp, client: client, tokens: mgr, authz: tokens, mgr: mgr, keyID: ring.PrimaryID(), store: st, ready: &ready})
 	if err != nil {
 		return err
 	}

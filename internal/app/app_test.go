@@ -64,17 +64,24 @@ func startGateway(t testing.TB) *gateway {
 	dir := t.TempDir()
 	cfg := config.Defaults()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0", dir, "127.0.0.1:0"
+	return startGatewayWith(t, cfg, Options{})
+}
+
+// startGatewayWith runs one gateway (replica) with cfg until the test ends.
+func startGatewayWith(t testing.TB, cfg config.Config, opts Options) *gateway {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway{dataDir: dir, logs: &syncBuffer{}, spans: tracetest.NewSpanRecorder(), http: &http.Client{Timeout: 10 * time.Second}}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(g.spans))
-	ctx, cancel := context.WithCancel(context.Background())
+	g := &gateway{dataDir: cfg.DataDir, logs: &syncBuffer{}, spans: tracetest.NewSpanRecorder(), http: &http.Client{Timeout: 10 * time.Second}}
+	opts.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(g.spans))
+	opts.LogOutput = g.logs
+	opts.Getenv = func(string) string { return "" }
 	ready := make(chan Info, 1)
+	opts.Ready = func(i Info) { ready <- i }
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, cfg, Options{TracerProvider: tp, LogOutput: g.logs, Getenv: func(string) string { return "" }, Ready: func(i Info) { ready <- i }})
-	}()
+	go func() { done <- Run(ctx, cfg, opts) }()
 	select {
 	case g.info = <-ready:
 	case err := <-done:

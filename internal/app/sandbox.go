@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -139,7 +137,8 @@ func (e *embeddedSandbox) authorizeShop(ctx context.Context, cfg config.Config, 
 	}
 	var users struct {
 		TestUsers []struct {
-			ID int64 `json:"id"`
+			ID     int64  `json:"id"`
+			OpenID string `json:"openId"`
 		} `json:"testUsers"`
 	}
 	err = json.NewDecoder(resp.Body).Decode(&users)
@@ -148,37 +147,49 @@ func (e *embeddedSandbox) authorizeShop(ctx context.Context, cfg config.Config, 
 		return "", fmt.Errorf("app: sandbox has no test user (%v)", err)
 	}
 
-	state := randomState()
-	form := url.Values{
-		"app_id": {cfg.AppKey}, "redirect_uri": {cfg.EffectiveRedirectURI()}, "scope": {strings.Join(sandboxScopes, ",")},
-		"response_type": {"code"}, "state": {state}, "test_user": {strconv.FormatInt(users.TestUsers[0].ID, 10)},
+	started, err := mgr.Start(ctx, sandboxScopes, "", "")
+	if err != nil {
+		return "", err
 	}
-	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, cfg.AuthorizeURL, strings.NewReader(form.Encode()))
+	consent, err := url.Parse(started.URL)
+	if err != nil {
+		return "", err
+	}
+	form := consent.Query()
+	form.Set("test_user", strconv.FormatInt(users.TestUsers[0].ID, 10))
+	consent.RawQuery = ""
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, consent.String(), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err = hc.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("app: sandbox consent: %w", err)
 	}
 	_ = resp.Body.Close()
-	loc, err := resp.Location()
+	callback, err := resp.Location()
 	if resp.StatusCode != http.StatusFound || err != nil {
 		return "", fmt.Errorf("app: sandbox consent answered %d, want 302", resp.StatusCode)
 	}
-	q := loc.Query()
-	if q.Get("state") != state || q.Get("code") == "" {
-		return "", errors.New("app: sandbox consent redirect lacks code or echoes a wrong state")
-	}
-	a, err := mgr.Authorize(ctx, q.Get("code"), true)
+	// Follow the platform's redirect to our own /oauth/callback, as a
+	// merchant's browser would.
+	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, callback.String(), nil)
+	resp, err = hc.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("app: sandbox code exchange: %w", err)
+		return "", fmt.Errorf("app: oauth callback: %w", err)
 	}
-	return a.OpenID, nil
-}
-
-func randomState() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("app: oauth callback answered %d", resp.StatusCode)
+	}
+	all, err := mgr.Store().List(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, a := range all {
+		if a.OpenID == users.TestUsers[0].OpenID {
+			return a.OpenID, nil
+		}
+	}
+	return "", errors.New("app: the sandbox shop is not stored after the callback")
 }
 
 // logExamples prints ready-to-paste curl and grpcurl calls for the sandbox shop.

@@ -32,6 +32,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/service"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
 
 // MaxRequestBytes caps a request body on both transports.
@@ -44,6 +45,8 @@ type serverDeps struct {
 	client service.Caller
 	tokens service.Tokens
 	authz  service.AuthorizationStore
+	mgr    *token.Manager
+	keyID  string
 	store  *store.Store
 	ready  *atomic.Bool
 }
@@ -82,7 +85,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		),
 	)
 	gatewayv1.RegisterPlatformServiceServer(gs, service.NewPlatform(d.client, d.tokens, d.log))
-	gatewayv1.RegisterAuthorizationServiceServer(gs, service.NewAuthorization(d.authz, d.log))
+	gatewayv1.RegisterAuthorizationServiceServer(gs, service.NewAuthorization(d.authz, d.mgr, d.keyID, testUserCutoff, d.log))
 	hs := health.NewServer()
 	hs.Shutdown() // NOT_SERVING until ready
 	healthpb.RegisterHealthServer(gs, hs)
@@ -132,6 +135,8 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapiv2.JSON)
 	})
+	mux.Handle("GET /oauth/callback", oauthCallback(d.mgr, d.log))
+	mux.Handle("GET /oauth/start", oauthStart(d.mgr, d.log))
 	mux.Handle("/", http.MaxBytesHandler(gw, MaxRequestBytes))
 
 	handler := otelhttp.NewHandler(mux, "http",

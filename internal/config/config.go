@@ -32,6 +32,7 @@ type Config struct {
 	AppSecret     secret.String `env:"KWAISHOP_APP_SECRET" usage:"the app's appSecret"`
 	SignSecret    secret.String `env:"KWAISHOP_SIGN_SECRET" usage:"the app's signSecret"`
 	SignMethod    string        `env:"KWAISHOP_SIGN_METHOD" usage:"HMAC_SHA256 or MD5"`
+	AppState      string        `env:"KWAISHOP_APP_STATE" usage:"online, or test (only test users may authorize; their authorizations end after 10 days); sandbox mode is always test"`
 	MessageKey    secret.String `env:"KWAISHOP_MESSAGE_KEY" usage:"base64 AES key for pushed messages"`
 	APIBaseURL    string        `env:"KWAISHOP_API_BASE_URL" usage:"platform gateway base URL (also the OAuth token endpoints)"`
 	AuthorizeURL  string        `env:"KWAISHOP_AUTHORIZE_URL" usage:"merchant consent page URL"`
@@ -46,6 +47,8 @@ type Config struct {
 	CallTimeout   time.Duration `env:"KWAISHOP_CALL_TIMEOUT" usage:"deadline of one upstream platform call"`
 	ShutdownGrace time.Duration `env:"KWAISHOP_SHUTDOWN_GRACE" usage:"how long shutdown waits for in-flight calls"`
 	SandboxSeed   int64         `env:"KWAISHOP_SANDBOX_SEED" usage:"seed of the embedded sandbox's shop data"`
+	ReplicaID     string        `env:"KWAISHOP_REPLICA_ID" usage:"this replica's name in refresh leases (default: host name + random suffix)"`
+	LeaseTTL      time.Duration `env:"KWAISHOP_REFRESH_LEASE_TTL" usage:"how long a replica may hold a shop's refresh lease before another takes over"`
 	ConfigFile    string        `env:"KWAISHOP_CONFIG" usage:"optional YAML file with the same settings (keys = flag names)"`
 }
 
@@ -55,6 +58,7 @@ func Defaults() Config {
 		GRPCAddr:      "127.0.0.1:9090",
 		HTTPAddr:      "127.0.0.1:8080",
 		SignMethod:    string(sign.HMACSHA256),
+		AppState:      "online",
 		APIBaseURL:    "https://openapi.kwaixiaodian.com",
 		AuthorizeURL:  "https://open.kwaixiaodian.com/oauth/authorize",
 		DataDir:       "./data",
@@ -63,6 +67,7 @@ func Defaults() Config {
 		CallTimeout:   10 * time.Second,
 		ShutdownGrace: 15 * time.Second,
 		SandboxSeed:   1,
+		LeaseTTL:      30 * time.Second,
 	}
 }
 
@@ -113,6 +118,9 @@ func (c Config) Validate() error {
 	if c.AppKey != "" && !validName(c.AppKey) {
 		bad("KWAISHOP_APP_KEY", "must be letters, digits, '-' or '_'")
 	}
+	if c.AppState != "online" && c.AppState != "test" {
+		bad("KWAISHOP_APP_STATE", "want online or test, got %q", c.AppState)
+	}
 	if _, err := sign.ParseMethod(c.SignMethod); err != nil {
 		bad("KWAISHOP_SIGN_METHOD", "want HMAC_SHA256 or MD5, got %q", c.SignMethod)
 	}
@@ -156,6 +164,9 @@ func (c Config) Validate() error {
 	}
 	if c.CallTimeout <= 0 {
 		bad("KWAISHOP_CALL_TIMEOUT", "must be positive")
+	}
+	if c.LeaseTTL <= 0 {
+		bad("KWAISHOP_REFRESH_LEASE_TTL", "must be positive")
 	}
 	if c.ShutdownGrace <= 0 {
 		bad("KWAISHOP_SHUTDOWN_GRACE", "must be positive")

@@ -303,7 +303,16 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		}
 		resp, err = c.attempts(ctx, cl)
 	}
+	if rr, ok := r.Token.(RevocationReporter); ok && err != nil && IsClass(err, ClassRevoked) {
+		rr.Revoked(ctx)
+	}
 	return resp, err
+}
+
+// RevocationReporter is implemented by token sources that want to know when
+// the platform answers that the merchant's authorization is revoked.
+type RevocationReporter interface {
+	Revoked(ctx context.Context)
 }
 
 // Invalidator is implemented by token sources that can replace a token the

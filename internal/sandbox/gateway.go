@@ -199,7 +199,8 @@ func (s *Sandbox) checkTimestamp(get func(string) (string, bool), now time.Time)
 	if err != nil {
 		return apiErr(codeTimestamp, "timestamp invalid: want milliseconds since the epoch")
 	}
-	if d := now.Sub(time.UnixMilli(ts)); d > s.cfg.TimestampWindow || d < -s.cfg.TimestampWindow {
+	_ = now
+	if d := s.clock.base().Sub(time.UnixMilli(ts)); d > s.cfg.TimestampWindow || d < -s.cfg.TimestampWindow {
 		return apiErr(codeTimestamp, "timestamp expired: more than %v away from server time", s.cfg.TimestampWindow)
 	}
 	return nil

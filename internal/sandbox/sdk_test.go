@@ -27,7 +27,7 @@ type sdk struct {
 	signSecret string
 	signMethod sign.Method
 	post       bool
-	now        func() time.Time // the SDK's clock (the sandbox clock in tests)
+	now        func() time.Time // the SDK's clock = the sandbox's base clock: outside SDKs do not follow Advance
 	hc         *http.Client
 }
 
@@ -67,7 +67,7 @@ func setup(t *testing.T, cfg Config) (*Sandbox, *sdk) {
 	c := s.Config()
 	return s, &sdk{
 		t: t, base: ts.URL, appKey: c.AppKey, appSecret: c.AppSecret, signSecret: c.SignSecret,
-		signMethod: sign.HMACSHA256, now: s.Now, hc: ts.Client(),
+		signMethod: sign.HMACSHA256, now: cfg.Now, hc: ts.Client(),
 	}
 }
 

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/base64"
 	"log/slog"
 	"time"
 
@@ -9,37 +10,97 @@ import (
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
 
 // AuthorizationStore reads stored authorizations (implemented by *store.TokenStore).
 type AuthorizationStore interface {
 	List(ctx context.Context) ([]store.Authorization, error)
 	Get(ctx context.Context, openID string) (store.Authorization, uint64, error)
+	Reencrypt(ctx context.Context) (int, error)
+}
+
+// AuthorizationFlow runs the OAuth lifecycle (implemented by *token.Manager).
+type AuthorizationFlow interface {
+	Start(ctx context.Context, scopes []string, returnURL, openID string) (token.Started, error)
+	Complete(ctx context.Context, code, state string) (store.Authorization, string, error)
+	Refresh(ctx context.Context, openID string) (store.Authorization, error)
+	Delete(ctx context.Context, openID string) error
+	Watch(ctx context.Context, openID string) (<-chan token.Event, error)
 }
 
 // Authorization implements gatewayv1.AuthorizationServiceServer.
 type Authorization struct {
 	gatewayv1.UnimplementedAuthorizationServiceServer
-	store AuthorizationStore
-	log   *slog.Logger
+	store      AuthorizationStore
+	flow       AuthorizationFlow
+	primaryKey string
+	cutoff     time.Duration
+	log        *slog.Logger
 }
 
 var _ gatewayv1.AuthorizationServiceServer = (*Authorization)(nil)
 
-// NewAuthorization builds the AuthorizationService.
-func NewAuthorization(s AuthorizationStore, log *slog.Logger) *Authorization {
-	return &Authorization{store: s, log: log}
+// NewAuthorization builds the AuthorizationService. primaryKey is the id of
+// the token key that encrypts; testUserCutoff the platform's test-user
+// authorization lifetime (10 days).
+func NewAuthorization(s AuthorizationStore, f AuthorizationFlow, primaryKey string, testUserCutoff time.Duration, log *slog.Logger) *Authorization {
+	return &Authorization{store: s, flow: f, primaryKey: primaryKey, cutoff: testUserCutoff, log: log}
 }
 
-// ListAuthorizations lists every stored shop authorization.
-func (s *Authorization) ListAuthorizations(ctx context.Context, _ *gatewayv1.ListAuthorizationsRequest) (*gatewayv1.ListAuthorizationsResponse, error) {
-	all, err := s.store.List(ctx)
+// StartAuthorization issues a state and the consent URL.
+func (s *Authorization) StartAuthorization(ctx context.Context, req *gatewayv1.StartAuthorizationRequest) (*gatewayv1.StartAuthorizationResponse, error) {
+	st, err := s.flow.Start(ctx, req.GetScopes(), req.GetReturnUrl(), "")
 	if err != nil {
 		return nil, ToStatus(ctx, s.log, err)
 	}
-	out := &gatewayv1.ListAuthorizationsResponse{Authorizations: make([]*gatewayv1.Authorization, 0, len(all))}
+	return &gatewayv1.StartAuthorizationResponse{Url: st.URL, State: st.State, ExpireTime: timestamppb.New(st.Expiry)}, nil
+}
+
+// CompleteAuthorization consumes the state and exchanges the code.
+func (s *Authorization) CompleteAuthorization(ctx context.Context, req *gatewayv1.CompleteAuthorizationRequest) (*gatewayv1.CompleteAuthorizationResponse, error) {
+	a, _, err := s.flow.Complete(ctx, req.GetCode(), req.GetState())
+	if err != nil {
+		return nil, ToStatus(ctx, s.log, err)
+	}
+	return &gatewayv1.CompleteAuthorizationResponse{Authorization: s.proto(a)}, nil
+}
+
+const defaultAuthorizationPage = 100
+
+// ListAuthorizations lists stored shop authorizations by open_id, a page at
+// a time, optionally of one status.
+func (s *Authorization) ListAuthorizations(ctx context.Context, req *gatewayv1.ListAuthorizationsRequest) (*gatewayv1.ListAuthorizationsResponse, error) {
+	after := ""
+	if t := req.GetPageToken(); t != "" {
+		b, err := base64.RawURLEncoding.DecodeString(t)
+		if err != nil {
+			return nil, InvalidArgument(FieldViolation{Field: "page_token", Description: "not a page token of this API"})
+		}
+		after = string(b)
+	}
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = defaultAuthorizationPage
+	}
+	all, err := s.store.List(ctx) // sorted by open_id
+	if err != nil {
+		return nil, ToStatus(ctx, s.log, err)
+	}
+	out := &gatewayv1.ListAuthorizationsResponse{}
 	for _, a := range all {
-		out.Authorizations = append(out.Authorizations, AuthorizationProto(a))
+		if a.OpenID <= after {
+			continue
+		}
+		p := s.proto(a)
+		if req.GetStatus() != gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_UNSPECIFIED && p.GetStatus() != req.GetStatus() {
+			continue
+		}
+		if len(out.Authorizations) == size {
+			out.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(out.Authorizations[size-1].GetOpenId()))
+			break
+		}
+		out.Authorizations = append(out.Authorizations, p)
 	}
 	return out, nil
 }
@@ -50,19 +111,79 @@ func (s *Authorization) GetAuthorization(ctx context.Context, req *gatewayv1.Get
 	if err != nil {
 		return nil, ToStatus(ctx, s.log, err)
 	}
-	return &gatewayv1.GetAuthorizationResponse{Authorization: AuthorizationProto(a)}, nil
+	return &gatewayv1.GetAuthorizationResponse{Authorization: s.proto(a)}, nil
+}
+
+// RefreshAuthorization refreshes now (once across replicas).
+func (s *Authorization) RefreshAuthorization(ctx context.Context, req *gatewayv1.RefreshAuthorizationRequest) (*gatewayv1.RefreshAuthorizationResponse, error) {
+	a, err := s.flow.Refresh(ctx, req.GetOpenId())
+	if err != nil {
+		return nil, ToStatus(ctx, s.log, err)
+	}
+	return &gatewayv1.RefreshAuthorizationResponse{Authorization: s.proto(a)}, nil
+}
+
+// DeleteAuthorization forgets a shop.
+func (s *Authorization) DeleteAuthorization(ctx context.Context, req *gatewayv1.DeleteAuthorizationRequest) (*gatewayv1.DeleteAuthorizationResponse, error) {
+	if err := s.flow.Delete(ctx, req.GetOpenId()); err != nil {
+		return nil, ToStatus(ctx, s.log, err)
+	}
+	return &gatewayv1.DeleteAuthorizationResponse{}, nil
+}
+
+// WatchAuthorizationEvents streams lifecycle events until the caller leaves.
+func (s *Authorization) WatchAuthorizationEvents(req *gatewayv1.WatchAuthorizationEventsRequest, stream gatewayv1.AuthorizationService_WatchAuthorizationEventsServer) error {
+	ctx := stream.Context()
+	events, err := s.flow.Watch(ctx, req.GetOpenId())
+	if err != nil {
+		return ToStatus(ctx, s.log, err)
+	}
+	for ev := range events {
+		if err := stream.Send(&gatewayv1.WatchAuthorizationEventsResponse{Event: s.eventProto(ev)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RotateTokenKeys re-encrypts every record under the primary token key.
+func (s *Authorization) RotateTokenKeys(ctx context.Context, _ *gatewayv1.RotateTokenKeysRequest) (*gatewayv1.RotateTokenKeysResponse, error) {
+	n, err := s.store.Reencrypt(ctx)
+	if err != nil {
+		return nil, ToStatus(ctx, s.log, err)
+	}
+	return &gatewayv1.RotateTokenKeysResponse{Reencrypted: int32(n), KeyId: s.primaryKey}, nil
+}
+
+var eventTypes = map[token.EventType]gatewayv1.AuthorizationEventType{
+	token.EventAuthorized:     gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_AUTHORIZED,
+	token.EventRefreshed:      gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_REFRESHED,
+	token.EventRefreshFailed:  gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_REFRESH_FAILED,
+	token.EventRevoked:        gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_REVOKED,
+	token.EventExpired:        gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_EXPIRED,
+	token.EventExpiringSoon:   gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON,
+	token.EventTestUserCutoff: gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON,
+	token.EventDeleted:        gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_DELETED,
+}
+
+func (s *Authorization) eventProto(ev token.Event) *gatewayv1.AuthorizationEvent {
+	out := &gatewayv1.AuthorizationEvent{Type: eventTypes[ev.Type], OpenId: ev.OpenID, Time: timestamppb.New(ev.Time), Message: ev.Message}
+	if ev.Authorization != nil {
+		out.Authorization = s.proto(*ev.Authorization)
+	}
+	return out
 }
 
 var statusProto = map[string]gatewayv1.AuthorizationStatus{
-	"active":         gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_ACTIVE,
-	"refresh_failed": gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_REFRESH_FAILED,
-	"revoked":        gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_REVOKED,
-	"expired":        gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_EXPIRED,
+	store.StatusActive:        gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_ACTIVE,
+	store.StatusRefreshFailed: gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_REFRESH_FAILED,
+	store.StatusRevoked:       gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_REVOKED,
+	store.StatusExpired:       gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_EXPIRED,
 }
 
-// AuthorizationProto converts a stored authorization; tokens are never copied.
-func AuthorizationProto(a store.Authorization) *gatewayv1.Authorization {
-	return &gatewayv1.Authorization{
+// proto converts a stored authorization; tokens are never copied.
+func (s *Authorization) proto(a store.Authorization) *gatewayv1.Authorization {
+	p := &gatewayv1.Authorization{
 		OpenId:                 a.OpenID,
 		Scopes:                 a.Scopes,
 		Status:                 statusProto[a.Status],
@@ -72,6 +193,10 @@ func AuthorizationProto(a store.Authorization) *gatewayv1.Authorization {
 		LastRefreshTime:        ts(a.LastRefresh),
 		TestUser:               a.TestUser,
 	}
+	if a.TestUser && !a.CreatedAt.IsZero() {
+		p.TestUserCutoffTime = ts(a.CreatedAt.Add(s.cutoff))
+	}
+	return p
 }
 
 func ts(t time.Time) *timestamppb.Timestamp {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -18,6 +19,7 @@ import (
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
 
 // ErrorInfo domains.
@@ -58,7 +60,17 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 		return err
 	}
 	var perr *platform.Error
+	var rerr *token.RevokedError
 	switch {
+	case errors.As(err, &rerr):
+		md := map[string]string{"open_id": rerr.OpenID, "status": rerr.Status}
+		if rerr.ReauthorizeURL != "" {
+			md["reauthorize_url"] = rerr.ReauthorizeURL
+		}
+		return gatewayStatus(codes.FailedPrecondition, gatewayv1.ErrorReason_ERROR_REASON_AUTHORIZATION_REVOKED,
+			"the shop's authorization is "+rerr.Status+"; the merchant must authorize again (see reauthorize_url)", md)
+	case errors.Is(err, token.ErrStateInvalid), errors.Is(err, token.ErrStateExpired):
+		return InvalidArgument(FieldViolation{Field: "state", Description: strings.TrimPrefix(err.Error(), "token: ")})
 	case errors.As(err, &perr):
 		return platformStatus(perr)
 	case errors.Is(err, store.ErrNotFound):

@@ -18,9 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
@@ -46,6 +48,28 @@ type Config struct {
 	RefreshBefore time.Duration    // refresh when the access token expires within this; default 30m
 	LeaseTTL      time.Duration    // how long a refresh lease is held at most; default 30s
 	Log           *slog.Logger
+
+	// Conn publishes lifecycle events on NATS (EventSubject); nil = in-process only.
+	Conn *nats.Conn
+	// States issues and consumes OAuth states (Start/Complete).
+	States *store.StateStore
+	// AuthorizeURL is the platform's consent page; RedirectURI our callback.
+	AuthorizeURL, RedirectURI string
+	// TestApp: the app is in test state, so every shop is a test user.
+	TestApp bool
+	// ReauthorizeURL builds the URL a merchant visits to authorize again,
+	// put in errors about revoked or expired authorizations. Optional.
+	ReauthorizeURL func(openID string, scopes []string) string
+	// ExpiryWarning: warn this long before a refresh token expires; default 7 days.
+	ExpiryWarning time.Duration
+	// TestUserCutoff is the platform's test-user authorization lifetime
+	// (10 days) and TestUserWarning how long before it to warn (1 day).
+	TestUserCutoff, TestUserWarning time.Duration
+	// ScanInterval: how often the background loop looks for tokens to
+	// refresh and warnings to give; default 1 minute.
+	ScanInterval time.Duration
+	// StateTTL is how long an OAuth state is valid; default 10 minutes.
+	StateTTL time.Duration
 }
 
 // Validate reports every violation.
@@ -71,14 +95,20 @@ type Manager struct {
 	cfg    Config
 	flight singleflight.Group
 
-	mu    sync.Mutex
-	cache map[string]cached // openID → last known access token
-	app   cached
+	events *events
+
+	mu     sync.Mutex
+	cache  map[string]cached // openID → last known access token and status
+	app    cached
+	appBad string               // app token the platform rejected
+	warned map[string]time.Time // warning key → when given (once per day)
 }
 
 type cached struct {
 	access string
 	expiry time.Time
+	status string
+	scopes []string
 }
 
 // New builds a Manager.
@@ -98,17 +128,53 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.ExpiryWarning == 0 {
+		cfg.ExpiryWarning = 7 * 24 * time.Hour
+	}
+	if cfg.TestUserCutoff == 0 {
+		cfg.TestUserCutoff = 10 * 24 * time.Hour
+	}
+	if cfg.TestUserWarning == 0 {
+		cfg.TestUserWarning = 24 * time.Hour
+	}
+	if cfg.ScanInterval == 0 {
+		cfg.ScanInterval = time.Minute
+	}
+	if cfg.StateTTL == 0 {
+		cfg.StateTTL = 10 * time.Minute
+	}
 	if cfg.ReplicaID == "" {
 		var b [6]byte
 		_, _ = rand.Read(b[:])
-		cfg.ReplicaID = "replica-" + hex.EncodeToString(b[:])
+		host, _ := os.Hostname()
+		if host == "" {
+			host = "replica"
+		}
+		cfg.ReplicaID = host + "-" + hex.EncodeToString(b[:])
 	}
-	return &Manager{cfg: cfg, cache: map[string]cached{}}, nil
+	return &Manager{cfg: cfg, cache: map[string]cached{}, events: &events{nc: cfg.Conn, log: cfg.Log}, warned: map[string]time.Time{}}, nil
 }
 
-// ErrRevoked is wrapped by errors for shops whose authorization is revoked
-// or expired; the shop must authorize again.
-var ErrRevoked = errors.New("token: authorization revoked")
+// RevokedError is returned for a shop whose authorization is revoked or
+// expired: calls fail fast, without reaching the platform, until the merchant
+// authorizes again at ReauthorizeURL.
+type RevokedError struct {
+	OpenID         string
+	Status         string // store.StatusRevoked or store.StatusExpired
+	ReauthorizeURL string
+}
+
+func (e *RevokedError) Error() string {
+	return "token: authorization of shop " + e.OpenID + " is " + e.Status + "; the merchant must authorize again"
+}
+
+func (m *Manager) revokedError(a store.Authorization) error {
+	e := &RevokedError{OpenID: a.OpenID, Status: a.Status}
+	if m.cfg.ReauthorizeURL != nil {
+		e.ReauthorizeURL = m.cfg.ReauthorizeURL(a.OpenID, a.Scopes)
+	}
+	return e
+}
 
 // Authorize exchanges an authorization code and stores the shop's tokens,
 // replacing any earlier authorization of the same shop.
@@ -119,7 +185,7 @@ func (m *Manager) Authorize(ctx context.Context, code string, testUser bool) (st
 	}
 	now := m.cfg.Now()
 	a := store.Authorization{
-		OpenID: tok.OpenID, AppKey: m.cfg.AppKey, Scopes: tok.Scopes, Status: store.StatusActive, TestUser: testUser,
+		OpenID: tok.OpenID, AppKey: m.cfg.AppKey, Scopes: tok.Scopes, Status: store.StatusActive, TestUser: testUser || m.cfg.TestApp,
 		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
 		AccessExpiry: tok.Expiry, RefreshExpiry: tok.RefreshExpiry, CreatedAt: now, UpdatedAt: now,
 	}
@@ -127,12 +193,13 @@ func (m *Manager) Authorize(ctx context.Context, code string, testUser bool) (st
 		return store.Authorization{}, err
 	}
 	m.remember(a)
+	m.events.publish(Event{Type: EventAuthorized, OpenID: a.OpenID, Time: now, Authorization: &a})
 	return a, nil
 }
 
 func (m *Manager) remember(a store.Authorization) {
 	m.mu.Lock()
-	m.cache[a.OpenID] = cached{access: a.AccessToken, expiry: a.AccessExpiry}
+	m.cache[a.OpenID] = cached{access: a.AccessToken, expiry: a.AccessExpiry, status: a.Status, scopes: a.Scopes}
 	m.mu.Unlock()
 }
 
@@ -140,25 +207,27 @@ func (m *Manager) remember(a store.Authorization) {
 // error wrapping store.ErrNotFound for an unknown shop.
 func (m *Manager) Shop(ctx context.Context, openID string) (platform.TokenSource, error) {
 	m.mu.Lock()
-	_, ok := m.cache[openID]
+	c, ok := m.cache[openID]
 	m.mu.Unlock()
 	if !ok {
 		a, _, err := m.cfg.Store.Get(ctx, openID)
 		if err != nil {
 			return nil, err
 		}
-		if err := usable(a); err != nil {
-			return nil, err
-		}
 		m.remember(a)
+		c = cached{status: a.Status, scopes: a.Scopes}
+	}
+	if dead(c.status) {
+		return nil, m.revokedError(store.Authorization{OpenID: openID, Status: c.status, Scopes: c.scopes})
 	}
 	return &shopSource{m: m, openID: openID}, nil
 }
 
-func usable(a store.Authorization) error {
-	switch a.Status {
-	case store.StatusRevoked, store.StatusExpired:
-		return &platform.Error{Result: platform.ResultRevoked, Msg: platform.MsgRevoked, Class: platform.ClassRevoked, Method: "token"}
+func dead(status string) bool { return status == store.StatusRevoked || status == store.StatusExpired }
+
+func (m *Manager) usable(a store.Authorization) error {
+	if dead(a.Status) {
+		return m.revokedError(a)
 	}
 	return nil
 }
@@ -175,6 +244,9 @@ func (s *shopSource) Token(ctx context.Context) (string, error) {
 	m.mu.Lock()
 	c, ok := m.cache[s.openID]
 	m.mu.Unlock()
+	if ok && dead(c.status) {
+		return "", m.revokedError(store.Authorization{OpenID: s.openID, Status: c.status, Scopes: c.scopes})
+	}
 	if ok && m.cfg.Now().Add(m.cfg.RefreshBefore).Before(c.expiry) {
 		return c.access, nil
 	}
@@ -190,6 +262,37 @@ func (s *shopSource) Token(ctx context.Context) (string, error) {
 func (s *shopSource) Invalidate(ctx context.Context, token string) error {
 	_, err := s.m.refresh(ctx, s.openID, token)
 	return err
+}
+
+// Revoked records that the platform answered AUTHORIZATION_REVOKED for the
+// shop: the authorization turns revoked (an event) and later calls fail fast.
+func (s *shopSource) Revoked(ctx context.Context) {
+	s.m.markDead(ctx, s.openID, store.StatusRevoked, EventRevoked, "the platform answered AUTHORIZATION_REVOKED")
+}
+
+// markDead moves a shop to revoked or expired (once: only the replica whose
+// CAS write makes the transition publishes the event).
+func (m *Manager) markDead(ctx context.Context, openID, status string, ev EventType, msg string) {
+	for range 5 {
+		a, rev, err := m.cfg.Store.Get(ctx, openID)
+		if err != nil {
+			return
+		}
+		if a.Status == status {
+			m.remember(a)
+			return
+		}
+		a.Status, a.LeaseOwner, a.LeaseExpiry = status, "", time.Time{}
+		if _, err := m.cfg.Store.Update(ctx, a, rev); errors.Is(err, store.ErrConflict) {
+			continue
+		} else if err != nil {
+			m.cfg.Log.Warn("token: record status", "open_id", openID, "err", err)
+			return
+		}
+		m.remember(a)
+		m.events.publish(Event{Type: ev, OpenID: openID, Time: m.cfg.Now(), Authorization: &a, Message: msg})
+		return
+	}
 }
 
 // Refresh refreshes a shop's tokens now (unless another replica just did).
@@ -232,7 +335,7 @@ func (m *Manager) refreshLocked(ctx context.Context, openID, failed string) (sto
 		if err != nil {
 			return store.Authorization{}, err
 		}
-		if err := usable(a); err != nil {
+		if err := m.usable(a); err != nil {
 			return store.Authorization{}, err
 		}
 		if !m.needsRefresh(a, failed) {
@@ -278,7 +381,7 @@ func (m *Manager) refreshLocked(ctx context.Context, openID, failed string) (sto
 				return store.Authorization{}, err
 			}
 		}
-		log.Info("token: refreshed", "access_expiry", fresh.AccessExpiry)
+		m.events.publish(Event{Type: EventRefreshed, OpenID: openID, Time: m.cfg.Now(), Authorization: &fresh})
 		return fresh, nil
 	}
 }
@@ -304,10 +407,13 @@ func (m *Manager) refreshFailed(ctx context.Context, log *slog.Logger, a store.A
 	if _, err := m.cfg.Store.Update(ctx, a, rev); err != nil && !errors.Is(err, store.ErrConflict) {
 		log.Warn("token: could not record refresh failure", "err", err)
 	}
+	m.remember(a)
 	log.Warn("token: refresh failed", "status", a.Status, "err", cause)
 	if a.Status == store.StatusRevoked {
-		return store.Authorization{}, &platform.Error{Result: platform.ResultRevoked, Msg: platform.MsgRevoked, Class: platform.ClassRevoked, Method: "oauth2.refresh_token"}
+		m.events.publish(Event{Type: EventRevoked, OpenID: a.OpenID, Time: m.cfg.Now(), Authorization: &a, Message: "refresh answered refreshToken.revokedAuthorization"})
+		return store.Authorization{}, m.revokedError(a)
 	}
+	m.events.publish(Event{Type: EventRefreshFailed, OpenID: a.OpenID, Time: m.cfg.Now(), Authorization: &a, Message: failureText(cause)})
 	return store.Authorization{}, fmt.Errorf("token: refresh %s: %w", a.OpenID, cause)
 }
 
@@ -352,8 +458,11 @@ func (s appSource) Token(ctx context.Context) (string, error) {
 		return c.access, nil
 	}
 	v, err, _ := m.flight.Do("\x00app", func() (any, error) {
-		if a, _, err := m.cfg.Store.GetApp(ctx, m.cfg.AppKey); err == nil && m.cfg.Now().Add(m.cfg.RefreshBefore).Before(a.AccessExpiry) {
-			return cached{a.AccessToken, a.AccessExpiry}, nil
+		m.mu.Lock()
+		bad := m.appBad
+		m.mu.Unlock()
+		if a, _, err := m.cfg.Store.GetApp(ctx, m.cfg.AppKey); err == nil && a.AccessToken != bad && m.cfg.Now().Add(m.cfg.RefreshBefore).Before(a.AccessExpiry) {
+			return cached{access: a.AccessToken, expiry: a.AccessExpiry}, nil
 		}
 		tok, err := m.cfg.OAuth.ClientCredentials(ctx)
 		if err != nil {
@@ -366,7 +475,7 @@ func (s appSource) Token(ctx context.Context) (string, error) {
 		}); err != nil {
 			return nil, err
 		}
-		return cached{tok.AccessToken, tok.Expiry}, nil
+		return cached{access: tok.AccessToken, expiry: tok.Expiry}, nil
 	})
 	if err != nil {
 		return "", err
@@ -378,9 +487,24 @@ func (s appSource) Token(ctx context.Context) (string, error) {
 	return c.access, nil
 }
 
-func (s appSource) Invalidate(context.Context, string) error {
+func (s appSource) Invalidate(_ context.Context, rejected string) error {
 	s.m.mu.Lock()
-	s.m.app = cached{}
+	if s.m.app.access == rejected {
+		s.m.app = cached{}
+	}
+	s.m.appBad = rejected
 	s.m.mu.Unlock()
 	return nil
 }
+
+// failureText describes a refresh failure without any token.
+func failureText(err error) string {
+	var pe *platform.Error
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("refresh failed: result %d %s", pe.Result, pe.Msg)
+	}
+	return "refresh failed: platform unreachable"
+}
+
+// Store returns the token store the manager keeps.
+func (m *Manager) Store() *store.TokenStore { return m.cfg.Store }

@@ -85,6 +85,83 @@ func (AuthorizationStatus) EnumDescriptor() ([]byte, []int) {
 	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{0}
 }
 
+// AuthorizationEventType says what happened.
+type AuthorizationEventType int32
+
+const (
+	// Not used.
+	AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_UNSPECIFIED AuthorizationEventType = 0
+	// A merchant authorized (or re-authorized) the app.
+	AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_AUTHORIZED AuthorizationEventType = 1
+	// The tokens were refreshed.
+	AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_REFRESHED AuthorizationEventType = 2
+	// A refresh failed; see message.
+	AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_REFRESH_FAILED AuthorizationEventType = 3
+	// The merchant revoked the authorization (or the platform cancelled it).
+	AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_REVOKED AuthorizationEventType = 4
+	// The refresh token expired; the merchant must authorize again.
+	AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_EXPIRED AuthorizationEventType = 5
+	// The refresh token expires soon (default: within 7 days).
+	AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON AuthorizationEventType = 6
+	// A test user's authorization reaches its 10-day cut-off soon.
+	AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON AuthorizationEventType = 7
+	// The authorization was deleted from the gateway.
+	AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_DELETED AuthorizationEventType = 8
+)
+
+// Enum value maps for AuthorizationEventType.
+var (
+	AuthorizationEventType_name = map[int32]string{
+		0: "AUTHORIZATION_EVENT_TYPE_UNSPECIFIED",
+		1: "AUTHORIZATION_EVENT_TYPE_AUTHORIZED",
+		2: "AUTHORIZATION_EVENT_TYPE_REFRESHED",
+		3: "AUTHORIZATION_EVENT_TYPE_REFRESH_FAILED",
+		4: "AUTHORIZATION_EVENT_TYPE_REVOKED",
+		5: "AUTHORIZATION_EVENT_TYPE_EXPIRED",
+		6: "AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON",
+		7: "AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON",
+		8: "AUTHORIZATION_EVENT_TYPE_DELETED",
+	}
+	AuthorizationEventType_value = map[string]int32{
+		"AUTHORIZATION_EVENT_TYPE_UNSPECIFIED":           0,
+		"AUTHORIZATION_EVENT_TYPE_AUTHORIZED":            1,
+		"AUTHORIZATION_EVENT_TYPE_REFRESHED":             2,
+		"AUTHORIZATION_EVENT_TYPE_REFRESH_FAILED":        3,
+		"AUTHORIZATION_EVENT_TYPE_REVOKED":               4,
+		"AUTHORIZATION_EVENT_TYPE_EXPIRED":               5,
+		"AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON":         6,
+		"AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON": 7,
+		"AUTHORIZATION_EVENT_TYPE_DELETED":               8,
+	}
+)
+
+func (x AuthorizationEventType) Enum() *AuthorizationEventType {
+	p := new(AuthorizationEventType)
+	*p = x
+	return p
+}
+
+func (x AuthorizationEventType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AuthorizationEventType) Descriptor() protoreflect.EnumDescriptor {
+	return file_kwaishop_gateway_v1_authorization_proto_enumTypes[1].Descriptor()
+}
+
+func (AuthorizationEventType) Type() protoreflect.EnumType {
+	return &file_kwaishop_gateway_v1_authorization_proto_enumTypes[1]
+}
+
+func (x AuthorizationEventType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AuthorizationEventType.Descriptor instead.
+func (AuthorizationEventType) EnumDescriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{1}
+}
+
 // Authorization is one shop's authorization of the app.
 type Authorization struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -98,14 +175,16 @@ type Authorization struct {
 	AccessTokenExpireTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=access_token_expire_time,json=accessTokenExpireTime,proto3" json:"access_token_expire_time,omitempty"`
 	// When the refresh token expires; the merchant must authorize again after it.
 	RefreshTokenExpireTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=refresh_token_expire_time,json=refreshTokenExpireTime,proto3" json:"refresh_token_expire_time,omitempty"`
-	// When the authorization was first stored.
+	// When the authorization was stored (the merchant's last consent).
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the tokens were last refreshed (unset if never).
 	LastRefreshTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=last_refresh_time,json=lastRefreshTime,proto3" json:"last_refresh_time,omitempty"`
-	// Whether the shop is a test user of the app (cut off after 10 days).
-	TestUser      bool `protobuf:"varint,8,opt,name=test_user,json=testUser,proto3" json:"test_user,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Whether the shop is a test user of the app (cut off 10 days after consent).
+	TestUser bool `protobuf:"varint,8,opt,name=test_user,json=testUser,proto3" json:"test_user,omitempty"`
+	// When a test user's authorization is cut off by the platform (test users only).
+	TestUserCutoffTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=test_user_cutoff_time,json=testUserCutoffTime,proto3" json:"test_user_cutoff_time,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Authorization) Reset() {
@@ -194,16 +273,251 @@ func (x *Authorization) GetTestUser() bool {
 	return false
 }
 
+func (x *Authorization) GetTestUserCutoffTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TestUserCutoffTime
+	}
+	return nil
+}
+
+// StartAuthorizationRequest asks for a consent URL.
+type StartAuthorizationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The permission groups to ask for, for example `merchant_order`.
+	Scopes []string `protobuf:"bytes,1,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	// Where the merchant's browser goes after the callback (optional; the
+	// gateway shows a result page without it). Gets `open_id` or `error`
+	// query parameters appended.
+	ReturnUrl     string `protobuf:"bytes,2,opt,name=return_url,json=returnUrl,proto3" json:"return_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartAuthorizationRequest) Reset() {
+	*x = StartAuthorizationRequest{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartAuthorizationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartAuthorizationRequest) ProtoMessage() {}
+
+func (x *StartAuthorizationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartAuthorizationRequest.ProtoReflect.Descriptor instead.
+func (*StartAuthorizationRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *StartAuthorizationRequest) GetScopes() []string {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+func (x *StartAuthorizationRequest) GetReturnUrl() string {
+	if x != nil {
+		return x.ReturnUrl
+	}
+	return ""
+}
+
+// StartAuthorizationResponse is where to send the merchant.
+type StartAuthorizationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The platform's consent page URL, including the state.
+	Url string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	// The single-use OAuth state embedded in the URL.
+	State string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// When the state expires (10 minutes).
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartAuthorizationResponse) Reset() {
+	*x = StartAuthorizationResponse{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartAuthorizationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartAuthorizationResponse) ProtoMessage() {}
+
+func (x *StartAuthorizationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartAuthorizationResponse.ProtoReflect.Descriptor instead.
+func (*StartAuthorizationResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *StartAuthorizationResponse) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *StartAuthorizationResponse) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *StartAuthorizationResponse) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+// CompleteAuthorizationRequest carries the platform's redirect parameters.
+type CompleteAuthorizationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The authorization code (valid 2 minutes, single use).
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// The state from StartAuthorization.
+	State         string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteAuthorizationRequest) Reset() {
+	*x = CompleteAuthorizationRequest{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteAuthorizationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteAuthorizationRequest) ProtoMessage() {}
+
+func (x *CompleteAuthorizationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteAuthorizationRequest.ProtoReflect.Descriptor instead.
+func (*CompleteAuthorizationRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CompleteAuthorizationRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *CompleteAuthorizationRequest) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+// CompleteAuthorizationResponse is the new authorization.
+type CompleteAuthorizationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stored authorization.
+	Authorization *Authorization `protobuf:"bytes,1,opt,name=authorization,proto3" json:"authorization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteAuthorizationResponse) Reset() {
+	*x = CompleteAuthorizationResponse{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteAuthorizationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteAuthorizationResponse) ProtoMessage() {}
+
+func (x *CompleteAuthorizationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteAuthorizationResponse.ProtoReflect.Descriptor instead.
+func (*CompleteAuthorizationResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CompleteAuthorizationResponse) GetAuthorization() *Authorization {
+	if x != nil {
+		return x.Authorization
+	}
+	return nil
+}
+
 // ListAuthorizationsRequest asks for stored authorizations.
 type ListAuthorizationsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Maximum number of authorizations to return (default 100, max 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous response.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only authorizations in this status (unspecified = all).
+	Status        AuthorizationStatus `protobuf:"varint,3,opt,name=status,proto3,enum=kwaishop.gateway.v1.AuthorizationStatus" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListAuthorizationsRequest) Reset() {
 	*x = ListAuthorizationsRequest{}
-	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[1]
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -215,7 +529,7 @@ func (x *ListAuthorizationsRequest) String() string {
 func (*ListAuthorizationsRequest) ProtoMessage() {}
 
 func (x *ListAuthorizationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[1]
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -228,21 +542,44 @@ func (x *ListAuthorizationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuthorizationsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuthorizationsRequest) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{1}
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{5}
 }
 
-// ListAuthorizationsResponse holds the stored authorizations, by open_id.
+func (x *ListAuthorizationsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAuthorizationsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListAuthorizationsRequest) GetStatus() AuthorizationStatus {
+	if x != nil {
+		return x.Status
+	}
+	return AuthorizationStatus_AUTHORIZATION_STATUS_UNSPECIFIED
+}
+
+// ListAuthorizationsResponse holds a page of authorizations, by open_id.
 type ListAuthorizationsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The authorizations, sorted by open_id.
 	Authorizations []*Authorization `protobuf:"bytes,1,rep,name=authorizations,proto3" json:"authorizations,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListAuthorizationsResponse) Reset() {
 	*x = ListAuthorizationsResponse{}
-	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[2]
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -254,7 +591,7 @@ func (x *ListAuthorizationsResponse) String() string {
 func (*ListAuthorizationsResponse) ProtoMessage() {}
 
 func (x *ListAuthorizationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[2]
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -267,7 +604,7 @@ func (x *ListAuthorizationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuthorizationsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuthorizationsResponse) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{2}
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListAuthorizationsResponse) GetAuthorizations() []*Authorization {
@@ -275,6 +612,13 @@ func (x *ListAuthorizationsResponse) GetAuthorizations() []*Authorization {
 		return x.Authorizations
 	}
 	return nil
+}
+
+func (x *ListAuthorizationsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 // GetAuthorizationRequest names one shop.
@@ -288,7 +632,7 @@ type GetAuthorizationRequest struct {
 
 func (x *GetAuthorizationRequest) Reset() {
 	*x = GetAuthorizationRequest{}
-	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[3]
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -300,7 +644,7 @@ func (x *GetAuthorizationRequest) String() string {
 func (*GetAuthorizationRequest) ProtoMessage() {}
 
 func (x *GetAuthorizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[3]
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -313,7 +657,7 @@ func (x *GetAuthorizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAuthorizationRequest.ProtoReflect.Descriptor instead.
 func (*GetAuthorizationRequest) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{3}
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetAuthorizationRequest) GetOpenId() string {
@@ -334,7 +678,7 @@ type GetAuthorizationResponse struct {
 
 func (x *GetAuthorizationResponse) Reset() {
 	*x = GetAuthorizationResponse{}
-	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[4]
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -346,7 +690,7 @@ func (x *GetAuthorizationResponse) String() string {
 func (*GetAuthorizationResponse) ProtoMessage() {}
 
 func (x *GetAuthorizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[4]
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -359,7 +703,7 @@ func (x *GetAuthorizationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAuthorizationResponse.ProtoReflect.Descriptor instead.
 func (*GetAuthorizationResponse) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{4}
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetAuthorizationResponse) GetAuthorization() *Authorization {
@@ -369,11 +713,452 @@ func (x *GetAuthorizationResponse) GetAuthorization() *Authorization {
 	return nil
 }
 
+// RefreshAuthorizationRequest names the shop to refresh.
+type RefreshAuthorizationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop's open_id.
+	OpenId        string `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshAuthorizationRequest) Reset() {
+	*x = RefreshAuthorizationRequest{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshAuthorizationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshAuthorizationRequest) ProtoMessage() {}
+
+func (x *RefreshAuthorizationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshAuthorizationRequest.ProtoReflect.Descriptor instead.
+func (*RefreshAuthorizationRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RefreshAuthorizationRequest) GetOpenId() string {
+	if x != nil {
+		return x.OpenId
+	}
+	return ""
+}
+
+// RefreshAuthorizationResponse is the refreshed authorization.
+type RefreshAuthorizationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The authorization after the refresh.
+	Authorization *Authorization `protobuf:"bytes,1,opt,name=authorization,proto3" json:"authorization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshAuthorizationResponse) Reset() {
+	*x = RefreshAuthorizationResponse{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshAuthorizationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshAuthorizationResponse) ProtoMessage() {}
+
+func (x *RefreshAuthorizationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshAuthorizationResponse.ProtoReflect.Descriptor instead.
+func (*RefreshAuthorizationResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RefreshAuthorizationResponse) GetAuthorization() *Authorization {
+	if x != nil {
+		return x.Authorization
+	}
+	return nil
+}
+
+// DeleteAuthorizationRequest names the shop to forget.
+type DeleteAuthorizationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop's open_id.
+	OpenId        string `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAuthorizationRequest) Reset() {
+	*x = DeleteAuthorizationRequest{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAuthorizationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAuthorizationRequest) ProtoMessage() {}
+
+func (x *DeleteAuthorizationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAuthorizationRequest.ProtoReflect.Descriptor instead.
+func (*DeleteAuthorizationRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *DeleteAuthorizationRequest) GetOpenId() string {
+	if x != nil {
+		return x.OpenId
+	}
+	return ""
+}
+
+// DeleteAuthorizationResponse confirms the deletion.
+type DeleteAuthorizationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAuthorizationResponse) Reset() {
+	*x = DeleteAuthorizationResponse{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAuthorizationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAuthorizationResponse) ProtoMessage() {}
+
+func (x *DeleteAuthorizationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAuthorizationResponse.ProtoReflect.Descriptor instead.
+func (*DeleteAuthorizationResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{12}
+}
+
+// WatchAuthorizationEventsRequest filters the event stream.
+type WatchAuthorizationEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only events of this shop (empty = all shops).
+	OpenId        string `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchAuthorizationEventsRequest) Reset() {
+	*x = WatchAuthorizationEventsRequest{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchAuthorizationEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchAuthorizationEventsRequest) ProtoMessage() {}
+
+func (x *WatchAuthorizationEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchAuthorizationEventsRequest.ProtoReflect.Descriptor instead.
+func (*WatchAuthorizationEventsRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *WatchAuthorizationEventsRequest) GetOpenId() string {
+	if x != nil {
+		return x.OpenId
+	}
+	return ""
+}
+
+// WatchAuthorizationEventsResponse is one lifecycle event.
+type WatchAuthorizationEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event.
+	Event         *AuthorizationEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchAuthorizationEventsResponse) Reset() {
+	*x = WatchAuthorizationEventsResponse{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchAuthorizationEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchAuthorizationEventsResponse) ProtoMessage() {}
+
+func (x *WatchAuthorizationEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchAuthorizationEventsResponse.ProtoReflect.Descriptor instead.
+func (*WatchAuthorizationEventsResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *WatchAuthorizationEventsResponse) GetEvent() *AuthorizationEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+// AuthorizationEvent is one lifecycle transition of a shop's authorization.
+type AuthorizationEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What happened.
+	Type AuthorizationEventType `protobuf:"varint,1,opt,name=type,proto3,enum=kwaishop.gateway.v1.AuthorizationEventType" json:"type,omitempty"`
+	// The shop.
+	OpenId string `protobuf:"bytes,2,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	// When it happened.
+	Time *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	// The authorization after the event (unset for DELETED).
+	Authorization *Authorization `protobuf:"bytes,4,opt,name=authorization,proto3" json:"authorization,omitempty"`
+	// A human-readable detail (never a token).
+	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthorizationEvent) Reset() {
+	*x = AuthorizationEvent{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthorizationEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthorizationEvent) ProtoMessage() {}
+
+func (x *AuthorizationEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthorizationEvent.ProtoReflect.Descriptor instead.
+func (*AuthorizationEvent) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *AuthorizationEvent) GetType() AuthorizationEventType {
+	if x != nil {
+		return x.Type
+	}
+	return AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_UNSPECIFIED
+}
+
+func (x *AuthorizationEvent) GetOpenId() string {
+	if x != nil {
+		return x.OpenId
+	}
+	return ""
+}
+
+func (x *AuthorizationEvent) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *AuthorizationEvent) GetAuthorization() *Authorization {
+	if x != nil {
+		return x.Authorization
+	}
+	return nil
+}
+
+func (x *AuthorizationEvent) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+// RotateTokenKeysRequest starts a re-encryption.
+type RotateTokenKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateTokenKeysRequest) Reset() {
+	*x = RotateTokenKeysRequest{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateTokenKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateTokenKeysRequest) ProtoMessage() {}
+
+func (x *RotateTokenKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateTokenKeysRequest.ProtoReflect.Descriptor instead.
+func (*RotateTokenKeysRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{16}
+}
+
+// RotateTokenKeysResponse reports the re-encryption.
+type RotateTokenKeysResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many records were re-encrypted.
+	Reencrypted int32 `protobuf:"varint,1,opt,name=reencrypted,proto3" json:"reencrypted,omitempty"`
+	// The key id everything is now encrypted with.
+	KeyId         string `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateTokenKeysResponse) Reset() {
+	*x = RotateTokenKeysResponse{}
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateTokenKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateTokenKeysResponse) ProtoMessage() {}
+
+func (x *RotateTokenKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_authorization_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateTokenKeysResponse.ProtoReflect.Descriptor instead.
+func (*RotateTokenKeysResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RotateTokenKeysResponse) GetReencrypted() int32 {
+	if x != nil {
+		return x.Reencrypted
+	}
+	return 0
+}
+
+func (x *RotateTokenKeysResponse) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
 var File_kwaishop_gateway_v1_authorization_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_authorization_proto_rawDesc = "" +
 	"\n" +
-	"'kwaishop/gateway/v1/authorization.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x03\n" +
+	"'kwaishop/gateway/v1/authorization.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x04\n" +
 	"\rAuthorization\x12\x17\n" +
 	"\aopen_id\x18\x01 \x01(\tR\x06openId\x12\x16\n" +
 	"\x06scopes\x18\x02 \x03(\tR\x06scopes\x12@\n" +
@@ -383,23 +1168,84 @@ const file_kwaishop_gateway_v1_authorization_proto_rawDesc = "" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12F\n" +
 	"\x11last_refresh_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x0flastRefreshTime\x12\x1b\n" +
-	"\ttest_user\x18\b \x01(\bR\btestUser\"\x1b\n" +
-	"\x19ListAuthorizationsRequest\"h\n" +
+	"\ttest_user\x18\b \x01(\bR\btestUser\x12M\n" +
+	"\x15test_user_cutoff_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x12testUserCutoffTime\"\x84\x01\n" +
+	"\x19StartAuthorizationRequest\x128\n" +
+	"\x06scopes\x18\x01 \x03(\tB \xbaH\x1d\x92\x01\x1a\b\x01\x10 \x18\x01\"\x12r\x102\x0e^[a-z_]{1,64}$R\x06scopes\x12-\n" +
+	"\n" +
+	"return_url\x18\x02 \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\treturnUrl\"\x81\x01\n" +
+	"\x1aStartAuthorizationResponse\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12;\n" +
+	"\vexpire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\"`\n" +
+	"\x1cCompleteAuthorizationRequest\x12\x1e\n" +
+	"\x04code\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x04R\x04code\x12 \n" +
+	"\x05state\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x05state\"i\n" +
+	"\x1dCompleteAuthorizationResponse\x12H\n" +
+	"\rauthorization\x18\x01 \x01(\v2\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"\xb9\x01\n" +
+	"\x19ListAuthorizationsRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\tpageToken\x12J\n" +
+	"\x06status\x18\x03 \x01(\x0e2(.kwaishop.gateway.v1.AuthorizationStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\"\x90\x01\n" +
 	"\x1aListAuthorizationsResponse\x12J\n" +
-	"\x0eauthorizations\x18\x01 \x03(\v2\".kwaishop.gateway.v1.AuthorizationR\x0eauthorizations\"O\n" +
+	"\x0eauthorizations\x18\x01 \x03(\v2\".kwaishop.gateway.v1.AuthorizationR\x0eauthorizations\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"O\n" +
 	"\x17GetAuthorizationRequest\x124\n" +
 	"\aopen_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"d\n" +
 	"\x18GetAuthorizationResponse\x12H\n" +
-	"\rauthorization\x18\x01 \x01(\v2\".kwaishop.gateway.v1.AuthorizationR\rauthorization*\xc9\x01\n" +
+	"\rauthorization\x18\x01 \x01(\v2\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"S\n" +
+	"\x1bRefreshAuthorizationRequest\x124\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"h\n" +
+	"\x1cRefreshAuthorizationResponse\x12H\n" +
+	"\rauthorization\x18\x01 \x01(\v2\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"R\n" +
+	"\x1aDeleteAuthorizationRequest\x124\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"\x1d\n" +
+	"\x1bDeleteAuthorizationResponse\"U\n" +
+	"\x1fWatchAuthorizationEventsRequest\x122\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\"a\n" +
+	" WatchAuthorizationEventsResponse\x12=\n" +
+	"\x05event\x18\x01 \x01(\v2'.kwaishop.gateway.v1.AuthorizationEventR\x05event\"\x82\x02\n" +
+	"\x12AuthorizationEvent\x12?\n" +
+	"\x04type\x18\x01 \x01(\x0e2+.kwaishop.gateway.v1.AuthorizationEventTypeR\x04type\x12\x17\n" +
+	"\aopen_id\x18\x02 \x01(\tR\x06openId\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12H\n" +
+	"\rauthorization\x18\x04 \x01(\v2\".kwaishop.gateway.v1.AuthorizationR\rauthorization\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"\x18\n" +
+	"\x16RotateTokenKeysRequest\"R\n" +
+	"\x17RotateTokenKeysResponse\x12 \n" +
+	"\vreencrypted\x18\x01 \x01(\x05R\vreencrypted\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId*\xc9\x01\n" +
 	"\x13AuthorizationStatus\x12$\n" +
 	" AUTHORIZATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bAUTHORIZATION_STATUS_ACTIVE\x10\x01\x12'\n" +
 	"#AUTHORIZATION_STATUS_REFRESH_FAILED\x10\x02\x12 \n" +
 	"\x1cAUTHORIZATION_STATUS_REVOKED\x10\x03\x12 \n" +
-	"\x1cAUTHORIZATION_STATUS_EXPIRED\x10\x042\xc8\x02\n" +
-	"\x14AuthorizationService\x12\x94\x01\n" +
+	"\x1cAUTHORIZATION_STATUS_EXPIRED\x10\x04*\x92\x03\n" +
+	"\x16AuthorizationEventType\x12(\n" +
+	"$AUTHORIZATION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12'\n" +
+	"#AUTHORIZATION_EVENT_TYPE_AUTHORIZED\x10\x01\x12&\n" +
+	"\"AUTHORIZATION_EVENT_TYPE_REFRESHED\x10\x02\x12+\n" +
+	"'AUTHORIZATION_EVENT_TYPE_REFRESH_FAILED\x10\x03\x12$\n" +
+	" AUTHORIZATION_EVENT_TYPE_REVOKED\x10\x04\x12$\n" +
+	" AUTHORIZATION_EVENT_TYPE_EXPIRED\x10\x05\x12*\n" +
+	"&AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON\x10\x06\x122\n" +
+	".AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON\x10\a\x12$\n" +
+	" AUTHORIZATION_EVENT_TYPE_DELETED\x10\b2\xab\n" +
+	"\n" +
+	"\x14AuthorizationService\x12\x9a\x01\n" +
+	"\x12StartAuthorization\x12..kwaishop.gateway.v1.StartAuthorizationRequest\x1a/.kwaishop.gateway.v1.StartAuthorizationResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/authorizations:start\x12\xa6\x01\n" +
+	"\x15CompleteAuthorization\x121.kwaishop.gateway.v1.CompleteAuthorizationRequest\x1a2.kwaishop.gateway.v1.CompleteAuthorizationResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/authorizations:complete\x12\x94\x01\n" +
 	"\x12ListAuthorizations\x12..kwaishop.gateway.v1.ListAuthorizationsRequest\x1a/.kwaishop.gateway.v1.ListAuthorizationsResponse\"\x1d\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/authorizations\x90\x02\x01\x12\x98\x01\n" +
-	"\x10GetAuthorization\x12,.kwaishop.gateway.v1.GetAuthorizationRequest\x1a-.kwaishop.gateway.v1.GetAuthorizationResponse\"'\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/authorizations/{open_id}\x90\x02\x01BPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
+	"\x10GetAuthorization\x12,.kwaishop.gateway.v1.GetAuthorizationRequest\x1a-.kwaishop.gateway.v1.GetAuthorizationResponse\"'\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/authorizations/{open_id}\x90\x02\x01\x12\xac\x01\n" +
+	"\x14RefreshAuthorization\x120.kwaishop.gateway.v1.RefreshAuthorizationRequest\x1a1.kwaishop.gateway.v1.RefreshAuthorizationResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/authorizations/{open_id}:refresh\x12\xa1\x01\n" +
+	"\x13DeleteAuthorization\x12/.kwaishop.gateway.v1.DeleteAuthorizationRequest\x1a0.kwaishop.gateway.v1.DeleteAuthorizationResponse\"'\x82\xd3\xe4\x93\x02\x1e*\x1c/v1/authorizations/{open_id}\x90\x02\x02\x12\xae\x01\n" +
+	"\x18WatchAuthorizationEvents\x124.kwaishop.gateway.v1.WatchAuthorizationEventsRequest\x1a5.kwaishop.gateway.v1.WatchAuthorizationEventsResponse\"#\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/authorizations:watch\x90\x02\x010\x01\x12\x96\x01\n" +
+	"\x0fRotateTokenKeys\x12+.kwaishop.gateway.v1.RotateTokenKeysRequest\x1a,.kwaishop.gateway.v1.RotateTokenKeysResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/authorizations:rotateKeysBPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
 
 var (
 	file_kwaishop_gateway_v1_authorization_proto_rawDescOnce sync.Once
@@ -413,34 +1259,69 @@ func file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP() []byte {
 	return file_kwaishop_gateway_v1_authorization_proto_rawDescData
 }
 
-var file_kwaishop_gateway_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kwaishop_gateway_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_kwaishop_gateway_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_kwaishop_gateway_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_kwaishop_gateway_v1_authorization_proto_goTypes = []any{
-	(AuthorizationStatus)(0),           // 0: kwaishop.gateway.v1.AuthorizationStatus
-	(*Authorization)(nil),              // 1: kwaishop.gateway.v1.Authorization
-	(*ListAuthorizationsRequest)(nil),  // 2: kwaishop.gateway.v1.ListAuthorizationsRequest
-	(*ListAuthorizationsResponse)(nil), // 3: kwaishop.gateway.v1.ListAuthorizationsResponse
-	(*GetAuthorizationRequest)(nil),    // 4: kwaishop.gateway.v1.GetAuthorizationRequest
-	(*GetAuthorizationResponse)(nil),   // 5: kwaishop.gateway.v1.GetAuthorizationResponse
-	(*timestamppb.Timestamp)(nil),      // 6: google.protobuf.Timestamp
+	(AuthorizationStatus)(0),                 // 0: kwaishop.gateway.v1.AuthorizationStatus
+	(AuthorizationEventType)(0),              // 1: kwaishop.gateway.v1.AuthorizationEventType
+	(*Authorization)(nil),                    // 2: kwaishop.gateway.v1.Authorization
+	(*StartAuthorizationRequest)(nil),        // 3: kwaishop.gateway.v1.StartAuthorizationRequest
+	(*StartAuthorizationResponse)(nil),       // 4: kwaishop.gateway.v1.StartAuthorizationResponse
+	(*CompleteAuthorizationRequest)(nil),     // 5: kwaishop.gateway.v1.CompleteAuthorizationRequest
+	(*CompleteAuthorizationResponse)(nil),    // 6: kwaishop.gateway.v1.CompleteAuthorizationResponse
+	(*ListAuthorizationsRequest)(nil),        // 7: kwaishop.gateway.v1.ListAuthorizationsRequest
+	(*ListAuthorizationsResponse)(nil),       // 8: kwaishop.gateway.v1.ListAuthorizationsResponse
+	(*GetAuthorizationRequest)(nil),          // 9: kwaishop.gateway.v1.GetAuthorizationRequest
+	(*GetAuthorizationResponse)(nil),         // 10: kwaishop.gateway.v1.GetAuthorizationResponse
+	(*RefreshAuthorizationRequest)(nil),      // 11: kwaishop.gateway.v1.RefreshAuthorizationRequest
+	(*RefreshAuthorizationResponse)(nil),     // 12: kwaishop.gateway.v1.RefreshAuthorizationResponse
+	(*DeleteAuthorizationRequest)(nil),       // 13: kwaishop.gateway.v1.DeleteAuthorizationRequest
+	(*DeleteAuthorizationResponse)(nil),      // 14: kwaishop.gateway.v1.DeleteAuthorizationResponse
+	(*WatchAuthorizationEventsRequest)(nil),  // 15: kwaishop.gateway.v1.WatchAuthorizationEventsRequest
+	(*WatchAuthorizationEventsResponse)(nil), // 16: kwaishop.gateway.v1.WatchAuthorizationEventsResponse
+	(*AuthorizationEvent)(nil),               // 17: kwaishop.gateway.v1.AuthorizationEvent
+	(*RotateTokenKeysRequest)(nil),           // 18: kwaishop.gateway.v1.RotateTokenKeysRequest
+	(*RotateTokenKeysResponse)(nil),          // 19: kwaishop.gateway.v1.RotateTokenKeysResponse
+	(*timestamppb.Timestamp)(nil),            // 20: google.protobuf.Timestamp
 }
 var file_kwaishop_gateway_v1_authorization_proto_depIdxs = []int32{
-	0, // 0: kwaishop.gateway.v1.Authorization.status:type_name -> kwaishop.gateway.v1.AuthorizationStatus
-	6, // 1: kwaishop.gateway.v1.Authorization.access_token_expire_time:type_name -> google.protobuf.Timestamp
-	6, // 2: kwaishop.gateway.v1.Authorization.refresh_token_expire_time:type_name -> google.protobuf.Timestamp
-	6, // 3: kwaishop.gateway.v1.Authorization.create_time:type_name -> google.protobuf.Timestamp
-	6, // 4: kwaishop.gateway.v1.Authorization.last_refresh_time:type_name -> google.protobuf.Timestamp
-	1, // 5: kwaishop.gateway.v1.ListAuthorizationsResponse.authorizations:type_name -> kwaishop.gateway.v1.Authorization
-	1, // 6: kwaishop.gateway.v1.GetAuthorizationResponse.authorization:type_name -> kwaishop.gateway.v1.Authorization
-	2, // 7: kwaishop.gateway.v1.AuthorizationService.ListAuthorizations:input_type -> kwaishop.gateway.v1.ListAuthorizationsRequest
-	4, // 8: kwaishop.gateway.v1.AuthorizationService.GetAuthorization:input_type -> kwaishop.gateway.v1.GetAuthorizationRequest
-	3, // 9: kwaishop.gateway.v1.AuthorizationService.ListAuthorizations:output_type -> kwaishop.gateway.v1.ListAuthorizationsResponse
-	5, // 10: kwaishop.gateway.v1.AuthorizationService.GetAuthorization:output_type -> kwaishop.gateway.v1.GetAuthorizationResponse
-	9, // [9:11] is the sub-list for method output_type
-	7, // [7:9] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	0,  // 0: kwaishop.gateway.v1.Authorization.status:type_name -> kwaishop.gateway.v1.AuthorizationStatus
+	20, // 1: kwaishop.gateway.v1.Authorization.access_token_expire_time:type_name -> google.protobuf.Timestamp
+	20, // 2: kwaishop.gateway.v1.Authorization.refresh_token_expire_time:type_name -> google.protobuf.Timestamp
+	20, // 3: kwaishop.gateway.v1.Authorization.create_time:type_name -> google.protobuf.Timestamp
+	20, // 4: kwaishop.gateway.v1.Authorization.last_refresh_time:type_name -> google.protobuf.Timestamp
+	20, // 5: kwaishop.gateway.v1.Authorization.test_user_cutoff_time:type_name -> google.protobuf.Timestamp
+	20, // 6: kwaishop.gateway.v1.StartAuthorizationResponse.expire_time:type_name -> google.protobuf.Timestamp
+	2,  // 7: kwaishop.gateway.v1.CompleteAuthorizationResponse.authorization:type_name -> kwaishop.gateway.v1.Authorization
+	0,  // 8: kwaishop.gateway.v1.ListAuthorizationsRequest.status:type_name -> kwaishop.gateway.v1.AuthorizationStatus
+	2,  // 9: kwaishop.gateway.v1.ListAuthorizationsResponse.authorizations:type_name -> kwaishop.gateway.v1.Authorization
+	2,  // 10: kwaishop.gateway.v1.GetAuthorizationResponse.authorization:type_name -> kwaishop.gateway.v1.Authorization
+	2,  // 11: kwaishop.gateway.v1.RefreshAuthorizationResponse.authorization:type_name -> kwaishop.gateway.v1.Authorization
+	17, // 12: kwaishop.gateway.v1.WatchAuthorizationEventsResponse.event:type_name -> kwaishop.gateway.v1.AuthorizationEvent
+	1,  // 13: kwaishop.gateway.v1.AuthorizationEvent.type:type_name -> kwaishop.gateway.v1.AuthorizationEventType
+	20, // 14: kwaishop.gateway.v1.AuthorizationEvent.time:type_name -> google.protobuf.Timestamp
+	2,  // 15: kwaishop.gateway.v1.AuthorizationEvent.authorization:type_name -> kwaishop.gateway.v1.Authorization
+	3,  // 16: kwaishop.gateway.v1.AuthorizationService.StartAuthorization:input_type -> kwaishop.gateway.v1.StartAuthorizationRequest
+	5,  // 17: kwaishop.gateway.v1.AuthorizationService.CompleteAuthorization:input_type -> kwaishop.gateway.v1.CompleteAuthorizationRequest
+	7,  // 18: kwaishop.gateway.v1.AuthorizationService.ListAuthorizations:input_type -> kwaishop.gateway.v1.ListAuthorizationsRequest
+	9,  // 19: kwaishop.gateway.v1.AuthorizationService.GetAuthorization:input_type -> kwaishop.gateway.v1.GetAuthorizationRequest
+	11, // 20: kwaishop.gateway.v1.AuthorizationService.RefreshAuthorization:input_type -> kwaishop.gateway.v1.RefreshAuthorizationRequest
+	13, // 21: kwaishop.gateway.v1.AuthorizationService.DeleteAuthorization:input_type -> kwaishop.gateway.v1.DeleteAuthorizationRequest
+	15, // 22: kwaishop.gateway.v1.AuthorizationService.WatchAuthorizationEvents:input_type -> kwaishop.gateway.v1.WatchAuthorizationEventsRequest
+	18, // 23: kwaishop.gateway.v1.AuthorizationService.RotateTokenKeys:input_type -> kwaishop.gateway.v1.RotateTokenKeysRequest
+	4,  // 24: kwaishop.gateway.v1.AuthorizationService.StartAuthorization:output_type -> kwaishop.gateway.v1.StartAuthorizationResponse
+	6,  // 25: kwaishop.gateway.v1.AuthorizationService.CompleteAuthorization:output_type -> kwaishop.gateway.v1.CompleteAuthorizationResponse
+	8,  // 26: kwaishop.gateway.v1.AuthorizationService.ListAuthorizations:output_type -> kwaishop.gateway.v1.ListAuthorizationsResponse
+	10, // 27: kwaishop.gateway.v1.AuthorizationService.GetAuthorization:output_type -> kwaishop.gateway.v1.GetAuthorizationResponse
+	12, // 28: kwaishop.gateway.v1.AuthorizationService.RefreshAuthorization:output_type -> kwaishop.gateway.v1.RefreshAuthorizationResponse
+	14, // 29: kwaishop.gateway.v1.AuthorizationService.DeleteAuthorization:output_type -> kwaishop.gateway.v1.DeleteAuthorizationResponse
+	16, // 30: kwaishop.gateway.v1.AuthorizationService.WatchAuthorizationEvents:output_type -> kwaishop.gateway.v1.WatchAuthorizationEventsResponse
+	19, // 31: kwaishop.gateway.v1.AuthorizationService.RotateTokenKeys:output_type -> kwaishop.gateway.v1.RotateTokenKeysResponse
+	24, // [24:32] is the sub-list for method output_type
+	16, // [16:24] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_kwaishop_gateway_v1_authorization_proto_init() }
@@ -453,8 +1334,8 @@ func file_kwaishop_gateway_v1_authorization_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kwaishop_gateway_v1_authorization_proto_rawDesc), len(file_kwaishop_gateway_v1_authorization_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   5,
+			NumEnums:      2,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

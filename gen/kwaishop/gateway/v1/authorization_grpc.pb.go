@@ -19,21 +19,47 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AuthorizationService_ListAuthorizations_FullMethodName = "/kwaishop.gateway.v1.AuthorizationService/ListAuthorizations"
-	AuthorizationService_GetAuthorization_FullMethodName   = "/kwaishop.gateway.v1.AuthorizationService/GetAuthorization"
+	AuthorizationService_StartAuthorization_FullMethodName       = "/kwaishop.gateway.v1.AuthorizationService/StartAuthorization"
+	AuthorizationService_CompleteAuthorization_FullMethodName    = "/kwaishop.gateway.v1.AuthorizationService/CompleteAuthorization"
+	AuthorizationService_ListAuthorizations_FullMethodName       = "/kwaishop.gateway.v1.AuthorizationService/ListAuthorizations"
+	AuthorizationService_GetAuthorization_FullMethodName         = "/kwaishop.gateway.v1.AuthorizationService/GetAuthorization"
+	AuthorizationService_RefreshAuthorization_FullMethodName     = "/kwaishop.gateway.v1.AuthorizationService/RefreshAuthorization"
+	AuthorizationService_DeleteAuthorization_FullMethodName      = "/kwaishop.gateway.v1.AuthorizationService/DeleteAuthorization"
+	AuthorizationService_WatchAuthorizationEvents_FullMethodName = "/kwaishop.gateway.v1.AuthorizationService/WatchAuthorizationEvents"
+	AuthorizationService_RotateTokenKeys_FullMethodName          = "/kwaishop.gateway.v1.AuthorizationService/RotateTokenKeys"
 )
 
 // AuthorizationServiceClient is the client API for AuthorizationService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// AuthorizationService shows the merchants (shops) that authorized the app.
-// Tokens themselves are never returned.
+// AuthorizationService runs the merchant OAuth flow and shows the shops that
+// authorized the app. Tokens themselves are never returned.
 type AuthorizationServiceClient interface {
-	// ListAuthorizations lists the stored shop authorizations.
+	// StartAuthorization creates a single-use OAuth state (valid 10 minutes,
+	// bound to the scopes and return URL) and returns the consent page URL to
+	// send the merchant to. The platform redirects back to the gateway's
+	// `/oauth/callback`, which completes the authorization.
+	StartAuthorization(ctx context.Context, in *StartAuthorizationRequest, opts ...grpc.CallOption) (*StartAuthorizationResponse, error)
+	// CompleteAuthorization exchanges a code for callers that receive the
+	// platform's redirect themselves. The state must come from
+	// StartAuthorization and is consumed.
+	CompleteAuthorization(ctx context.Context, in *CompleteAuthorizationRequest, opts ...grpc.CallOption) (*CompleteAuthorizationResponse, error)
+	// ListAuthorizations lists the stored shop authorizations, by open_id.
 	ListAuthorizations(ctx context.Context, in *ListAuthorizationsRequest, opts ...grpc.CallOption) (*ListAuthorizationsResponse, error)
 	// GetAuthorization returns one shop's authorization.
 	GetAuthorization(ctx context.Context, in *GetAuthorizationRequest, opts ...grpc.CallOption) (*GetAuthorizationResponse, error)
+	// RefreshAuthorization refreshes a shop's tokens now (once across all
+	// replicas; a refresh that another replica just made is reused).
+	RefreshAuthorization(ctx context.Context, in *RefreshAuthorizationRequest, opts ...grpc.CallOption) (*RefreshAuthorizationResponse, error)
+	// DeleteAuthorization forgets a shop's authorization and its tokens.
+	DeleteAuthorization(ctx context.Context, in *DeleteAuthorizationRequest, opts ...grpc.CallOption) (*DeleteAuthorizationResponse, error)
+	// WatchAuthorizationEvents streams every authorization lifecycle event
+	// (from every replica) as it happens.
+	WatchAuthorizationEvents(ctx context.Context, in *WatchAuthorizationEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchAuthorizationEventsResponse], error)
+	// RotateTokenKeys re-encrypts every stored token under the newest
+	// configured token key (KWAISHOP_TOKEN_KEYS, first entry), online.
+	RotateTokenKeys(ctx context.Context, in *RotateTokenKeysRequest, opts ...grpc.CallOption) (*RotateTokenKeysResponse, error)
 }
 
 type authorizationServiceClient struct {
@@ -42,6 +68,26 @@ type authorizationServiceClient struct {
 
 func NewAuthorizationServiceClient(cc grpc.ClientConnInterface) AuthorizationServiceClient {
 	return &authorizationServiceClient{cc}
+}
+
+func (c *authorizationServiceClient) StartAuthorization(ctx context.Context, in *StartAuthorizationRequest, opts ...grpc.CallOption) (*StartAuthorizationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartAuthorizationResponse)
+	err := c.cc.Invoke(ctx, AuthorizationService_StartAuthorization_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authorizationServiceClient) CompleteAuthorization(ctx context.Context, in *CompleteAuthorizationRequest, opts ...grpc.CallOption) (*CompleteAuthorizationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompleteAuthorizationResponse)
+	err := c.cc.Invoke(ctx, AuthorizationService_CompleteAuthorization_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (c *authorizationServiceClient) ListAuthorizations(ctx context.Context, in *ListAuthorizationsRequest, opts ...grpc.CallOption) (*ListAuthorizationsResponse, error) {
@@ -64,17 +110,86 @@ func (c *authorizationServiceClient) GetAuthorization(ctx context.Context, in *G
 	return out, nil
 }
 
+func (c *authorizationServiceClient) RefreshAuthorization(ctx context.Context, in *RefreshAuthorizationRequest, opts ...grpc.CallOption) (*RefreshAuthorizationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RefreshAuthorizationResponse)
+	err := c.cc.Invoke(ctx, AuthorizationService_RefreshAuthorization_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authorizationServiceClient) DeleteAuthorization(ctx context.Context, in *DeleteAuthorizationRequest, opts ...grpc.CallOption) (*DeleteAuthorizationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteAuthorizationResponse)
+	err := c.cc.Invoke(ctx, AuthorizationService_DeleteAuthorization_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authorizationServiceClient) WatchAuthorizationEvents(ctx context.Context, in *WatchAuthorizationEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchAuthorizationEventsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AuthorizationService_ServiceDesc.Streams[0], AuthorizationService_WatchAuthorizationEvents_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchAuthorizationEventsRequest, WatchAuthorizationEventsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AuthorizationService_WatchAuthorizationEventsClient = grpc.ServerStreamingClient[WatchAuthorizationEventsResponse]
+
+func (c *authorizationServiceClient) RotateTokenKeys(ctx context.Context, in *RotateTokenKeysRequest, opts ...grpc.CallOption) (*RotateTokenKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateTokenKeysResponse)
+	err := c.cc.Invoke(ctx, AuthorizationService_RotateTokenKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuthorizationServiceServer is the server API for AuthorizationService service.
 // All implementations must embed UnimplementedAuthorizationServiceServer
 // for forward compatibility.
 //
-// AuthorizationService shows the merchants (shops) that authorized the app.
-// Tokens themselves are never returned.
+// AuthorizationService runs the merchant OAuth flow and shows the shops that
+// authorized the app. Tokens themselves are never returned.
 type AuthorizationServiceServer interface {
-	// ListAuthorizations lists the stored shop authorizations.
+	// StartAuthorization creates a single-use OAuth state (valid 10 minutes,
+	// bound to the scopes and return URL) and returns the consent page URL to
+	// send the merchant to. The platform redirects back to the gateway's
+	// `/oauth/callback`, which completes the authorization.
+	StartAuthorization(context.Context, *StartAuthorizationRequest) (*StartAuthorizationResponse, error)
+	// CompleteAuthorization exchanges a code for callers that receive the
+	// platform's redirect themselves. The state must come from
+	// StartAuthorization and is consumed.
+	CompleteAuthorization(context.Context, *CompleteAuthorizationRequest) (*CompleteAuthorizationResponse, error)
+	// ListAuthorizations lists the stored shop authorizations, by open_id.
 	ListAuthorizations(context.Context, *ListAuthorizationsRequest) (*ListAuthorizationsResponse, error)
 	// GetAuthorization returns one shop's authorization.
 	GetAuthorization(context.Context, *GetAuthorizationRequest) (*GetAuthorizationResponse, error)
+	// RefreshAuthorization refreshes a shop's tokens now (once across all
+	// replicas; a refresh that another replica just made is reused).
+	RefreshAuthorization(context.Context, *RefreshAuthorizationRequest) (*RefreshAuthorizationResponse, error)
+	// DeleteAuthorization forgets a shop's authorization and its tokens.
+	DeleteAuthorization(context.Context, *DeleteAuthorizationRequest) (*DeleteAuthorizationResponse, error)
+	// WatchAuthorizationEvents streams every authorization lifecycle event
+	// (from every replica) as it happens.
+	WatchAuthorizationEvents(*WatchAuthorizationEventsRequest, grpc.ServerStreamingServer[WatchAuthorizationEventsResponse]) error
+	// RotateTokenKeys re-encrypts every stored token under the newest
+	// configured token key (KWAISHOP_TOKEN_KEYS, first entry), online.
+	RotateTokenKeys(context.Context, *RotateTokenKeysRequest) (*RotateTokenKeysResponse, error)
 	mustEmbedUnimplementedAuthorizationServiceServer()
 }
 
@@ -85,11 +200,29 @@ type AuthorizationServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedAuthorizationServiceServer struct{}
 
+func (UnimplementedAuthorizationServiceServer) StartAuthorization(context.Context, *StartAuthorizationRequest) (*StartAuthorizationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartAuthorization not implemented")
+}
+func (UnimplementedAuthorizationServiceServer) CompleteAuthorization(context.Context, *CompleteAuthorizationRequest) (*CompleteAuthorizationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompleteAuthorization not implemented")
+}
 func (UnimplementedAuthorizationServiceServer) ListAuthorizations(context.Context, *ListAuthorizationsRequest) (*ListAuthorizationsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAuthorizations not implemented")
 }
 func (UnimplementedAuthorizationServiceServer) GetAuthorization(context.Context, *GetAuthorizationRequest) (*GetAuthorizationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAuthorization not implemented")
+}
+func (UnimplementedAuthorizationServiceServer) RefreshAuthorization(context.Context, *RefreshAuthorizationRequest) (*RefreshAuthorizationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RefreshAuthorization not implemented")
+}
+func (UnimplementedAuthorizationServiceServer) DeleteAuthorization(context.Context, *DeleteAuthorizationRequest) (*DeleteAuthorizationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteAuthorization not implemented")
+}
+func (UnimplementedAuthorizationServiceServer) WatchAuthorizationEvents(*WatchAuthorizationEventsRequest, grpc.ServerStreamingServer[WatchAuthorizationEventsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchAuthorizationEvents not implemented")
+}
+func (UnimplementedAuthorizationServiceServer) RotateTokenKeys(context.Context, *RotateTokenKeysRequest) (*RotateTokenKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RotateTokenKeys not implemented")
 }
 func (UnimplementedAuthorizationServiceServer) mustEmbedUnimplementedAuthorizationServiceServer() {}
 func (UnimplementedAuthorizationServiceServer) testEmbeddedByValue()                              {}
@@ -110,6 +243,42 @@ func RegisterAuthorizationServiceServer(s grpc.ServiceRegistrar, srv Authorizati
 		t.testEmbeddedByValue()
 	}
 	s.RegisterService(&AuthorizationService_ServiceDesc, srv)
+}
+
+func _AuthorizationService_StartAuthorization_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartAuthorizationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthorizationServiceServer).StartAuthorization(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthorizationService_StartAuthorization_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthorizationServiceServer).StartAuthorization(ctx, req.(*StartAuthorizationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthorizationService_CompleteAuthorization_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompleteAuthorizationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthorizationServiceServer).CompleteAuthorization(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthorizationService_CompleteAuthorization_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthorizationServiceServer).CompleteAuthorization(ctx, req.(*CompleteAuthorizationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
 }
 
 func _AuthorizationService_ListAuthorizations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
@@ -148,6 +317,71 @@ func _AuthorizationService_GetAuthorization_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuthorizationService_RefreshAuthorization_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RefreshAuthorizationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthorizationServiceServer).RefreshAuthorization(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthorizationService_RefreshAuthorization_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthorizationServiceServer).RefreshAuthorization(ctx, req.(*RefreshAuthorizationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthorizationService_DeleteAuthorization_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteAuthorizationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthorizationServiceServer).DeleteAuthorization(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthorizationService_DeleteAuthorization_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthorizationServiceServer).DeleteAuthorization(ctx, req.(*DeleteAuthorizationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthorizationService_WatchAuthorizationEvents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchAuthorizationEventsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AuthorizationServiceServer).WatchAuthorizationEvents(m, &grpc.GenericServerStream[WatchAuthorizationEventsRequest, WatchAuthorizationEventsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AuthorizationService_WatchAuthorizationEventsServer = grpc.ServerStreamingServer[WatchAuthorizationEventsResponse]
+
+func _AuthorizationService_RotateTokenKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateTokenKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthorizationServiceServer).RotateTokenKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthorizationService_RotateTokenKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthorizationServiceServer).RotateTokenKeys(ctx, req.(*RotateTokenKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuthorizationService_ServiceDesc is the grpc.ServiceDesc for AuthorizationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -156,6 +390,14 @@ var AuthorizationService_ServiceDesc = grpc.ServiceDesc{
 	HandlerType: (*AuthorizationServiceServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
+			MethodName: "StartAuthorization",
+			Handler:    _AuthorizationService_StartAuthorization_Handler,
+		},
+		{
+			MethodName: "CompleteAuthorization",
+			Handler:    _AuthorizationService_CompleteAuthorization_Handler,
+		},
+		{
 			MethodName: "ListAuthorizations",
 			Handler:    _AuthorizationService_ListAuthorizations_Handler,
 		},
@@ -163,7 +405,25 @@ var AuthorizationService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "GetAuthorization",
 			Handler:    _AuthorizationService_GetAuthorization_Handler,
 		},
+		{
+			MethodName: "RefreshAuthorization",
+			Handler:    _AuthorizationService_RefreshAuthorization_Handler,
+		},
+		{
+			MethodName: "DeleteAuthorization",
+			Handler:    _AuthorizationService_DeleteAuthorization_Handler,
+		},
+		{
+			MethodName: "RotateTokenKeys",
+			Handler:    _AuthorizationService_RotateTokenKeys_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchAuthorizationEvents",
+			Handler:       _AuthorizationService_WatchAuthorizationEvents_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "kwaishop/gateway/v1/authorization.proto",
 }
