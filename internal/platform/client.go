@@ -299,7 +299,9 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	// nothing), so replace the token once and send the call once more.
 	if inv, ok := r.Token.(Invalidator); ok && err != nil && TokenRejected(err) {
 		if ierr := inv.Invalidate(ctx, used.last()); ierr != nil {
-			return resp, err
+			// The refresh failed (revoked, refresh token rejected, caller's
+			// deadline): that is the more useful error.
+			return resp, fmt.Errorf("platform: %s: access token rejected and not replaced: %w", cl.method, ierr)
 		}
 		resp, err = c.attempts(ctx, cl)
 	}

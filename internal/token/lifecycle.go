@@ -58,7 +58,7 @@ func (m *Manager) follow(e jetstream.KeyValueEntry) {
 		m.cfg.Log.Warn("token: decode store change", "open_id", openID, "err", err)
 		return
 	}
-	m.remember(a)
+	m.remember(a, e.Revision())
 }
 
 // Scan does one pass of the background work over every stored shop.
@@ -70,7 +70,6 @@ func (m *Manager) Scan(ctx context.Context) {
 	}
 	now := m.cfg.Now()
 	for _, a := range all {
-		m.remember(a)
 		if dead(a.Status) {
 			continue
 		}

@@ -109,6 +109,7 @@ type cached struct {
 	expiry time.Time
 	status string
 	scopes []string
+	rev    uint64 // store revision the entry reflects
 }
 
 // New builds a Manager.
@@ -189,18 +190,25 @@ func (m *Manager) Authorize(ctx context.Context, code string, testUser bool) (st
 		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
 		AccessExpiry: tok.Expiry, RefreshExpiry: tok.RefreshExpiry, CreatedAt: now, UpdatedAt: now,
 	}
-	if _, err := m.cfg.Store.Put(ctx, a); err != nil {
+	rev, err := m.cfg.Store.Put(ctx, a)
+	if err != nil {
 		return store.Authorization{}, err
 	}
-	m.remember(a)
+	m.remember(a, rev)
 	m.events.publish(Event{Type: EventAuthorized, OpenID: a.OpenID, Time: now, Authorization: &a})
 	return a, nil
 }
 
-func (m *Manager) remember(a store.Authorization) {
+// remember caches a record read or written at store revision rev. The cache
+// only moves forward: a late store-watch delivery of an older revision never
+// replaces a newer token.
+func (m *Manager) remember(a store.Authorization, rev uint64) {
 	m.mu.Lock()
-	m.cache[a.OpenID] = cached{access: a.AccessToken, expiry: a.AccessExpiry, status: a.Status, scopes: a.Scopes}
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	if c, ok := m.cache[a.OpenID]; ok && c.rev > rev {
+		return
+	}
+	m.cache[a.OpenID] = cached{access: a.AccessToken, expiry: a.AccessExpiry, status: a.Status, scopes: a.Scopes, rev: rev}
 }
 
 // Shop returns the token source of an authorized shop. It fails with an
@@ -210,11 +218,11 @@ func (m *Manager) Shop(ctx context.Context, openID string) (platform.TokenSource
 	c, ok := m.cache[openID]
 	m.mu.Unlock()
 	if !ok {
-		a, _, err := m.cfg.Store.Get(ctx, openID)
+		a, rev, err := m.cfg.Store.Get(ctx, openID)
 		if err != nil {
 			return nil, err
 		}
-		m.remember(a)
+		m.remember(a, rev)
 		c = cached{status: a.Status, scopes: a.Scopes}
 	}
 	if dead(c.status) {
@@ -279,17 +287,18 @@ func (m *Manager) markDead(ctx context.Context, openID, status string, ev EventT
 			return
 		}
 		if a.Status == status {
-			m.remember(a)
+			m.remember(a, rev)
 			return
 		}
 		a.Status, a.LeaseOwner, a.LeaseExpiry = status, "", time.Time{}
-		if _, err := m.cfg.Store.Update(ctx, a, rev); errors.Is(err, store.ErrConflict) {
+		newRev, err := m.cfg.Store.Update(ctx, a, rev)
+		if errors.Is(err, store.ErrConflict) {
 			continue
 		} else if err != nil {
 			m.cfg.Log.Warn("token: record status", "open_id", openID, "err", err)
 			return
 		}
-		m.remember(a)
+		m.remember(a, newRev)
 		m.events.publish(Event{Type: ev, OpenID: openID, Time: m.cfg.Now(), Authorization: &a, Message: msg})
 		return
 	}
@@ -308,17 +317,26 @@ func (m *Manager) Refresh(ctx context.Context, openID string) (store.Authorizati
 // replaces that token; otherwise it refreshes only when the stored token
 // expires within RefreshBefore.
 func (m *Manager) refresh(ctx context.Context, openID, failed string) (store.Authorization, error) {
-	v, err, _ := m.flight.Do(openID+"\x00"+failed, func() (any, error) {
+	// The refresh runs on its own deadline (it must finish and write the new
+	// pair even if the caller that started it leaves); callers wait for it
+	// only as long as their own context allows.
+	ch := m.flight.DoChan(openID+"\x00"+failed, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.LeaseTTL+15*time.Second)
 		defer cancel()
 		return m.refreshLocked(ctx, openID, failed)
 	})
-	if err != nil {
-		return store.Authorization{}, err
+	var res singleflight.Result
+	select {
+	case res = <-ch:
+	case <-ctx.Done():
+		return store.Authorization{}, ctx.Err()
 	}
-	a := v.(store.Authorization)
-	m.remember(a)
-	return a, nil
+	if res.Err != nil {
+		return store.Authorization{}, res.Err
+	}
+	v := res.Val.(versioned)
+	m.remember(v.a, v.rev)
+	return v.a, nil
 }
 
 func (m *Manager) needsRefresh(a store.Authorization, failed string) bool {
@@ -328,23 +346,29 @@ func (m *Manager) needsRefresh(a store.Authorization, failed string) bool {
 	return !m.cfg.Now().Add(m.cfg.RefreshBefore).Before(a.AccessExpiry)
 }
 
-func (m *Manager) refreshLocked(ctx context.Context, openID, failed string) (store.Authorization, error) {
+// versioned is a record with the store revision it was read or written at.
+type versioned struct {
+	a   store.Authorization
+	rev uint64
+}
+
+func (m *Manager) refreshLocked(ctx context.Context, openID, failed string) (versioned, error) {
 	log := m.cfg.Log.With("open_id", openID)
 	for {
 		a, rev, err := m.cfg.Store.Get(ctx, openID)
 		if err != nil {
-			return store.Authorization{}, err
+			return versioned{}, err
 		}
 		if err := m.usable(a); err != nil {
-			return store.Authorization{}, err
+			return versioned{}, err
 		}
 		if !m.needsRefresh(a, failed) {
-			return a, nil
+			return versioned{a, rev}, nil
 		}
 		now := m.cfg.Now()
 		if a.LeaseOwner != "" && a.LeaseOwner != m.cfg.ReplicaID && now.Before(a.LeaseExpiry) {
 			if err := m.waitForChange(ctx, openID, rev, a.LeaseExpiry.Sub(now)); err != nil {
-				return store.Authorization{}, err
+				return versioned{}, err
 			}
 			continue
 		}
@@ -355,7 +379,7 @@ func (m *Manager) refreshLocked(ctx context.Context, openID, failed string) (sto
 			continue // someone else changed the entry first; look again
 		}
 		if err != nil {
-			return store.Authorization{}, err
+			return versioned{}, err
 		}
 		tok, err := m.cfg.OAuth.Refresh(ctx, a.RefreshToken)
 		if err != nil {
@@ -372,28 +396,29 @@ func (m *Manager) refreshLocked(ctx context.Context, openID, failed string) (sto
 		}
 		fresh.Status, fresh.LastRefresh, fresh.UpdatedAt = store.StatusActive, m.cfg.Now(), m.cfg.Now()
 		fresh.LeaseOwner, fresh.LeaseExpiry = "", time.Time{}
-		if _, err := m.cfg.Store.Update(ctx, fresh, leaseRev); err != nil {
+		freshRev, err := m.cfg.Store.Update(ctx, fresh, leaseRev)
+		if err != nil {
 			// Our lease ran out and the entry changed meanwhile. The pair we
 			// hold was just issued by the platform and is the newest one, so
 			// it must not be lost: write it unconditionally.
 			log.Warn("token: refresh lease lost; writing the new pair unconditionally", "err", err)
-			if _, err := m.cfg.Store.Put(ctx, fresh); err != nil {
-				return store.Authorization{}, err
+			if freshRev, err = m.cfg.Store.Put(ctx, fresh); err != nil {
+				return versioned{}, err
 			}
 		}
 		m.events.publish(Event{Type: EventRefreshed, OpenID: openID, Time: m.cfg.Now(), Authorization: &fresh})
-		return fresh, nil
+		return versioned{fresh, freshRev}, nil
 	}
 }
 
 // refreshFailed records a failed refresh. It never retries the refresh.
-func (m *Manager) refreshFailed(ctx context.Context, log *slog.Logger, a store.Authorization, rev uint64, cause error) (store.Authorization, error) {
+func (m *Manager) refreshFailed(ctx context.Context, log *slog.Logger, a store.Authorization, rev uint64, cause error) (versioned, error) {
 	if oauth.IsDiscarded(cause) {
 		// Another replica (or a crashed lease holder) may have rotated the
 		// token: the store decides.
-		cur, _, err := m.cfg.Store.Get(ctx, a.OpenID)
+		cur, curRev, err := m.cfg.Store.Get(ctx, a.OpenID)
 		if err == nil && cur.RefreshToken != a.RefreshToken {
-			return cur, nil
+			return versioned{cur, curRev}, nil
 		}
 	}
 	a.LeaseOwner, a.LeaseExpiry, a.UpdatedAt = "", time.Time{}, m.cfg.Now()
@@ -404,17 +429,18 @@ func (m *Manager) refreshFailed(ctx context.Context, log *slog.Logger, a store.A
 	case errors.As(cause, &perr) && perr.Class != platform.ClassUpstream && perr.Class != platform.ClassRateLimit:
 		a.Status = store.StatusRefreshFailed
 	}
-	if _, err := m.cfg.Store.Update(ctx, a, rev); err != nil && !errors.Is(err, store.ErrConflict) {
+	if newRev, err := m.cfg.Store.Update(ctx, a, rev); err == nil {
+		m.remember(a, newRev)
+	} else if !errors.Is(err, store.ErrConflict) {
 		log.Warn("token: could not record refresh failure", "err", err)
 	}
-	m.remember(a)
 	log.Warn("token: refresh failed", "status", a.Status, "err", cause)
 	if a.Status == store.StatusRevoked {
 		m.events.publish(Event{Type: EventRevoked, OpenID: a.OpenID, Time: m.cfg.Now(), Authorization: &a, Message: "refresh answered refreshToken.revokedAuthorization"})
-		return store.Authorization{}, m.revokedError(a)
+		return versioned{}, m.revokedError(a)
 	}
 	m.events.publish(Event{Type: EventRefreshFailed, OpenID: a.OpenID, Time: m.cfg.Now(), Authorization: &a, Message: failureText(cause)})
-	return store.Authorization{}, fmt.Errorf("token: refresh %s: %w", a.OpenID, cause)
+	return versioned{}, fmt.Errorf("token: refresh %s: %w", a.OpenID, cause)
 }
 
 // waitForChange blocks until the shop's entry changes past rev or d passes.
