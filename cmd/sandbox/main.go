@@ -1,7 +1,8 @@
 // Command sandbox serves the Kuaishou e-commerce open platform emulator on
 // its own, for any team and any SDK to test against: the signed API gateway
 // (/open/...), OAuth (/oauth/authorize, /oauth2/access_token,
-// /oauth2/refresh_token) and the admin API (/sandbox/v1/...).
+// /oauth2/refresh_token), the message pusher and the admin API
+// (/sandbox/v1/...). docs/sandbox.md is its manual.
 //
 // Every setting is an environment variable and a flag (the flag wins):
 //
@@ -10,9 +11,10 @@
 //	KWAISHOP_SANDBOX_APP_SECRET   --app-secret    app secret (generated)
 //	KWAISHOP_SANDBOX_SIGN_SECRET  --sign-secret   sign secret (generated)
 //	KWAISHOP_SANDBOX_MESSAGE_KEY  --message-key   base64 AES key of pushed messages (generated)
-//	KWAISHOP_SANDBOX_PUSH_URL     --push-url      where messages will be pushed (stored; pushing comes later)
-//	KWAISHOP_SANDBOX_SEED         --seed          seed of the shop data (0)
+//	KWAISHOP_SANDBOX_PUSH_URL     --push-url      where messages are pushed (empty: none until set by the admin API)
+//	KWAISHOP_SANDBOX_SEED         --seed          seed of the shop data and of the pusher's duplicate/drop choices (0)
 //	KWAISHOP_SANDBOX_TEST_USERS   --test-users    pre-seeded test users, 1-5 (1)
+//	KWAISHOP_SANDBOX_APP_STATE    --app-state     test (only test users, 100 000 calls a day) or online (1 000 000) (test)
 //	KWAISHOP_SANDBOX_LOG_LEVEL    --log-level     debug (one line per request), info, warn, error (info)
 package main
 
@@ -89,6 +91,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.StringVar(&st.cfg.PushURL, "push-url", env("PUSH_URL", ""), "URL pushed messages will be sent to ("+envPrefix+"PUSH_URL)")
 	fs.Int64Var(&st.cfg.Seed, "seed", envInt("SEED"), "seed of the generated shop data ("+envPrefix+"SEED)")
 	users := fs.Int("test-users", int(envInt("TEST_USERS")), "pre-seeded test users, 1-5; 0 means 1 ("+envPrefix+"TEST_USERS)")
+	fs.StringVar(&st.cfg.AppState, "app-state", env("APP_STATE", sandbox.AppStateTest), "app state: test or online ("+envPrefix+"APP_STATE)")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error ("+envPrefix+"LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return st, err
@@ -123,6 +126,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	defer sb.Close() // after the server: stops the pusher
 	ln, err := net.Listen("tcp", st.addr)
 	if err != nil {
 		return err
@@ -163,7 +167,8 @@ func printBanner(w io.Writer, base string, sb *sandbox.Sandbox, generated map[st
 	var b strings.Builder
 	fmt.Fprintf(&b, "kwaishop sandbox (快手电商开放平台 emulator) on %s\n", base)
 	fmt.Fprintf(&b, "  API gateway   %s/open/...   token endpoints %s/oauth2/access_token, %s/oauth2/refresh_token\n", base, base, base)
-	fmt.Fprintf(&b, "  admin API     %s/sandbox/v1/ (test-users, codes, clock:advance, counters, authorizations:revoke, app)\n", base)
+	fmt.Fprintf(&b, "  admin API     %s/sandbox/v1/ (app, test-users, codes, clock:advance, limits, orders, refunds, pusher, pushes, faults, counters, authorizations:revoke)\n", base)
+	fmt.Fprintf(&b, "  app state     %s   push URL %q\n", c.AppState, c.PushURL)
 	for _, f := range []struct{ name, val string }{
 		{"appKey", c.AppKey}, {"appSecret", c.AppSecret}, {"signSecret", c.SignSecret}, {"messageKey", c.MessageKey},
 	} {

@@ -82,18 +82,39 @@ func TestRun_ServesAndShutsDown(t *testing.T) {
 }
 
 func TestParseSettings_ReportsEveryProblem(t *testing.T) {
-	env := map[string]string{"KWAISHOP_SANDBOX_SEED": "abc", "KWAISHOP_SANDBOX_MESSAGE_KEY": "!!"}
+	env := map[string]string{"KWAISHOP_SANDBOX_SEED": "abc", "KWAISHOP_SANDBOX_MESSAGE_KEY": "!!", "KWAISHOP_SANDBOX_APP_STATE": "beta"}
 	_, err := parseSettings([]string{"--test-users", "6", "--log-level", "loud"}, func(k string) string { return env[k] }, io.Discard)
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"KWAISHOP_SANDBOX_SEED", "MessageKey", "TestUsers", "log level"} {
+	for _, want := range []string{"KWAISHOP_SANDBOX_SEED", "MessageKey", "TestUsers", "log level", "AppState"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
 	}
 	st, err := parseSettings(nil, func(string) string { return "" }, io.Discard)
-	if err != nil || st.addr != "127.0.0.1:8090" {
+	if err != nil || st.addr != "127.0.0.1:8090" || st.cfg.AppState != "test" {
 		t.Fatalf("defaults: %+v %v", st, err)
+	}
+	// Every setting of the issue, by env var and by flag (the flag wins).
+	all := map[string]string{
+		"KWAISHOP_SANDBOX_ADDR": "127.0.0.1:0", "KWAISHOP_SANDBOX_APP_KEY": "ks111111111111111111",
+		"KWAISHOP_SANDBOX_APP_SECRET": "as", "KWAISHOP_SANDBOX_SIGN_SECRET": "ss",
+		"KWAISHOP_SANDBOX_MESSAGE_KEY": "AAECAwQFBgcICQoLDA0ODw==", "KWAISHOP_SANDBOX_PUSH_URL": "http://127.0.0.1:1/push",
+		"KWAISHOP_SANDBOX_SEED": "5", "KWAISHOP_SANDBOX_TEST_USERS": "4", "KWAISHOP_SANDBOX_APP_STATE": "online",
+	}
+	st, err = parseSettings(nil, func(k string) string { return all[k] }, io.Discard)
+	c := st.cfg
+	if err != nil || st.addr != "127.0.0.1:0" || c.AppKey != "ks111111111111111111" || c.AppSecret != "as" || c.SignSecret != "ss" ||
+		c.MessageKey != all["KWAISHOP_SANDBOX_MESSAGE_KEY"] || c.PushURL != "http://127.0.0.1:1/push" || c.Seed != 5 || c.TestUsers != 4 || c.AppState != "online" {
+		t.Fatalf("env: %+v %v", st, err)
+	}
+	st, err = parseSettings([]string{"--addr", "127.0.0.1:1", "--app-key", "ks2", "--app-secret", "a2", "--sign-secret", "s2",
+		"--message-key", "AAECAwQFBgcICQoLDA0ODw==", "--push-url", "http://h/p", "--seed", "6", "--test-users", "2", "--app-state", "test"},
+		func(k string) string { return all[k] }, io.Discard)
+	c = st.cfg
+	if err != nil || st.addr != "127.0.0.1:1" || c.AppKey != "ks2" || c.AppSecret != "a2" || c.SignSecret != "s2" ||
+		c.PushURL != "http://h/p" || c.Seed != 6 || c.TestUsers != 2 || c.AppState != "test" {
+		t.Fatalf("flags: %+v %v", st, err)
 	}
 }

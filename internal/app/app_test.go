@@ -55,6 +55,7 @@ type gateway struct {
 	spans   *tracetest.SpanRecorder
 	conn    *grpc.ClientConn
 	http    *http.Client
+	stop    func() // stops the gateway (also done at test cleanup)
 }
 
 // startGateway runs the whole gateway in sandbox mode on free loopback ports,
@@ -91,12 +92,16 @@ func startGatewayWith(t testing.TB, cfg config.Config, opts Options) *gateway {
 		cancel()
 		t.Fatalf("gateway not ready in 30s\n%s", g.logs)
 	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	var once sync.Once
+	g.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(g.stop)
 	conn, err := grpc.NewClient(g.info.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)

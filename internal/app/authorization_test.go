@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"io/fs"
 	"net/http"
@@ -292,7 +291,7 @@ func replicas(t *testing.T, n int, sbCfg sandbox.Config) (*sandbox.Sandbox, []*g
 }
 
 func TestAuthorization_ThreeReplicasRefreshOnce(t *testing.T) {
-	sb, gws, openID := replicas(t, 3, sandbox.Config{Seed: 3})
+	sb, gws, openID := replicas(t, 3, sandbox.Config{Seed: 3, Limits: sandbox.Limits{APIQPS: 100000}}) // about refresh, not QPS
 	ctx := context.Background()
 	// Every replica serves one call first, so each holds the token in its cache.
 	for _, g := range gws {
@@ -334,16 +333,14 @@ func TestAuthorization_ThreeReplicasRefreshOnce(t *testing.T) {
 	}
 }
 
-func TestAuthorization_KeyRotationAndNoPlaintextAtRest(t *testing.T) {
+func TestAuthorization_NoPlaintextAtRest(t *testing.T) {
 	dir := t.TempDir()
 	cfg := config.Defaults()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0", dir, "127.0.0.1:0"
 	g := startGatewayWith(t, cfg, Options{})
 	secrets := g.secrets(t)
-	ctx := context.Background()
-
 	// Nothing secret in the store directory (the sandbox credentials file
-	// is the sandbox's own dev credential store and is excluded).
+	// is the embedded sandbox's own dev credential store and lies outside).
 	err := filepath.WalkDir(filepath.Join(dir, "nats"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -352,9 +349,9 @@ func TestAuthorization_KeyRotationAndNoPlaintextAtRest(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, s := range secrets[3:5] { // access and refresh token
+		for _, s := range secrets {
 			if strings.Contains(string(b), s) {
-				t.Errorf("%s holds a plaintext token", path)
+				t.Errorf("%s holds a secret in plaintext", path)
 			}
 		}
 		return nil
@@ -362,34 +359,72 @@ func TestAuthorization_KeyRotationAndNoPlaintextAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
 
-	// Rotate: a new primary key, the old one still decrypts; re-encrypt online.
-	raw, _ := os.ReadFile(filepath.Join(dir, "sandbox-credentials.json"))
-	var f sandboxFile
-	_ = json.Unmarshal(raw, &f)
+func TestAuthorization_KeyRotationKeepsShopsUsable(t *testing.T) {
+	sb, err := sandbox.New(sandbox.Config{Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+	sc := sb.Config()
+	dir := t.TempDir()
+	k1, _ := store.GenerateKey("k1")
 	k2, _ := store.GenerateKey("k2")
-	st, err := store.Open(ctx, store.Config{NATSURL: g.info.NATSURL}, nil)
-	if err != nil {
+	ctx := context.Background()
+	start := func(keys string) *gateway {
+		cfg := config.Defaults()
+		cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", dir
+		cfg.AppKey, cfg.AppSecret, cfg.SignSecret = sc.AppKey, secret.New(sc.AppSecret), secret.New(sc.SignSecret)
+		cfg.APIBaseURL, cfg.AuthorizeURL, cfg.AppState = srv.URL, srv.URL+"/oauth/authorize", "test"
+		cfg.TokenKeys = secret.New(keys)
+		return startGatewayWith(t, cfg, Options{})
+	}
+	call := func(g *gateway, openID string) error {
+		_, err := gatewayv1.NewPlatformServiceClient(g.conn).Call(ctx, &gatewayv1.CallRequest{OpenId: openID, Method: "open.shop.info.get"})
+		return err
+	}
+
+	// Two shops authorized under k1.
+	g := start(k1.Encode())
+	authz := gatewayv1.NewAuthorizationServiceClient(g.conn)
+	var shops []string
+	if _, err := sb.AddTestUser("second"); err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	both, _ := store.ParseKeyring(k2.Encode() + "," + f.TokenKeys)
-	ts, err := st.TokenStore(ctx, both)
-	if err != nil {
-		t.Fatal(err)
+	for _, user := range []int{1, 2} {
+		st, err := authz.StartAuthorization(ctx, &gatewayv1.StartAuthorizationRequest{Scopes: []string{"merchant_user"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := sb.IssueCode(user, []string{"merchant_user"})
+		done, err := authz.CompleteAuthorization(ctx, &gatewayv1.CompleteAuthorizationRequest{Code: code, State: st.GetState()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shops = append(shops, done.GetAuthorization().GetOpenId())
 	}
-	n, err := ts.Reencrypt(ctx)
-	if err != nil || n == 0 {
-		t.Fatalf("reencrypt: %d %v", n, err)
+	g.stop()
+
+	// k2 becomes primary; k1 still decrypts; re-encrypt online.
+	g = start(k2.Encode() + "," + k1.Encode())
+	for _, s := range shops {
+		if err := call(g, s); err != nil {
+			t.Fatalf("before rotation: %v", err)
+		}
 	}
-	onlyNew, _ := store.ParseKeyring(k2.Encode())
-	ts2, _ := st.TokenStore(ctx, onlyNew)
-	a, _, err := ts2.Get(ctx, g.info.SandboxOpenID)
-	if err != nil || a.AccessToken == "" {
-		t.Fatalf("record unreadable with the new key alone: %v", err)
+	rot, err := gatewayv1.NewAuthorizationServiceClient(g.conn).RotateTokenKeys(ctx, &gatewayv1.RotateTokenKeysRequest{})
+	if err != nil || rot.GetReencrypted() < 2 || rot.GetKeyId() != "k2" {
+		t.Fatalf("rotate: %v %v", rot, err)
 	}
-	// The gateway (old key first) still reads it too: calls keep working.
-	if _, err := gatewayv1.NewPlatformServiceClient(g.conn).Call(ctx, &gatewayv1.CallRequest{OpenId: g.info.SandboxOpenID, Method: "open.shop.info.get"}); err != nil {
-		t.Fatal(err)
+	g.stop()
+
+	// k1 retired: every shop still works.
+	g = start(k2.Encode())
+	for _, s := range shops {
+		if err := call(g, s); err != nil {
+			t.Fatalf("after retiring k1: %v", err)
+		}
 	}
 }

@@ -51,6 +51,8 @@ const (
 	ResultNotEmulated      int64 = 804005 // sandbox only: catalogued API without an emulation
 	ResultThrottled        int64 = 802001 // UNCONFIRMED family 8020xx: throttling protection
 	ResultRefundNotFound   int64 = 300011 // after-sale record not found [RC]
+	ResultRefundUpdated    int64 = 300014 // after-sale record changed since refundVersion: refresh and retry [RC]
+	ResultRefundState      int64 = 300002 // UNCONFIRMED (3000xx family [RC], number chosen by the sandbox): after-sale status does not allow the operation
 	ResultRefundRange      int64 = 300019 // after-sale time range over limit [RC]
 	ResultOAuthInvalidReq  int64 = 100200100
 	ResultOAuthBadClient   int64 = 100200101
@@ -92,6 +94,8 @@ var codes = map[int64]codeInfo{
 	ResultThrottled:        {ClassRateLimit, "throttled"},
 	3401:                   {ClassBusiness, "item may only be edited in the shop app"},
 	ResultRefundNotFound:   {ClassBusiness, "refund not found"},
+	ResultRefundUpdated:    {ClassBusiness, "refund updated, refresh and retry"},
+	ResultRefundState:      {ClassBusiness, "refund status does not allow this operation"},
 	ResultRefundRange:      {ClassInvalidArgument, "time range over limit"},
 	ResultOAuthInvalidReq:  {ClassInvalidArgument, "invalid_request"},
 	ResultOAuthBadClient:   {ClassAuth, "unauthorized_client"},

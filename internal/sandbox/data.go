@@ -28,6 +28,11 @@ type shop struct {
 	orderByID  map[int64]*order
 	refundByID map[int64]*refund
 	nextID     int64 // logistics ids issued by the ship API
+
+	templates []*expressTemplate
+	addresses []*sellerAddress
+	waybills  map[string]*waybill
+	live      gen // draws of runtime writes (new ids, waybills); see seedLogistics
 }
 
 type shopInfo struct {

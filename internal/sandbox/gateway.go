@@ -22,21 +22,48 @@ import (
 // emulated is the registry of API emulations. Catalogued names missing here
 // answer ResultNotEmulated after all auth checks pass.
 var emulated = map[string]apiHandler{
-	"open.order.cursor.list":                orderCursorList,
-	"open.order.detail":                     orderDetail,
-	"open.seller.order.goods.deliver":       orderDeliver,
-	"open.seller.order.close":               orderClose,
-	"open.seller.order.note.add":            orderNoteAdd,
-	"open.item.list.get":                    itemList,
-	"open.item.get":                         itemGet,
-	"open.seller.order.refund.pcursor.list": refundList,
-	"open.seller.order.refund.detail":       refundDetail,
-	"open.shop.info.get":                    shopInfoGet,
-	"open.user.seller.get":                  sellerGet,
+	"open.order.cursor.list":                       orderCursorList,
+	"open.order.detail":                            orderDetail,
+	"open.order.decrypt.batch":                     orderDecryptBatch,
+	"open.seller.order.goods.deliver":              orderDeliver,
+	"open.seller.order.logistics.update":           orderLogisticsUpdate,
+	"open.seller.order.close":                      orderClose,
+	"open.seller.order.note.add":                   orderNoteAdd,
+	"open.item.list.get":                           itemList,
+	"open.item.get":                                itemGet,
+	"open.item.new":                                itemNew,
+	"open.item.edit":                               itemEdit,
+	"open.item.sku.stock.update":                   itemSkuStockUpdate,
+	"open.item.sku.price.update":                   itemSkuPriceUpdate,
+	"open.item.shelf.status.update":                itemShelfStatusUpdate,
+	"open.seller.order.refund.pcursor.list":        refundList,
+	"open.seller.order.refund.detail":              refundDetail,
+	"open.seller.order.refund.approve":             refundApprove,
+	"open.seller.order.refund.returngoods.approve": refundReturnGoodsApprove,
+	"open.seller.order.refund.confirm.receipt":     refundConfirmReceipt,
+	"open.refund.reject":                           refundReject,
+	"open.refund.reject.reason":                    refundRejectReason,
+	"open.express.ebill.get":                       ebillGet,
+	"open.express.ebill.cancel":                    ebillCancel,
+	"open.logistics.express.template.list":         expressTemplateList,
+	"open.address.seller.list":                     sellerAddressList,
+	"open.shop.info.get":                           shopInfoGet,
+	"open.user.seller.get":                         sellerGet,
+}
+
+// EmulatedAPIs lists the API names the sandbox emulates, sorted.
+func EmulatedAPIs() []string {
+	out := make([]string, 0, len(emulated))
+	for k := range emulated {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // apiHandler runs with the sandbox lock held. It returns the "data" value
-// (nil: the response has no data field) or a business error.
+// (nil: the response has no data field; a topLevel map: fields beside
+// result instead of data) or a business error.
 type apiHandler func(c *call) (any, *apiError)
 
 type apiError struct {
@@ -50,12 +77,22 @@ func apiErr(code int64, format string, a ...any) *apiError {
 
 func badParam(format string, a ...any) *apiError { return apiErr(codeParam, format, a...) }
 
+// topLevel is an answer whose fields sit beside result, not under data
+// (open.order.decrypt.batch → batchDecryptResultList [TS]).
+type topLevel map[string]any
+
 // call is one authenticated API call.
 type call struct {
+	sb     *Sandbox
 	method string
 	param  map[string]any // numbers as json.Number
 	shop   *shop
 	now    time.Time
+}
+
+// emit pushes a message about the calling shop.
+func (c *call) emit(event string, bizID int64, info any) {
+	c.sb.emitLocked(c.shop, event, bizID, info, c.now)
 }
 
 // envelope is the platform's response body [K1006] [TS]: requestId in
@@ -73,6 +110,9 @@ func (s *Sandbox) handleAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.counters.Calls[method]++
 	s.mu.Unlock()
+	if s.fault(w, r, method, false, reqID) {
+		return
+	}
 
 	var body []byte
 	var result int64
@@ -95,6 +135,17 @@ func (s *Sandbox) handleAPI(w http.ResponseWriter, r *http.Request) {
 
 func encodeEnvelope(reqID string, e *apiError, data any) []byte {
 	env := envelope{Result: platform.ResultSuccess, RequestID: reqID, Data: data}
+	if tl, ok := data.(topLevel); ok && e == nil {
+		m := map[string]any{"result": platform.ResultSuccess, "error_msg": "", "requestId": reqID}
+		for k, v := range tl {
+			m[k] = v
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			panic("sandbox: encoding response: " + err.Error())
+		}
+		return b
+	}
 	if e != nil {
 		env = envelope{Result: e.code, ErrorMsg: e.msg, RequestID: reqID}
 		if env.ErrorMsg == "" {
@@ -158,6 +209,9 @@ func (s *Sandbox) dispatch(method string, p url.Values, reqID string) ([]byte, i
 	case at.grant != nil && at.grant.revokedAt(now):
 		return fail(apiErr(codeRevoked, platform.MsgRevoked))
 	}
+	if e := s.checkLimitsLocked(method, at.grant, now); e != nil {
+		return fail(e)
+	}
 	if need := requiredScopes(method); need != nil {
 		if at.grant == nil {
 			return fail(apiErr(codeScope, "%s needs a merchant's authorization: an app-level (client_credentials) access_token cannot call it", method))
@@ -183,7 +237,7 @@ func (s *Sandbox) dispatch(method string, p url.Values, reqID string) ([]byte, i
 	if at.grant == nil { // unreachable while every emulated API needs a scope
 		return fail(apiErr(codeScope, "%s needs a merchant's authorization", method))
 	}
-	data, e := h(&call{method: method, param: param, shop: s.shops[at.grant.userID], now: now})
+	data, e := h(&call{sb: s, method: method, param: param, shop: s.shops[at.grant.userID], now: now})
 	if e != nil {
 		return fail(e)
 	}
@@ -199,6 +253,9 @@ func (s *Sandbox) checkTimestamp(get func(string) (string, bool), now time.Time)
 	if err != nil {
 		return apiErr(codeTimestamp, "timestamp invalid: want milliseconds since the epoch")
 	}
+	// The window is judged on the wall clock (the base clock), not on the
+	// adjustable sandbox clock: callers' clocks do not move when a test
+	// advances the sandbox's, yet their requests must still be accepted.
 	_ = now
 	if d := s.clock.base().Sub(time.UnixMilli(ts)); d > s.cfg.TimestampWindow || d < -s.cfg.TimestampWindow {
 		return apiErr(codeTimestamp, "timestamp expired: more than %v away from server time", s.cfg.TimestampWindow)
@@ -317,4 +374,64 @@ func (c *call) timeRange(max time.Duration, maxText string) (int64, int64, *apiE
 		return 0, 0, badParam("beginTime must be within the last 90 days")
 	}
 	return begin, end, nil
+}
+
+// bool reads an optional boolean (true/false, or 0/1).
+func (c *call) bool(key string) (bool, *apiError) {
+	switch t := c.param[key].(type) {
+	case nil:
+		return false, nil
+	case bool:
+		return t, nil
+	case json.Number:
+		if t == "0" || t == "1" {
+			return t == "1", nil
+		}
+	case string:
+		if b, err := strconv.ParseBool(t); err == nil {
+			return b, nil
+		}
+	}
+	return false, badParam("param.%s must be a boolean", key)
+}
+
+// objects reads an optional array of JSON objects as calls on each element
+// (so the typed helpers work on them).
+func (c *call) objects(key string) ([]*call, *apiError) {
+	raw, ok := c.param[key]
+	if !ok || raw == nil {
+		return nil, nil
+	}
+	arr, ok := raw.([]any)
+	if !ok {
+		return nil, badParam("param.%s must be an array of objects", key)
+	}
+	out := make([]*call, len(arr))
+	for i, v := range arr {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, badParam("param.%s[%d] must be an object", key, i)
+		}
+		out[i] = &call{sb: c.sb, method: c.method, param: m, shop: c.shop, now: c.now}
+	}
+	return out, nil
+}
+
+// strings reads an optional array of strings.
+func (c *call) strings(key string) ([]string, *apiError) {
+	raw, ok := c.param[key]
+	if !ok || raw == nil {
+		return nil, nil
+	}
+	arr, ok := raw.([]any)
+	if !ok {
+		return nil, badParam("param.%s must be an array of strings", key)
+	}
+	out := make([]string, len(arr))
+	for i, v := range arr {
+		if out[i], ok = v.(string); !ok {
+			return nil, badParam("param.%s[%d] must be a string", key, i)
+		}
+	}
+	return out, nil
 }

@@ -104,7 +104,7 @@ func TestGateway_Rejections(t *testing.T) {
 		{"param_trailing", func(p map[string]string) { p[sign.KeyParam] = `{}{}`; c.resign(p) }, m, platform.ResultParamInvalid, "JSON object"},
 		{"bad_version", func(p map[string]string) { p[sign.KeyVersion] = "2"; c.resign(p) }, m, platform.ResultParamInvalid, "version"},
 		{"unknown_api", func(p map[string]string) {}, "open.nothing.here", platform.ResultAPINotFound, "api not exist"},
-		{"not_emulated", func(p map[string]string) {}, "open.item.new", platform.ResultNotEmulated, "does not emulate"},
+		{"not_emulated", func(p map[string]string) {}, "open.item.delete", platform.ResultNotEmulated, "does not emulate"},
 	}
 	seen := map[string]bool{}
 	var mu sync.Mutex
@@ -208,12 +208,13 @@ func TestGateway_Concurrent(t *testing.T) {
 
 func TestConfig_Validate(t *testing.T) {
 	t.Parallel()
-	bad := Config{AppKey: "has space", MessageKey: "AAEC", TestUsers: 6, TimestampWindow: -1, Scopes: []string{"merchant_funds", "merchant_item", "merchant_item"}, PushURL: "ftp://x"}
+	bad := Config{AppKey: "has space", MessageKey: "AAEC", TestUsers: 6, TimestampWindow: -1, Scopes: []string{"merchant_funds", "merchant_item", "merchant_item"}, PushURL: "ftp://x",
+		PushDropRate: 1.5, AppState: "beta", Limits: Limits{UserQPSByMethod: map[string]int{"no such api": 1}}}
 	err := bad.Validate()
 	if !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("got %v", err)
 	}
-	for _, want := range []string{"AppKey", "MessageKey", "TestUsers", "TimestampWindow", "merchant_funds", "listed twice", "PushURL"} {
+	for _, want := range []string{"AppKey", "MessageKey", "TestUsers", "TimestampWindow", "merchant_funds", "listed twice", "PushURL", "PushDropRate", "AppState", "UserQPSByMethod"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
@@ -227,7 +228,8 @@ func TestConfig_Validate(t *testing.T) {
 	}
 	got := s.Config()
 	if len(got.AppKey) != 20 || !strings.HasPrefix(got.AppKey, "ks") || len(got.AppSecret) != 32 || len(got.SignSecret) != 32 ||
-		got.MessageKey == "" || got.TestUsers != 1 || got.TimestampWindow != DefaultTimestampWindow || got.RefreshGrace != DefaultRefreshGrace {
+		got.MessageKey == "" || got.TestUsers != 1 || got.TimestampWindow != DefaultTimestampWindow || got.RefreshGrace != DefaultRefreshGrace ||
+		got.AppState != AppStateTest || got.Limits.TestUserDailyCalls != DefaultTestUserDailyCalls || got.HeartbeatInterval != DefaultHeartbeatInterval || got.PushURL != "" {
 		t.Fatalf("defaults: %+v", got)
 	}
 	if err := (&Config{RefreshGrace: NoRefreshGrace, TestAuthorizationTTL: -1, MessageKey: "AAECAwQFBgcICQoLDA0ODw=="}).Validate(); err != nil {
@@ -296,5 +298,22 @@ func TestGateway_QueryBodyMergeAndMultipart(t *testing.T) {
 	})
 	if n := s.Counters().Calls["open.user.seller.get"]; n != 3 {
 		t.Fatalf("calls %d", n)
+	}
+}
+
+// BenchmarkGateway_SignedCall measures one signed call over HTTP (signature
+// check, token, limits, scope, handler, JSON) with the limits lifted.
+func BenchmarkGateway_SignedCall(b *testing.B) {
+	for _, m := range []string{"open.shop.info.get", "open.order.cursor.list"} {
+		b.Run(m, func(b *testing.B) {
+			s, c := setup(b, Config{Seed: 1, Limits: Limits{APIQPS: -1, APIQPSByMethod: map[string]int{m: -1}, UserQPSByMethod: map[string]int{m: -1}, TestUserDailyCalls: -1, AppDailyCallsTest: -1}})
+			tok := c.authorize(1).AccessToken
+			p := map[string]any{"beginTime": s.Now().Add(-7 * 24 * time.Hour).UnixMilli(), "endTime": s.Now().UnixMilli(), "pageSize": 50}
+			for b.Loop() {
+				if r := c.call(tok, m, p); r.Result != 1 {
+					b.Fatalf("%+v", r)
+				}
+			}
+		})
 	}
 }

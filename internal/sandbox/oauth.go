@@ -175,6 +175,9 @@ func (s *Sandbox) checkClient(get func(string) string, names ...string) *oauthEr
 // grant_type=client_credentials, GET or POST, parameters from the query or
 // the form [AUTH] (protocol §8.4).
 func (s *Sandbox) handleAccessToken(w http.ResponseWriter, r *http.Request) {
+	if s.fault(w, r, faultOAuthToken, true, "") {
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		writeJSON(w, http.StatusMethodNotAllowed, newOAuthError(platform.ResultOAuthInvalidReq, "method not allowed"))
@@ -229,7 +232,7 @@ func (s *Sandbox) exchangeCode(code string) any {
 	c.used = true
 	u := s.users[c.userID-1]
 	g := &grant{userID: u.ID, openID: u.OpenID, scopes: slices.Clone(c.scopes), refreshExpiry: now.Add(refreshTokenLifetime)}
-	if s.cfg.TestAuthorizationTTL > 0 {
+	if s.cfg.TestAuthorizationTTL > 0 && s.appState == AppStateTest {
 		g.authExpiry = now.Add(s.cfg.TestAuthorizationTTL)
 	}
 	s.grants = append(s.grants, g)
@@ -247,6 +250,9 @@ func (s *Sandbox) exchangeCode(code string) any {
 // handleRefreshToken serves /oauth2/refresh_token (documented POST; GET
 // accepted too, protocol §8.4).
 func (s *Sandbox) handleRefreshToken(w http.ResponseWriter, r *http.Request) {
+	if s.fault(w, r, faultOAuthRefresh, true, "") {
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		writeJSON(w, http.StatusMethodNotAllowed, newOAuthError(platform.ResultOAuthInvalidReq, "method not allowed"))

@@ -1,7 +1,10 @@
 package sandbox
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -187,6 +190,7 @@ func orderDeliver(c *call) (any, *apiError) {
 	o.LogisticsInfo = append(o.LogisticsInfo, orderLogistics{LogisticsID: c.shop.nextID, ExpressNo: no, ExpressCode: code})
 	o.DeliveryInfo = orderDeliveryInfo{DeliveryStatus: 1, DeliveryNum: 1, PackageNum: 1}
 	b.Status, b.SendTime, b.UpdateTime = orderShipped, now, now
+	c.sb.orderEventLocked(c.shop, o, EventOrderDelivering, c.now)
 	return nil, nil
 }
 
@@ -202,6 +206,7 @@ func orderClose(c *call) (any, *apiError) {
 			b.Oid, b.Status, orderStatusNames[b.Status], orderStatusNames[orderUnpaid])
 	}
 	b.Status, b.UpdateTime = orderClosed, ms(c.now)
+	c.sb.orderEventLocked(c.shop, o, EventOrderFail, c.now)
 	return nil, nil
 }
 
@@ -227,4 +232,120 @@ func orderNoteAdd(c *call) (any, *apiError) {
 	}
 	o.Note.OrderNoteInfo = append(o.Note.OrderNoteInfo, orderNoteInfo{Note: note, Flag: int(flag), CreateTime: ms(c.now)})
 	return nil, nil
+}
+
+// orderLogisticsUpdate: open.seller.order.logistics.update. Changes the
+// carrier and tracking number of a shipped order (40): the record named by
+// logisticsId, else the latest. No data in the answer, no message.
+func orderLogisticsUpdate(c *call) (any, *apiError) {
+	o, e := orderOf(c, "orderId")
+	if e != nil {
+		return nil, e
+	}
+	code, e := c.reqInt("expressCode")
+	if e != nil {
+		return nil, e
+	}
+	if code <= 0 {
+		return nil, badParam("param.expressCode must be a platform carrier code (物流公司编号)")
+	}
+	no, e := c.str("expressNo")
+	if e != nil {
+		return nil, e
+	}
+	if no = strings.TrimSpace(no); no == "" || len(no) > 64 {
+		return nil, badParam("param.expressNo is required (at most 64 characters)")
+	}
+	lid, e := c.optInt("logisticsId", 0)
+	if e != nil {
+		return nil, e
+	}
+	b := &o.BaseInfo
+	if b.Status != orderShipped || len(o.LogisticsInfo) == 0 {
+		return nil, apiErr(codeOrderState, "order %d is %d (%s): only shipped orders (40 %s) can change logistics",
+			b.Oid, b.Status, orderStatusNames[b.Status], orderStatusNames[orderShipped])
+	}
+	i := len(o.LogisticsInfo) - 1
+	if lid != 0 {
+		i = slices.IndexFunc(o.LogisticsInfo, func(l orderLogistics) bool { return l.LogisticsID == lid })
+		if i < 0 {
+			return nil, badParam("param.logisticsId %d is not a logistics record of order %d", lid, b.Oid)
+		}
+	}
+	o.LogisticsInfo[i].ExpressCode, o.LogisticsInfo[i].ExpressNo = code, no
+	b.UpdateTime = ms(c.now)
+	return nil, nil
+}
+
+type decryptResult struct {
+	BizID         string `json:"bizId"`
+	EncryptedData string `json:"encryptedData"`
+	DecryptedData string `json:"decryptedData"`
+	ErrorCode     int    `json:"errorCode"`
+	ErrorMsg      string `json:"errorMsg"`
+}
+
+// orderDecryptBatch: open.order.decrypt.batch. batchDecryptList[] (at most
+// 100) of {bizId: order id, encryptedData}; the answer is the top-level
+// batchDecryptResultList [TS] with one entry per request, errorCode 0 when
+// decrypted. Only ciphertexts of the calling shop's order decrypt.
+func orderDecryptBatch(c *call) (any, *apiError) {
+	reqs, e := c.objects("batchDecryptList")
+	if e != nil {
+		return nil, e
+	}
+	if len(reqs) == 0 || len(reqs) > decryptBatchMax {
+		return nil, badParam("param.batchDecryptList must hold 1 to %d entries", decryptBatchMax)
+	}
+	out := make([]decryptResult, len(reqs))
+	for i, r := range reqs {
+		biz, e := r.str("bizId")
+		if e != nil {
+			return nil, e
+		}
+		enc, e := r.str("encryptedData")
+		if e != nil {
+			return nil, e
+		}
+		out[i] = decryptResult{BizID: biz, EncryptedData: enc}
+		oid, err := strconv.ParseInt(strings.TrimSpace(biz), 10, 64)
+		var plain string
+		ok := false
+		if o := c.shop.orderByID[oid]; err == nil && o != nil {
+			plain, ok = decryptPII(o, enc)
+		}
+		if !ok {
+			out[i].ErrorCode, out[i].ErrorMsg = decryptItemFailed, "decrypt failed: not a ciphertext of this order"
+			continue
+		}
+		out[i].DecryptedData = plain
+	}
+	return topLevel{"batchDecryptResultList": out}, nil
+}
+
+var (
+	givenNames = []string{"伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "杰", "婷", "涛"}
+	streets    = []string{"建设路", "人民路", "中山路", "解放路", "和平街", "新华路", "文化路", "长江路"}
+)
+
+// decryptPII is the plaintext behind an order's encrypted consignee,
+// mobile or address, derived from the ciphertext and consistent with the
+// desensitised fields (surname, mobile prefix and tail, region).
+func decryptPII(o *order, enc string) (string, bool) {
+	a := &o.Address
+	if enc == "" {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(enc))
+	h := binary.BigEndian.Uint64(sum[:8])
+	switch enc {
+	case a.EncryptedConsignee:
+		surname, _ := utf8.DecodeRuneInString(a.DesensitiseConsignee)
+		return string(surname) + givenNames[h%uint64(len(givenNames))], true
+	case a.EncryptedMobile:
+		return strings.Replace(a.DesensitiseMobile, "****", fmt.Sprintf("%04d", h%10000), 1), true
+	case a.EncryptedAddress:
+		return fmt.Sprintf("%s%s%s%s%s%d号", a.Province, a.City, a.District, a.Town, streets[h%uint64(len(streets))], h%300+1), true
+	}
+	return "", false
 }

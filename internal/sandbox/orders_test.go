@@ -404,7 +404,7 @@ func TestAdmin(t *testing.T) {
 
 	var app map[string]any
 	c.admin("GET", "/sandbox/v1/app", nil, &app)
-	if app["appKey"] != c.appKey || app["environment"] != "test" {
+	if app["appKey"] != c.appKey || app["state"] != "test" {
 		t.Fatalf("app: %v", app)
 	}
 	for k, v := range app {

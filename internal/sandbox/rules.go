@@ -59,7 +59,6 @@ const (
 	maxRequestBody       = 10 << 20               // bytes; multipart uploads included
 	apiVersion           = "1"                    // the only version [API]
 	tokenTypeBearer      = "bearer"               // [TS] [GO2]
-	appEnvironment       = "test"                 // the sandbox app is never "online": only test users may authorize [K0010]
 	requestIDBytes       = 16                     // requestId = 32 hex chars (format unknown, §8.10)
 	openIDSalt           = "kwaishop-sandbox/v1/" // open_id derivation salt
 )
@@ -67,11 +66,12 @@ const (
 // Choices about the signed-call check (platform-protocol.md §1, §4).
 //
 // Order of the checks (Sandbox.dispatch), each answering HTTP 200 with the
-// JSON envelope: appkey (25) → method param == path (804001) → signMethod
-// (27) → timestamp (27) → sign (27) → access_token known and unexpired (28)
-// → authorization not revoked (24) → scope of the API family (22) → version
-// (804001) → param is a JSON object (804001) → API known (804004) and
-// emulated (804005) → the API's own checks. Both GET and POST are accepted
+// JSON envelope: an injected fault, if any (faults.go) → appkey (25) →
+// method param == path (804001) → signMethod (27) → timestamp (27) → sign
+// (27) → access_token known and unexpired (28) → authorization not revoked
+// (24) → limits (1017 daily quotas, 1016 QPS; see below) → scope of the API
+// family (22) → version (804001) → param is a JSON object (804001) → API
+// known (804004) and emulated (804005) → the API's own checks. Both GET and POST are accepted
 // on every API (the documented verb is not enforced, protocol §8.12); an
 // uppercase MD5 signature is accepted (sign.Verify, protocol §8.9).
 const (
@@ -206,3 +206,190 @@ const (
 )
 
 func refundWaiting(status int) bool { return status != refundSucceeded && status != refundClosed }
+
+// App state [FLOW] [K0010]. A test-state app may be authorized only by its
+// test users, each limited to TestUserDailyCalls a day, and the app to
+// AppDailyCallsTest; an online app has AppDailyCallsOnline and no per-test-user
+// cap. The sandbox only has test users' shops, so in both states the consent
+// page offers (and only accepts) the test users. Choice: the 10-day
+// test-authorization cut-off applies to authorizations granted while the app
+// is in test state (an authorization keeps the expiry it was granted with).
+const (
+	AppStateTest   = "test"
+	AppStateOnline = "online"
+)
+
+// Default limits (platform-protocol.md §4.2, §5).
+const (
+	DefaultTestUserDailyCalls  = 2000      // per test user per day [DEVG] [K1008]
+	DefaultAppDailyCallsTest   = 100_000   // app total per day before launch [FLOW]
+	DefaultAppDailyCallsOnline = 1_000_000 // app total per day after launch, initial tier [FLOW]
+	DefaultAPIQPS              = 100       // per app per API [FLOW] [RL]
+)
+
+// apiQPSRows are the per-API caps of [RL] §4.2: app QPS / user QPS. APIs
+// not listed have DefaultAPIQPS per app and no per-user cap.
+var apiQPSRows = map[string]struct{ app, user int }{
+	"open.item.new":                 {100, 50},
+	"open.item.edit":                {100, 50},
+	"open.item.autopass.edit":       {100, 50},
+	"open.item.shelf.status.update": {100, 50},
+	"open.item.delete":              {100, 50},
+	"open.order.cursor.list":        {300, 300},
+	"open.order.decrypt.batch":      {100, 100},
+}
+
+// Limit choices. Days are calendar days in Beijing time (UTC+8) on the
+// sandbox clock (the platform's reset hour is not documented; midnight
+// China time is the natural one). QPS windows are whole seconds of the
+// sandbox clock (a fixed window: with a frozen clock every call falls in
+// the same second, which makes QPS limits testable). A call counts against
+// the limits once its signature and access token have passed; calls refused
+// by a limit do not count. Check order: app daily (1017) → test user daily
+// (1017) → API QPS (1016) → user API QPS (1016), before the scope check.
+// Error texts follow [K1008]; the per-user QPS text is the API QPS text
+// with ";primaryUserId:<sellerId>" added (UNCONFIRMED), and primaryUserId is
+// the test user's sellerId. The per-user-per-API daily quota of [K1008]
+// (numbers unpublished) is not emulated.
+var quotaZone = time.FixedZone("UTC+8", 8*3600)
+
+const (
+	msgAppQuota  = "Exceed quota limit, KEY [appkey:%s]"
+	msgUserQuota = "Exceed quota limit, KEY [appkey:%s;primaryUserId:%d]"
+	msgAPIQPS    = "Exceed qps limit, KEY [apiId:%s;appkey:%s], MAX_QPS [%.1f]"
+	msgUserQPS   = "Exceed qps limit, KEY [apiId:%s;appkey:%s;primaryUserId:%d], MAX_QPS [%.1f]"
+)
+
+// Message push (platform-protocol.md §3).
+const (
+	// pushAckTimeout: success is HTTP 200 + {"result":1} within 3000 ms [MSG].
+	pushAckTimeout = 3 * time.Second
+	// DefaultHeartbeatInterval is the real-time period of {"test":true}
+	// heartbeats [MSG] (period not documented; one a minute). Heartbeats are
+	// encrypted like every message (UNCONFIRMED §3.3: [DEMO] and [JUSER]
+	// decrypt every body before looking at "test"). Setting a push URL sends
+	// one at once, as saving the URL in the console does [MSG].
+	DefaultHeartbeatInterval = time.Minute
+	// pushParallel bounds concurrent deliveries.
+	pushParallel = 8
+	// maxPushes bounds the push log; the oldest finished messages go first.
+	maxPushes = 10_000
+)
+
+// pushRetries are the delays between attempts after a failure: 5 retries at
+// 5, 10, 20, 30 and 60 minutes [MSG] [K4002], on the sandbox clock. Each
+// delay counts from the previous attempt's scheduled time, so the retries of
+// a message created at t are due at t+5m, t+15m, t+35m, t+65m and t+125m
+// whenever the clock is advanced; after the 5th failed retry the message is
+// "failed". Choice: a failing heartbeat does not pause pushes (the platform
+// pauses unhealthy URLs [K4001]; the threshold is not documented).
+var pushRetries = []time.Duration{5 * time.Minute, 10 * time.Minute, 20 * time.Minute, 30 * time.Minute, 60 * time.Minute}
+
+// Push statuses.
+const (
+	PushPending   = "pending"
+	PushDelivered = "delivered"
+	PushFailed    = "failed"
+	PushDropped   = "dropped"
+)
+
+// Event names [MSG] [GO1] (§3.6). The item events are the sandbox's own
+// names: the platform has item messages [DEVG] but no source names them.
+// Messages go only to shops with a live authorization holding the event's
+// scope [K4001] (order → merchant_order, aftersales → merchant_refund,
+// item → merchant_item). Choice: the sandbox pushes for test-state apps too
+// (the platform pushes only to online apps), or it could not be tested.
+const (
+	EventOrderAdd        = "kwaishop_order_addOrder"
+	EventOrderPaid       = "kwaishop_order_paySuccess"
+	EventOrderDelivering = "kwaishop_order_delivering"
+	EventOrderDelivered  = "kwaishop_order_deliverySuccess"
+	EventOrderSuccess    = "kwaishop_order_orderSuccess"
+	EventOrderFail       = "kwaishop_order_orderFail"
+	EventOrderAddress    = "kwaishop_order_addressChange"
+	EventRefundAdd       = "kwaishop_aftersales_addRefund"
+	EventRefundUpdate    = "kwaishop_aftersales_updateRefund"
+	EventItemAdd         = "kwaishop_item_addItem"
+	EventItemUpdate      = "kwaishop_item_updateItem"
+	EventItemStock       = "kwaishop_item_stockChange"
+	EventItemPrice       = "kwaishop_item_priceChange"
+	EventItemShelf       = "kwaishop_item_shelfStatusChange"
+)
+
+// eventScope is the permission group a message family needs [K4001].
+func eventScope(event string) string {
+	switch {
+	case strings.HasPrefix(event, "kwaishop_order_"):
+		return "merchant_order"
+	case strings.HasPrefix(event, "kwaishop_aftersales_"):
+		return "merchant_refund"
+	}
+	return "merchant_item"
+}
+
+// updateRefund eventType values (UNCONFIRMED: [GO1] names the field, no
+// source lists its values).
+const (
+	refundEventAgreeRefund   = "SELLER_AGREE_REFUND"
+	refundEventAgreeReturn   = "SELLER_AGREE_RETURN"
+	refundEventReject        = "SELLER_REJECT_REFUND"
+	refundEventBuyerReturned = "BUYER_RETURN_GOODS"
+	refundEventConfirmed     = "SELLER_CONFIRM_RECEIPT"
+)
+
+// Refund state machine (the sandbox's choice on §8.14; statuses are the
+// values both conflicting enums share):
+//
+//	open.seller.order.refund.approve               10, 20 or 40 → 60 (the refund executes at once)
+//	open.seller.order.refund.returngoods.approve   10 (handlingWay 1) → 30
+//	admin refunds:return (the buyer ships back)     30 → 40
+//	open.seller.order.refund.confirm.receipt       40 (handlingWay 1) → 60
+//	open.refund.reject                             10 or 40 → 20 (the buyer asks the platform to arbitrate)
+//
+// Any other status answers 300002 (UNCONFIRMED code, codes.go); a
+// refundVersion that is not the record's updateTime answers 300014 [RC].
+// Every change sets updateTime to the sandbox now and pushes
+// kwaishop_aftersales_updateRefund.
+var (
+	refundApproveFrom = []int{refundRequested, refundArbitration, refundReturned}
+	refundRejectFrom  = []int{refundRequested, refundReturned}
+)
+
+// refundRejectReasons answer open.refund.reject.reason (UNCONFIRMED codes
+// and texts; the shape {reasonCode, reasonDesc} is the sandbox's).
+type rejectReason struct {
+	Code int    `json:"reasonCode"`
+	Desc string `json:"reasonDesc"`
+}
+
+var refundRejectReasons = []rejectReason{
+	{1, "买家未退货"},
+	{2, "退回商品影响二次销售"},
+	{3, "商品已发出，请拒收后申请"},
+	{4, "与买家协商一致不退款"},
+	{5, "其他"},
+}
+
+// Other API choices.
+const (
+	codeRefundState   = platform.ResultRefundState   // refund status does not allow the operation
+	codeRefundVersion = platform.ResultRefundUpdated // refundVersion != updateTime
+	codeWaybill       = platform.ResultParamInvalid  // unknown or cancelled waybill (no confirmed code)
+	decryptBatchMax   = 100                          // open.order.decrypt.batch [TS]
+	ebillBatchMax     = 10                           // open.express.ebill.get requests per call (UNCONFIRMED)
+	templatePageMax   = 100                          // open.logistics.express.template.list limit (UNCONFIRMED)
+	itemTitleMax      = 60                           // open.item.new/edit title characters (UNCONFIRMED)
+	itemSkusMax       = 100                          // SKUs per item (UNCONFIRMED)
+	// decryptItemFailed is the per-entry errorCode of a ciphertext that is
+	// not the order's (UNCONFIRMED); 0 = decrypted.
+	decryptItemFailed = 1
+)
+
+// Fault kinds (POST /sandbox/v1/faults).
+const (
+	FaultResult    = "result"    // answer HTTP 200 with the given result code and error_msg
+	FaultHTTP5xx   = "http5xx"   // answer an HTTP 5xx (default 503) with a plain-text body
+	FaultDelay     = "delay"     // wait delayMs, then answer normally
+	FaultMalformed = "malformed" // answer HTTP 200 with a truncated JSON body
+	FaultDrop      = "drop"      // close the connection without answering
+)

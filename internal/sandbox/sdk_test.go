@@ -53,7 +53,7 @@ type tokenResp struct {
 }
 
 // setup starts a sandbox on an httptest server with a frozen base clock.
-func setup(t *testing.T, cfg Config) (*Sandbox, *sdk) {
+func setup(t testing.TB, cfg Config) (*Sandbox, *sdk) {
 	t.Helper()
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return testEpoch }
@@ -64,6 +64,7 @@ func setup(t *testing.T, cfg Config) (*Sandbox, *sdk) {
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
+	t.Cleanup(s.Close) // runs first: stops the pusher before the server
 	c := s.Config()
 	return s, &sdk{
 		t: t, base: ts.URL, appKey: c.AppKey, appSecret: c.AppSecret, signSecret: c.SignSecret,

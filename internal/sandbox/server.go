@@ -1,7 +1,9 @@
 // Package sandbox emulates the Kuaishou e-commerce open platform
 // (快手电商开放平台) over real HTTP: the signed API gateway, the OAuth
 // consent page and token endpoints, seeded shop data for up to five test
-// users, and an admin API to drive it (clock, codes, revocation, counters).
+// users, the platform's limits, a message pusher, fault injection and an
+// admin API to drive it all (clock, codes, revocation, orders, refunds,
+// pusher, faults, limits, counters).
 //
 // Any SDK pointed at Handler sees the platform's wire protocol as
 // platform-protocol.md describes it; where the protocol is uncertain the
@@ -35,9 +37,22 @@ type Config struct {
 	// MessageKey is the base64 AES key of pushed messages (16 bytes: AES-128
 	// as on the platform; 24 or 32 accepted). Generated if empty.
 	MessageKey string
-	// PushURL is where pushed messages will be sent (stored; pushing is not
-	// implemented yet). Empty = push disabled.
+	// PushURL receives the pushed messages (and a heartbeat at start).
+	// Empty = no message channel: state changes produce no messages until a
+	// URL is set through SetPusher or POST /sandbox/v1/pusher.
 	PushURL string
+	// PushDuplicateRate and PushDropRate are the fractions (0-1) of
+	// messages pushed twice and never pushed; the choice is deterministic
+	// given Seed and the order of the state changes.
+	PushDuplicateRate, PushDropRate float64
+	// HeartbeatInterval is the real-time period of {"test":true} heartbeats
+	// (0 = DefaultHeartbeatInterval, 60 s; negative = none).
+	HeartbeatInterval time.Duration
+	// AppState is AppStateTest (default) or AppStateOnline; it chooses the
+	// daily quota and whether test-user rules apply (rules.go).
+	AppState string
+	// Limits are the call limits (zero value = the platform's numbers).
+	Limits Limits
 	// Seed makes the shop data deterministic: the same Seed, AppKey and start
 	// time give the same users, items, orders and refunds.
 	Seed int64
@@ -118,6 +133,18 @@ func (c *Config) Validate() error {
 	if c.TimestampWindow < 0 {
 		bad("TimestampWindow is negative")
 	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"PushDuplicateRate", c.PushDuplicateRate}, {"PushDropRate", c.PushDropRate}} {
+		if !(r.v >= 0 && r.v <= 1) {
+			bad("%s is %v, want 0 to 1", r.name, r.v)
+		}
+	}
+	if c.AppState != "" && c.AppState != AppStateTest && c.AppState != AppStateOnline {
+		bad("AppState is %q, want %q or %q", c.AppState, AppStateTest, AppStateOnline)
+	}
+	c.Limits.validate(bad)
 	return errors.Join(errs...)
 }
 
@@ -152,6 +179,13 @@ func (c Config) withDefaults() Config {
 	if c.TestAuthorizationTTL == 0 {
 		c.TestAuthorizationTTL = DefaultTestAuthorizationTTL
 	}
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if c.AppState == "" {
+		c.AppState = AppStateTest
+	}
+	c.Limits = c.Limits.withDefaults()
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -178,6 +212,8 @@ type Counters struct {
 	// RejectedRefreshes counts /oauth2/refresh_token calls answered with an
 	// error (discarded, revoked, expired, bad client...).
 	RejectedRefreshes int `json:"rejectedRefreshes"`
+	// Faults counts calls answered (or delayed) by an injected fault.
+	Faults int `json:"faults"`
 }
 
 // Sandbox is the emulated platform. It is safe for concurrent use.
@@ -196,6 +232,13 @@ type Sandbox struct {
 	refresh  map[string]*refreshToken
 	grants   []*grant
 	counters Counters
+	appState string
+	limits   Limits
+	lim      limiter
+	faults   []*Fault
+	faultSeq int
+
+	push *pusher // has its own lock; taken after mu, never before
 }
 
 // New validates cfg, fills in generated credentials and seeds the test users'
@@ -215,6 +258,7 @@ func New(cfg Config) (*Sandbox, error) {
 		refresh: map[string]*refreshToken{},
 	}
 	s.counters.Calls = map[string]int{}
+	s.appState, s.limits = cfg.AppState, cfg.Limits.clone()
 	s.start = s.clock.Now().Truncate(time.Millisecond)
 	for i := 1; i <= cfg.TestUsers; i++ {
 		if _, err := s.addTestUserLocked(""); err != nil {
@@ -222,8 +266,14 @@ func New(cfg Config) (*Sandbox, error) {
 		}
 	}
 	s.handler = s.routes()
+	s.push = newPusher(cfg, &s.clock, s.log)
 	return s, nil
 }
+
+// Close stops the message pusher (waiting for deliveries in flight). The
+// handler keeps serving; state changes then produce no messages. A sandbox
+// that never had a push URL has nothing to stop.
+func (s *Sandbox) Close() { s.push.close() }
 
 // Handler serves the whole platform: the API gateway on every path not
 // listed below, /oauth/authorize, /oauth2/access_token,
@@ -231,18 +281,32 @@ func New(cfg Config) (*Sandbox, error) {
 func (s *Sandbox) Handler() http.Handler { return s.handler }
 
 // Config returns the configuration in use, generated credentials and
-// defaults filled in.
+// defaults filled in; AppState, Limits and the pusher fields show their
+// current values.
 func (s *Sandbox) Config() Config {
 	c := s.cfg
 	c.Scopes = append([]string(nil), c.Scopes...)
+	s.mu.Lock()
+	c.AppState, c.Limits = s.appState, s.limits.clone()
+	s.mu.Unlock()
+	ps := s.push.statusNow()
+	c.PushURL, c.PushDuplicateRate, c.PushDropRate = ps.URL, ps.DuplicateRate, ps.DropRate
+	c.HeartbeatInterval = time.Duration(ps.HeartbeatSeconds * float64(time.Second))
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = -1
+	}
 	return c
 }
 
 // Now is the sandbox clock.
 func (s *Sandbox) Now() time.Time { return s.clock.Now() }
 
-// Advance moves the sandbox clock by d (negative moves it back).
-func (s *Sandbox) Advance(d time.Duration) { s.clock.Advance(d) }
+// Advance moves the sandbox clock by d (negative moves it back). Message
+// retries that become due are pushed at once.
+func (s *Sandbox) Advance(d time.Duration) {
+	s.clock.Advance(d)
+	s.push.poke()
+}
 
 // Counters returns a copy of the counters.
 func (s *Sandbox) Counters() Counters {

@@ -35,6 +35,7 @@ func (s *Sandbox) addTestUserLocked(name string) (TestUser, error) {
 	}
 	id := len(s.users) + 1
 	sh := generateShop(s.cfg.Seed, id, s.cfg.AppKey, s.start)
+	seedLogistics(sh, s.cfg.Seed, s.start)
 	u := &sh.user
 	if name != "" {
 		u.Name = name
