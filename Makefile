@@ -5,7 +5,7 @@ GO_TEST_FLAGS ?= -race -shuffle=on -count=1 -timeout=20m
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 bin/buf:
 	./scripts/install-buf.sh
@@ -17,7 +17,9 @@ protodeps: ## link google/api and buf/validate protos into third_party/
 .PHONY: generate
 generate: protodeps bin/buf ## regenerate gen/ from proto/
 	@# flock: several developers' tools may regenerate the same tree at once.
-	flock $(CURDIR)/bin/.generate.lock sh -c 'rm -rf gen/kwaishop gen/openapiv2/kwaishop.swagger.json && $(BUF) generate'
+	@# Generate into a scratch dir first, so a proto that does not compile leaves gen/ as it was.
+	flock $(CURDIR)/bin/.generate.lock sh -c 'rm -rf bin/.gen && $(BUF) generate -o bin/.gen && \
+		rm -rf gen/kwaishop gen/openapiv2/kwaishop.swagger.json && cp -R bin/.gen/gen/. gen/ && rm -rf bin/.gen'
 
 
 .PHONY: generate-check
@@ -32,8 +34,24 @@ lint: protodeps bin/buf ## buf lint, gofmt, go vet
 	go vet ./...
 
 .PHONY: test
-test: ## run every test (race detector on)
-	go test $(GO_TEST_FLAGS) ./...
+test: ## run every test (race detector on), then the offline Kubernetes manifest checks
+	go test $(GO_TEST_FLAGS) ./... && (cd deploy/k8s/check && go test -count=1 ./...)
+
+.PHONY: k8s-check
+k8s-check: ## kustomize-build deploy/k8s overlays and validate them offline (own module)
+	cd deploy/k8s/check && go vet ./... && go test -count=1 ./...
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
+	./scripts/fuzz.sh
+
+.PHONY: vulncheck
+vulncheck: ## govulncheck, offline database; fails on reachable module vulns (docs/toolchain-policy.md)
+	./scripts/vulncheck.sh
+
+.PHONY: check-static
+check-static: ## build the server as the Dockerfile does; check static, non-root run, /readyz
+	./scripts/check-static.sh
 
 .PHONY: run
 run: ## run the server (sandbox + embedded NATS when no credentials are set)
@@ -44,5 +62,9 @@ run-sandbox: ## run the platform sandbox on its own
 	go run ./cmd/sandbox
 
 .PHONY: bench
-bench: ## run the Go benchmarks (results: docs/benchmarks.md)
+bench: ## gateway vs the physical limit: server + sandbox processes under load (docs/benchmarks.md)
+	./scripts/bench.sh
+
+.PHONY: bench-go
+bench-go: ## run the Go micro-benchmarks
 	go test -run '^$$' -bench . -benchmem -count 1 ./...

@@ -84,8 +84,16 @@ func startProc(t *testing.T, bin, id string, env []string) *proc {
 	return p
 }
 
+// postJSON posts a REST call; callers ask to wait for their QPS slot (the
+// gateway shapes calls to the platform's limits) rather than be refused.
 func postJSON(url, body string) (int, map[string]any, error) {
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Kwaishop-Wait", "true")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

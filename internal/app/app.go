@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -85,6 +86,13 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 		tp = sdktp
 	}
 
+	if err := checkExposure(cfg); err != nil { // design.md decision 8
+		return err
+	}
+	grpcTLS, httpTLS, err := serverTLS(cfg) // optional TLS / mTLS (docs/security.md)
+	if err != nil {
+		return err
+	}
 	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
 		return fmt.Errorf("app: listen gRPC: %w", err)
@@ -96,6 +104,17 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	}
 	cleanups = append(cleanups, func() { _ = httpLis.Close() })
 	cfg.GRPCAddr, cfg.HTTPAddr = grpcLis.Addr().String(), httpLis.Addr().String()
+	var hop *gatewayHop
+	if grpcTLS != nil {
+		grpcLis, httpLis, hop = tls.NewListener(grpcLis, grpcTLS), tls.NewListener(httpLis, httpTLS), newGatewayHop()
+	}
+	if cfg.PprofAddr != "" {
+		stopPprof, err := startPprof(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		cleanups = append(cleanups, stopPprof)
+	}
 
 	info := Info{GRPCAddr: cfg.GRPCAddr, HTTPAddr: cfg.HTTPAddr}
 	var sb *embeddedSandbox
@@ -113,7 +132,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 			return fmt.Errorf("app: data dir: %w", err)
 		}
 	}
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, NATSURL: cfg.NATSURL, Listen: cfg.NATSListen}, log)
+	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, NATSURL: cfg.NATSURL, Listen: cfg.NATSListen, Replicas: int(cfg.NATSReplicas)}, log)
 	if err != nil {
 		return err
 	}
@@ -127,12 +146,22 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
+	obs, err := startObservability(ctx, cfg, log, opts.Getenv, opts.Now, st, tokens)
+	if err != nil {
+		return err
+	}
+	cleanups = append(cleanups, obs.close)
 
 	signMethod, _ := sign.ParseMethod(cfg.SignMethod) // validated by config
 	httpClient := &http.Client{Transport: upstreamTransport()}
+	guards, err := newGuards(ctx, cfg, log, st, opts.Now) // breakers and shared limits (docs/security.md)
+	if err != nil {
+		return err
+	}
+	cleanups = append(cleanups, guards.close)
 	client, err := platform.New(platform.Config{
 		BaseURL: cfg.APIBaseURL, AppKey: cfg.AppKey, SignSecret: cfg.SignSecret.Reveal(), SignMethod: signMethod,
-		HTTPClient: httpClient, Tracer: tp, CallTimeout: cfg.CallTimeout,
+		HTTPClient: httpClient, Tracer: tp, CallTimeout: cfg.CallTimeout, Observe: obs.observe, Gate: guards.gate,
 	})
 	if err != nil {
 		return err
@@ -146,7 +175,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 		return err
 	}
 	mgr, err := token.New(token.Config{
-		AppKey: cfg.AppKey, Store: tokens, OAuth: oc, Log: log, Conn: st.Conn(), States: states,
+		AppKey: cfg.AppKey, Store: tokens, OAuth: obs.metrics.WrapOAuth(oc), Log: log, Conn: st.Conn(), States: states,
 		AuthorizeURL: cfg.AuthorizeURL, RedirectURI: cfg.EffectiveRedirectURI(), TestApp: sandboxMode || cfg.AppState == "test",
 		TestUserCutoff: testUserCutoff, ReauthorizeURL: reauthorizeURL(cfg),
 		ReplicaID: cfg.ReplicaID, LeaseTTL: cfg.LeaseTTL, Now: opts.Now,
@@ -164,14 +193,24 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	}()
 	cleanups = append(cleanups, func() { stopLifecycle(); <-lifecycleDone })
 
+	// Pushed messages (docs/messages.md): log, intake, dead letters, reconciliation.
+	msgs, err := startMessages(ctx, cfg, log, tp, st, tokens, client, mgr, obs.metrics.Messages(), sb)
+	if err != nil {
+		return err
+	}
+	cleanups = append(cleanups, msgs.stop)
+
 	var ready atomic.Bool
-	srv, err := newServers(ctx, serverDeps{cfg: cfg, log: log, tp: tp, client: client, tokens: mgr, authz: tokens, mgr: mgr, keyID: ring.PrimaryID(), store: st, ready: &ready})
+	srv, err := newServers(ctx, serverDeps{cfg: cfg, log: log, tp: tp, client: client, tokens: mgr, authz: tokens, mgr: mgr, keyID: ring.PrimaryID(), store: st, obs: obs, msgs: msgs, ready: &ready, hop: hop})
 	if err != nil {
 		return err
 	}
 
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.grpc.Serve(grpcLis) }()
+	if hop != nil {
+		go func() { _ = srv.grpc.Serve(hop.lis) }() // the REST gateway's in-process hop
+	}
 	go func() {
 		if err := srv.http.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- err

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -292,7 +293,9 @@ func replicas(t *testing.T, n int, sbCfg sandbox.Config) (*sandbox.Sandbox, []*g
 
 func TestAuthorization_ThreeReplicasRefreshOnce(t *testing.T) {
 	sb, gws, openID := replicas(t, 3, sandbox.Config{Seed: 3, Limits: sandbox.Limits{APIQPS: 100000}}) // about refresh, not QPS
-	ctx := context.Background()
+	// The gateway shapes calls to the platform's QPS limit; these callers
+	// ask to wait for their slot rather than be refused.
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-kwaishop-wait", "true")
 	// Every replica serves one call first, so each holds the token in its cache.
 	for _, g := range gws {
 		if _, err := gatewayv1.NewPlatformServiceClient(g.conn).Call(ctx, &gatewayv1.CallRequest{OpenId: openID, Method: "open.shop.info.get"}); err != nil {

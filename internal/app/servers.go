@@ -29,6 +29,8 @@ import (
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/gen/openapiv2"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/dashboard"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/limit"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/service"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
@@ -48,7 +50,10 @@ type serverDeps struct {
 	mgr    *token.Manager
 	keyID  string
 	store  *store.Store
+	obs    *observability
+	msgs   *messagePipeline
 	ready  *atomic.Bool
+	hop    *gatewayHop // the REST gateway's in-process hop (TLS on); nil: loopback TCP
 }
 
 type servers struct {
@@ -70,22 +75,48 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		d.log.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
 	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	authn, err := newAuthenticator(d.cfg, d.log) // API keys (docs/security.md)
+	if err != nil {
+		return nil, err
+	}
 	gs := grpc.NewServer(
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(d.tp), otelgrpc.WithPropagators(otel.GetTextMapPropagator()))),
 		grpc.MaxRecvMsgSize(MaxRequestBytes),
+		grpc.MaxConcurrentStreams(uint32(d.cfg.MaxStreams)),
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
+			authn.UnaryServerInterceptor(),
 			logging.UnaryServerInterceptor(rpcLog, logOpts...),
+			limit.UnaryServerInterceptor(), // x-kwaishop-wait, x-kwaishop-priority
 			validator.Unary(),
 		),
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
+			authn.StreamServerInterceptor(),
 			logging.StreamServerInterceptor(rpcLog, logOpts...),
+			limit.StreamServerInterceptor(),
 			validator.Stream(),
 		),
 	)
 	gatewayv1.RegisterPlatformServiceServer(gs, service.NewPlatform(d.client, d.tokens, d.log))
 	gatewayv1.RegisterAuthorizationServiceServer(gs, service.NewAuthorization(d.authz, d.mgr, d.keyID, testUserCutoff, d.log))
+	gatewayv1.RegisterStatsServiceServer(gs, service.NewStats(d.obs.stats, d.log))
+	gatewayv1.RegisterMessageServiceServer(gs, service.NewMessage(d.msgs.log, d.log, ctx.Done()))
+	// Typed commerce services; their writes keep first results in the
+	// idempotency bucket.
+	writes, err := d.store.Idempotency(ctx)
+	if err != nil {
+		return nil, err
+	}
+	shops, err := service.NewCommerce(service.CommerceConfig{Caller: d.client, Tokens: d.tokens, Writes: writes, Log: d.log})
+	if err != nil {
+		return nil, err
+	}
+	gatewayv1.RegisterOrderServiceServer(gs, shops.Order)
+	gatewayv1.RegisterItemServiceServer(gs, shops.Item)
+	gatewayv1.RegisterRefundServiceServer(gs, shops.Refund)
+	gatewayv1.RegisterLogisticsServiceServer(gs, shops.Logistics)
+	gatewayv1.RegisterShopServiceServer(gs, shops.Shop)
 	hs := health.NewServer()
 	hs.Shutdown() // NOT_SERVING until ready
 	healthpb.RegisterHealthServer(gs, hs)
@@ -94,6 +125,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 	// REST: grpc-gateway against our own gRPC port, so one interceptor chain
 	// serves both transports.
 	gw := runtime.NewServeMux(
+		runtime.WithIncomingHeaderMatcher(gatewayHeaders),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
@@ -105,9 +137,19 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
 	}
 	endpoint := loopbackEndpoint(d.cfg.GRPCAddr)
+	if d.hop != nil {
+		endpoint, dialOpts = hopEndpoint, append(dialOpts, d.hop.dialOption())
+	}
 	for _, reg := range []func(context.Context, *runtime.ServeMux, string, []grpc.DialOption) error{
 		gatewayv1.RegisterPlatformServiceHandlerFromEndpoint,
 		gatewayv1.RegisterAuthorizationServiceHandlerFromEndpoint,
+		gatewayv1.RegisterStatsServiceHandlerFromEndpoint,
+		gatewayv1.RegisterMessageServiceHandlerFromEndpoint,
+		gatewayv1.RegisterOrderServiceHandlerFromEndpoint,
+		gatewayv1.RegisterItemServiceHandlerFromEndpoint,
+		gatewayv1.RegisterRefundServiceHandlerFromEndpoint,
+		gatewayv1.RegisterLogisticsServiceHandlerFromEndpoint,
+		gatewayv1.RegisterShopServiceHandlerFromEndpoint,
 	} {
 		if err := reg(ctx, gw, endpoint, dialOpts); err != nil {
 			return nil, err
@@ -137,11 +179,17 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 	})
 	mux.Handle("GET /oauth/callback", oauthCallback(d.mgr, d.log))
 	mux.Handle("GET /oauth/start", oauthStart(d.mgr, d.log))
+	mux.Handle("GET /metrics", authn.HTTP("stats", d.obs.provider.Handler())) // a key with rpc=stats and every shop
+	mux.Handle("/dashboard", dashboard.Handler())
+	mux.Handle("/dashboard/", dashboard.Handler())
+	// The platform's pushes: outside the gateway mux's cap, with the intake's own.
+	mux.Handle("POST "+PushPath, d.msgs.intake)
 	mux.Handle("/", http.MaxBytesHandler(gw, MaxRequestBytes))
 
-	handler := otelhttp.NewHandler(mux, "http",
+	handler := otelhttp.NewHandler(clientCertGuard(d.cfg, mux), "http",
 		otelhttp.WithTracerProvider(d.tp),
 		otelhttp.WithPropagators(otel.GetTextMapPropagator()),
+		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/metrics" }), // scrapes are not traced
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }),
 	)
 	hsrv := &http.Server{

@@ -19,6 +19,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/auth"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/limit"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
@@ -40,6 +43,7 @@ type Config struct {
 	DataDir       string        `env:"KWAISHOP_DATA_DIR" usage:"embedded NATS store and generated sandbox secrets"`
 	NATSURL       string        `env:"KWAISHOP_NATS_URL" usage:"external NATS URL(s); set = no embedded server"`
 	NATSListen    string        `env:"KWAISHOP_NATS_LISTEN" usage:"let the embedded NATS server listen on this host:port (default: no TCP port)"`
+	NATSReplicas  int64         `env:"KWAISHOP_NATS_REPLICAS" usage:"replicas of every JetStream stream and KV bucket on an external NATS cluster (1-5; 3 for a 3-node cluster)"`
 	TokenKeys     secret.String `env:"KWAISHOP_TOKEN_KEYS" usage:"token encryption keys id:base64key,... (first encrypts); generated in sandbox mode"`
 	APIKeys       secret.String `env:"KWAISHOP_API_KEYS" usage:"caller API keys name:secret[:scope...],..."`
 	LogLevel      string        `env:"KWAISHOP_LOG_LEVEL" usage:"debug, info, warn or error"`
@@ -50,6 +54,33 @@ type Config struct {
 	ReplicaID     string        `env:"KWAISHOP_REPLICA_ID" usage:"this replica's name in refresh leases (default: host name + random suffix)"`
 	LeaseTTL      time.Duration `env:"KWAISHOP_REFRESH_LEASE_TTL" usage:"how long a replica may hold a shop's refresh lease before another takes over"`
 	ConfigFile    string        `env:"KWAISHOP_CONFIG" usage:"optional YAML file with the same settings (keys = flag names)"`
+	PprofAddr     string        `env:"KWAISHOP_PPROF_ADDR" usage:"serve net/http/pprof on this loopback host:port, for profiling (empty = off)"`
+
+	// Observability (docs/observability.md).
+	DailyQuota         int64         `env:"KWAISHOP_DAILY_QUOTA" usage:"the app's daily platform call quota, for the quota view and its 90% warning (100000 before launch, 1000000 after)"`
+	TestUserDailyQuota int64         `env:"KWAISHOP_TEST_USER_DAILY_QUOTA" usage:"daily platform call cap of each test user"`
+	StatsFlushInterval time.Duration `env:"KWAISHOP_STATS_FLUSH_INTERVAL" usage:"how often a replica writes its call statistics to the store"`
+
+	// Pushed messages (docs/messages.md).
+	MessageKeys         secret.String `env:"KWAISHOP_MESSAGE_KEYS" usage:"message keys of further apps, appKey:base64key,... (KWAISHOP_MESSAGE_KEY is this app's)"`
+	MessageDedupeWindow time.Duration `env:"KWAISHOP_MESSAGE_DEDUPE_WINDOW" usage:"how long a pushed event is remembered for de-duplication (at least 2h5m, the platform's retry horizon)"`
+	MessageRetention    time.Duration `env:"KWAISHOP_MESSAGE_RETENTION" usage:"how long messages and dead letters are kept (at least the dedupe window)"`
+	ReconcileInterval   time.Duration `env:"KWAISHOP_RECONCILE_INTERVAL" usage:"how often active shops' orders and refunds are polled for changes no push covered; 0 = off"`
+	ReconcileLag        time.Duration `env:"KWAISHOP_RECONCILE_LAG" usage:"how far behind now a reconciliation poll stops, so pushes of the newest changes arrive first"`
+
+	// Callers, limits and resilience (docs/security.md).
+	AllowAnonymous  bool          `env:"KWAISHOP_ALLOW_ANONYMOUS" usage:"serve without API keys on a non-loopback address (every caller gets full access); without it such a start is refused"`
+	TLSCert         string        `env:"KWAISHOP_TLS_CERT" usage:"PEM certificate (chain) file: serve gRPC and HTTP over TLS"`
+	TLSKey          string        `env:"KWAISHOP_TLS_KEY" usage:"PEM private key file of KWAISHOP_TLS_CERT"`
+	TLSClientCA     string        `env:"KWAISHOP_TLS_CLIENT_CA" usage:"PEM CA bundle: require client certificates it signed (mTLS), on both listeners"`
+	APIQPS          int64         `env:"KWAISHOP_API_QPS" usage:"each platform API's QPS for the app, shared by all replicas (0 = no client-side QPS limit)"`
+	APIQPSOverrides string        `env:"KWAISHOP_API_QPS_OVERRIDES" usage:"per-API QPS method=app[/user],... on top of the platform's table (item writes 100/50 per user, open.order.cursor.list 300/300, open.order.decrypt.batch 100/100)"`
+	QPSHeadroom     int64         `env:"KWAISHOP_QPS_HEADROOM" usage:"percent of every QPS limit left unused for jitter between replicas and the platform (0-50)"`
+	LimitMaxQueue   time.Duration `env:"KWAISHOP_LIMIT_MAX_QUEUE" usage:"how long a call waits for a QPS slot before RESOURCE_EXHAUSTED, unless the caller sends x-kwaishop-wait: true (then up to its deadline)"`
+	MaxInFlight     int64         `env:"KWAISHOP_MAX_IN_FLIGHT" usage:"concurrent upstream calls per replica (bulk reads may use half, reads three quarters; 0 = no cap)"`
+	MaxStreams      int64         `env:"KWAISHOP_MAX_STREAMS" usage:"concurrent gRPC streams (calls) per client connection"`
+	BreakerFailures int64         `env:"KWAISHOP_BREAKER_FAILURES" usage:"consecutive upstream failures of one platform API that open its circuit breaker"`
+	BreakerCooldown time.Duration `env:"KWAISHOP_BREAKER_COOLDOWN" usage:"how long an open circuit breaker fails calls fast before a probe (doubles after a failed probe, up to 2m)"`
 }
 
 // Defaults returns the documented defaults.
@@ -68,6 +99,24 @@ func Defaults() Config {
 		ShutdownGrace: 15 * time.Second,
 		SandboxSeed:   1,
 		LeaseTTL:      30 * time.Second,
+		NATSReplicas:  1,
+
+		DailyQuota:         100000,
+		TestUserDailyQuota: 2000,
+		StatsFlushInterval: 5 * time.Second,
+
+		MessageDedupeWindow: message.DefaultDedupeWindow,
+		MessageRetention:    message.DefaultRetention,
+		ReconcileInterval:   message.DefaultReconcileInterval,
+		ReconcileLag:        message.DefaultReconcileLag,
+
+		APIQPS:          limit.DefaultQPS,
+		QPSHeadroom:     10,
+		LimitMaxQueue:   time.Second,
+		MaxInFlight:     256,
+		MaxStreams:      1000,
+		BreakerFailures: 5,
+		BreakerCooldown: 10 * time.Second,
 	}
 }
 
@@ -96,9 +145,18 @@ func (c Config) Validate() error {
 			bad(env, "want host:port, got %q", addr)
 		}
 	}
+	if c.NATSReplicas < 1 || c.NATSReplicas > 5 || (c.NATSReplicas > 1 && c.NATSURL == "") {
+		bad("KWAISHOP_NATS_REPLICAS", "want 1-5, and more than 1 only with KWAISHOP_NATS_URL, got %d", c.NATSReplicas)
+	}
 	if c.NATSListen != "" {
 		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
 			bad("KWAISHOP_NATS_LISTEN", "want host:port, got %q", c.NATSListen)
+		}
+	}
+	if c.PprofAddr != "" {
+		host, _, err := net.SplitHostPort(c.PprofAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			bad("KWAISHOP_PPROF_ADDR", "want a loopback host:port (127.0.0.1, ::1 or localhost), got %q", c.PprofAddr)
 		}
 	}
 	if !c.SandboxMode() {
@@ -123,6 +181,23 @@ func (c Config) Validate() error {
 	}
 	if _, err := sign.ParseMethod(c.SignMethod); err != nil {
 		bad("KWAISHOP_SIGN_METHOD", "want HMAC_SHA256 or MD5, got %q", c.SignMethod)
+	}
+	if !c.MessageKeys.Empty() {
+		if _, err := message.ParseKeys(c.MessageKeys.Reveal()); err != nil {
+			bad("KWAISHOP_MESSAGE_KEYS", "want appKey:base64key,...: %v", err)
+		}
+	}
+	if c.MessageDedupeWindow < message.MinDedupeWindow {
+		bad("KWAISHOP_MESSAGE_DEDUPE_WINDOW", "must be at least %s (the platform retries for 125 minutes), got %s", message.MinDedupeWindow, c.MessageDedupeWindow)
+	}
+	if c.MessageRetention < c.MessageDedupeWindow {
+		bad("KWAISHOP_MESSAGE_RETENTION", "must be at least the dedupe window (%s), got %s", c.MessageDedupeWindow, c.MessageRetention)
+	}
+	if c.ReconcileInterval != 0 && c.ReconcileInterval < time.Second {
+		bad("KWAISHOP_RECONCILE_INTERVAL", "must be 0 (off) or at least 1s, got %s", c.ReconcileInterval)
+	}
+	if c.ReconcileLag < 0 {
+		bad("KWAISHOP_RECONCILE_LAG", "must not be negative")
 	}
 	if !c.MessageKey.Empty() {
 		k, err := base64.StdEncoding.DecodeString(c.MessageKey.Reveal())
@@ -171,7 +246,84 @@ func (c Config) Validate() error {
 	if c.ShutdownGrace <= 0 {
 		bad("KWAISHOP_SHUTDOWN_GRACE", "must be positive")
 	}
+	if c.DailyQuota <= 0 {
+		bad("KWAISHOP_DAILY_QUOTA", "must be positive")
+	}
+	if c.TestUserDailyQuota <= 0 {
+		bad("KWAISHOP_TEST_USER_DAILY_QUOTA", "must be positive")
+	}
+	if c.StatsFlushInterval <= 0 {
+		bad("KWAISHOP_STATS_FLUSH_INTERVAL", "must be positive")
+	}
+	errs = append(errs, c.validateSecurity()...)
 	return errors.Join(errs...)
+}
+
+// validateSecurity checks the caller, limit and resilience settings,
+// including design.md decision 8: without API keys the server only listens
+// on loopback unless anonymous access is explicitly allowed.
+func (c Config) validateSecurity() []error {
+	var errs []error
+	bad := func(env, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", env, fmt.Sprintf(format, a...)))
+	}
+	keys, err := auth.Parse(c.APIKeys.Reveal())
+	if err != nil {
+		bad("KWAISHOP_API_KEYS", "%v", err)
+	} else if keys.Len() == 0 && !c.AllowAnonymous {
+		for _, l := range []struct{ env, addr string }{{"KWAISHOP_GRPC_ADDR", c.GRPCAddr}, {"KWAISHOP_HTTP_ADDR", c.HTTPAddr}} {
+			if !IsLoopback(l.addr) {
+				bad(l.env, "%s is not a loopback address and no API keys are configured: set KWAISHOP_API_KEYS (name:secret[:scope...]), "+
+					"listen on 127.0.0.1, or set KWAISHOP_ALLOW_ANONYMOUS=true to serve every caller without a key", l.addr)
+			}
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("KWAISHOP_TLS_CERT", "KWAISHOP_TLS_CERT and KWAISHOP_TLS_KEY go together")
+	}
+	if c.TLSClientCA != "" && c.TLSCert == "" {
+		bad("KWAISHOP_TLS_CLIENT_CA", "mTLS needs KWAISHOP_TLS_CERT and KWAISHOP_TLS_KEY too")
+	}
+	if c.APIQPS < 0 {
+		bad("KWAISHOP_API_QPS", "must not be negative (0 = no QPS limit)")
+	}
+	if _, err := limit.ParseRates(c.APIQPSOverrides); err != nil {
+		bad("KWAISHOP_API_QPS_OVERRIDES", "%v", err)
+	}
+	if c.QPSHeadroom < 0 || c.QPSHeadroom > 50 {
+		bad("KWAISHOP_QPS_HEADROOM", "want a percentage from 0 to 50, got %d", c.QPSHeadroom)
+	}
+	if c.LimitMaxQueue < 0 {
+		bad("KWAISHOP_LIMIT_MAX_QUEUE", "must not be negative")
+	}
+	if c.MaxInFlight < 0 {
+		bad("KWAISHOP_MAX_IN_FLIGHT", "must not be negative (0 = no cap)")
+	}
+	if c.MaxStreams <= 0 || c.MaxStreams > 1<<31-1 {
+		bad("KWAISHOP_MAX_STREAMS", "must be positive")
+	}
+	if c.BreakerFailures <= 0 {
+		bad("KWAISHOP_BREAKER_FAILURES", "must be positive")
+	}
+	if c.BreakerCooldown <= 0 || c.BreakerCooldown > 2*time.Minute {
+		bad("KWAISHOP_BREAKER_COOLDOWN", "want more than 0 and at most 2m")
+	}
+	return errs
+}
+
+// IsLoopback reports whether the listen address addr (host:port) binds only
+// to loopback: localhost or a loopback IP. An empty host or a wildcard IP
+// listens on every interface.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func validName(s string) bool {
@@ -290,6 +442,12 @@ func setter(fv reflect.Value) func(string) error {
 				return fmt.Errorf("want a duration like 10s, got %q", s)
 			}
 			*p = d
+		case *bool:
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("want true or false, got %q", s)
+			}
+			*p = b
 		case *int64:
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {

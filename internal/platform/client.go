@@ -49,6 +49,7 @@ type Config struct {
 	Now              func() time.Time     // clock for the timestamp parameter; default time.Now
 	Observe          func(CallInfo)       // optional; called after every upstream attempt
 	CallTimeout      time.Duration        // deadline of one Do (all attempts) unless ctx has an earlier one; default 10s
+	Gate             Gate                 // optional; admits every attempt (limits, breakers), see gate.go
 }
 
 // Validate reports every problem of c at once.
@@ -154,6 +155,7 @@ type Response struct {
 // Client calls the platform API. It is safe for concurrent use.
 type Client struct {
 	callTimeout time.Duration
+	gate        Gate
 	base        *url.URL
 	appKey      string
 	hc          *http.Client
@@ -208,6 +210,7 @@ func New(cfg Config) (*Client, error) {
 		maxRetries:  wire.MaxRetries,
 		callTimeout: cfg.CallTimeout,
 		backoff:     [2]time.Duration{wire.BackoffBase, wire.BackoffCap},
+		gate:        cfg.Gate,
 	}, nil
 }
 
@@ -369,6 +372,14 @@ func (c *Client) attempts(ctx context.Context, cl *call) (*Response, error) {
 
 // attempt sends one attempt inside its own client span.
 func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (resp *Response, retry bool, err error) {
+	if c.gate != nil {
+		done, gerr := c.gate.Admit(ctx, Attempt{Method: cl.method, OpenID: cl.openID, Write: cl.verb != http.MethodGet, N: attempt})
+		if gerr != nil {
+			return nil, false, fmt.Errorf("platform: %s: %w", cl.method, gerr)
+		}
+		sent := time.Now()
+		defer func() { done(Outcome{Err: err, Duration: max(time.Since(sent), 1)}) }()
+	}
 	start := time.Now()
 	h := make(http.Header, 4)
 	var extra []attribute.KeyValue

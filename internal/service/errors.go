@@ -17,6 +17,9 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/auth"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/breaker"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/limit"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
@@ -61,7 +64,17 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 	}
 	var perr *platform.Error
 	var rerr *token.RevokedError
+	var aerr *auth.Error
+	var lerr *limit.Error
+	var berr *breaker.OpenError
 	switch {
+	case errors.As(err, &aerr):
+		return authStatus(aerr)
+	case errors.As(err, &lerr):
+		return limitStatus(lerr)
+	case errors.As(err, &berr):
+		return gatewayStatus(codes.Unavailable, gatewayv1.ErrorReason_ERROR_REASON_CIRCUIT_OPEN, berr.Error(),
+			map[string]string{"method": berr.Method}, retryInfo(berr.RetryAfter))
 	case errors.As(err, &rerr):
 		md := map[string]string{"open_id": rerr.OpenID, "status": rerr.Status}
 		if rerr.ReauthorizeURL != "" {
@@ -114,6 +127,49 @@ func platformStatus(e *platform.Error) error {
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(RateLimitRetryDelay)})
 	}
 	return withDetails(st, details...)
+}
+
+// authStatus: no or unknown key → Unauthenticated (HTTP 401); a key outside
+// its groups or shops → PermissionDenied (HTTP 403).
+func authStatus(e *auth.Error) error {
+	reason := gatewayv1.ErrorReason_ERROR_REASON_PERMISSION_DENIED
+	if e.Code == codes.Unauthenticated {
+		reason = gatewayv1.ErrorReason_ERROR_REASON_UNAUTHENTICATED
+	}
+	var md map[string]string
+	if e.Key != "" {
+		md = map[string]string{"key": e.Key}
+	}
+	return gatewayStatus(e.Code, reason, e.Error(), md)
+}
+
+// limitStatus: a client-side limit refused the call before the platform saw
+// it → ResourceExhausted (HTTP 429) with RetryInfo; the shared limit store
+// unreachable → Unavailable (HTTP 503) with RetryInfo.
+func limitStatus(e *limit.Error) error {
+	code, reason := codes.ResourceExhausted, gatewayv1.ErrorReason_ERROR_REASON_RATE_LIMITED
+	switch e.Kind {
+	case limit.KindDaily, limit.KindTestUserDaily:
+		reason = gatewayv1.ErrorReason_ERROR_REASON_QUOTA_EXCEEDED
+	case limit.KindUnavailable:
+		code, reason = codes.Unavailable, gatewayv1.ErrorReason_ERROR_REASON_UPSTREAM_UNAVAILABLE
+	}
+	md := map[string]string{"method": e.Method, "limit": e.Kind.String()}
+	if e.Limit > 0 {
+		md["limit_value"] = strconv.FormatFloat(e.Limit, 'f', -1, 64)
+	}
+	if e.Priority != 0 {
+		md["priority"] = e.Priority.String()
+	}
+	msg := e.Error()
+	if e.Kind == limit.KindUnavailable {
+		msg = "limit: " + e.Method + ": the shared limit store is unavailable; retry shortly" // not the store's error text
+	}
+	return gatewayStatus(code, reason, msg, md, retryInfo(e.RetryAfter))
+}
+
+func retryInfo(d time.Duration) *errdetails.RetryInfo {
+	return &errdetails.RetryInfo{RetryDelay: durationpb.New(max(d, time.Millisecond).Round(time.Millisecond))}
 }
 
 // FieldViolation names one invalid request field.

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
@@ -112,5 +115,23 @@ func TestInvalidArgument_FieldViolations(t *testing.T) {
 	}
 	if br == nil || len(br.GetFieldViolations()) != 2 || br.GetFieldViolations()[0].GetField() != "params" {
 		t.Fatalf("BadRequest = %v", br)
+	}
+}
+
+func TestParamsJSON_RejectsNonFinite(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		v := structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{
+			"a": structpb.NewListValue(&structpb.ListValue{Values: []*structpb.Value{structpb.NewNumberValue(bad)}}),
+		}})
+		_, err := ParamsJSON("params", v)
+		st := status.Convert(err)
+		if st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "params.a[0]") {
+			t.Fatalf("%v: %v", bad, err)
+		}
+	}
+	ok, err := ParamsJSON("params", structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{"t": structpb.NewNumberValue(1700000000000)}}))
+	if err != nil || string(ok) != `{"t":1700000000000}` {
+		t.Fatalf("%s %v", ok, err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/structpb"
@@ -93,6 +95,10 @@ func ParamsJSON(field string, v *structpb.Value) (json.RawMessage, error) {
 	case nil, *structpb.Value_NullValue:
 		return json.RawMessage("{}"), nil
 	case *structpb.Value_StructValue:
+		if path, ok := nonFinite(v, field); ok {
+			// structpb would send NaN and ±Infinity as strings; JSON has no such numbers.
+			return nil, InvalidArgument(FieldViolation{Field: path, Description: "must be a finite number"})
+		}
 		b, err := json.Marshal(k.StructValue.AsMap())
 		if err != nil {
 			return nil, InvalidArgument(FieldViolation{Field: field, Description: "must be a JSON object of JSON values"})
@@ -100,6 +106,27 @@ func ParamsJSON(field string, v *structpb.Value) (json.RawMessage, error) {
 		return b, nil
 	}
 	return nil, InvalidArgument(FieldViolation{Field: field, Description: "must be a JSON object"})
+}
+
+// nonFinite finds a NaN or infinite number inside v and names its path.
+func nonFinite(v *structpb.Value, path string) (string, bool) {
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_NumberValue:
+		return path, math.IsNaN(k.NumberValue) || math.IsInf(k.NumberValue, 0)
+	case *structpb.Value_StructValue:
+		for name, f := range k.StructValue.GetFields() {
+			if p, bad := nonFinite(f, path+"."+name); bad {
+				return p, true
+			}
+		}
+	case *structpb.Value_ListValue:
+		for i, e := range k.ListValue.GetValues() {
+			if p, bad := nonFinite(e, path+"["+strconv.Itoa(i)+"]"); bad {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 // DataValue converts the platform's data JSON into a Value (nil when absent).

@@ -61,6 +61,16 @@ const (
 	ErrorReason_ERROR_REASON_AUTHORIZATION_NOT_FOUND ErrorReason = 11
 	// An unexpected gateway failure (gRPC Internal).
 	ErrorReason_ERROR_REASON_INTERNAL ErrorReason = 12
+	// The call carried no API key, a malformed one or an unknown one
+	// (gRPC Unauthenticated, HTTP 401).
+	ErrorReason_ERROR_REASON_UNAUTHENTICATED ErrorReason = 13
+	// The caller's API key may not call this RPC or act for this shop
+	// (gRPC PermissionDenied, HTTP 403); metadata `key` names the key.
+	ErrorReason_ERROR_REASON_PERMISSION_DENIED ErrorReason = 14
+	// The gateway's circuit breaker for the platform API is open after
+	// repeated upstream failures; retry after the RetryInfo delay
+	// (gRPC Unavailable).
+	ErrorReason_ERROR_REASON_CIRCUIT_OPEN ErrorReason = 15
 )
 
 // Enum value maps for ErrorReason.
@@ -79,6 +89,9 @@ var (
 		10: "ERROR_REASON_INVALID_REQUEST",
 		11: "ERROR_REASON_AUTHORIZATION_NOT_FOUND",
 		12: "ERROR_REASON_INTERNAL",
+		13: "ERROR_REASON_UNAUTHENTICATED",
+		14: "ERROR_REASON_PERMISSION_DENIED",
+		15: "ERROR_REASON_CIRCUIT_OPEN",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":               0,
@@ -94,6 +107,9 @@ var (
 		"ERROR_REASON_INVALID_REQUEST":           10,
 		"ERROR_REASON_AUTHORIZATION_NOT_FOUND":   11,
 		"ERROR_REASON_INTERNAL":                  12,
+		"ERROR_REASON_UNAUTHENTICATED":           13,
+		"ERROR_REASON_PERMISSION_DENIED":         14,
+		"ERROR_REASON_CIRCUIT_OPEN":              15,
 	}
 )
 
@@ -128,7 +144,7 @@ var File_kwaishop_gateway_v1_errors_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" kwaishop/gateway/v1/errors.proto\x12\x13kwaishop.gateway.v1*\xdc\x03\n" +
+	" kwaishop/gateway/v1/errors.proto\x12\x13kwaishop.gateway.v1*\xc1\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_PLATFORM_AUTH\x10\x01\x12&\n" +
@@ -143,7 +159,10 @@ const file_kwaishop_gateway_v1_errors_proto_rawDesc = "" +
 	"\x1cERROR_REASON_INVALID_REQUEST\x10\n" +
 	"\x12(\n" +
 	"$ERROR_REASON_AUTHORIZATION_NOT_FOUND\x10\v\x12\x19\n" +
-	"\x15ERROR_REASON_INTERNAL\x10\fBPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
+	"\x15ERROR_REASON_INTERNAL\x10\f\x12 \n" +
+	"\x1cERROR_REASON_UNAUTHENTICATED\x10\r\x12\"\n" +
+	"\x1eERROR_REASON_PERMISSION_DENIED\x10\x0e\x12\x1d\n" +
+	"\x19ERROR_REASON_CIRCUIT_OPEN\x10\x0fBPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
 
 var (
 	file_kwaishop_gateway_v1_errors_proto_rawDescOnce sync.Once

@@ -1,0 +1,191 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/textproto"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/auth"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/breaker"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/limit"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/service"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
+)
+
+// checkExposure enforces design.md decision 8 again at start (config
+// validation checks it too): without API keys the server only listens on
+// loopback, unless anonymous access is explicitly allowed.
+func checkExposure(cfg config.Config) error {
+	keys, err := auth.Parse(cfg.APIKeys.Reveal())
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	if keys.Len() > 0 || cfg.AllowAnonymous {
+		return nil
+	}
+	for _, addr := range []string{cfg.GRPCAddr, cfg.HTTPAddr} {
+		if !config.IsLoopback(addr) {
+			return fmt.Errorf("app: refusing to serve %s without API keys: set KWAISHOP_API_KEYS, listen on 127.0.0.1, or set KWAISHOP_ALLOW_ANONYMOUS=true", addr)
+		}
+	}
+	return nil
+}
+
+// newAuthenticator builds the caller check from KWAISHOP_API_KEYS.
+func newAuthenticator(cfg config.Config, log *slog.Logger) (*auth.Authenticator, error) {
+	keys, err := auth.Parse(cfg.APIKeys.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	if keys.Len() == 0 {
+		log.Warn("no API keys configured: every caller has full access (loopback only unless KWAISHOP_ALLOW_ANONYMOUS)")
+	} else {
+		log.Info("caller authentication on", "keys", keys.Names())
+	}
+	return auth.New(auth.Config{
+		Keys:   keys,
+		Status: func(ctx context.Context, err error) error { return service.ToStatus(ctx, log, err) },
+		Log:    log.With("component", "auth"),
+	}), nil
+}
+
+// guards are the platform client's gate: the circuit breakers first (fail
+// fast without spending budget), then the shared limits.
+type guards struct {
+	gate     platform.Gate
+	breakers *breaker.Set
+	limiter  *limit.Limiter
+}
+
+func newGuards(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, now func() time.Time) (*guards, error) {
+	bs, err := breaker.New(breaker.Config{
+		Failures: int(cfg.BreakerFailures), Cooldown: cfg.BreakerCooldown, Log: log.With("component", "breaker"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	rates, err := limit.ParseRates(cfg.APIQPSOverrides)
+	if err != nil {
+		return nil, err
+	}
+	lc := limit.Config{
+		JetStream: st.JetStream(), Replicas: st.Replicas(),
+		QPS: float64(cfg.APIQPS), Rates: rates, Headroom: float64(cfg.QPSHeadroom) / 100,
+		AppDaily: cfg.DailyQuota, MaxQueue: cfg.LimitMaxQueue, MaxInFlight: int(cfg.MaxInFlight),
+		Now: now, Log: log.With("component", "limit"),
+	}
+	if cfg.QPSHeadroom == 0 {
+		lc.Headroom = -1 // none (0 selects the default)
+	}
+	if cfg.LimitMaxQueue == 0 {
+		lc.MaxQueue = -1 // no queueing
+	}
+	if cfg.SandboxMode() || cfg.AppState == "test" {
+		lc.TestUserDaily = cfg.TestUserDailyQuota // every shop of a test app is a test user
+	}
+	lim, err := limit.New(ctx, lc)
+	if err != nil {
+		return nil, err
+	}
+	return &guards{gate: platform.Gates{bs, lim}, breakers: bs, limiter: lim}, nil
+}
+
+// close gives unused leased quota back.
+func (g *guards) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	g.limiter.Close(ctx)
+}
+
+// gatewayHeaders forwards the limit headers of REST callers (X-Kwaishop-Wait,
+// X-Kwaishop-Priority) to gRPC metadata; everything else as grpc-gateway
+// does by default (Authorization always passes through).
+func gatewayHeaders(key string) (string, bool) {
+	switch textproto.CanonicalMIMEHeaderKey(key) {
+	case textproto.CanonicalMIMEHeaderKey(limit.MetadataWait), textproto.CanonicalMIMEHeaderKey(limit.MetadataPriority):
+		return strings.ToLower(key), true
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
+
+// serverTLS loads KWAISHOP_TLS_CERT/KEY (nil, nil when unset). With
+// KWAISHOP_TLS_CLIENT_CA the gRPC listener requires client certificates
+// signed by it (mTLS); the HTTP listener asks for them and clientCertGuard
+// requires one on every route but the platform- and probe-facing ones.
+func serverTLS(cfg config.Config) (grpcTLS, httpTLS *tls.Config, err error) {
+	if cfg.TLSCert == "" {
+		return nil, nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: KWAISHOP_TLS_CERT/KEY: %w", err)
+	}
+	base := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.TLSClientCA != "" {
+		pem, err := os.ReadFile(cfg.TLSClientCA)
+		if err != nil {
+			return nil, nil, fmt.Errorf("app: KWAISHOP_TLS_CLIENT_CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("app: KWAISHOP_TLS_CLIENT_CA %s: no PEM certificate", cfg.TLSClientCA)
+		}
+		base.ClientCAs = pool
+	}
+	grpcTLS, httpTLS = base.Clone(), base.Clone()
+	grpcTLS.NextProtos = []string{"h2"}
+	httpTLS.NextProtos = []string{"h2", "http/1.1"}
+	if base.ClientCAs != nil {
+		grpcTLS.ClientAuth = tls.RequireAndVerifyClientCert
+		httpTLS.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return grpcTLS, httpTLS, nil
+}
+
+// certFreePaths stay reachable without a client certificate under mTLS:
+// probes, and the routes the platform and merchants' browsers call (they
+// are protected by the OAuth state and the message key instead).
+var certFreePaths = map[string]bool{"/healthz": true, "/readyz": true, "/oauth/callback": true, "/oauth/start": true, PushPath: true}
+
+// clientCertGuard requires a verified client certificate on every other
+// HTTP route when mTLS is on (a no-op otherwise).
+func clientCertGuard(cfg config.Config, h http.Handler) http.Handler {
+	if cfg.TLSClientCA == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if certFreePaths[r.URL.Path] || (r.TLS != nil && len(r.TLS.VerifiedChains) > 0) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"code": 16, "message": "a client certificate is required (mTLS)"})
+	})
+}
+
+// gatewayHop is the REST gateway's in-process connection to the gRPC
+// server when the gRPC listener speaks TLS: the hop stays inside the
+// process, so the gateway needs no client certificate of its own.
+type gatewayHop struct{ lis *bufconn.Listener }
+
+func newGatewayHop() *gatewayHop { return &gatewayHop{lis: bufconn.Listen(1 << 20)} }
+
+func (h *gatewayHop) dialOption() grpc.DialOption {
+	return grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return h.lis.DialContext(ctx) })
+}
+
+// hopEndpoint is the gateway's target when it uses the hop.
+const hopEndpoint = "passthrough:///in-process"

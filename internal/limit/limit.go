@@ -1,0 +1,409 @@
+// Package limit keeps the gateway under the platform's call limits before
+// the platform sees a call (platform-protocol.md §4.2): the app's QPS per
+// API (and the per-user QPS of the APIs that have one), the app's daily
+// call quota and each test user's daily quota. Going over costs the whole
+// app, so the budgets are shared by every replica through NATS JetStream:
+//
+//   - QPS: one GCRA schedule per API (and per shop for per-user caps) in a
+//     memory KV bucket. A call books the next free slot with one
+//     compare-and-swap and waits for it, so calls are paced at the limit
+//     across all replicas together, however the load is spread. Slots are
+//     spaced for the limit less Config.Headroom, which absorbs network
+//     jitter and clock skew between replicas and the platform.
+//   - Daily quotas: counters in a file KV bucket, leased in blocks (see
+//     quotas), so the total handed out never exceeds the quota.
+//
+// A call whose slot is further away than Config.MaxQueue fails at once with
+// a *Error (RESOURCE_EXHAUSTED with RetryInfo at the service edge), unless
+// the caller asked to wait (WithWait, metadata x-kwaishop-wait: true): then
+// it waits up to its deadline. Priorities (PriorityOf) keep the end of the
+// daily quotas and of the in-flight slots for writes.
+//
+// When the store cannot be reached, calls fail with KindUnavailable (fail
+// closed: an unknown budget is not spent).
+package limit
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+)
+
+// KV buckets.
+const (
+	// SlotBucket holds the QPS schedules (memory storage: a slot is worth
+	// one second; losing them on a NATS restart only restarts pacing).
+	SlotBucket = "kwaishop_limit_slots"
+	// QuotaBucket holds the daily counters (file storage).
+	QuotaBucket = "kwaishop_limit_quota"
+)
+
+// Rate is a per-API QPS limit: App for the whole app, User per shop (0: none).
+type Rate struct {
+	App  float64
+	User float64
+}
+
+// PlatformRates are the per-API QPS caps of platform-protocol.md §4.2 that
+// differ from the default (100 per API for the app): item writes 100 per app
+// and 50 per user, the order list 300/300, order decryption 100/100.
+var PlatformRates = map[string]Rate{
+	"open.item.new":                 {App: 100, User: 50},
+	"open.item.edit":                {App: 100, User: 50},
+	"open.item.autopass.edit":       {App: 100, User: 50},
+	"open.item.shelf.status.update": {App: 100, User: 50},
+	"open.item.delete":              {App: 100, User: 50},
+	"open.order.cursor.list":        {App: 300, User: 300},
+	"open.order.decrypt.batch":      {App: 100, User: 100},
+}
+
+// Platform defaults (platform-protocol.md §4.2, §5).
+const (
+	DefaultQPS           = 100
+	DailyTest            = 100_000
+	DailyOnline          = 1_000_000
+	DefaultTestUserDaily = 2_000
+)
+
+// Config configures a Limiter. A zero limit means "no limit".
+type Config struct {
+	JetStream jetstream.JetStream // required
+	Replicas  int                 // replicas of the KV buckets; default 1
+
+	// QPS is each API's QPS for the app unless Rates names the API.
+	QPS float64
+	// Rates are per-API limits (nil: PlatformRates).
+	Rates map[string]Rate
+	// Headroom is the fraction of every QPS limit left unused, for jitter
+	// between replicas and the platform; default 0.1, at most 0.5,
+	// negative for none.
+	Headroom float64
+	// AppDaily is the app's calls per day (the platform's day, UTC+8).
+	AppDaily int64
+	// TestUserDaily caps each shop's calls per day (set it when the app is
+	// in test state: every authorized shop is then a test user).
+	TestUserDaily int64
+	// MaxQueue is how long a call that did not ask to wait may wait for a
+	// QPS slot before failing; default 1s. Negative: not at all.
+	MaxQueue time.Duration
+	// MaxInFlight caps concurrent upstream calls of this replica (low
+	// priority may use half, normal three quarters).
+	MaxInFlight int
+
+	// Now is the clock of the daily quotas (default time.Now). QPS slots
+	// always use the wall clock: they are shared with other hosts.
+	Now func() time.Time
+	Log *slog.Logger // default slog.Default()
+}
+
+// Validate reports every violation at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.JetStream == nil {
+		errs = append(errs, errors.New("limit: JetStream is required"))
+	}
+	if c.QPS < 0 || c.AppDaily < 0 || c.TestUserDaily < 0 || c.MaxInFlight < 0 {
+		errs = append(errs, errors.New("limit: limits must not be negative (0 = no limit)"))
+	}
+	if c.Headroom > 0.5 {
+		errs = append(errs, fmt.Errorf("limit: Headroom %v: want at most 0.5", c.Headroom))
+	}
+	for m, r := range c.Rates {
+		if !platform.ValidMethodName(m) {
+			errs = append(errs, fmt.Errorf("limit: Rates: %q is not an API name", m))
+		}
+		if r.App < 0 || r.User < 0 {
+			errs = append(errs, fmt.Errorf("limit: Rates: %s: limits must not be negative", m))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Limiter is the platform.Gate of the client-side limits. It is safe for
+// concurrent use.
+type Limiter struct {
+	cfg      Config
+	slots    *schedule
+	quotas   *quotas
+	inflight *inflight
+}
+
+var _ platform.Gate = (*Limiter)(nil)
+
+// New opens (creating if missing) the KV buckets and returns a Limiter.
+func New(ctx context.Context, cfg Config) (*Limiter, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.Rates == nil {
+		cfg.Rates = PlatformRates
+	}
+	cfg.Rates = maps.Clone(cfg.Rates)
+	switch {
+	case cfg.Headroom == 0:
+		cfg.Headroom = 0.1
+	case cfg.Headroom < 0:
+		cfg.Headroom = 0
+	}
+	if cfg.MaxQueue == 0 {
+		cfg.MaxQueue = time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	slotKV, err := bucket(ctx, cfg.JetStream, jetstream.KeyValueConfig{
+		Bucket: SlotBucket, Description: "kwaishop-gateway QPS schedules (next free slot per API)",
+		History: 1, TTL: time.Minute, Storage: jetstream.MemoryStorage, Replicas: cfg.Replicas,
+	})
+	if err != nil {
+		return nil, err
+	}
+	quotaKV, err := bucket(ctx, cfg.JetStream, jetstream.KeyValueConfig{
+		Bucket: QuotaBucket, Description: "kwaishop-gateway daily call counters (UTC+8 days)",
+		History: 1, TTL: 49 * time.Hour, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Limiter{
+		cfg:      cfg,
+		slots:    &schedule{kv: slotKV, now: time.Now, keys: map[string]*slotState{}},
+		quotas:   &quotas{kv: quotaKV, leases: map[string]*lease{}},
+		inflight: &inflight{max: cfg.MaxInFlight},
+	}, nil
+}
+
+func bucket(ctx context.Context, js jetstream.JetStream, kc jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, kc.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, kc)
+		if errors.Is(err, jetstream.ErrBucketExists) { // lost a creation race
+			kv, err = js.KeyValue(ctx, kc.Bucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("limit: open bucket %s: %w", kc.Bucket, err)
+	}
+	return kv, nil
+}
+
+// Close gives this replica's unused leased daily calls back.
+func (l *Limiter) Close(ctx context.Context) { l.quotas.release(ctx) }
+
+// Rate returns the QPS limits of method (before headroom).
+func (l *Limiter) Rate(method string) Rate {
+	if r, ok := l.cfg.Rates[method]; ok {
+		return r
+	}
+	return Rate{App: l.cfg.QPS}
+}
+
+// reserveForCall is kept of a waiting caller's deadline for the call itself.
+const reserveForCall = 250 * time.Millisecond
+
+// storeTimeout bounds one limiter store round trip.
+const storeTimeout = 2 * time.Second
+
+// Admit implements platform.Gate: quotas, then a QPS slot (waiting for it),
+// then an in-flight slot held until done.
+func (l *Limiter) Admit(ctx context.Context, a platform.Attempt) (func(platform.Outcome), error) {
+	p := PriorityOf(ctx, a)
+	refuse := func(k Kind, limit float64, retry time.Duration, err error) error {
+		return &Error{Kind: k, Method: a.Method, Limit: limit, RetryAfter: retry, Priority: p, Err: err}
+	}
+	storeErr := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		l.cfg.Log.WarnContext(ctx, "limit store unavailable", "method", a.Method, "err", err)
+		return refuse(KindUnavailable, 0, time.Second, err)
+	}
+	today, untilTomorrow := day(l.cfg.Now())
+	var qs []quotaRef
+	if l.cfg.AppDaily > 0 {
+		qs = append(qs, quotaRef{KindDaily, "app", "day." + today + ".app", l.cfg.AppDaily})
+	}
+	if l.cfg.TestUserDaily > 0 && a.OpenID != "" {
+		shop := encode(a.OpenID)
+		qs = append(qs, quotaRef{KindTestUserDaily, "shop." + shop, "day." + today + ".shop." + shop, l.cfg.TestUserDaily})
+	}
+	// A used quota is known locally: refuse before booking a QPS slot.
+	for _, q := range qs {
+		if l.quotas.exhausted(q.name, q.key, q.limit, p) {
+			return nil, refuse(q.kind, float64(q.limit), untilTomorrow, nil)
+		}
+	}
+
+	// QPS: book the slots (per shop first, then the app's no earlier).
+	maxDelay := l.cfg.MaxQueue
+	if Waits(ctx) {
+		maxDelay = time.Hour
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		maxDelay = min(maxDelay, time.Until(dl)-reserveForCall)
+	}
+	maxDelay = max(maxDelay, 0)
+	r := l.Rate(a.Method)
+	start := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	if r.User > 0 && a.OpenID != "" {
+		s, err := l.slots.reserve(sctx, "user."+encode(a.OpenID)+"."+a.Method, l.interval(r.User), start, maxDelay)
+		if err != nil {
+			var tf errTooFar
+			if errors.As(err, &tf) {
+				return nil, refuse(KindUserQPS, r.User, tf.wait-maxDelay+l.interval(r.User), nil)
+			}
+			return nil, storeErr(err)
+		}
+		start = s
+	}
+	if r.App > 0 {
+		s, err := l.slots.reserve(sctx, "qps."+a.Method, l.interval(r.App), start, maxDelay)
+		if err != nil {
+			var tf errTooFar
+			if errors.As(err, &tf) {
+				return nil, refuse(KindQPS, r.App, tf.wait-maxDelay+l.interval(r.App), nil)
+			}
+			return nil, storeErr(err)
+		}
+		start = s
+	}
+
+	// Daily quotas: one call each (a store write once per leased block).
+	for i, q := range qs {
+		if err := l.quotas.take(sctx, q.name, q.key, q.limit, p); err != nil {
+			l.giveBack(qs[:i])
+			if errors.Is(err, errQuota) {
+				return nil, refuse(q.kind, float64(q.limit), untilTomorrow, nil)
+			}
+			return nil, storeErr(err)
+		}
+	}
+
+	if d := time.Until(start); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			l.giveBack(qs)
+			return nil, ctx.Err()
+		}
+	}
+	if !l.inflight.acquire(p) {
+		l.giveBack(qs)
+		return nil, refuse(KindInFlight, float64(l.cfg.MaxInFlight), 100*time.Millisecond, nil)
+	}
+	return func(platform.Outcome) { l.inflight.release() }, nil
+}
+
+// quotaRef names one daily quota an attempt draws from.
+type quotaRef struct {
+	kind      Kind
+	name, key string
+	limit     int64
+}
+
+// giveBack returns the daily calls taken for an attempt that is not sent.
+func (l *Limiter) giveBack(qs []quotaRef) {
+	for _, q := range qs {
+		l.quotas.giveBack(q.name, q.key)
+	}
+}
+
+// interval is the slot spacing for a limit of qps calls per second.
+func (l *Limiter) interval(qps float64) time.Duration {
+	return time.Duration(float64(time.Second) / (qps * (1 - l.cfg.Headroom)))
+}
+
+// encode makes an open_id usable in a KV key.
+func encode(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// inflight caps concurrent upstream calls, keeping a share for higher
+// priorities.
+type inflight struct {
+	mu  sync.Mutex
+	n   int
+	max int // 0: no cap
+}
+
+func (f *inflight) acquire(p Priority) bool {
+	if f.max <= 0 {
+		return true
+	}
+	limit := f.max
+	switch p {
+	case PriorityLow:
+		limit = max(f.max/2, 1)
+	case PriorityNormal:
+		limit = max(f.max*3/4, 1)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n >= limit {
+		return false
+	}
+	f.n++
+	return true
+}
+
+func (f *inflight) release() {
+	if f.max <= 0 {
+		return
+	}
+	f.mu.Lock()
+	f.n--
+	f.mu.Unlock()
+}
+
+// ParseRates parses per-API QPS limits, "method=app[/user],..." (for
+// example "open.order.cursor.list=300/300,open.shop.info.get=20"), and
+// returns them on top of PlatformRates. An empty s gives PlatformRates.
+func ParseRates(s string) (map[string]Rate, error) {
+	out := maps.Clone(PlatformRates)
+	var errs []error
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		method, val, ok := strings.Cut(part, "=")
+		if !ok || !platform.ValidMethodName(method) {
+			errs = append(errs, fmt.Errorf("limit: %q: want method=app[/user]", part))
+			continue
+		}
+		appS, userS, hasUser := strings.Cut(val, "/")
+		var r Rate
+		var err error
+		if r.App, err = strconv.ParseFloat(appS, 64); err != nil || r.App < 0 {
+			errs = append(errs, fmt.Errorf("limit: %s: app QPS %q: want a number >= 0 (0 = none)", method, appS))
+			continue
+		}
+		if hasUser {
+			if r.User, err = strconv.ParseFloat(userS, 64); err != nil || r.User < 0 {
+				errs = append(errs, fmt.Errorf("limit: %s: user QPS %q: want a number >= 0 (0 = none)", method, userS))
+				continue
+			}
+		}
+		out[method] = r
+	}
+	return out, errors.Join(errs...)
+}

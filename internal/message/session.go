@@ -1,0 +1,211 @@
+package message
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
+)
+
+// DefaultMaxInFlight bounds a subscriber's unacknowledged deliveries.
+const DefaultMaxInFlight = 100
+
+// fetchExpiry is how long one pull request of a session waits on the server.
+const fetchExpiry = 5 * time.Second
+
+// Session is one subscriber of a consumer group: it pulls from the group's
+// consumer, never holding more than maxInFlight unacknowledged deliveries,
+// and passes acknowledgements back. Several sessions of one group share the
+// group's messages: each message goes to one of them.
+type Session struct {
+	l           *Log
+	group       string
+	cons        jetstream.Consumer
+	ackWait     time.Duration
+	maxInFlight int
+
+	mu      sync.Mutex
+	pending map[string]*inflight // by delivery id
+	wake    chan struct{}
+}
+
+type inflight struct {
+	msg      jetstream.Msg
+	deadline time.Time
+}
+
+// Subscribe joins (or creates) a consumer group.
+func (l *Log) Subscribe(ctx context.Context, o GroupOptions, maxInFlight int) (*Session, bool, error) {
+	cons, created, err := l.Group(ctx, o)
+	if err != nil {
+		return nil, false, err
+	}
+	if maxInFlight <= 0 {
+		maxInFlight = DefaultMaxInFlight
+	}
+	ackWait := DefaultAckTimeout
+	if info := cons.CachedInfo(); info != nil && info.Config.AckWait > 0 {
+		ackWait = info.Config.AckWait
+	}
+	return &Session{
+		l: l, group: o.Name, cons: cons, ackWait: ackWait, maxInFlight: maxInFlight,
+		pending: map[string]*inflight{}, wake: make(chan struct{}, 1),
+	}, created, nil
+}
+
+// Group is the session's group name.
+func (s *Session) Group() string { return s.group }
+
+// room prunes deliveries whose ack timeout passed (the server delivers
+// them again) and returns how many more may be in flight.
+func (s *Session) room() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	for id, p := range s.pending {
+		if now.After(p.deadline) {
+			delete(s.pending, id)
+		}
+	}
+	return s.maxInFlight - len(s.pending)
+}
+
+func (s *Session) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers the group's messages through send until ctx ends or send
+// fails. When it returns, the session's unacknowledged deliveries are
+// released (NAK) so other subscribers get them at once.
+func (s *Session) Run(ctx context.Context, send func(*gatewayv1.Delivery) error) error {
+	defer s.release()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := s.room()
+		if n <= 0 {
+			// Wait for an ack, or for the oldest delivery to time out.
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-s.wake:
+			case <-time.After(s.ackWait / 4):
+			}
+			continue
+		}
+		batch, err := s.cons.Fetch(min(n, 256), jetstream.FetchMaxWait(fetchExpiry))
+		if err != nil {
+			if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
+				return ErrGroupNotFound
+			}
+			return err
+		}
+		if err := s.forward(ctx, batch, send); err != nil {
+			return err
+		}
+	}
+}
+
+// forward sends a batch's messages as they arrive. After ctx ends or send
+// fails, the rest of the batch is released in the background.
+func (s *Session) forward(ctx context.Context, batch jetstream.MessageBatch, send func(*gatewayv1.Delivery) error) error {
+	msgs := batch.Messages()
+	for {
+		select {
+		case <-ctx.Done():
+			go drainNak(msgs)
+			return ctx.Err()
+		case m, ok := <-msgs:
+			if !ok {
+				if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) &&
+					!errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoHeartbeat) {
+					if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+						return ErrGroupNotFound
+					}
+					s.l.log.WarnContext(ctx, "message: fetch", "group", s.group, "err", err)
+				}
+				return nil
+			}
+			d, span := s.l.deliver(ctx, s.group, m)
+			s.mu.Lock()
+			s.pending[d.GetDeliveryId()] = &inflight{msg: m, deadline: time.Now().Add(s.ackWait)}
+			s.mu.Unlock()
+			err := send(d)
+			span.End()
+			if err != nil {
+				go drainNak(msgs)
+				return err
+			}
+		}
+	}
+}
+
+func drainNak(msgs <-chan jetstream.Msg) {
+	for m := range msgs {
+		_ = m.Nak()
+	}
+}
+
+// release NAKs every delivery still in flight.
+func (s *Session) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, p := range s.pending {
+		_ = p.msg.Nak()
+		delete(s.pending, id)
+	}
+}
+
+// Ack acknowledges deliveries by id. Ids of this session use the message
+// handle; others (another session or replica of the same group) are sent to
+// their ack subject.
+func (s *Session) Ack(ctx context.Context, ids []string, kind AckKind, delay time.Duration) error {
+	var foreign []string
+	s.mu.Lock()
+	for _, id := range ids {
+		p, ok := s.pending[id]
+		if !ok {
+			foreign = append(foreign, id)
+			continue
+		}
+		var err error
+		switch kind {
+		case Nack:
+			if delay > 0 {
+				err = p.msg.NakWithDelay(delay)
+			} else {
+				err = p.msg.Nak()
+			}
+		case InProgress:
+			err = p.msg.InProgress()
+			p.deadline = time.Now().Add(s.ackWait)
+		case Terminate:
+			err = p.msg.TermWithReason("terminated by subscriber")
+		default:
+			err = p.msg.Ack()
+		}
+		if kind != InProgress {
+			delete(s.pending, id)
+		}
+		if err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+			s.mu.Unlock()
+			return err
+		}
+	}
+	s.mu.Unlock()
+	s.signal()
+	if len(foreign) > 0 {
+		_, err := s.l.Ack(ctx, s.group, foreign, kind, delay)
+		return err
+	}
+	return nil
+}

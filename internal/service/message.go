@@ -1,0 +1,240 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
+)
+
+// Message implements gatewayv1.MessageServiceServer on the message log.
+type Message struct {
+	gatewayv1.UnimplementedMessageServiceServer
+	log      *message.Log
+	logger   *slog.Logger
+	shutdown <-chan struct{}
+}
+
+var _ gatewayv1.MessageServiceServer = (*Message)(nil)
+
+// NewMessage builds the MessageService. Subscriptions end when shutdown is
+// closed, so a graceful stop does not wait for subscribers to leave.
+func NewMessage(l *message.Log, logger *slog.Logger, shutdown <-chan struct{}) *Message {
+	return &Message{log: l, logger: logger, shutdown: shutdown}
+}
+
+func (s *Message) status(ctx context.Context, err error) error {
+	var inv *message.InvalidError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &inv):
+		return InvalidArgument(FieldViolation{Field: inv.Field, Description: inv.Description})
+	case errors.Is(err, message.ErrGroupConflict):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	case errors.Is(err, message.ErrGroupNotFound):
+		return status.Error(codes.NotFound, "no such consumer group")
+	case errors.Is(err, message.ErrNotFound):
+		return status.Error(codes.NotFound, err.Error())
+	}
+	return ToStatus(ctx, s.logger, err)
+}
+
+func startPosition(p gatewayv1.StartPosition) message.StartPosition {
+	switch p {
+	case gatewayv1.StartPosition_START_POSITION_BEGINNING:
+		return message.StartBeginning
+	case gatewayv1.StartPosition_START_POSITION_TIME:
+		return message.StartTime
+	case gatewayv1.StartPosition_START_POSITION_SEQUENCE:
+		return message.StartSequence
+	}
+	return message.StartNew
+}
+
+func groupOptions(g *gatewayv1.ConsumerGroup) message.GroupOptions {
+	o := message.GroupOptions{
+		Name:          g.GetName(),
+		EventTypes:    g.GetEventTypes(),
+		OpenIDs:       g.GetOpenIds(),
+		Start:         startPosition(g.GetStartPosition()),
+		StartSequence: g.GetStartSequence(),
+		AckTimeout:    g.GetAckTimeout().AsDuration(),
+		MaxDeliveries: int(g.GetMaxDeliveries()),
+	}
+	if g.GetStartTime() != nil {
+		o.StartTime = g.GetStartTime().AsTime()
+	}
+	return o
+}
+
+func ackKind(k gatewayv1.AckKind) message.AckKind {
+	switch k {
+	case gatewayv1.AckKind_ACK_KIND_NACK:
+		return message.Nack
+	case gatewayv1.AckKind_ACK_KIND_IN_PROGRESS:
+		return message.InProgress
+	case gatewayv1.AckKind_ACK_KIND_TERMINATE:
+		return message.Terminate
+	}
+	return message.Ack
+}
+
+// Subscribe runs one subscriber of a consumer group.
+func (s *Message) Subscribe(stream gatewayv1.MessageService_SubscribeServer) error {
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	open := first.GetOpen()
+	if open == nil {
+		return InvalidArgument(FieldViolation{Field: "open", Description: "the first message must open the subscription"})
+	}
+	sess, created, err := s.log.Subscribe(ctx, groupOptions(open.GetGroup()), int(open.GetMaxInFlight()))
+	if err != nil {
+		return s.status(ctx, err)
+	}
+	if err := stream.Send(&gatewayv1.SubscribeResponse{Kind: &gatewayv1.SubscribeResponse_Subscribed{
+		Subscribed: &gatewayv1.Subscribed{Group: sess.Group(), Created: created},
+	}}); err != nil {
+		return err
+	}
+	// Acknowledgements arrive on the same stream.
+	recvErr := make(chan error, 1)
+	go func() {
+		for {
+			req, err := stream.Recv()
+			if err != nil {
+				recvErr <- err
+				cancel()
+				return
+			}
+			ack := req.GetAck()
+			if ack == nil {
+				recvErr <- InvalidArgument(FieldViolation{Field: "open", Description: "a subscription is opened once"})
+				cancel()
+				return
+			}
+			if err := sess.Ack(ctx, ack.GetDeliveryIds(), ackKind(ack.GetKind()), ack.GetRedeliverDelay().AsDuration()); err != nil {
+				recvErr <- s.status(ctx, err)
+				cancel()
+				return
+			}
+		}
+	}()
+	go func() {
+		select {
+		case <-s.shutdown:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	runErr := sess.Run(ctx, func(d *gatewayv1.Delivery) error {
+		return stream.Send(&gatewayv1.SubscribeResponse{Kind: &gatewayv1.SubscribeResponse_Delivery{Delivery: d}})
+	})
+	select {
+	case err := <-recvErr:
+		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
+			return nil // the client closed its side
+		}
+		return err
+	default:
+	}
+	switch {
+	case errors.Is(runErr, message.ErrGroupNotFound):
+		return status.Error(codes.NotFound, "the consumer group was deleted")
+	case runErr == nil, errors.Is(runErr, context.Canceled):
+		select {
+		case <-s.shutdown:
+			return status.Error(codes.Unavailable, "server shutting down; subscribe again")
+		default:
+			return nil
+		}
+	}
+	return s.status(ctx, runErr)
+}
+
+// PullMessages fetches deliveries for REST clients.
+func (s *Message) PullMessages(ctx context.Context, req *gatewayv1.PullMessagesRequest) (*gatewayv1.PullMessagesResponse, error) {
+	ds, err := s.log.Pull(ctx, groupOptions(req.GetGroup()), int(req.GetMaxMessages()), req.GetWait().AsDuration())
+	if err != nil {
+		return nil, s.status(ctx, err)
+	}
+	return &gatewayv1.PullMessagesResponse{Deliveries: ds}, nil
+}
+
+// AckMessages acknowledges deliveries by id.
+func (s *Message) AckMessages(ctx context.Context, req *gatewayv1.AckMessagesRequest) (*gatewayv1.AckMessagesResponse, error) {
+	a := req.GetAck()
+	n, err := s.log.Ack(ctx, req.GetGroup(), a.GetDeliveryIds(), ackKind(a.GetKind()), a.GetRedeliverDelay().AsDuration())
+	if err != nil {
+		return nil, s.status(ctx, err)
+	}
+	return &gatewayv1.AckMessagesResponse{Acknowledged: int32(n)}, nil
+}
+
+func timeOf(t *timestamppb.Timestamp) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.AsTime()
+}
+
+// ListMessages lists stored messages.
+func (s *Message) ListMessages(ctx context.Context, req *gatewayv1.ListMessagesRequest) (*gatewayv1.ListMessagesResponse, error) {
+	msgs, next, err := s.log.List(ctx, message.Query{
+		EventTypes: req.GetEventTypes(), OpenIDs: req.GetOpenIds(),
+		Start: timeOf(req.GetStartTime()), End: timeOf(req.GetEndTime()),
+		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
+	})
+	if err != nil {
+		return nil, s.status(ctx, err)
+	}
+	return &gatewayv1.ListMessagesResponse{Messages: msgs, NextPageToken: next}, nil
+}
+
+// GetMessage returns one message by event id.
+func (s *Message) GetMessage(ctx context.Context, req *gatewayv1.GetMessageRequest) (*gatewayv1.GetMessageResponse, error) {
+	m, err := s.log.Get(ctx, req.GetEventId())
+	if err != nil {
+		return nil, s.status(ctx, err)
+	}
+	return &gatewayv1.GetMessageResponse{Message: m}, nil
+}
+
+// ReplayMessages queues a time range again for one group.
+func (s *Message) ReplayMessages(ctx context.Context, req *gatewayv1.ReplayMessagesRequest) (*gatewayv1.ReplayMessagesResponse, error) {
+	n, err := s.log.Replay(ctx, req.GetGroup(), timeOf(req.GetStartTime()), timeOf(req.GetEndTime()))
+	if err != nil {
+		return nil, s.status(ctx, err)
+	}
+	return &gatewayv1.ReplayMessagesResponse{Replayed: n}, nil
+}
+
+// ListDeadLetters lists dead letters.
+func (s *Message) ListDeadLetters(ctx context.Context, req *gatewayv1.ListDeadLettersRequest) (*gatewayv1.ListDeadLettersResponse, error) {
+	dls, next, err := s.log.DeadLetters(ctx, req.GetGroup(), int(req.GetPageSize()), req.GetPageToken())
+	if err != nil {
+		return nil, s.status(ctx, err)
+	}
+	return &gatewayv1.ListDeadLettersResponse{DeadLetters: dls, NextPageToken: next}, nil
+}
+
+// RequeueDeadLetter delivers a dead letter again to its group.
+func (s *Message) RequeueDeadLetter(ctx context.Context, req *gatewayv1.RequeueDeadLetterRequest) (*gatewayv1.RequeueDeadLetterResponse, error) {
+	group, err := s.log.Requeue(ctx, req.GetId())
+	if err != nil {
+		return nil, s.status(ctx, err)
+	}
+	return &gatewayv1.RequeueDeadLetterResponse{Group: group}, nil
+}

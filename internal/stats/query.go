@@ -1,0 +1,305 @@
+package stats
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Window is a statistics window: Buckets aligned buckets of Step, the last
+// one being the current.
+type Window struct {
+	Name    string
+	Step    time.Duration
+	Buckets int
+}
+
+// Windows are the windows GetApiStats accepts; "" means "1h".
+var Windows = map[string]Window{
+	"1h":  {Name: "1h", Step: time.Minute, Buckets: 60},
+	"24h": {Name: "24h", Step: time.Hour, Buckets: 24},
+	"7d":  {Name: "7d", Step: time.Hour, Buckets: 168},
+}
+
+// ErrUnknownWindow is returned for a window not in Windows.
+var ErrUnknownWindow = errors.New("stats: unknown window (want 1h, 24h or 7d)")
+
+// LookupWindow resolves a window name; "" is "1h".
+func LookupWindow(name string) (Window, error) {
+	if name == "" {
+		name = "1h"
+	}
+	w, ok := Windows[name]
+	if !ok {
+		return Window{}, ErrUnknownWindow
+	}
+	return w, nil
+}
+
+// bounds returns the start of the first and of the last (current) bucket.
+func (w Window) bounds(now time.Time) (first, last int64) {
+	step := int64(w.Step / time.Second)
+	s := now.Unix()
+	last = s - s%step
+	return last - int64(w.Buckets-1)*step, last
+}
+
+// APIReport is the answer of APIStats.
+type APIReport struct {
+	Window   string
+	Start    time.Time // start of the first bucket
+	End      time.Time // when computed
+	Step     time.Duration
+	OpenID   string
+	Total    APIStats
+	APIs     []APIStats // most calls first, then by name
+	Replicas []string   // sorted
+}
+
+// APIStats are one API's numbers in a window.
+type APIStats struct {
+	Method                             string
+	Calls, Successes, Failures         int64
+	SuccessRate                        float64 // 0..1; 0 without calls
+	P50MS, P95MS, P99MS, MeanMS, MaxMS float64
+	ByClass                            []ClassCount  // largest first
+	ByResult                           []ResultCount // largest first
+	Timeline                           []Point       // one per bucket, oldest first
+}
+
+// ClassCount is a number of failures of one error class.
+type ClassCount struct {
+	Class string
+	Count int64
+}
+
+// ResultCount is a number of failures with one result code.
+type ResultCount struct {
+	Result int64
+	Count  int64
+}
+
+// Point is one timeline bucket.
+type Point struct {
+	Start           time.Time
+	Calls, Failures int64
+}
+
+// APIStats reports every API called in window, for one shop when openID is
+// set. It flushes this replica first.
+func (r *Recorder) APIStats(ctx context.Context, window, openID string) (*APIReport, error) {
+	w, err := LookupWindow(window)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Flush(ctx); err != nil {
+		return nil, err
+	}
+	now := r.cfg.Now()
+	first, last := w.bounds(now)
+	shop := shopAll
+	if openID != "" {
+		if !validToken(openID) {
+			return nil, fmt.Errorf("stats: invalid open_id")
+		}
+		shop = openID
+	}
+	recs, err := r.read(ctx, r.bucketFor(w), shop, first, last)
+	if err != nil {
+		return nil, err
+	}
+	step := int64(w.Step / time.Second)
+	rep := &APIReport{Window: w.Name, Start: time.Unix(first, 0).UTC(), End: now.UTC(), Step: w.Step, OpenID: openID}
+	type acc struct {
+		total *cell
+		line  []Point
+	}
+	newAcc := func() *acc {
+		a := &acc{total: newCell(), line: make([]Point, w.Buckets)}
+		for i := range a.line {
+			a.line[i].Start = time.Unix(first+int64(i)*step, 0).UTC()
+		}
+		return a
+	}
+	all := newAcc()
+	per := map[string]*acc{}
+	replicas := map[string]bool{}
+	for _, rec := range recs {
+		replicas[rec.Replica] = true
+		i := (rec.Start - first) / step
+		for api, c := range rec.APIs {
+			a := per[api]
+			if a == nil {
+				a = newAcc()
+				per[api] = a
+			}
+			for _, x := range []*acc{a, all} {
+				x.total.add(c)
+				x.line[i].Calls += c.Calls
+				x.line[i].Failures += c.Failures
+			}
+		}
+	}
+	rep.Total = summarize("", all.total, all.line)
+	for api, a := range per {
+		rep.APIs = append(rep.APIs, summarize(api, a.total, a.line))
+	}
+	slices.SortFunc(rep.APIs, func(a, b APIStats) int {
+		return cmp.Or(cmp.Compare(b.Calls, a.Calls), cmp.Compare(a.Method, b.Method))
+	})
+	for id := range replicas {
+		rep.Replicas = append(rep.Replicas, id)
+	}
+	slices.Sort(rep.Replicas)
+	return rep, nil
+}
+
+func summarize(method string, c *cell, line []Point) APIStats {
+	s := APIStats{Method: method, Calls: c.Calls, Failures: c.Failures, Successes: c.Calls - c.Failures, Timeline: line, MaxMS: c.MaxMS}
+	if c.Calls > 0 {
+		s.SuccessRate = float64(s.Successes) / float64(c.Calls)
+		s.MeanMS = c.SumMS / float64(c.Calls)
+		s.P50MS = c.Hist.quantile(0.50, c.MaxMS)
+		s.P95MS = c.Hist.quantile(0.95, c.MaxMS)
+		s.P99MS = c.Hist.quantile(0.99, c.MaxMS)
+	}
+	for k, n := range c.Classes {
+		s.ByClass = append(s.ByClass, ClassCount{k, n})
+	}
+	slices.SortFunc(s.ByClass, func(a, b ClassCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Class, b.Class))
+	})
+	for k, n := range c.Results {
+		s.ByResult = append(s.ByResult, ResultCount{k, n})
+	}
+	slices.SortFunc(s.ByResult, func(a, b ResultCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Result, b.Result))
+	})
+	return s
+}
+
+func (r *Recorder) bucketFor(w Window) jetstream.KeyValue {
+	if w.Step < time.Hour {
+		return r.minutes
+	}
+	return r.hours
+}
+
+// read returns every replica's records of shop whose period starts in
+// [first, last].
+func (r *Recorder) read(ctx context.Context, kv jetstream.KeyValue, shop string, first, last int64) ([]*record, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	w, err := kv.Watch(ctx, "*.*."+shop, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("stats: read: %w", err)
+	}
+	defer func() { _ = w.Stop() }()
+	var out []*record
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("stats: read: %w", ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, errors.New("stats: read: watcher closed")
+			}
+			if e == nil { // all current values delivered
+				return out, nil
+			}
+			start, _, _, err := parseRecordKey(e.Key())
+			if err != nil || start < first || start > last {
+				continue
+			}
+			var rec record
+			if err := json.Unmarshal(e.Value(), &rec); err != nil || rec.V != recordVersion {
+				r.cfg.Log.Warn("stats: skipping unreadable record", "key", e.Key())
+				continue
+			}
+			rec.Start = start
+			out = append(out, &rec)
+		}
+	}
+}
+
+// MessageReport is the answer of MessageStats.
+type MessageReport struct {
+	Window    string
+	Start     time.Time
+	End       time.Time
+	Step      time.Duration
+	Total     MessageCounts
+	Timeline  []MessagePoint
+	Consumers []ConsumerLag // by name
+}
+
+// MessageCounts are pushed-message counters.
+type MessageCounts struct {
+	Received, Duplicated, Delivered, DeadLettered int64
+}
+
+// MessagePoint is one timeline bucket of message flow.
+type MessagePoint struct {
+	Start time.Time
+	MessageCounts
+}
+
+// ConsumerLag is a consumer's last reported pending count.
+type ConsumerLag struct {
+	Consumer string
+	Pending  int64
+	At       time.Time
+}
+
+// MessageStats reports message flow in window and the latest lag of every
+// consumer seen in it. It flushes this replica first.
+func (r *Recorder) MessageStats(ctx context.Context, window string) (*MessageReport, error) {
+	w, err := LookupWindow(window)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Flush(ctx); err != nil {
+		return nil, err
+	}
+	now := r.cfg.Now()
+	first, last := w.bounds(now)
+	recs, err := r.read(ctx, r.bucketFor(w), shopAll, first, last)
+	if err != nil {
+		return nil, err
+	}
+	step := int64(w.Step / time.Second)
+	rep := &MessageReport{Window: w.Name, Start: time.Unix(first, 0).UTC(), End: now.UTC(), Step: w.Step, Timeline: make([]MessagePoint, w.Buckets)}
+	for i := range rep.Timeline {
+		rep.Timeline[i].Start = time.Unix(first+int64(i)*step, 0).UTC()
+	}
+	lags := map[string]lagValue{}
+	for _, rec := range recs {
+		i := (rec.Start - first) / step
+		m := MessageCounts(rec.Msgs)
+		rep.Total.add(m)
+		rep.Timeline[i].add(m)
+		for name, l := range rec.Lag {
+			if cur, ok := lags[name]; !ok || l.At > cur.At {
+				lags[name] = l
+			}
+		}
+	}
+	for name, l := range lags {
+		rep.Consumers = append(rep.Consumers, ConsumerLag{Consumer: name, Pending: l.Pending, At: time.UnixMilli(l.At).UTC()})
+	}
+	slices.SortFunc(rep.Consumers, func(a, b ConsumerLag) int { return cmp.Compare(a.Consumer, b.Consumer) })
+	return rep, nil
+}
+
+func (m *MessageCounts) add(o MessageCounts) {
+	m.Received += o.Received
+	m.Duplicated += o.Duplicated
+	m.Delivered += o.Delivered
+	m.DeadLettered += o.DeadLettered
+}
