@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -47,26 +48,43 @@ func (l *Log) RunDeadLetters(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("message: dead-letter consumer: %w", err)
 	}
-	var lagAt time.Time
-	for ctx.Err() == nil {
-		if time.Since(lagAt) >= lagInterval {
-			lagAt = time.Now()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { // consumer lag, every lagInterval
+		t := time.NewTicker(lagInterval)
+		defer t.Stop()
+		for {
 			l.reportLag(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
 		}
-		batch, err := cons.Fetch(64, jetstream.FetchMaxWait(fetchExpiry))
+	})
+	it, err := cons.Messages(jetstream.PullMaxMessages(64))
+	if err != nil {
+		return fmt.Errorf("message: dead-letter iterator: %w", err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop) // ends Next at once on shutdown
+	defer stop()
+	for {
+		m, err := it.Next()
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			break
+		}
 		if err != nil {
 			l.log.WarnContext(ctx, "message: dead letters: fetch", "err", err)
 			sleep(ctx, time.Second)
 			continue
 		}
-		for m := range batch.Messages() {
-			if err := l.copyDead(ctx, m); err != nil {
-				l.log.WarnContext(ctx, "message: dead letters: copy", "err", err)
-				_ = m.NakWithDelay(time.Second)
-				continue
-			}
-			_ = m.Ack()
+		if err := l.copyDead(ctx, m); err != nil {
+			l.log.WarnContext(ctx, "message: dead letters: copy", "err", err)
+			_ = m.NakWithDelay(time.Second)
+			continue
 		}
+		_ = m.Ack()
 	}
 	return ctx.Err()
 }
