@@ -55,25 +55,22 @@ type Rate struct {
 	User float64
 }
 
-// PlatformRates are the per-API QPS caps of platform-protocol.md §4.2 that
-// differ from the default (100 per API for the app): item writes 100 per app
-// and 50 per user, the order list 300/300, order decryption 100/100.
-var PlatformRates = map[string]Rate{
-	"open.item.new":                 {App: 100, User: 50},
-	"open.item.edit":                {App: 100, User: 50},
-	"open.item.autopass.edit":       {App: 100, User: 50},
-	"open.item.shelf.status.update": {App: 100, User: 50},
-	"open.item.delete":              {App: 100, User: 50},
-	"open.order.cursor.list":        {App: 300, User: 300},
-	"open.order.decrypt.batch":      {App: 100, User: 100},
-}
+// PlatformRates are the per-API QPS caps that differ from DefaultQPS, from
+// the one table in internal/platform (platform-protocol.md §4.2).
+var PlatformRates = func() map[string]Rate {
+	out := map[string]Rate{}
+	for m, q := range platform.QPSRows() {
+		out[m] = Rate{App: float64(q.App), User: float64(q.User)}
+	}
+	return out
+}()
 
 // Platform defaults (platform-protocol.md §4.2, §5).
 const (
-	DefaultQPS           = 100
-	DailyTest            = 100_000
-	DailyOnline          = 1_000_000
-	DefaultTestUserDaily = 2_000
+	DefaultQPS           = platform.DefaultAPIQPS
+	DailyTest            = platform.DailyCallsTest
+	DailyOnline          = platform.DailyCallsOnline
+	DefaultTestUserDaily = platform.TestUserDailyCalls
 )
 
 // Config configures a Limiter. A zero limit means "no limit".

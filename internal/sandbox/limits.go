@@ -23,7 +23,7 @@ type Limits struct {
 	// APIQPS caps calls per second per API for the app (default 100).
 	APIQPS int `json:"apiQps"`
 	// APIQPSByMethod and UserQPSByMethod override the app and per-user QPS
-	// of single APIs; the defaults are the rows of rules.go apiQPSRows
+	// of single APIs; the defaults are the rows of platform.APIQPS
 	// (e.g. open.order.cursor.list 300/300).
 	APIQPSByMethod  map[string]int `json:"apiQpsByMethod,omitempty"`
 	UserQPSByMethod map[string]int `json:"userQpsByMethod,omitempty"`
@@ -65,8 +65,8 @@ func (l Limits) apiQPS(method string) int {
 	if v := l.APIQPSByMethod[method]; v != 0 {
 		return v
 	}
-	if r, ok := apiQPSRows[method]; ok {
-		return r.app
+	if r, ok := platform.QPSRows()[method]; ok {
+		return r.App
 	}
 	return l.APIQPS
 }
@@ -76,7 +76,7 @@ func (l Limits) userQPS(method string) int {
 	if v := l.UserQPSByMethod[method]; v != 0 {
 		return v
 	}
-	return apiQPSRows[method].user
+	return platform.APIQPS(method).User
 }
 
 // Usage is what the limits have counted so far (today = the sandbox clock's

@@ -221,23 +221,11 @@ const (
 
 // Default limits (platform-protocol.md §4.2, §5).
 const (
-	DefaultTestUserDailyCalls  = 2000      // per test user per day [DEVG] [K1008]
-	DefaultAppDailyCallsTest   = 100_000   // app total per day before launch [FLOW]
-	DefaultAppDailyCallsOnline = 1_000_000 // app total per day after launch, initial tier [FLOW]
-	DefaultAPIQPS              = 100       // per app per API [FLOW] [RL]
+	DefaultTestUserDailyCalls  = platform.TestUserDailyCalls // per test user per day [DEVG] [K1008]
+	DefaultAppDailyCallsTest   = platform.DailyCallsTest     // app total per day before launch [FLOW]
+	DefaultAppDailyCallsOnline = platform.DailyCallsOnline   // app total per day after launch, initial tier [FLOW]
+	DefaultAPIQPS              = platform.DefaultAPIQPS      // per app per API [FLOW] [RL]; per-API rows: platform.APIQPS
 )
-
-// apiQPSRows are the per-API caps of [RL] §4.2: app QPS / user QPS. APIs
-// not listed have DefaultAPIQPS per app and no per-user cap.
-var apiQPSRows = map[string]struct{ app, user int }{
-	"open.item.new":                 {100, 50},
-	"open.item.edit":                {100, 50},
-	"open.item.autopass.edit":       {100, 50},
-	"open.item.shelf.status.update": {100, 50},
-	"open.item.delete":              {100, 50},
-	"open.order.cursor.list":        {300, 300},
-	"open.order.decrypt.batch":      {100, 100},
-}
 
 // Limit choices. Days are calendar days in Beijing time (UTC+8) on the
 // sandbox clock (the platform's reset hour is not documented; midnight

@@ -14,30 +14,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 )
 
-// QPS limits per API (app dimension), platform-protocol.md §4.2 [FLOW] [RL]:
-// every API has DefaultQPSLimit before and right after launch; the APIs below
-// carry their own. This is the one table of them.
-const DefaultQPSLimit = 100
-
-var qpsLimits = map[string]int64{
-	"open.order.cursor.list":        300, // 300 per app and 300 per user
-	"open.order.decrypt.batch":      100, // 100 / 100
-	"open.item.new":                 100, // 100 per app, 50 per user
-	"open.item.edit":                100,
-	"open.item.autopass.edit":       100,
-	"open.item.shelf.status.update": 100,
-	"open.item.delete":              100,
-}
-
-// QPSLimit is the app-level QPS limit of an API.
-func QPSLimit(api string) int64 {
-	if n, ok := qpsLimits[api]; ok {
-		return n
-	}
-	return DefaultQPSLimit
-}
+// QPSLimit is the app-level QPS limit of an API (the one table:
+// platform.APIQPS, platform-protocol.md §4.2).
+func QPSLimit(api string) int64 { return int64(platform.APIQPS(api).App) }
 
 // platformDay is the platform's day boundary: 00:00 China Standard Time
 // (UTC+8, no daylight saving).

@@ -52,10 +52,10 @@ const (
 const (
 	DefaultFlushInterval      = 5 * time.Second
 	DefaultQuotaCheckInterval = 30 * time.Second
-	DefaultDailyQuota         = 100000 // platform-protocol.md §4.2: 100 000 calls/day before launch
-	DefaultTestUserDailyQuota = 2000   // §5: 2 000 calls/day per test user
-	DefaultWarnRatio          = 0.9    // §4.2: alerts at 90 %
-	maxUncatalogued           = 100    // distinct uncatalogued API names kept per record
+	DefaultDailyQuota         = platform.DailyCallsTest       // platform-protocol.md §4.2: calls/day before launch
+	DefaultTestUserDailyQuota = platform.TestUserDailyCalls   // §5: calls/day per test user
+	DefaultWarnRatio          = platform.QuotaWarningFraction // §4.2: alerts at 90 %
+	maxUncatalogued           = 100                           // distinct uncatalogued API names kept per record
 	uncatalogued              = "uncatalogued"
 )
 
