@@ -28,6 +28,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -48,8 +51,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.cfg.WorkDir, "workdir", "", "directory for logs, data and profiles (default: a new temp dir)")
 	conc := fs.String("concurrency", "1,32,256", "comma-separated concurrencies of the call matrix")
 	fs.DurationVar(&o.cfg.Duration, "duration", 5*time.Second, "length of each measured run")
-	fs.DurationVar(&o.cfg.Warmup, "warmup", 500*time.Millisecond, "warm-up before each measured run")
-	fs.DurationVar(&o.cfg.LookupDuration, "lookup-duration", 2*time.Second, "length of each lookup-latency run (c=1)")
+	fs.DurationVar(&o.cfg.Warmup, "warmup", 300*time.Millisecond, "warm-up before each measured run")
+	fs.DurationVar(&o.cfg.LookupDuration, "lookup-duration", 1500*time.Millisecond, "length of each lookup-latency run (c=1)")
 	fs.IntVar(&o.cfg.Authorizations, "authorizations", 100000, "authorizations stored for the memory test (0 = skip)")
 	fs.IntVar(&o.cfg.IntakeConcurrency, "intake-concurrency", 32, "concurrent pushers of the intake test (0 = skip)")
 	fs.IntVar(&o.cfg.GRPCConns, "grpc-conns", 4, "gRPC client connections")

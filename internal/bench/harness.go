@@ -151,6 +151,7 @@ type Report struct {
 	Variants                    []Variant
 	Profiles                    []Profile
 	RefreshStorm, RefreshStormN string
+	RefreshStormErr             string // why the benchmark gave no result
 	Notes                       []string
 }
 
@@ -724,7 +725,8 @@ func (h *harness) refreshStorm(ctx context.Context) {
 			return
 		}
 	}
-	h.note("refresh-storm benchmark gave no result (%v): %s", err, lastLines(string(out), 5))
+	h.report.RefreshStormErr = fmt.Sprintf("%v: %s", err, lastLines(string(out), 5))
+	h.note("refresh-storm benchmark gave no result (%s)", h.report.RefreshStormErr)
 }
 
 func lastLines(s string, n int) string {

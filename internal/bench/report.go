@@ -134,6 +134,9 @@ func (r *Report) Markdown() string {
 		p("Not possible through the sandbox (at most 5 test users). In-process instead: `go test -run '^$' -bench RefreshStorm ./internal/token/`\n")
 		p("(1 000 shops expiring together, three replicas asking for every token, embedded NATS, in-process OAuth fake): **%s per storm** (%s iterations),\n", r.RefreshStorm, r.RefreshStormN)
 		p("exactly 1 000 refreshes each (the benchmark fails otherwise).\n\n")
+	} else if r.RefreshStormErr != "" {
+		p("Not possible through the sandbox (at most 5 test users). The in-process benchmark `go test -run '^$' -bench RefreshStorm ./internal/token/`\n")
+		p("gave no result in this run: `%s`.\n\n", r.RefreshStormErr)
 	} else {
 		p("Not possible through the sandbox (at most 5 test users); see `go test -run '^$' -bench RefreshStorm ./internal/token/` (not run here).\n\n")
 	}
