@@ -180,7 +180,7 @@ func (e *embeddedSandbox) authorizeShop(ctx context.Context, cfg config.Config, 
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("app: oauth callback answered %d", resp.StatusCode)
 	}
-	all, err := mgr.Store().List(ctx)
+	all, err := mgr.Store().ListMetadata(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -45,7 +45,7 @@ const (
 
 // Shops lists the stored authorizations (implemented by *store.TokenStore).
 type Shops interface {
-	List(ctx context.Context) ([]store.Authorization, error)
+	ListMetadata(ctx context.Context) ([]store.Authorization, error)
 }
 
 // TokenSources hands out shop token sources (implemented by *token.Manager).
@@ -208,7 +208,7 @@ func (r *Reconciler) RunOnce(ctx context.Context) (ReconcileStats, error) {
 	if !r.acquire(ctx) {
 		return st, nil
 	}
-	shops, err := r.cfg.Shops.List(ctx)
+	shops, err := r.cfg.Shops.ListMetadata(ctx)
 	if err != nil {
 		return st, fmt.Errorf("message: reconcile: list shops: %w", err)
 	}

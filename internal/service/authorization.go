@@ -15,7 +15,7 @@ import (
 
 // AuthorizationStore reads stored authorizations (implemented by *store.TokenStore).
 type AuthorizationStore interface {
-	List(ctx context.Context) ([]store.Authorization, error)
+	ListMetadata(ctx context.Context) ([]store.Authorization, error)
 	Get(ctx context.Context, openID string) (store.Authorization, uint64, error)
 	Reencrypt(ctx context.Context) (int, error)
 }
@@ -83,7 +83,7 @@ func (s *Authorization) ListAuthorizations(ctx context.Context, req *gatewayv1.L
 	if size == 0 {
 		size = defaultAuthorizationPage
 	}
-	all, err := s.store.List(ctx) // sorted by open_id
+	all, err := s.store.ListMetadata(ctx) // sorted by open_id; no tokens decrypted
 	if err != nil {
 		return nil, ToStatus(ctx, s.log, err)
 	}

@@ -314,6 +314,30 @@ func (t *TokenStore) Delete(ctx context.Context, openID string) error {
 
 // List returns all shop records (not app.* records), sorted by OpenID,
 // tokens decrypted. Any undecodable record fails the whole call.
+// ListMetadata lists every shop like List but without decrypting anything:
+// the tokens are left empty. Listing, filtering and the background scans use
+// it, so a store of 100 000 shops is not decrypted every minute.
+func (t *TokenStore) ListMetadata(ctx context.Context) ([]Authorization, error) {
+	entries, err := t.snapshot(ctx, ShopPrefix+">")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Authorization, 0, len(entries))
+	for _, e := range entries {
+		r, err := parseRecord(e.Key(), e.Value())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Authorization{
+			OpenID: r.OpenID, AppKey: r.AppKey, Scopes: r.Scopes, Status: r.Status, TestUser: r.TestUser,
+			AccessExpiry: r.AccessExpiry, RefreshExpiry: r.RefreshExpiry, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+			LastRefresh: r.LastRefresh, LeaseOwner: r.LeaseOwner, LeaseExpiry: r.LeaseExpiry,
+		})
+	}
+	slices.SortFunc(out, func(x, y Authorization) int { return strings.Compare(x.OpenID, y.OpenID) })
+	return out, nil
+}
+
 func (t *TokenStore) List(ctx context.Context) ([]Authorization, error) {
 	entries, err := t.snapshot(ctx, ShopPrefix+">")
 	if err != nil {

@@ -63,7 +63,7 @@ func (m *Manager) follow(e jetstream.KeyValueEntry) {
 
 // Scan does one pass of the background work over every stored shop.
 func (m *Manager) Scan(ctx context.Context) {
-	all, err := m.cfg.Store.List(ctx)
+	all, err := m.cfg.Store.ListMetadata(ctx)
 	if err != nil {
 		m.cfg.Log.Warn("token: scan", "err", err)
 		return
