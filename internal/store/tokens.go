@@ -318,24 +318,51 @@ func (t *TokenStore) Delete(ctx context.Context, openID string) error {
 // the tokens are left empty. Listing, filtering and the background scans use
 // it, so a store of 100 000 shops is not decrypted every minute.
 func (t *TokenStore) ListMetadata(ctx context.Context) ([]Authorization, error) {
-	entries, err := t.snapshot(ctx, ShopPrefix+">")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Authorization, 0, len(entries))
-	for _, e := range entries {
+	var out []Authorization
+	// Parse while streaming: holding every raw entry first would double the
+	// peak memory of a large store.
+	err := t.each(ctx, ShopPrefix+">", func(e jetstream.KeyValueEntry) error {
 		r, err := parseRecord(e.Key(), e.Value())
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out = append(out, Authorization{
 			OpenID: r.OpenID, AppKey: r.AppKey, Scopes: r.Scopes, Status: r.Status, TestUser: r.TestUser,
 			AccessExpiry: r.AccessExpiry, RefreshExpiry: r.RefreshExpiry, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 			LastRefresh: r.LastRefresh, LeaseOwner: r.LeaseOwner, LeaseExpiry: r.LeaseExpiry,
 		})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(x, y Authorization) int { return strings.Compare(x.OpenID, y.OpenID) })
 	return out, nil
+}
+
+// each calls fn for every current entry matching filter, as they stream in.
+func (t *TokenStore) each(ctx context.Context, filter string, fn func(jetstream.KeyValueEntry) error) error {
+	w, err := t.kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
+	if err != nil {
+		return fmt.Errorf("store: list %s: %w", filter, err)
+	}
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return fmt.Errorf("store: list %s: watcher stopped", filter)
+			}
+			if e == nil { // initial values delivered
+				return nil
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("store: list %s: %w", filter, ctx.Err())
+		}
+	}
 }
 
 func (t *TokenStore) List(ctx context.Context) ([]Authorization, error) {

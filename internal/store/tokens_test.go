@@ -394,3 +394,35 @@ func TestUpdateConcurrentCAS(t *testing.T) {
 		t.Errorf("%d concurrent CAS updates won, want exactly 1", wins)
 	}
 }
+
+func TestListMetadataDecryptsNothing(t *testing.T) {
+	ctx := testCtx(t)
+	_, ts := embeddedTokens(t, t.TempDir(), testRing(t, "k1"))
+	for _, id := range []string{"shopB", "shopA"} {
+		if _, err := ts.Create(ctx, testAuth(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A ring without the record's key can still list the metadata.
+	_, other := embeddedTokens(t, t.TempDir(), testRing(t, "zz"))
+	other.kv = ts.kv
+	meta, err := other.ListMetadata(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := ts.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(meta) != 2 || meta[0].OpenID != "shopA" || meta[1].OpenID != "shopB" {
+		t.Fatalf("metadata %v", meta)
+	}
+	for i := range meta {
+		if meta[i].AccessToken != "" || meta[i].RefreshToken != "" {
+			t.Fatal("metadata carries tokens")
+		}
+		if meta[i].Status != full[i].Status || !meta[i].AccessExpiry.Equal(full[i].AccessExpiry) || len(meta[i].Scopes) != len(full[i].Scopes) {
+			t.Fatalf("metadata differs from the full record: %v vs %v", meta[i], full[i])
+		}
+	}
+}
