@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -32,6 +33,34 @@ type slotState struct {
 	known bool
 	tat   int64 // unix nanoseconds
 	rev   uint64
+
+	// waiting counts callers queued for mu: when several calls of this
+	// replica wait for the same key, one compare-and-swap books a block of
+	// consecutive slots for all of them (the block is this replica's alone,
+	// so the spacing of every booked slot across replicas is unchanged), and
+	// the others take theirs from memory. A lone caller books one slot, as
+	// before, so a quiet replica never holds budget it does not use.
+	waiting   atomic.Int32
+	blockNext int64 // next unused slot of the block (unix ns)
+	blockEnd  int64 // end of the block (unix ns), exclusive
+}
+
+// maxSlotBlock bounds the slots one compare-and-swap books.
+const maxSlotBlock = 32
+
+// takeFromBlock hands out the first unused slot of the local block that is
+// not in the past and not before notBefore. ok is false when the block has
+// none left.
+func (st *slotState) takeFromBlock(now, notBefore, interval int64) (int64, bool) {
+	for st.blockNext < st.blockEnd && (st.blockNext < now || st.blockNext < notBefore) {
+		st.blockNext += interval // a slot nobody took in time, or too early for this caller
+	}
+	if st.blockNext >= st.blockEnd {
+		return 0, false
+	}
+	t := st.blockNext
+	st.blockNext += interval
+	return t, true
 }
 
 // maxCachedKeys bounds the cache (API names and open_ids come from callers).
@@ -66,8 +95,17 @@ func (e errTooFar) Error() string { return fmt.Sprintf("limit: next slot in %s",
 // nothing, when that slot starts more than maxDelay from now.
 func (s *schedule) reserve(ctx context.Context, key string, interval time.Duration, notBefore time.Time, maxDelay time.Duration) (time.Time, error) {
 	st := s.state(key)
+	st.waiting.Add(1)
 	st.mu.Lock()
+	st.waiting.Add(-1)
 	defer st.mu.Unlock()
+	if t, ok := st.takeFromBlock(s.now().UnixNano(), notBefore.UnixNano(), int64(interval)); ok {
+		if d := time.Duration(t - s.now().UnixNano()); d > maxDelay {
+			st.blockNext -= int64(interval) // leave it to a caller that may wait that long
+			return time.Time{}, errTooFar{wait: d}
+		}
+		return time.Unix(0, t), nil
+	}
 	for try := range maxCASTries {
 		if try > 0 {
 			// Lost a race: back off a little (jittered), so the
@@ -105,7 +143,8 @@ func (s *schedule) reserve(ctx context.Context, key string, interval time.Durati
 		if d := start.Sub(now); d > maxDelay {
 			return time.Time{}, errTooFar{wait: d}
 		}
-		next := start.Add(interval).UnixNano()
+		block := int64(1 + min(st.waiting.Load(), maxSlotBlock-1))
+		next := start.Add(time.Duration(block) * interval).UnixNano()
 		var val [8]byte
 		binary.BigEndian.PutUint64(val[:], uint64(next))
 		var rev uint64
@@ -118,6 +157,7 @@ func (s *schedule) reserve(ctx context.Context, key string, interval time.Durati
 		switch {
 		case err == nil:
 			st.tat, st.rev = next, rev
+			st.blockNext, st.blockEnd = start.Add(interval).UnixNano(), next
 			return start, nil
 		case errors.Is(err, jetstream.ErrKeyExists):
 			st.known = false // another replica booked first (or the key expired): re-read
