@@ -40,6 +40,7 @@ type Error struct {
 	RetryAfter time.Duration // when a retry may pass
 	Priority   Priority
 	Err        error // KindUnavailable: the store error
+	Waited     bool  // the caller asked to wait for a slot (up to its deadline)
 }
 
 func (e *Error) Error() string {
@@ -64,7 +65,10 @@ func (e *Error) Error() string {
 		what += " for " + e.Priority.String() + "-priority calls (the rest is kept for higher priorities)"
 	}
 	s := fmt.Sprintf("limit: %s: %s; retry in %s", e.Method, what, e.RetryAfter.Round(time.Millisecond))
-	if e.Kind == KindQPS || e.Kind == KindUserQPS {
+	switch {
+	case (e.Kind == KindQPS || e.Kind == KindUserQPS) && e.Waited:
+		s += " (the next free slot is past this call's deadline)"
+	case e.Kind == KindQPS || e.Kind == KindUserQPS:
 		s += " or send " + MetadataWait + ": true to wait for a slot"
 	}
 	return s

@@ -223,7 +223,7 @@ const storeTimeout = 2 * time.Second
 func (l *Limiter) Admit(ctx context.Context, a platform.Attempt) (func(platform.Outcome), error) {
 	p := PriorityOf(ctx, a)
 	refuse := func(k Kind, limit float64, retry time.Duration, err error) error {
-		return &Error{Kind: k, Method: a.Method, Limit: limit, RetryAfter: retry, Priority: p, Err: err}
+		return &Error{Kind: k, Method: a.Method, Limit: limit, RetryAfter: retry, Priority: p, Err: err, Waited: Waits(ctx)}
 	}
 	storeErr := func(err error) error {
 		if ctx.Err() != nil {

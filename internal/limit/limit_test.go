@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -378,5 +379,17 @@ func TestDay(t *testing.T) {
 	}
 	if d, _ := day(time.Date(2024, 1, 1, 16, 0, 0, 0, time.UTC)); d != "20240102" {
 		t.Fatalf("day = %s, want 20240102", d)
+	}
+}
+
+func TestError_QPSTextSaysWhatTheCallerCanDo(t *testing.T) {
+	t.Parallel()
+	asked := (&Error{Kind: KindQPS, Method: "m", Limit: 100, RetryAfter: time.Second, Waited: true}).Error()
+	notAsked := (&Error{Kind: KindQPS, Method: "m", Limit: 100, RetryAfter: time.Second}).Error()
+	if strings.Contains(asked, MetadataWait) || !strings.Contains(asked, "deadline") {
+		t.Fatalf("caller that waited: %q", asked)
+	}
+	if !strings.Contains(notAsked, MetadataWait) {
+		t.Fatalf("caller that did not wait: %q", notAsked)
 	}
 }
