@@ -154,7 +154,7 @@ func finite(v *structpb.Value) bool {
 // struct or list is empty, a non-finite number is structpb's string form.
 func normalize(v *structpb.Value) *structpb.Value {
 	switch k := v.GetKind().(type) {
-	case nil:
+	case nil, *structpb.Value_NullValue: // any NullValue number (open enum on the wire) is JSON null
 		return structpb.NewNullValue()
 	case *structpb.Value_StructValue:
 		s := &structpb.Struct{Fields: map[string]*structpb.Value{}}
