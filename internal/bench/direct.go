@@ -3,9 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
 )
 
@@ -235,25 +233,13 @@ func (a *Admin) AccessToken(ctx context.Context, appKey, appSecret string, testU
 	return out.AccessToken, nil
 }
 
-// EncryptPush encrypts a push body as the platform does (protocol §3.3):
-// base64(AES-CBC(key, IV = 16 zero bytes, PKCS#7)). key is the base64
-// message key. It is written here independently of internal/message, as
-// the platform's side of the exchange.
+// EncryptPush encrypts a push body as the platform does (protocol §3.3)
+// with the message key, through the gateway's own message.Key (kept against
+// the protocol's vectors in internal/message and the sandbox's pusher).
 func EncryptPush(b64Key string, plaintext []byte) (string, error) {
-	key, err := base64.StdEncoding.DecodeString(b64Key)
-	if err != nil {
-		return "", errors.New("bench: message key is not base64")
-	}
-	block, err := aes.NewCipher(key)
+	k, err := message.NewKey("", b64Key)
 	if err != nil {
 		return "", fmt.Errorf("bench: message key: %w", err)
 	}
-	pad := aes.BlockSize - len(plaintext)%aes.BlockSize
-	buf := make([]byte, len(plaintext)+pad)
-	copy(buf, plaintext)
-	for i := len(plaintext); i < len(buf); i++ {
-		buf[i] = byte(pad)
-	}
-	cipher.NewCBCEncrypter(block, make([]byte, aes.BlockSize)).CryptBlocks(buf, buf)
-	return base64.StdEncoding.EncodeToString(buf), nil
+	return k.Encrypt(plaintext), nil
 }
