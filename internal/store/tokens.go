@@ -417,26 +417,12 @@ func (t *TokenStore) Watch(ctx context.Context, openID string) (jetstream.KeyWat
 
 // snapshot returns the current (non-deleted) entries matching filter.
 func (t *TokenStore) snapshot(ctx context.Context, filter string) ([]jetstream.KeyValueEntry, error) {
-	w, err := t.kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
-	if err != nil {
-		return nil, fmt.Errorf("store: list %s: %w", filter, err)
-	}
-	defer func() { _ = w.Stop() }()
 	var out []jetstream.KeyValueEntry
-	for {
-		select {
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil, fmt.Errorf("store: list %s: watcher stopped", filter)
-			}
-			if e == nil { // initial values delivered
-				return out, nil
-			}
-			out = append(out, e)
-		case <-ctx.Done():
-			return nil, fmt.Errorf("store: list %s: %w", filter, ctx.Err())
-		}
-	}
+	err := t.each(ctx, filter, func(e jetstream.KeyValueEntry) error {
+		out = append(out, e)
+		return nil
+	})
+	return out, err
 }
 
 // Reencrypt rewrites, with compare-and-set, every record (shop and app)
