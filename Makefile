@@ -42,7 +42,7 @@ k8s-check: ## kustomize-build deploy/k8s overlays and validate them offline (own
 	cd deploy/k8s/check && go vet ./... && go test -count=1 ./...
 
 .PHONY: fuzz
-fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
+fuzz: ## run every fuzz target for its execution budget (FUZZTIME overrides; scripts/fuzz.sh)
 	./scripts/fuzz.sh
 
 .PHONY: vulncheck
