@@ -529,6 +529,7 @@ func checkNATS(t *testing.T, objs []Object, svc *corev1.Service) {
 	if conf == "" {
 		t.Fatalf("no config at %q", confPath)
 	}
+	conf = natsConfForParsing(t, ss, conf) // env and Secret files (nats_security_test.go)
 	file := filepath.Join(t.TempDir(), "nats.conf")
 	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
