@@ -5,16 +5,23 @@
 # checks it is static and serves /readyz as that user, without a Docker engine.
 #
 #   docker build -t kwaishop-gateway:dev .
+#   docker build --build-arg GO_TOOLCHAIN=local -t kwaishop-gateway:dev .   # the builder image's Go
 #   docker run --rm -p 8080:8080 -p 9090:9090 kwaishop-gateway:dev
 
-# The toolchain go.mod is built and tested with (docs/toolchain-policy.md).
+# The shipped binaries are built by GO_TOOLCHAIN, the Go that CI tests and
+# scans (docs/toolchain-policy.md): the builder image's own Go (GO_VERSION)
+# only bootstraps it, fetching that exact release through the Go module proxy
+# (GOTOOLCHAIN names it; about 76 MB, cached with the modules). .ci/run and
+# scripts/check-static.sh read GO_TOOLCHAIN from this line.
 ARG GO_VERSION=1.26.8
+ARG GO_TOOLCHAIN=go1.27.3
 
 FROM golang:${GO_VERSION} AS build
+ARG GO_TOOLCHAIN
 WORKDIR /src
-ENV CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly
+ENV CGO_ENABLED=0 GOTOOLCHAIN=${GO_TOOLCHAIN} GOFLAGS=-mod=readonly
 COPY go.mod go.sum ./
-RUN --mount=type=cache,target=/go/pkg/mod go mod download
+RUN --mount=type=cache,target=/go/pkg/mod go version && go mod download
 COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     go build -trimpath -ldflags="-s -w" -o /out/kwaishop-gateway ./cmd/server \

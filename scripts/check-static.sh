@@ -5,8 +5,16 @@
 # image's user (uid/gid 65532, no groups; needs root for setpriv, otherwise
 # it runs as the current user) with only a fresh data dir writable, waits
 # for /readyz to answer 200 and stops it with SIGTERM (graceful, exit 0).
+# The Go that builds it is the Dockerfile's default GO_TOOLCHAIN (fetched
+# through the Go module proxy on first use) unless GOTOOLCHAIN is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ -z "${GOTOOLCHAIN:-}" ]; then
+  GOTOOLCHAIN=$(sed -n 's/^ARG GO_TOOLCHAIN=//p' Dockerfile)
+  [ -n "$GOTOOLCHAIN" ] || { echo "check-static: no ARG GO_TOOLCHAIN= line in the Dockerfile" >&2; exit 1; }
+fi
+export GOTOOLCHAIN
 
 work=$(mktemp -d)
 pid=
@@ -16,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== build (as the Dockerfile: CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\")"
+echo "== build (as the Dockerfile: GOTOOLCHAIN=$GOTOOLCHAIN CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\")"
 for cmd in server sandbox; do
   CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$work/$cmd" "./cmd/$cmd"
 done
@@ -32,6 +40,13 @@ for cmd in server sandbox; do
     *) echo "check-static: $cmd is not statically linked" >&2; exit 1 ;;
   esac
   info=$(go version -m "$work/$cmd")
+  built=$(head -n 1 <<<"$info" | awk '{print $2}')
+  case "$GOTOOLCHAIN" in
+    go1.*) if [ "$built" != "${GOTOOLCHAIN%%+*}" ]; then
+             echo "check-static: $cmd was built by $built, want $GOTOOLCHAIN" >&2; exit 1
+           fi ;;
+  esac
+  echo "$cmd: built by $built"
   if ! grep -q -- '-trimpath=true' <<<"$info" || ! grep -q 'CGO_ENABLED=0' <<<"$info"; then
     echo "check-static: $cmd was not built with -trimpath and CGO off" >&2; exit 1
   fi

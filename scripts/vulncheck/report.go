@@ -3,8 +3,9 @@
 // Command report reads `govulncheck -format json` on stdin and applies the
 // project's policy (docs/toolchain-policy.md): a vulnerability in a module
 // dependency that the code calls fails the check; one in the standard
-// library is reported with the Go release that fixes it and fails only when
-// -stdlib=fail; findings the code does not reach are listed for information.
+// library is reported with the Go release that fixes it and fails the check
+// too, unless -stdlib=report; findings the code does not reach are listed
+// for information.
 //
 //	govulncheck -format json ./... | go run scripts/vulncheck/report.go
 package main
@@ -66,8 +67,12 @@ type vuln struct {
 }
 
 func main() {
-	stdlibPolicy := flag.String("stdlib", "report", "report or fail: what a called standard-library vulnerability does")
+	stdlibPolicy := flag.String("stdlib", "fail", "fail or report: what a called standard-library vulnerability does")
 	flag.Parse()
+	if *stdlibPolicy != "fail" && *stdlibPolicy != "report" {
+		fmt.Fprintf(os.Stderr, "vulncheck: -stdlib=%s: want fail or report\n", *stdlibPolicy)
+		os.Exit(2)
+	}
 	if err := run(os.Stdin, os.Stdout, *stdlibPolicy == "fail"); err != nil {
 		fmt.Fprintln(os.Stderr, "vulncheck:", err)
 		os.Exit(1)
@@ -142,7 +147,11 @@ func run(in io.Reader, out io.Writer, failOnStdlib bool) error {
 	case stdCalled > 0 && failOnStdlib:
 		return fmt.Errorf("%d standard-library vulnerabilities are reachable (-stdlib=fail)", stdCalled)
 	}
-	fmt.Fprintf(out, "vulncheck: OK: no reachable vulnerability in the project's module dependencies (%d reachable in the standard library of %s)\n", stdCalled, goVersion)
+	if failOnStdlib {
+		fmt.Fprintf(out, "vulncheck: OK: no reachable vulnerability in the project's module dependencies or in the standard library of %s\n", goVersion)
+		return nil
+	}
+	fmt.Fprintf(out, "vulncheck: OK: no reachable vulnerability in the project's module dependencies (%d reachable in the standard library of %s, not checked: -stdlib=report)\n", stdCalled, goVersion)
 	return nil
 }
 
