@@ -74,15 +74,11 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 
 	tp := opts.TracerProvider
 	if tp == nil {
-		sdktp, err := newTracerProvider(ctx, opts.Getenv)
+		sdktp, shutdown, err := startTracing(ctx, cfg, log, opts.Getenv)
 		if err != nil {
 			return fmt.Errorf("app: tracing: %w", err)
 		}
-		cleanups = append(cleanups, func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = sdktp.Shutdown(sctx) // flush telemetry last
-		})
+		cleanups = append(cleanups, shutdown) // flush telemetry last, within the shutdown grace
 		tp = sdktp
 	}
 
@@ -104,9 +100,12 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	}
 	cleanups = append(cleanups, func() { _ = httpLis.Close() })
 	cfg.GRPCAddr, cfg.HTTPAddr = grpcLis.Addr().String(), httpLis.Addr().String()
-	var hop *gatewayHop
+	// Connection caps (docs/security.md); the REST gateway reaches the gRPC
+	// server in-process, so a flood of the gRPC port cannot take REST down.
+	grpcLis, httpLis = limitConns(grpcLis, cfg.GRPCMaxConns, "grpc", log), limitConns(httpLis, cfg.HTTPMaxConns, "http", log)
+	hop := newGatewayHop()
 	if grpcTLS != nil {
-		grpcLis, httpLis, hop = tls.NewListener(grpcLis, grpcTLS), tls.NewListener(httpLis, httpTLS), newGatewayHop()
+		grpcLis, httpLis = tls.NewListener(grpcLis, grpcTLS), tls.NewListener(httpLis, httpTLS)
 	}
 	if cfg.PprofAddr != "" {
 		stopPprof, err := startPprof(cfg.PprofAddr, log)
@@ -132,7 +131,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 			return fmt.Errorf("app: data dir: %w", err)
 		}
 	}
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, NATSURL: cfg.NATSURL, Listen: cfg.NATSListen, Replicas: int(cfg.NATSReplicas)}, log)
+	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, NATSURL: cfg.NATSURL, Listen: cfg.NATSListen, Replicas: int(cfg.NATSReplicas), Auth: cfg.NATSAuth()}, log)
 	if err != nil {
 		return err
 	}
@@ -170,13 +169,13 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	states, err := store.NewStateStore(ctx, st.JetStream(), st.Replicas())
+	states, err := store.NewStateStore(ctx, st.JetStream(), st.Replicas(), cfg.OAuthStateMaxBytes)
 	if err != nil {
 		return err
 	}
 	mgr, err := token.New(token.Config{
 		AppKey: cfg.AppKey, Store: tokens, OAuth: obs.metrics.WrapOAuth(oc), Log: log, Conn: st.Conn(), States: states,
-		AuthorizeURL: cfg.AuthorizeURL, RedirectURI: cfg.EffectiveRedirectURI(), TestApp: sandboxMode || cfg.AppState == "test",
+		AuthorizeURL: cfg.AuthorizeURL, RedirectURI: cfg.EffectiveRedirectURI(), ReturnHosts: returnHosts(cfg), TestApp: sandboxMode || cfg.AppState == "test",
 		TestUserCutoff: testUserCutoff, ReauthorizeURL: reauthorizeURL(cfg),
 		ReplicaID: cfg.ReplicaID, LeaseTTL: cfg.LeaseTTL, Now: opts.Now,
 	})
@@ -194,7 +193,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	cleanups = append(cleanups, func() { stopLifecycle(); <-lifecycleDone })
 
 	// Pushed messages (docs/messages.md): log, intake, dead letters, reconciliation.
-	msgs, err := startMessages(ctx, cfg, log, tp, st, tokens, client, mgr, obs.metrics.Messages(), sb)
+	msgs, err := startMessages(ctx, cfg, log, tp, st, tokens, client, mgr, obs.metrics.Messages(), obs.provider.MeterProvider(), sb)
 	if err != nil {
 		return err
 	}
@@ -208,9 +207,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.grpc.Serve(grpcLis) }()
-	if hop != nil {
-		go func() { _ = srv.grpc.Serve(hop.lis) }() // the REST gateway's in-process hop
-	}
+	go func() { _ = srv.grpc.Serve(hop.lis) }() // the REST gateway's in-process hop
 	go func() {
 		if err := srv.http.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- err

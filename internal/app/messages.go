@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
@@ -30,8 +31,11 @@ const PushPath = "/callbacks/messages"
 
 // startMessages opens the message log and starts its background work. In
 // sandbox mode it points the sandbox's pusher at the gateway's push URL.
+// The intake's kwaishop.messages.refused counter goes to mp (the provider
+// /metrics exports).
 func startMessages(ctx context.Context, cfg config.Config, log *slog.Logger, tp trace.TracerProvider, st *store.Store,
-	tokens *store.TokenStore, client *platform.Client, mgr *token.Manager, obs message.Observer, sb *embeddedSandbox) (*messagePipeline, error) {
+	tokens *store.TokenStore, client *platform.Client, mgr *token.Manager, obs message.Observer, mp metric.MeterProvider,
+	sb *embeddedSandbox) (*messagePipeline, error) {
 	var keys []message.Key
 	if !cfg.MessageKey.Empty() {
 		k, err := message.NewKey(cfg.AppKey, cfg.MessageKey.Reveal())
@@ -56,7 +60,7 @@ func startMessages(ctx context.Context, cfg config.Config, log *slog.Logger, tp 
 	if err != nil {
 		return nil, err
 	}
-	p := &messagePipeline{log: l, intake: message.NewIntake(l, message.IntakeConfig{Keys: keys, Logger: mlog})}
+	p := &messagePipeline{log: l, intake: message.NewIntake(l, message.IntakeConfig{Keys: keys, Logger: mlog, MeterProvider: mp})}
 	if cfg.ReconcileInterval > 0 {
 		p.reconciler, err = message.NewReconciler(ctx, message.ReconcilerConfig{
 			Log: l, Shops: tokens, Tokens: mgr, Caller: client, AppKey: cfg.AppKey,

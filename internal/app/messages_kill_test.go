@@ -164,7 +164,7 @@ func TestMessages_SIGKILLLosesNoAcknowledgedMessage(t *testing.T) {
 			for i := range jobs {
 				body := key.Encrypt(fmt.Appendf(nil,
 					`{"eventId":"kill-%05d","bizId":%d,"userId":1,"openId":"shopk","appKey":%q,"event":"kwaishop_order_addOrder","info":"{\"oid\":%d,\"createTime\":%d}","createTime":%d,"test":false}`,
-					i, 500000+i, creds.AppKey, 500000+i, 1700000000000+int64(i), 1700000000000+int64(i)))
+					i, 500000+i, creds.AppKey, 500000+i, start.UnixMilli()+int64(i), start.UnixMilli()+int64(i))) // fresh: older pushes are kept out
 				for attempt := 0; ; attempt++ {
 					if ok := pushOnce(hc, "http://"+p.httpAddr+PushPath, body); ok {
 						break

@@ -4,12 +4,28 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"math"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"golang.org/x/time/rate"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/service"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
 
@@ -71,10 +87,14 @@ func oauthCallback(mgr *token.Manager, log *slog.Logger) http.Handler {
 	})
 }
 
+// writeResult shows the outcome page, or sends the browser to returnURL
+// with open_id or error appended. Only an absolute http(s) URL is followed
+// (the flow already checked it against the allowed hosts); anything else is
+// neither followed nor shown.
 func writeResult(w http.ResponseWriter, status int, returnURL string, d resultData) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the callback URL holds a code
-	if u, err := url.Parse(returnURL); returnURL != "" && err == nil {
+	if u, err := url.Parse(returnURL); returnURL != "" && err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Opaque == "" {
 		q := u.Query()
 		if d.OK {
 			q.Set("open_id", d.OpenID)
@@ -82,7 +102,8 @@ func writeResult(w http.ResponseWriter, status int, returnURL string, d resultDa
 			q.Set("error", d.Error)
 		}
 		u.RawQuery = q.Encode()
-		http.Redirect(w, &http.Request{Method: http.MethodGet}, u.String(), http.StatusFound)
+		w.Header().Set("Location", u.String())
+		w.WriteHeader(http.StatusFound) // no body: nothing of the URL is echoed
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -90,12 +111,34 @@ func writeResult(w http.ResponseWriter, status int, returnURL string, d resultDa
 	_ = resultPage.Execute(w, d)
 }
 
+// returnHosts are the hosts a StartAuthorization return URL may point at
+// (KWAISHOP_OAUTH_RETURN_HOSTS; none = the redirect URI's host).
+func returnHosts(cfg config.Config) []string {
+	hosts, _ := token.ParseReturnHosts(cfg.OAuthReturnHosts) // checked by config.Validate
+	return hosts
+}
+
 // oauthStart sends a merchant to the consent page with a fresh state:
 // GET /oauth/start?scope=a,b[&open_id=…]. It takes no return URL: this
 // endpoint is public, and a caller-chosen redirect would be an open redirect
 // (StartAuthorization, an authenticated RPC, may set one).
-func oauthStart(mgr *token.Manager, log *slog.Logger) http.Handler {
+//
+// Being public, it is also bounded: each client IP has a request budget
+// (KWAISHOP_OAUTH_START_RATE / _BURST; 429 with Retry-After beyond it), the
+// input is checked before a state is stored (400), and the state store has
+// a byte cap (KWAISHOP_OAUTH_STATE_MAX_BYTES; 503 with Retry-After at it).
+// Errors are an HTML page for browsers, or the REST error body (code,
+// message, details with field violations) for a client that asks for JSON.
+func oauthStart(cfg config.Config, mgr *token.Manager, log *slog.Logger) http.Handler {
+	limiter := newClientLimiter(cfg.OAuthStartRate, int(cfg.OAuthStartBurst))
+	fullWarning := &rate.Sometimes{Interval: time.Minute}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wait, ok := limiter.allow(r.RemoteAddr, time.Now()); !ok {
+			log.DebugContext(r.Context(), "oauth start refused: client over its rate", "peer", r.RemoteAddr)
+			startError(w, r, wait, startRateLimited(wait),
+				"Too many authorization attempts from your address. Try again in "+retrySeconds(wait)+" seconds.")
+			return
+		}
 		q := r.URL.Query()
 		var scopes []string
 		for _, s := range strings.Split(q.Get("scope"), ",") {
@@ -103,16 +146,133 @@ func oauthStart(mgr *token.Manager, log *slog.Logger) http.Handler {
 				scopes = append(scopes, s)
 			}
 		}
-		if len(scopes) == 0 || len(scopes) > 32 {
-			writeResult(w, http.StatusBadRequest, "", resultData{Error: "Name the permission groups to ask for: /oauth/start?scope=merchant_order,merchant_item"})
-			return
-		}
 		st, err := mgr.Start(r.Context(), scopes, "", q.Get("open_id"))
-		if err != nil {
+		var ierr *token.InvalidError
+		switch {
+		case errors.As(err, &ierr):
+			for i := range ierr.Violations { // name this route's query parameters
+				if f := ierr.Violations[i].Field; strings.HasPrefix(f, "scopes") {
+					ierr.Violations[i].Field = "scope" + strings.TrimPrefix(f, "scopes")
+				}
+			}
+			log.DebugContext(r.Context(), "oauth start refused", "err", err)
+			startError(w, r, 0, service.ToStatus(r.Context(), log, err),
+				"This authorization link is not valid: "+ierr.Violations[0].Reason+". Ask for permission groups like /oauth/start?scope=merchant_order,merchant_item")
+			return
+		case errors.Is(err, store.ErrStateStoreFull):
+			fullWarning.Do(func() {
+				log.WarnContext(r.Context(), "oauth start refused: the OAuth state store is at its cap (KWAISHOP_OAUTH_STATE_MAX_BYTES); further refusals this minute are not logged")
+			})
+			startError(w, r, service.StateStoreFullRetryDelay, service.ToStatus(r.Context(), log, err),
+				"Too many authorizations are pending. Try again in a minute.")
+			return
+		case err != nil:
 			log.ErrorContext(r.Context(), "oauth start", "err", err)
-			writeResult(w, http.StatusInternalServerError, "", resultData{Error: "Could not start the authorization."})
+			startError(w, r, 0, status.Error(codes.Internal, "internal error"), "Could not start the authorization.")
 			return
 		}
 		http.Redirect(w, r, st.URL, http.StatusFound)
 	})
+}
+
+// startError answers a refused /oauth/start: the REST error body for a
+// client that prefers JSON, else the HTML result page with msg.
+func startError(w http.ResponseWriter, r *http.Request, retry time.Duration, err error, msg string) {
+	st := status.Convert(err)
+	code := runtime.HTTPStatusFromCode(st.Code())
+	if retry > 0 {
+		w.Header().Set("Retry-After", retrySeconds(retry))
+	}
+	if accept := r.Header.Get("Accept"); strings.Contains(accept, "json") && !strings.Contains(accept, "text/html") {
+		body, merr := protojson.MarshalOptions{UseProtoNames: true}.Marshal(st.Proto())
+		if merr == nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(code)
+			_, _ = w.Write(body)
+			return
+		}
+	}
+	writeResult(w, code, "", resultData{Error: msg})
+}
+
+func retrySeconds(d time.Duration) string {
+	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
+}
+
+// startRateLimited is a /oauth/start refused by the per-client limit:
+// ResourceExhausted (HTTP 429) with RetryInfo, like the API's other limits.
+func startRateLimited(wait time.Duration) error {
+	st := status.New(codes.ResourceExhausted, "too many authorization starts from this client; retry after the RetryInfo delay")
+	d, err := st.WithDetails(
+		&errdetails.ErrorInfo{Reason: gatewayv1.ErrorReason_ERROR_REASON_RATE_LIMITED.String(), Domain: service.DomainGateway},
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(wait.Round(time.Millisecond))})
+	if err != nil {
+		return st.Err()
+	}
+	return d.Err()
+}
+
+// maxStartClients bounds the per-client limiter table: the least recently
+// seen client is forgotten first, so the table cannot grow without bound
+// however many addresses a caller uses (the state store's byte cap bounds
+// what those can cost).
+const maxStartClients = 10000
+
+// clientLimiter gives each client IP a token bucket; an IPv6 client counts
+// by its /64, which one subscriber usually holds whole.
+type clientLimiter struct {
+	every rate.Limit
+	burst int
+
+	mu      sync.Mutex
+	clients *simplelru.LRU[netip.Prefix, *rate.Limiter]
+}
+
+// newClientLimiter allows perMinute requests a minute per client after a
+// burst; perMinute 0 = no limit.
+func newClientLimiter(perMinute int64, burst int) *clientLimiter {
+	if perMinute <= 0 {
+		return nil
+	}
+	clients, _ := simplelru.NewLRU[netip.Prefix, *rate.Limiter](maxStartClients, nil) // only fails for a size < 1
+	return &clientLimiter{every: rate.Limit(float64(perMinute) / 60), burst: max(burst, 1), clients: clients}
+}
+
+// allow takes one request from the budget of the client at remoteAddr, or
+// says how long until it may ask again.
+func (l *clientLimiter) allow(remoteAddr string, now time.Time) (time.Duration, bool) {
+	if l == nil {
+		return 0, true
+	}
+	key := clientKey(remoteAddr)
+	l.mu.Lock()
+	lim, ok := l.clients.Get(key)
+	if !ok {
+		lim = rate.NewLimiter(l.every, l.burst)
+		l.clients.Add(key, lim)
+	}
+	l.mu.Unlock()
+	res := lim.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return d, false
+	}
+	return 0, true
+}
+
+// clientKey is the client's address as a prefix: the IPv4 address, or the
+// /64 of an IPv6 one. An unparsable peer (not TCP) shares one bucket.
+func clientKey(remoteAddr string) netip.Prefix {
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return netip.Prefix{}
+	}
+	ip := ap.Addr().Unmap()
+	bits := 32
+	if ip.Is6() {
+		bits = 64
+	}
+	p, _ := ip.Prefix(bits)
+	return p
 }

@@ -199,7 +199,7 @@ func logExamples(log *slog.Logger, banner io.Writer, cfg config.Config, openID s
 	body := fmt.Sprintf(`{"open_id":%q,"method":"open.order.cursor.list","params":{"orderViewStatus":1,"pageSize":10,"sort":1,"queryType":1,"beginTime":%d,"endTime":%d,"cursor":""}}`, openID, begin, end)
 	log.Info("sandbox shop authorized", "open_id", openID,
 		"curl_authorizations", fmt.Sprintf("curl -s http://%s/v1/authorizations", cfg.HTTPAddr),
-		"curl_call", fmt.Sprintf("curl -s -X POST http://%s/v1/call -d '%s'", cfg.HTTPAddr, body),
+		"curl_call", fmt.Sprintf("curl -s -X POST http://%s/v1/call -H 'Content-Type: application/json' -d '%s'", cfg.HTTPAddr, body),
 		"grpcurl_call", fmt.Sprintf("grpcurl -plaintext -d '%s' %s kwaishop.gateway.v1.PlatformService/Call", body, cfg.GRPCAddr),
 	)
 	if banner != nil {
@@ -208,7 +208,7 @@ kwaishop-gateway is running against the embedded platform sandbox.
 Sandbox shop open_id: %s
 
   curl -s http://%s/v1/authorizations
-  curl -s -X POST http://%s/v1/call -d '%s'
+  curl -s -X POST http://%s/v1/call -H 'Content-Type: application/json' -d '%s'
   grpcurl -plaintext -d '%s' %s kwaishop.gateway.v1.PlatformService/Call
 
 `, openID, cfg.HTTPAddr, cfg.HTTPAddr, body, body, cfg.GRPCAddr)

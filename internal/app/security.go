@@ -177,8 +177,9 @@ func clientCertGuard(cfg config.Config, h http.Handler) http.Handler {
 }
 
 // gatewayHop is the REST gateway's in-process connection to the gRPC
-// server when the gRPC listener speaks TLS: the hop stays inside the
-// process, so the gateway needs no client certificate of its own.
+// server: the hop stays inside the process, so the gateway needs no client
+// certificate of its own under TLS, and it is outside the gRPC listener's
+// connection cap (a flood of the gRPC port cannot take REST down).
 type gatewayHop struct{ lis *bufconn.Listener }
 
 func newGatewayHop() *gatewayHop { return &gatewayHop{lis: bufconn.Listen(1 << 20)} }

@@ -24,7 +24,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/gen/openapiv2"
@@ -53,7 +52,7 @@ type serverDeps struct {
 	obs    *observability
 	msgs   *messagePipeline
 	ready  *atomic.Bool
-	hop    *gatewayHop // the REST gateway's in-process hop (TLS on); nil: loopback TCP
+	hop    *gatewayHop // the REST gateway's in-process hop (Run always sets it); nil: loopback TCP
 }
 
 type servers struct {
@@ -82,7 +81,14 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 	gs := grpc.NewServer(
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(d.tp), otelgrpc.WithPropagators(otel.GetTextMapPropagator()))),
 		grpc.MaxRecvMsgSize(MaxRequestBytes),
+		grpc.ForceServerCodecV2(newRequestCodec()), // undecodable requests are InvalidArgument (codec.go)
 		grpc.MaxConcurrentStreams(uint32(d.cfg.MaxStreams)),
+		// Connection limits (grpclimits.go): handshake deadline, idle close,
+		// keepalive enforcement, header list cap.
+		grpc.ConnectionTimeout(d.cfg.GRPCHandshakeTimeout),
+		grpc.KeepaliveParams(grpcKeepalive(d.cfg)),
+		grpc.KeepaliveEnforcementPolicy(grpcKeepaliveEnforcement),
+		grpc.MaxHeaderListSize(grpcHeaderListSize(d.cfg)),
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
 			authn.UnaryServerInterceptor(),
@@ -93,6 +99,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
 			authn.StreamServerInterceptor(),
+			newStreamLimiter(d.cfg, d.log).StreamServerInterceptor(), // after authn: counts by key
 			logging.StreamServerInterceptor(rpcLog, logOpts...),
 			limit.StreamServerInterceptor(),
 			validator.Stream(),
@@ -124,18 +131,19 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 
 	// REST: grpc-gateway against our own gRPC port, so one interceptor chain
 	// serves both transports.
-	gw := runtime.NewServeMux(
-		runtime.WithIncomingHeaderMatcher(gatewayHeaders),
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
-			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
-			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}}),
-	)
+	// The HTTP edge (httpedge.go): browser-origin checks, strict JSON
+	// bodies, and one error shape for every refusal.
+	edge, err := newHTTPEdge(d.cfg, authn.Enabled(), d.log)
+	if err != nil {
+		return nil, err
+	}
+	gw := runtime.NewServeMux(append(edge.muxOptions(), runtime.WithIncomingHeaderMatcher(gatewayHeaders))...)
 	dialOpts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(d.tp), otelgrpc.WithPropagators(otel.GetTextMapPropagator()))),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
 	}
+	dialOpts = append(dialOpts, gatewayHeaderBudget(d.cfg.MaxHeaderBytes)...) // forwarded headers fit the gRPC cap
 	endpoint := loopbackEndpoint(d.cfg.GRPCAddr)
 	if d.hop != nil {
 		endpoint, dialOpts = hopEndpoint, append(dialOpts, d.hop.dialOption())
@@ -178,7 +186,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		_, _ = w.Write(openapiv2.JSON)
 	})
 	mux.Handle("GET /oauth/callback", oauthCallback(d.mgr, d.log))
-	mux.Handle("GET /oauth/start", oauthStart(d.mgr, d.log))
+	mux.Handle("GET /oauth/start", oauthStart(d.cfg, d.mgr, d.log))
 	mux.Handle("GET /metrics", authn.HTTP("stats", d.obs.provider.Handler())) // a key with rpc=stats and every shop
 	mux.Handle("/dashboard", dashboard.Handler())
 	mux.Handle("/dashboard/", dashboard.Handler())
@@ -186,7 +194,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 	mux.Handle("POST "+PushPath, d.msgs.intake)
 	mux.Handle("/", http.MaxBytesHandler(gw, MaxRequestBytes))
 
-	handler := otelhttp.NewHandler(clientCertGuard(d.cfg, mux), "http",
+	handler := otelhttp.NewHandler(edge.wrap(clientCertGuard(d.cfg, mux)), "http",
 		otelhttp.WithTracerProvider(d.tp),
 		otelhttp.WithPropagators(otel.GetTextMapPropagator()),
 		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/metrics" }), // scrapes are not traced
@@ -195,6 +203,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 	hsrv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    int(d.cfg.MaxHeaderBytes), // 431 beyond; the gRPC cap leaves room for what the gateway adds
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),

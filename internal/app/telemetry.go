@@ -2,12 +2,17 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/propagation"
@@ -23,9 +28,33 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/telemetry"
 )
 
+// startTracing builds the tracer provider (newTracerProvider), sends the
+// OpenTelemetry SDK's own reports to log (routeOTelReports), says where spans
+// go, and returns the shutdown to run last: it flushes the spans still
+// queued within what is left of the shutdown grace (flushWindow), so a
+// collector that is down cannot hold the process past it.
+func startTracing(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func(string) string) (*sdktrace.TracerProvider, func(), error) {
+	routeOTelReports(log, getenv)
+	tp, err := newTracerProvider(ctx, getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ep := otlpEndpoint(getenv, "TRACES"); ep != "" {
+		log.Info("telemetry: exporting traces over OTLP", otlpAttrs(getenv, "TRACES", ep)...)
+	} else {
+		log.Info("telemetry: traces are not exported (no OTEL_EXPORTER_OTLP_ENDPOINT, or OTEL_TRACES_EXPORTER=none)")
+	}
+	window := newFlushWindow(ctx, cfg.ShutdownGrace)
+	return tp, func() {
+		fctx, cancel := window.context()
+		defer cancel()
+		_ = tp.Shutdown(fctx) // a failed export was reported through the error handler
+	}, nil
+}
+
 // newTracerProvider builds the SDK tracer provider. With an OTLP endpoint in
 // the standard OTEL_* variables it samples every trace and exports it over
-// OTLP/gRPC. Without one
+// OTLP/gRPC. Without one (or with OTEL_TRACES_EXPORTER=none)
 // nobody would ever read a span, so spans are not recorded at all (measured:
 // 11 µs per gRPC call, 37 µs per REST call); trace and span ids are still
 // created and propagated, so logs keep their trace_id and span_id.
@@ -33,7 +62,7 @@ func newTracerProvider(ctx context.Context, getenv func(string) string) (*sdktra
 	opts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(sdkresource.NewSchemaless(semconv.ServiceName("kwaishop-gateway"))),
 	}
-	if getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" {
+	if otlpEndpoint(getenv, "TRACES") != "" {
 		exp, err := otlptracegrpc.New(ctx) // reads the OTEL_EXPORTER_OTLP_* variables itself
 		if err != nil {
 			return nil, err
@@ -44,6 +73,228 @@ func newTracerProvider(ctx context.Context, getenv func(string) string) (*sdktra
 	}
 	return sdktrace.NewTracerProvider(opts...), nil
 }
+
+// otlpEndpoint is the OTLP endpoint for signal (TRACES or METRICS) as the
+// exporters read it: the signal's own variable, else the shared one; "" when
+// that signal is not exported (no endpoint, or OTEL_<signal>_EXPORTER=none;
+// internal/telemetry decides the same way for metrics).
+func otlpEndpoint(getenv func(string) string, signal string) string {
+	if getenv("OTEL_"+signal+"_EXPORTER") == "none" {
+		return ""
+	}
+	if ep := getenv("OTEL_EXPORTER_OTLP_" + signal + "_ENDPOINT"); ep != "" {
+		return ep
+	}
+	return getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
+}
+
+// otlpAttrs describes an OTLP export for the start-up record: where
+// (credentials in the URL removed; headers are never logged), how, and the
+// per-export timeout.
+func otlpAttrs(getenv func(string) string, signal, endpoint string) []any {
+	timeout := "10s (default)"
+	for _, k := range []string{"OTEL_EXPORTER_OTLP_" + signal + "_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"} {
+		if v := getenv(k); v != "" {
+			timeout = v + "ms (" + k + ")"
+			break
+		}
+	}
+	attrs := []any{"endpoint", redactEndpoint(endpoint), "protocol", "grpc", "export_timeout", timeout}
+	for _, k := range []string{"OTEL_EXPORTER_OTLP_" + signal + "_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
+		if v := getenv(k); v != "" && v != "grpc" {
+			attrs = append(attrs, "ignored", k+"="+v+": this gateway exports over OTLP/gRPC only")
+			break
+		}
+	}
+	return attrs
+}
+
+// redactEndpoint drops user information, query and fragment from an
+// endpoint URL; a bare host:port is returned as it is.
+func redactEndpoint(ep string) string {
+	if u, err := url.Parse(ep); err == nil && u.Scheme != "" && u.Host != "" {
+		u.User, u.RawQuery, u.Fragment = nil, "", ""
+		return u.String()
+	}
+	if i := strings.LastIndexByte(ep, '@'); i >= 0 {
+		return ep[i+1:]
+	}
+	return ep
+}
+
+// flushWindow is the time the final telemetry flush may take: what is left
+// of the shutdown grace, counted from the moment the gateway is told to stop
+// (Run's context is done), and at least minFlush, so that a collector that
+// is up still gets the last batch when draining the servers took the whole
+// grace. Exporters give up on a collector that is down at that deadline, so
+// shutdown ends within the grace plus about minFlush per provider.
+type flushWindow struct {
+	grace    time.Duration
+	mu       sync.Mutex
+	deadline time.Time
+}
+
+const minFlush = 200 * time.Millisecond
+
+func newFlushWindow(ctx context.Context, grace time.Duration) *flushWindow {
+	w := &flushWindow{grace: grace}
+	context.AfterFunc(ctx, w.start)
+	return w
+}
+
+// start fixes the deadline, once: when the gateway is told to stop, or at
+// the first flush if it stops on its own (a server error, a failed start).
+func (w *flushWindow) start() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.deadline.IsZero() {
+		w.deadline = time.Now().Add(w.grace)
+	}
+}
+
+func (w *flushWindow) context() (context.Context, context.CancelFunc) {
+	w.start()
+	w.mu.Lock()
+	d := w.deadline
+	w.mu.Unlock()
+	if floor := time.Now().Add(minFlush); d.Before(floor) {
+		d = floor
+	}
+	return context.WithDeadline(context.Background(), d)
+}
+
+// otelReports receives what the OpenTelemetry SDK reports about itself:
+// failed exports (its error handler) and bad OTEL_* values or dropped data
+// (its internal logger). Left alone, the SDK prints those as plain text on
+// stderr, in the middle of the JSON log. Both hooks are process wide, so the
+// most recently started gateway's logger receives them (one per process
+// outside tests). A collector that is down fails every export, so records
+// are rate limited: at most otelReportBurst per otelReportWindow, and the
+// next record after a suppressed stretch counts what was left out.
+var otelReports = &otelRouter{}
+
+const (
+	otelReportBurst  = 5
+	otelReportWindow = time.Minute
+	// otelReportMsg is the message of every record made from an SDK report.
+	otelReportMsg = "telemetry: OpenTelemetry reported a problem"
+)
+
+type otelRouter struct {
+	once    sync.Once
+	mu      sync.Mutex
+	log     *slog.Logger
+	secrets []string // OTLP header values and URL passwords, never logged
+	// rate limit: records in the current window, and those left out
+	windowStart time.Time
+	inWindow    int
+	suppressed  int
+}
+
+// routeOTelReports sends the SDK's reports to log from now on.
+func routeOTelReports(log *slog.Logger, getenv func(string) string) {
+	r := otelReports
+	r.mu.Lock()
+	r.log, r.secrets = log, otlpSecrets(getenv)
+	r.mu.Unlock()
+	r.once.Do(func() {
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+			r.report(slog.LevelWarn, "", err, nil)
+		}))
+		otel.SetLogger(logr.New(otelSink{r: r}))
+	})
+}
+
+// otlpSecrets are the values that must not reach the log if an SDK report
+// quotes them: the OTLP header values (often an API key) and passwords in
+// endpoint URLs.
+func otlpSecrets(getenv func(string) string) []string {
+	var out []string
+	for _, signal := range []string{"", "TRACES_", "METRICS_"} {
+		for _, kv := range strings.Split(getenv("OTEL_EXPORTER_OTLP_"+signal+"HEADERS"), ",") {
+			if _, v, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(v) != "" {
+				out = append(out, strings.TrimSpace(v))
+				if u, err := url.QueryUnescape(strings.TrimSpace(v)); err == nil && u != strings.TrimSpace(v) {
+					out = append(out, u)
+				}
+			}
+		}
+		if u, err := url.Parse(getenv("OTEL_EXPORTER_OTLP_" + signal + "ENDPOINT")); err == nil && u.User != nil {
+			if p, ok := u.User.Password(); ok && p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func (r *otelRouter) report(level slog.Level, what string, err error, kv []any) {
+	now := time.Now()
+	r.mu.Lock()
+	log, secrets := r.log, r.secrets
+	if now.Sub(r.windowStart) >= otelReportWindow {
+		r.windowStart, r.inWindow = now, 0
+	}
+	if r.inWindow >= otelReportBurst {
+		r.suppressed++
+		r.mu.Unlock()
+		return
+	}
+	r.inWindow++
+	suppressed := r.suppressed
+	r.suppressed = 0
+	r.mu.Unlock()
+	if log == nil {
+		return
+	}
+	redact := func(s string) string {
+		for _, sec := range secrets {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+		return s
+	}
+	attrs := make([]any, 0, 6+len(kv))
+	if what != "" {
+		attrs = append(attrs, "report", redact(what))
+	}
+	if err != nil {
+		attrs = append(attrs, "err", redact(err.Error()))
+	}
+	// A malformed header entry is quoted whole by the SDK: never log it.
+	hideValues := strings.Contains(strings.ToLower(what), "header")
+	for i := 0; i+1 < len(kv); i += 2 {
+		k := fmt.Sprint(kv[i])
+		v := redact(fmt.Sprint(kv[i+1]))
+		if hideValues {
+			v = "[redacted]"
+		}
+		attrs = append(attrs, k, v)
+	}
+	if suppressed > 0 {
+		attrs = append(attrs, "suppressed_before", suppressed)
+	}
+	log.Log(context.Background(), level, otelReportMsg, attrs...)
+}
+
+// otelSink is the SDK's internal logger: errors (bad OTEL_* values) and
+// warnings (dropped attributes or spans); its info and debug chatter is off.
+type otelSink struct {
+	r  *otelRouter
+	kv []any
+}
+
+func (s otelSink) Init(logr.RuntimeInfo)  {}
+func (s otelSink) Enabled(level int) bool { return level <= 1 } // the SDK warns at V(1)
+func (s otelSink) Info(_ int, msg string, kv ...any) {
+	s.r.report(slog.LevelWarn, msg, nil, append(slices.Clip(s.kv), kv...))
+}
+func (s otelSink) Error(err error, msg string, kv ...any) {
+	s.r.report(slog.LevelError, msg, err, append(slices.Clip(s.kv), kv...))
+}
+func (s otelSink) WithValues(kv ...any) logr.LogSink {
+	return otelSink{r: s.r, kv: append(slices.Clip(s.kv), kv...)}
+}
+func (s otelSink) WithName(string) logr.LogSink { return s }
 
 func init() {
 	// W3C trace context (and baggage) across every hop, process wide.
@@ -92,20 +343,34 @@ type observability struct {
 	stats    *stats.Recorder
 	log      *slog.Logger
 	stop     func()
+	flush    *flushWindow
 }
 
 // startObservability builds the metrics and starts the statistics flusher.
 // cfg.AppKey must be final (sandbox credentials already applied).
 func startObservability(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func(string) string, now func() time.Time, st *store.Store, tokens *store.TokenStore) (*observability, error) {
+	routeOTelReports(log, getenv)
 	provider, err := telemetry.NewProvider(ctx, telemetry.ProviderConfig{
 		Getenv: getenv, Resource: sdkresource.NewSchemaless(semconv.ServiceName("kwaishop-gateway")),
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := &observability{provider: provider, log: log, stop: func() {}}
+	if ep := otlpEndpoint(getenv, "METRICS"); ep != "" {
+		interval := "60s (default)"
+		if v := getenv("OTEL_METRIC_EXPORT_INTERVAL"); v != "" {
+			interval = v + "ms (OTEL_METRIC_EXPORT_INTERVAL)"
+		}
+		log.Info("telemetry: exporting metrics over OTLP, and serving them at /metrics",
+			append(otlpAttrs(getenv, "METRICS", ep), "interval", interval)...)
+	} else {
+		log.Info("telemetry: metrics are served at /metrics only (no OTEL_EXPORTER_OTLP_ENDPOINT, or OTEL_METRICS_EXPORTER=none)")
+	}
+	o := &observability{provider: provider, log: log, stop: func() {}, flush: newFlushWindow(ctx, cfg.ShutdownGrace)}
 	fail := func(err error) (*observability, error) {
-		_ = provider.Shutdown(context.WithoutCancel(ctx))
+		fctx, cancel := o.flush.context()
+		defer cancel()
+		_ = provider.Shutdown(fctx)
 		return nil, err
 	}
 	if o.metrics, err = telemetry.New(provider.MeterProvider(), cfg.AppKey); err != nil {
@@ -144,6 +409,9 @@ func (o *observability) observe(ci platform.CallInfo) {
 
 // close stops the flusher, writes the last statistics and flushes the
 // metric exporters (after the servers stopped, before the store closes).
+// The statistics go to the store (local, or a cluster that is up: the
+// gateway cannot serve without it); the OTLP flush goes to a collector that
+// may be down, so it gets only what is left of the shutdown grace.
 func (o *observability) close() {
 	o.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -151,5 +419,7 @@ func (o *observability) close() {
 	if err := o.stats.Flush(ctx); err != nil {
 		o.log.Warn("stats: final flush failed", "err", err)
 	}
-	_ = o.provider.Shutdown(ctx)
+	fctx, fcancel := o.flush.context()
+	defer fcancel()
+	_ = o.provider.Shutdown(fctx) // a failed export was reported through the error handler
 }

@@ -151,6 +151,10 @@ func (a *Authenticator) fromHeader(values []string) (*Key, error) {
 	if !ok || !strings.EqualFold(scheme, "bearer") || secret == "" {
 		return nil, &Error{Code: codes.Unauthenticated, Msg: msgMalformed}
 	}
+	if len(secret) > maxSecretLen {
+		// No configured key is this long: refuse without hashing it.
+		return nil, &Error{Code: codes.Unauthenticated, Msg: msgUnknown}
+	}
 	k := a.keys.Authenticate(secret)
 	if k == nil {
 		return nil, &Error{Code: codes.Unauthenticated, Msg: msgUnknown}

@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -184,25 +185,34 @@ func Parse(s string) (*Keys, error) {
 			}
 			names[k.Name] = true
 		}
-		sec := parts[1]
+		// Only a secret that parsed has a hash to compare: a refused one
+		// keeps the zero hash, which every other refused one shares.
+		sec, hashed := parts[1], false
 		switch {
 		case strings.HasPrefix(sec, hashPrefix):
 			h, err := hex.DecodeString(sec[len(hashPrefix):])
 			if err != nil || len(h) != sha256.Size {
 				bad("a hashed secret must be sha256= and 64 hex digits")
+				break
 			}
 			copy(k.hash[:], h)
+			hashed = true
 		case len(sec) < minSecretLen || len(sec) > maxSecretLen:
 			bad("secret must be %d to %d characters (generate one with: openssl rand -base64 32)", minSecretLen, maxSecretLen)
 		case strings.IndexFunc(sec, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0:
 			bad("secret must be printable ASCII without spaces")
 		default:
-			k.hash = sha256.Sum256([]byte(sec))
+			k.hash, hashed = sha256.Sum256([]byte(sec)), true
 		}
-		if other, dup := hashes[k.hash]; dup {
-			bad("same secret as key %s", other)
+		if hashed {
+			if other, dup := hashes[k.hash]; dup {
+				bad("same secret as key %s", other)
+			}
+			hashes[k.hash] = strconv.Itoa(i + 1) // an invalid name is not echoed
+			if validName(k.Name) {
+				hashes[k.hash] = k.Name
+			}
 		}
-		hashes[k.hash] = k.Name
 		for j, sc := range parts[2:] {
 			// Scope text is echoed only once known to be a scope: a
 			// misplaced secret must not reach the error message.

@@ -25,6 +25,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
 
 // Config is the server configuration (design.md section 3).
@@ -81,6 +82,33 @@ type Config struct {
 	MaxStreams      int64         `env:"KWAISHOP_MAX_STREAMS" usage:"concurrent gRPC streams (calls) per client connection"`
 	BreakerFailures int64         `env:"KWAISHOP_BREAKER_FAILURES" usage:"consecutive upstream failures of one platform API that open its circuit breaker"`
 	BreakerCooldown time.Duration `env:"KWAISHOP_BREAKER_COOLDOWN" usage:"how long an open circuit breaker fails calls fast before a probe (doubles after a failed probe, up to 2m)"`
+
+	// Hostile callers: the HTTP edge (docs/security.md).
+	AllowedHosts   string `env:"KWAISHOP_ALLOWED_HOSTS" usage:"without API keys, host names (host or host:port, comma-separated) the HTTP listener answers besides localhost, IP addresses, the listen address and the redirect URI's host; other Host headers are refused 403 (DNS rebinding)"`
+	AllowedOrigins string `env:"KWAISHOP_ALLOWED_ORIGINS" usage:"browser origins (scheme://host[:port], comma-separated) besides the gateway's own that may send state-changing REST requests; other cross-origin ones are refused 403"`
+
+	// Hostile callers: gRPC connection limits (docs/security.md).
+	MaxHeaderBytes       int64         `env:"KWAISHOP_MAX_HEADER_BYTES" usage:"largest request header block accepted, in bytes: HTTP answers 431 beyond it; the gRPC header list may hold 32 KiB more (room for what the REST gateway adds)"`
+	GRPCMaxConns         int64         `env:"KWAISHOP_GRPC_MAX_CONNS" usage:"open connections the gRPC listener keeps; one more is closed as soon as it is accepted (the REST gateway's own connection is in-process and not counted)"`
+	HTTPMaxConns         int64         `env:"KWAISHOP_HTTP_MAX_CONNS" usage:"open connections the HTTP listener keeps; one more is closed as soon as it is accepted"`
+	GRPCHandshakeTimeout time.Duration `env:"KWAISHOP_GRPC_HANDSHAKE_TIMEOUT" usage:"how long a new gRPC connection may take to finish its TLS and HTTP/2 handshake before it is closed"`
+	GRPCMaxConnIdle      time.Duration `env:"KWAISHOP_GRPC_MAX_CONN_IDLE" usage:"a gRPC connection without a call for this long is closed with GOAWAY (clients reconnect on their next call)"`
+	MaxStreamsPerKey     int64         `env:"KWAISHOP_MAX_STREAMS_PER_KEY" usage:"streaming calls (WatchAuthorizationEvents, Subscribe, health Watch) one API key may hold open at once, over all its connections; calls without a key count per client IP"`
+
+	// Hostile callers: OAuth start and return URLs (docs/security.md).
+	OAuthStartRate     int64  `env:"KWAISHOP_OAUTH_START_RATE" usage:"GET /oauth/start requests per minute from one client IP (an IPv6 /64 counts as one); more are refused 429 (0 = no limit)"`
+	OAuthStartBurst    int64  `env:"KWAISHOP_OAUTH_START_BURST" usage:"GET /oauth/start requests one client IP may send at once before KWAISHOP_OAUTH_START_RATE applies"`
+	OAuthStateMaxBytes int64  `env:"KWAISHOP_OAUTH_STATE_MAX_BYTES" usage:"bytes the pending OAuth states may take in the store; a start beyond it is refused (503) until states are used or expire"`
+	OAuthReturnHosts   string `env:"KWAISHOP_OAUTH_RETURN_HOSTS" usage:"hosts (host or host:port, comma-separated) a StartAuthorization return_url may point at (default: the host of the redirect URI)"`
+
+	// External NATS: credentials and TLS (docs/deploy.md).
+	NATSCreds    string        `env:"KWAISHOP_NATS_CREDS" usage:"NATS credentials file (user JWT + nkey seed) for KWAISHOP_NATS_URL; re-read on every reconnect"`
+	NATSNkeySeed string        `env:"KWAISHOP_NATS_NKEY_SEED" usage:"file holding a NATS user nkey seed (SU...) for KWAISHOP_NATS_URL; read at start"`
+	NATSUser     string        `env:"KWAISHOP_NATS_USER" usage:"user name for KWAISHOP_NATS_URL (with KWAISHOP_NATS_PASSWORD)"`
+	NATSPassword secret.String `env:"KWAISHOP_NATS_PASSWORD" usage:"password of KWAISHOP_NATS_USER"`
+	NATSCA       string        `env:"KWAISHOP_NATS_CA" usage:"PEM CA bundle the NATS servers' certificates must chain to; set = TLS required"`
+	NATSCert     string        `env:"KWAISHOP_NATS_CERT" usage:"PEM client certificate for NATS mutual TLS (with KWAISHOP_NATS_KEY)"`
+	NATSKey      string        `env:"KWAISHOP_NATS_KEY" usage:"PEM private key of KWAISHOP_NATS_CERT"`
 }
 
 // Defaults returns the documented defaults.
@@ -117,6 +145,23 @@ func Defaults() Config {
 		MaxStreams:      1000,
 		BreakerFailures: 5,
 		BreakerCooldown: 10 * time.Second,
+
+		// Hostile callers: the HTTP edge.
+
+		// Hostile callers: gRPC connection limits.
+		MaxHeaderBytes:       64 << 10,
+		GRPCMaxConns:         1000,
+		HTTPMaxConns:         1000,
+		GRPCHandshakeTimeout: 10 * time.Second,
+		GRPCMaxConnIdle:      5 * time.Minute,
+		MaxStreamsPerKey:     100,
+
+		// Hostile callers: OAuth start and return URLs.
+		OAuthStartRate:     30,
+		OAuthStartBurst:    10,
+		OAuthStateMaxBytes: store.DefaultStateMaxBytes,
+
+		// External NATS: credentials and TLS.
 	}
 }
 
@@ -132,6 +177,14 @@ func (c Config) EffectiveRedirectURI() string {
 		return c.RedirectURI
 	}
 	return "http://" + c.HTTPAddr + "/oauth/callback"
+}
+
+// NATSAuth is the credentials and TLS material for KWAISHOP_NATS_URL.
+func (c Config) NATSAuth() store.Auth {
+	return store.Auth{
+		CredsFile: c.NATSCreds, NkeySeedFile: c.NATSNkeySeed, User: c.NATSUser, Password: c.NATSPassword,
+		CAFile: c.NATSCA, CertFile: c.NATSCert, KeyFile: c.NATSKey,
+	}
 }
 
 // Validate reports every violation at once.
@@ -308,6 +361,75 @@ func (c Config) validateSecurity() []error {
 	if c.BreakerCooldown <= 0 || c.BreakerCooldown > 2*time.Minute {
 		bad("KWAISHOP_BREAKER_COOLDOWN", "want more than 0 and at most 2m")
 	}
+	// Hostile callers: the HTTP edge.
+	if _, err := auth.ParseHosts(c.AllowedHosts); err != nil {
+		bad("KWAISHOP_ALLOWED_HOSTS", "%v", err)
+	}
+	if _, err := auth.ParseOrigins(c.AllowedOrigins); err != nil {
+		bad("KWAISHOP_ALLOWED_ORIGINS", "%v", err)
+	}
+
+	// Hostile callers: gRPC connection limits.
+	if c.MaxHeaderBytes < 4<<10 || c.MaxHeaderBytes > 1<<20 {
+		bad("KWAISHOP_MAX_HEADER_BYTES", "want 4096 to 1048576 bytes (an API key and the usual headers need a few KiB), got %d", c.MaxHeaderBytes)
+	}
+	for _, l := range []struct {
+		env string
+		n   int64
+	}{{"KWAISHOP_GRPC_MAX_CONNS", c.GRPCMaxConns}, {"KWAISHOP_HTTP_MAX_CONNS", c.HTTPMaxConns}} {
+		if l.n < 1 || l.n > 1<<20 {
+			bad(l.env, "want 1 to 1048576 connections, got %d", l.n)
+		}
+	}
+	if c.GRPCHandshakeTimeout <= 0 || c.GRPCHandshakeTimeout > 2*time.Minute {
+		bad("KWAISHOP_GRPC_HANDSHAKE_TIMEOUT", "want more than 0 and at most 2m, got %s", c.GRPCHandshakeTimeout)
+	}
+	if c.GRPCMaxConnIdle <= 0 {
+		bad("KWAISHOP_GRPC_MAX_CONN_IDLE", "must be positive, got %s", c.GRPCMaxConnIdle)
+	}
+	if c.MaxStreamsPerKey < 1 || c.MaxStreamsPerKey > 1<<20 {
+		bad("KWAISHOP_MAX_STREAMS_PER_KEY", "want 1 to 1048576 streams, got %d", c.MaxStreamsPerKey)
+	}
+
+	// Hostile callers: OAuth start and return URLs.
+	if c.OAuthStartRate < 0 || c.OAuthStartRate > 1_000_000 {
+		bad("KWAISHOP_OAUTH_START_RATE", "want requests per minute from 0 (no limit) to 1000000, got %d", c.OAuthStartRate)
+	}
+	if c.OAuthStartBurst < 1 || c.OAuthStartBurst > 1_000_000 {
+		bad("KWAISHOP_OAUTH_START_BURST", "want 1 to 1000000 requests, got %d", c.OAuthStartBurst)
+	}
+	if c.OAuthStateMaxBytes < 64<<10 || c.OAuthStateMaxBytes > 1<<30 {
+		bad("KWAISHOP_OAUTH_STATE_MAX_BYTES", "want 65536 (64 KiB) to 1073741824 (1 GiB) bytes, got %d", c.OAuthStateMaxBytes)
+	}
+	if _, err := token.ParseReturnHosts(c.OAuthReturnHosts); err != nil {
+		bad("KWAISHOP_OAUTH_RETURN_HOSTS", "%v", err)
+	}
+
+	// External NATS: credentials and TLS.
+	if a := c.NATSAuth(); !a.IsZero() && c.NATSURL == "" {
+		bad("KWAISHOP_NATS_URL", "KWAISHOP_NATS_CREDS, _NKEY_SEED, _USER, _PASSWORD, _CA, _CERT and _KEY are for an external NATS: set KWAISHOP_NATS_URL or unset them")
+	} else if err := a.Validate(); err != nil {
+		env := map[store.AuthField]string{
+			store.FieldCreds: "KWAISHOP_NATS_CREDS", store.FieldNkeySeed: "KWAISHOP_NATS_NKEY_SEED", store.FieldUser: "KWAISHOP_NATS_USER",
+			store.FieldPassword: "KWAISHOP_NATS_PASSWORD", store.FieldCA: "KWAISHOP_NATS_CA", store.FieldCert: "KWAISHOP_NATS_CERT", store.FieldKey: "KWAISHOP_NATS_KEY",
+		}
+		list := []error{err}
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			list = joined.Unwrap()
+		}
+		for _, e := range list {
+			var ae *store.AuthError
+			switch {
+			case !errors.As(e, &ae):
+				bad("KWAISHOP_NATS_*", "%v", e)
+			case env[ae.Field] == "":
+				bad("KWAISHOP_NATS_CREDS", "%s (KWAISHOP_NATS_CREDS, KWAISHOP_NATS_NKEY_SEED, KWAISHOP_NATS_USER/PASSWORD)", ae.Msg)
+			default:
+				bad(env[ae.Field], "%s", ae.Msg)
+			}
+		}
+	}
+
 	return errs
 }
 

@@ -133,7 +133,7 @@ func BenchmarkPushToSubscriber(b *testing.B) {
 			e2e = append(e2e, now.Sub(time.Unix(0, sentAt[i].Load())))
 			n := len(e2e)
 			mu.Unlock()
-			_ = sess.Ack(ctx, []string{d.GetDeliveryId()}, Ack, 0)
+			_ = sess.Ack(ctx, []string{d.GetDeliveryId()}, Ack, 0, nil)
 			if n == b.N {
 				close(all)
 			}

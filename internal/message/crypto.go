@@ -116,6 +116,12 @@ const (
 	ReasonWrongKey      = "wrong_key"
 	ReasonMalformed     = "malformed"
 	ReasonNoKey         = "no_key"
+	// ReasonFuture: the push is dated more than MaxFutureSkew ahead (400).
+	ReasonFuture = "future"
+	// ReasonStale: the push is older than the de-duplication window. It is
+	// answered {"result":1} but not stored (see Intake.ServeHTTP); the
+	// counter counts it under this reason all the same.
+	ReasonStale = "stale"
 )
 
 // RejectError is a refused push.

@@ -24,23 +24,32 @@ const (
 	// DefaultStoreTimeout bounds the store write: the platform waits 3 s
 	// for the acknowledgement (protocol section 3.2).
 	DefaultStoreTimeout = 2500 * time.Millisecond
+	// MaxFutureSkew is how far ahead of the gateway's clock a push may be
+	// dated (clocks of the platform and the gateway disagree a little).
+	MaxFutureSkew = 10 * time.Minute
+	// minDatedMillis: a createTime below this (2001-09-09 in milliseconds)
+	// is not a millisecond time the platform would send; such a push is
+	// treated as undated rather than as 50 years old.
+	minDatedMillis = 1_000_000_000_000
 )
 
 // Intake is the push endpoint (POST /callbacks/messages). It answers HTTP
 // 200 {"result":1} only after the message is durably stored (or found to
-// be a duplicate), so a push the platform counts as delivered is never
-// lost; it never calls the platform.
+// be a duplicate, or too old to store: see ServeHTTP), so a push the
+// platform counts as delivered is never lost; it never calls the platform.
 type Intake struct {
 	keys     []Key
 	log      *Log
 	logger   *slog.Logger
 	maxBytes int64
 	timeout  time.Duration
+	window   time.Duration // the log's de-duplication window
+	now      func() time.Time
 
-	stored, duplicates, heartbeats, failed atomic.Int64
-	rejectMu                               sync.Mutex
-	rejected                               map[string]int64
-	counter                                metric.Int64Counter
+	stored, duplicates, heartbeats, failed, stale atomic.Int64
+	rejectMu                                      sync.Mutex
+	rejected                                      map[string]int64
+	counter                                       metric.Int64Counter
 }
 
 // IntakeConfig configures an Intake.
@@ -51,6 +60,8 @@ type IntakeConfig struct {
 	Logger       *slog.Logger
 	// MeterProvider for the kwaishop.messages.refused counter (default global).
 	MeterProvider metric.MeterProvider
+	// Now is the clock pushes' times are judged by (default time.Now).
+	Now func() time.Time
 }
 
 // NewIntake builds the push handler on l.
@@ -67,18 +78,22 @@ func NewIntake(l *Log, cfg IntakeConfig) *Intake {
 	if cfg.MeterProvider == nil {
 		cfg.MeterProvider = otel.GetMeterProvider()
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	c, _ := cfg.MeterProvider.Meter("github.com/kwaishop-gateway/kwaishop-gateway/internal/message").Int64Counter(
 		"kwaishop.messages.refused", metric.WithUnit("{message}"),
-		metric.WithDescription("Pushes answered without {\"result\":1}: refused bodies (400) by reason, store_unavailable (503)."))
+		metric.WithDescription("Pushes not stored: refused bodies (400) by reason, store_unavailable (503), and stale (older than the de-duplication window: answered {\"result\":1}, not stored)."))
 	return &Intake{
 		keys: cfg.Keys, log: l, logger: cfg.Logger, maxBytes: cfg.MaxBodyBytes, timeout: cfg.StoreTimeout,
-		rejected: map[string]int64{}, counter: c,
+		window: l.cfg.DedupeWindow, now: cfg.Now, rejected: map[string]int64{}, counter: c,
 	}
 }
 
 // IntakeStats counts the intake's outcomes since start.
 type IntakeStats struct {
 	Stored, Duplicates, Heartbeats, Failed int64
+	Stale                                  int64            // acknowledged, not stored
 	Rejected                               map[string]int64 // by reason
 }
 
@@ -92,7 +107,7 @@ func (in *Intake) Stats() IntakeStats {
 	in.rejectMu.Unlock()
 	return IntakeStats{
 		Stored: in.stored.Load(), Duplicates: in.duplicates.Load(), Heartbeats: in.heartbeats.Load(),
-		Failed: in.failed.Load(), Rejected: rej,
+		Failed: in.failed.Load(), Stale: in.stale.Load(), Rejected: rej,
 	}
 }
 
@@ -144,6 +159,30 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		in.refuse(ctx, w, r, err, len(body))
 		return
 	}
+	if age, dated := in.age(p); dated && age > in.window {
+		// Older than the de-duplication window: the log may have forgotten
+		// it was stored, so storing it would deliver it again. No retry of
+		// the platform is ever this old (it retries for 125 minutes, and the
+		// window is at least that), so this is a replay, or an operator's
+		// manual re-push of an old message. Answered {"result":1}: the body
+		// is authentic (it decrypted with the app's key), a retry could only
+		// make it older, and a refusal would only make the platform push it
+		// again for two hours and count the URL as failing.
+		in.stale.Add(1)
+		in.count(ctx, ReasonStale)
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		in.logger.WarnContext(ctx, "message: intake: stale push not stored: older than the de-duplication window (a replay?)",
+			"event", p.Event, "event_id", p.EventID, "age", age.Round(time.Second).String(), "window", in.window.String(), "remote", host)
+		answer(w, http.StatusOK, okBody)
+		return
+	} else if dated && age < -MaxFutureSkew {
+		// Dated ahead of our clock: a clock is wrong on one side. Refused
+		// (400), so the platform retries (5 to 125 minutes later), by when
+		// the push is within the skew or the clock was fixed; storing it
+		// would let a replay of it outlive its de-duplication entry.
+		in.refuse(ctx, w, r, reject(ReasonFuture, "createTime is more than "+MaxFutureSkew.String()+" ahead of the gateway's clock"), len(body))
+		return
+	}
 	sctx, cancel := context.WithTimeout(ctx, in.timeout)
 	defer cancel()
 	seq, dup, err := in.log.Publish(sctx, p, plain, false)
@@ -164,6 +203,17 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	in.logger.DebugContext(ctx, "message: intake", "event", p.Event, "event_id", p.EventID, "sequence", seq, "duplicate", dup)
 	answer(w, http.StatusOK, okBody)
+}
+
+// age is how old a push is by its own time (createTime, milliseconds),
+// negative for one dated ahead; dated is false when it carries no usable
+// time, which is then not judged.
+func (in *Intake) age(p Push) (age time.Duration, dated bool) {
+	ms := int64(p.CreateTime)
+	if ms < minDatedMillis {
+		return 0, false
+	}
+	return in.now().Sub(time.UnixMilli(ms)), true
 }
 
 func (in *Intake) read(w http.ResponseWriter, r *http.Request) ([]byte, error) {

@@ -92,8 +92,10 @@ func invalid(field, format string, a ...any) error {
 
 // Config configures a Log.
 type Config struct {
-	// DedupeWindow is the stream's duplicate window (default 3h; at least
-	// MinDedupeWindow).
+	// DedupeWindow is how long a push is remembered for de-duplication
+	// (default 3h; at least MinDedupeWindow). The intake keeps pushes older
+	// than it out of the log (Intake), and the stream's duplicate window is
+	// it plus MaxFutureSkew (see duplicateWindow).
 	DedupeWindow time.Duration
 	// Retention is how long messages and dead letters are kept (default 7
 	// days; at least DedupeWindow).
@@ -144,6 +146,19 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// duplicateWindow is the stream's duplicate window: the dedupe window plus
+// the skew the intake tolerates for pushes dated ahead of its clock. The
+// intake stores a push only while its own time is at most DedupeWindow old,
+// and refuses one dated more than MaxFutureSkew ahead; so a replay of a
+// stored push that still passes that freshness check arrives within
+// DedupeWindow + MaxFutureSkew of the original's store time, where the
+// stream still knows its de-duplication id. (Capped by the retention, which
+// JetStream requires; with retention equal to the window the last
+// MaxFutureSkew is not covered.)
+func duplicateWindow(cfg Config) time.Duration {
+	return min(cfg.DedupeWindow+MaxFutureSkew, cfg.Retention)
+}
+
 // Log is the durable, de-duplicated message log and its consumer groups.
 type Log struct {
 	cfg    Config
@@ -156,6 +171,7 @@ type Log struct {
 	tracer trace.Tracer
 	prop   propagation.TextMapPropagator
 	obs    Observer
+	idKey  []byte // seals delivery ids (delivery.go)
 }
 
 // Open creates or updates the streams and returns the Log.
@@ -190,6 +206,9 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error)
 		prop:   otel.GetTextMapPropagator(),
 	}
 	var err error
+	if l.idKey, err = loadDeliveryKey(ctx, js, cfg.Replicas); err != nil {
+		return nil, err
+	}
 	l.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "kwaishop-gateway: pushed platform messages, de-duplicated by event",
@@ -197,7 +216,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error)
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      cfg.Retention,
-		Duplicates:  cfg.DedupeWindow,
+		Duplicates:  duplicateWindow(cfg),
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
 		AllowDirect: true,
@@ -581,34 +600,6 @@ func (l *Log) DeleteGroup(ctx context.Context, name string) error {
 	return err
 }
 
-// deliveryID is the opaque id of one delivery: the JetStream ack subject,
-// so an acknowledgement works from any replica and any connection.
-func deliveryID(reply string) string { return base64.RawURLEncoding.EncodeToString([]byte(reply)) }
-
-// ackSubject checks a delivery id against the group and returns its ack
-// subject.
-func ackSubject(id, group string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(id)
-	if err != nil {
-		return "", invalid("delivery_ids", "not a delivery id")
-	}
-	s := string(b)
-	toks := strings.Split(s, ".")
-	var stream, consumer string
-	switch {
-	case len(toks) == 9 && toks[0] == "$JS" && toks[1] == "ACK":
-		stream, consumer = toks[2], toks[3]
-	case len(toks) >= 12 && toks[0] == "$JS" && toks[1] == "ACK":
-		stream, consumer = toks[4], toks[5]
-	default:
-		return "", invalid("delivery_ids", "not a delivery id")
-	}
-	if stream != StreamName || consumer != group {
-		return "", invalid("delivery_ids", "delivery id of another group")
-	}
-	return s, nil
-}
-
 // AckKind is what an acknowledgement does.
 type AckKind int
 
@@ -635,16 +626,23 @@ func ackBody(kind AckKind, delay time.Duration) []byte {
 	return []byte("+ACK")
 }
 
-// Ack acknowledges deliveries of a group by id. All ids are checked before
-// any is sent.
-func (l *Log) Ack(ctx context.Context, group string, ids []string, kind AckKind, delay time.Duration) (int, error) {
-	subs := make([]string, 0, len(ids))
-	for _, id := range ids {
-		s, err := ackSubject(id, group)
-		if err != nil {
-			return 0, err
-		}
-		subs = append(subs, s)
+// Ack acknowledges deliveries of a group by id for a caller limited to the
+// shops allow accepts (nil: every shop). Every id is checked before any is
+// sent: one that this server did not issue, that belongs to a shop outside
+// allow or to another group refuses the whole call (an *InvalidError on
+// ack.delivery_ids[i]) and nothing is acknowledged.
+func (l *Log) Ack(ctx context.Context, group string, ids []string, kind AckKind, delay time.Duration, allow ShopFilter) (int, error) {
+	subs, err := l.ackSubjects(group, ids, allow)
+	if err != nil {
+		return 0, err
+	}
+	return l.publishAcks(ctx, subs, kind, delay)
+}
+
+// publishAcks sends checked acknowledgements to their ack subjects.
+func (l *Log) publishAcks(ctx context.Context, subs []string, kind AckKind, delay time.Duration) (int, error) {
+	if len(subs) == 0 {
+		return 0, nil
 	}
 	body := ackBody(kind, delay)
 	for _, s := range subs {
@@ -690,7 +688,7 @@ func (l *Log) deliver(ctx context.Context, group string, m jetstream.Msg) (*gate
 	msg := decodeStored(m.Subject(), m.Data(), m.Headers(), seq, t)
 	l.obs.Delivered(ctx, msg.GetEvent(), group)
 	return &gatewayv1.Delivery{
-		DeliveryId:    deliveryID(m.Reply()),
+		DeliveryId:    l.deliveryID(m.Reply(), msg.GetOpenId()),
 		Message:       msg,
 		DeliveryCount: uint32(count),
 	}, span

@@ -122,7 +122,10 @@ func TestIntake(t *testing.T) {
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewJSONHandler(lockedWriter{&logs, &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	in := NewIntake(l, IntakeConfig{Keys: []Key{k}, Logger: logger})
+	// The vectors are dated 2023-11-14 (createTime 1700000300000): judge
+	// them by a clock of that day.
+	vectorDay := func() time.Time { return time.UnixMilli(1700000300000).Add(time.Minute) }
+	in := NewIntake(l, IntakeConfig{Keys: []Key{k}, Logger: logger, Now: vectorDay})
 	srv := httptest.NewServer(in)
 	t.Cleanup(srv.Close)
 	post := func(t *testing.T, body string) (int, string) {
@@ -270,7 +273,7 @@ func TestGroups_ShareLoadExactlyOnce(t *testing.T) {
 		if who == "b" {
 			s = b.s
 		}
-		if err := s.Ack(ctx, []string{d.GetDeliveryId()}, Ack, 0); err != nil {
+		if err := s.Ack(ctx, []string{d.GetDeliveryId()}, Ack, 0, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -312,13 +315,13 @@ func TestGroups_ShareLoadExactlyOnce(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal("ev-x not delivered")
 		}
-		if _, err := l.Ack(ctx, "audit", []string{d.GetDeliveryId()}, Ack, 0); err == nil {
+		if _, err := l.Ack(ctx, "audit", []string{d.GetDeliveryId()}, Ack, 0, nil); err == nil {
 			t.Fatal("ack with another group's name accepted")
 		}
-		if _, err := l.Ack(ctx, "billing", []string{"bm90LWEtZGVsaXZlcnk"}, Ack, 0); err == nil {
+		if _, err := l.Ack(ctx, "billing", []string{"bm90LWEtZGVsaXZlcnk"}, Ack, 0, nil); err == nil {
 			t.Fatal("forged delivery id accepted")
 		}
-		if n, err := l.Ack(ctx, "billing", []string{d.GetDeliveryId()}, Ack, 0); err != nil || n != 1 {
+		if n, err := l.Ack(ctx, "billing", []string{d.GetDeliveryId()}, Ack, 0, nil); err != nil || n != 1 {
 			t.Fatalf("ack: %d %v", n, err)
 		}
 	})
@@ -369,7 +372,7 @@ func TestRedeliveryAndDeadLetters(t *testing.T) {
 	if d.GetMessage().GetEventId() != "dl-1" || !d.GetMessage().GetReplayed() || d.GetDeliveryCount() != 1 {
 		t.Fatalf("requeued delivery %v", d)
 	}
-	if err := sub.s.Ack(testCtx(t), []string{d.GetDeliveryId()}, Ack, 0); err != nil {
+	if err := sub.s.Ack(testCtx(t), []string{d.GetDeliveryId()}, Ack, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if dls, _, _ := l.DeadLetters(testCtx(t), "", 0, ""); len(dls) != 0 {
@@ -383,14 +386,14 @@ func TestRedeliveryAndDeadLetters(t *testing.T) {
 		s := subscribe(t, l, GroupOptions{Name: "picky", AckTimeout: time.Minute, MaxDeliveries: 5}, 10)
 		publish(t, l, plainMsg("nk-1", "shop1", EventOrderCreated, map[string]any{"oid": 10, "createTime": 88}))
 		d := s.next(t)
-		if err := s.s.Ack(testCtx(t), []string{d.GetDeliveryId()}, Nack, 0); err != nil {
+		if err := s.s.Ack(testCtx(t), []string{d.GetDeliveryId()}, Nack, 0, nil); err != nil {
 			t.Fatal(err)
 		}
 		d = s.next(t)
 		if d.GetDeliveryCount() != 2 {
 			t.Fatalf("after NACK: count %d", d.GetDeliveryCount())
 		}
-		if err := s.s.Ack(testCtx(t), []string{d.GetDeliveryId()}, Terminate, 0); err != nil {
+		if err := s.s.Ack(testCtx(t), []string{d.GetDeliveryId()}, Terminate, 0, nil); err != nil {
 			t.Fatal(err)
 		}
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
@@ -423,11 +426,11 @@ func TestListGetReplay(t *testing.T) {
 	}
 	for range 4 {
 		d := replayers.next(t)
-		_ = replayers.s.Ack(ctx, []string{d.GetDeliveryId()}, Ack, 0)
+		_ = replayers.s.Ack(ctx, []string{d.GetDeliveryId()}, Ack, 0, nil)
 	}
 	for range 6 {
 		d := bystander.next(t)
-		_ = bystander.s.Ack(ctx, []string{d.GetDeliveryId()}, Ack, 0)
+		_ = bystander.s.Ack(ctx, []string{d.GetDeliveryId()}, Ack, 0, nil)
 	}
 
 	t.Run("list_pages", func(t *testing.T) {
@@ -485,7 +488,7 @@ func TestListGetReplay(t *testing.T) {
 				t.Fatalf("replayed %v", d.GetMessage())
 			}
 			got[d.GetMessage().GetEventId()] = true
-			_ = replayers.s.Ack(ctx, []string{d.GetDeliveryId()}, Ack, 0)
+			_ = replayers.s.Ack(ctx, []string{d.GetDeliveryId()}, Ack, 0, nil)
 		}
 		if len(got) != 4 {
 			t.Fatalf("replayed %v", got)

@@ -18,6 +18,13 @@ const DefaultMaxInFlight = 100
 // fetchExpiry is how long one pull request of a session waits on the server.
 const fetchExpiry = 5 * time.Second
 
+// releaseDelay: deliveries a leaving session releases become deliverable
+// again after this. The client library closes a pull request's channel
+// just before it drops its interest in the request; released at once, a
+// delivery could still be handed to that request in between, and then wait
+// out the ack timeout instead of going to another subscriber.
+const releaseDelay = 100 * time.Millisecond
+
 // Session is one subscriber of a consumer group: it pulls from the group's
 // consumer, never holding more than maxInFlight unacknowledged deliveries,
 // and passes acknowledgements back. Several sessions of one group share the
@@ -84,7 +91,7 @@ func (s *Session) signal() {
 
 // Run delivers the group's messages through send until ctx ends or send
 // fails. When it returns, the session's unacknowledged deliveries are
-// released (NAK) so other subscribers get them at once.
+// released (NAK) so other subscribers get them at once (releaseDelay).
 func (s *Session) Run(ctx context.Context, send func(*gatewayv1.Delivery) error) error {
 	defer s.release()
 	for {
@@ -102,32 +109,47 @@ func (s *Session) Run(ctx context.Context, send func(*gatewayv1.Delivery) error)
 			}
 			continue
 		}
-		batch, err := s.cons.Fetch(min(n, 256), jetstream.FetchMaxWait(fetchExpiry))
+		// The pull request ends with fctx: when the session ends, the client
+		// drops its interest and the server skips the request, so the
+		// deliveries released below go to the group's other subscribers and
+		// not back into this request (which would release them again, each
+		// time counting a delivery, until they became dead letters).
+		fctx, fcancel := context.WithTimeout(ctx, fetchExpiry)
+		batch, err := s.cons.Fetch(min(n, 256), jetstream.FetchContext(fctx))
 		if err != nil {
+			fcancel()
+			if ctx.Err() != nil { // ended while the request was made
+				return ctx.Err()
+			}
 			if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
 				return ErrGroupNotFound
 			}
 			return err
 		}
-		if err := s.forward(ctx, batch, send); err != nil {
+		err = s.forward(ctx, batch, send, fcancel)
+		fcancel()
+		if err != nil {
 			return err
 		}
 	}
 }
 
 // forward sends a batch's messages as they arrive. After ctx ends or send
-// fails, the rest of the batch is released in the background.
-func (s *Session) forward(ctx context.Context, batch jetstream.MessageBatch, send func(*gatewayv1.Delivery) error) error {
+// fails, it ends the pull request (stop) and releases what still arrives,
+// before Run releases the deliveries in flight.
+func (s *Session) forward(ctx context.Context, batch jetstream.MessageBatch, send func(*gatewayv1.Delivery) error, stop func()) error {
 	msgs := batch.Messages()
 	for {
 		select {
 		case <-ctx.Done():
-			go drainNak(msgs)
+			stop()
+			drainNak(msgs)
 			return ctx.Err()
 		case m, ok := <-msgs:
 			if !ok {
 				if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) &&
-					!errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoHeartbeat) {
+					!errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoHeartbeat) &&
+					!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 					if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
 						return ErrGroupNotFound
 					}
@@ -142,7 +164,8 @@ func (s *Session) forward(ctx context.Context, batch jetstream.MessageBatch, sen
 			err := send(d)
 			span.End()
 			if err != nil {
-				go drainNak(msgs)
+				stop()
+				drainNak(msgs)
 				return err
 			}
 		}
@@ -151,30 +174,42 @@ func (s *Session) forward(ctx context.Context, batch jetstream.MessageBatch, sen
 
 func drainNak(msgs <-chan jetstream.Msg) {
 	for m := range msgs {
-		_ = m.Nak()
+		_ = m.NakWithDelay(releaseDelay)
 	}
 }
 
-// release NAKs every delivery still in flight.
+// release NAKs every delivery still in flight (see releaseDelay).
 func (s *Session) release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, p := range s.pending {
-		_ = p.msg.Nak()
+		_ = p.msg.NakWithDelay(releaseDelay)
 		delete(s.pending, id)
 	}
 }
 
-// Ack acknowledges deliveries by id. Ids of this session use the message
-// handle; others (another session or replica of the same group) are sent to
-// their ack subject.
-func (s *Session) Ack(ctx context.Context, ids []string, kind AckKind, delay time.Duration) error {
+// Ack acknowledges deliveries by id for a caller limited to the shops
+// allow accepts (nil: every shop). Ids of this session use the message
+// handle (they were delivered to this caller); others (another session or
+// replica of the same group) are checked as Log.Ack checks them and sent to
+// their ack subject. Every id is checked before any is acknowledged.
+func (s *Session) Ack(ctx context.Context, ids []string, kind AckKind, delay time.Duration, allow ShopFilter) error {
 	var foreign []string
 	s.mu.Lock()
+	for i, id := range ids {
+		if _, ok := s.pending[id]; ok {
+			continue
+		}
+		sub, err := s.l.ackSubject(i, id, s.group, allow)
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		foreign = append(foreign, sub)
+	}
 	for _, id := range ids {
 		p, ok := s.pending[id]
 		if !ok {
-			foreign = append(foreign, id)
 			continue
 		}
 		var err error
@@ -203,9 +238,6 @@ func (s *Session) Ack(ctx context.Context, ids []string, kind AckKind, delay tim
 	}
 	s.mu.Unlock()
 	s.signal()
-	if len(foreign) > 0 {
-		_, err := s.l.Ack(ctx, s.group, foreign, kind, delay)
-		return err
-	}
-	return nil
+	_, err := s.l.publishAcks(ctx, foreign, kind, delay)
+	return err
 }

@@ -2,8 +2,12 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -48,7 +52,9 @@ func NewAuthorization(s AuthorizationStore, f AuthorizationFlow, primaryKey stri
 	return &Authorization{store: s, flow: f, primaryKey: primaryKey, cutoff: testUserCutoff, log: log}
 }
 
-// StartAuthorization issues a state and the consent URL.
+// StartAuthorization issues a state and the consent URL. The flow checks
+// the scopes, and the return URL against the allowed hosts, before it stores
+// anything (token.InvalidError → InvalidArgument with field violations).
 func (s *Authorization) StartAuthorization(ctx context.Context, req *gatewayv1.StartAuthorizationRequest) (*gatewayv1.StartAuthorizationResponse, error) {
 	st, err := s.flow.Start(ctx, req.GetScopes(), req.GetReturnUrl(), "")
 	if err != nil {
@@ -68,16 +74,54 @@ func (s *Authorization) CompleteAuthorization(ctx context.Context, req *gatewayv
 
 const defaultAuthorizationPage = 100
 
+// A ListAuthorizations page token is opaque to callers: base64url (no
+// padding) of a version, the status filter it was issued for and the last
+// open_id of its page, followed by a check of those bytes. A made-up,
+// damaged or truncated token fails the check and is refused rather than
+// read as a position; a token used with another filter is refused too. The
+// check is integrity against mistakes, not a secret: a token only says
+// where a listing the caller may already read goes on.
+const (
+	pageTokenVersion = "a1"
+	pageTokenCheck   = 8 // bytes of SHA-256
+)
+
+func encodePageToken(filter gatewayv1.AuthorizationStatus, lastOpenID string) string {
+	body := pageTokenVersion + "\x00" + strconv.Itoa(int(filter)) + "\x00" + lastOpenID
+	sum := sha256.Sum256([]byte(body))
+	return base64.RawURLEncoding.EncodeToString(append([]byte(body), sum[:pageTokenCheck]...))
+}
+
+// decodePageToken returns the open_id after which the page starts.
+func decodePageToken(tok string, filter gatewayv1.AuthorizationStatus) (string, error) {
+	refuse := func(why string) (string, error) {
+		return "", InvalidArgument(FieldViolation{Field: "page_token", Description: why})
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(tok)
+	if err != nil || len(raw) <= pageTokenCheck {
+		return refuse("not a page token of this API; pass next_page_token from the previous page, or none for the first page")
+	}
+	body, check := raw[:len(raw)-pageTokenCheck], raw[len(raw)-pageTokenCheck:]
+	sum := sha256.Sum256(body)
+	parts := strings.SplitN(string(body), "\x00", 3)
+	if subtle.ConstantTimeCompare(check, sum[:pageTokenCheck]) != 1 || len(parts) != 3 || parts[0] != pageTokenVersion || parts[2] == "" {
+		return refuse("not a page token of this API; pass next_page_token from the previous page, or none for the first page")
+	}
+	if parts[1] != strconv.Itoa(int(filter)) {
+		return refuse("was issued for another status filter; list from the first page again")
+	}
+	return parts[2], nil
+}
+
 // ListAuthorizations lists stored shop authorizations by open_id, a page at
 // a time, optionally of one status.
 func (s *Authorization) ListAuthorizations(ctx context.Context, req *gatewayv1.ListAuthorizationsRequest) (*gatewayv1.ListAuthorizationsResponse, error) {
 	after := ""
 	if t := req.GetPageToken(); t != "" {
-		b, err := base64.RawURLEncoding.DecodeString(t)
-		if err != nil {
-			return nil, InvalidArgument(FieldViolation{Field: "page_token", Description: "not a page token of this API"})
+		var err error
+		if after, err = decodePageToken(t, req.GetStatus()); err != nil {
+			return nil, err
 		}
-		after = string(b)
 	}
 	size := int(req.GetPageSize())
 	if size == 0 {
@@ -97,7 +141,7 @@ func (s *Authorization) ListAuthorizations(ctx context.Context, req *gatewayv1.L
 			continue
 		}
 		if len(out.Authorizations) == size {
-			out.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(out.Authorizations[size-1].GetOpenId()))
+			out.NextPageToken = encodePageToken(req.GetStatus(), out.Authorizations[size-1].GetOpenId())
 			break
 		}
 		out.Authorizations = append(out.Authorizations, p)

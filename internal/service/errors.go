@@ -35,6 +35,10 @@ const (
 // limit (the limit is per second).
 const RateLimitRetryDelay = time.Second
 
+// StateStoreFullRetryDelay is the RetryInfo delay suggested when the OAuth
+// state store is at its cap (room comes back as states are used or expire).
+const StateStoreFullRetryDelay = time.Minute
+
 // classMapping is the one table from platform error class to gRPC code and
 // ErrorInfo reason. grpc-gateway derives the REST status from the code.
 var classMapping = map[platform.Class]struct {
@@ -67,6 +71,7 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 	var aerr *auth.Error
 	var lerr *limit.Error
 	var berr *breaker.OpenError
+	var ierr *token.InvalidError
 	switch {
 	case errors.As(err, &aerr):
 		return authStatus(aerr)
@@ -84,6 +89,15 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 			"the shop's authorization is "+rerr.Status+"; the merchant must authorize again (see reauthorize_url)", md)
 	case errors.Is(err, token.ErrStateInvalid), errors.Is(err, token.ErrStateExpired):
 		return InvalidArgument(FieldViolation{Field: "state", Description: strings.TrimPrefix(err.Error(), "token: ")})
+	case errors.As(err, &ierr): // a refused OAuth start; nothing was stored
+		vs := make([]FieldViolation, 0, len(ierr.Violations))
+		for _, v := range ierr.Violations {
+			vs = append(vs, FieldViolation{Field: v.Field, Description: v.Reason})
+		}
+		return InvalidArgument(vs...)
+	case errors.Is(err, store.ErrStateStoreFull): // a capacity limit, not a failure: no ERROR log
+		return gatewayStatus(codes.Unavailable, gatewayv1.ErrorReason_ERROR_REASON_RATE_LIMITED,
+			"too many authorizations are pending; retry later", nil, retryInfo(StateStoreFullRetryDelay))
 	case errors.As(err, &perr):
 		return platformStatus(perr)
 	case errors.Is(err, store.ErrNotFound):

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/auth"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
 )
 
@@ -125,7 +126,7 @@ func (s *Message) Subscribe(stream gatewayv1.MessageService_SubscribeServer) err
 				cancel()
 				return
 			}
-			if err := sess.Ack(ctx, ack.GetDeliveryIds(), ackKind(ack.GetKind()), ack.GetRedeliverDelay().AsDuration()); err != nil {
+			if err := sess.Ack(ctx, ack.GetDeliveryIds(), ackKind(ack.GetKind()), ack.GetRedeliverDelay().AsDuration(), callerShops(ctx)); err != nil {
 				recvErr <- s.status(ctx, err)
 				cancel()
 				return
@@ -173,10 +174,28 @@ func (s *Message) PullMessages(ctx context.Context, req *gatewayv1.PullMessagesR
 	return &gatewayv1.PullMessagesResponse{Deliveries: ds}, nil
 }
 
-// AckMessages acknowledges deliveries by id.
+// callerShops limits acknowledgements to the shops of the caller's API key
+// (nil with authentication off or a key for every shop). AckMessages names
+// no shop, so the interceptor lets shop-limited keys call it; the shop of
+// each delivery is sealed in its id and checked here instead.
+func callerShops(ctx context.Context) message.ShopFilter {
+	k := auth.KeyFrom(ctx)
+	if k == nil || k.AllShops() {
+		return nil
+	}
+	return k.AllowsShop
+}
+
+// AckMessages acknowledges deliveries by id. Any id the caller may not
+// acknowledge (not issued by this gateway, altered, of a shop outside the
+// caller's key, or of another group) refuses the whole request with
+// InvalidArgument and a field violation on ack.delivery_ids[i], and nothing
+// is acknowledged: the same all-or-nothing shape as for a malformed id. One
+// code and one description for every such id, so the answer never tells a
+// forged id from another shop's real one.
 func (s *Message) AckMessages(ctx context.Context, req *gatewayv1.AckMessagesRequest) (*gatewayv1.AckMessagesResponse, error) {
 	a := req.GetAck()
-	n, err := s.log.Ack(ctx, req.GetGroup(), a.GetDeliveryIds(), ackKind(a.GetKind()), a.GetRedeliverDelay().AsDuration())
+	n, err := s.log.Ack(ctx, req.GetGroup(), a.GetDeliveryIds(), ackKind(a.GetKind()), a.GetRedeliverDelay().AsDuration(), callerShops(ctx))
 	if err != nil {
 		return nil, s.status(ctx, err)
 	}

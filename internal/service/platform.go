@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,49 +85,143 @@ func (s *Platform) ListApis(_ context.Context, req *gatewayv1.ListApisRequest) (
 }
 
 // ParamsJSON turns a params Value into the platform's `param` JSON object.
-// Absent or null means {}; anything but an object is a field violation.
-// Numbers are written in plain decimal (encoding/json), never in exponent
-// form, so millisecond timestamps and ids up to 2^53 arrive exactly.
+// Absent or null means {}; anything but an object is a field violation, and
+// so is a NaN or infinite number (JSON has none). Object keys are sorted.
+// Numbers keep their value exactly: an integral double below 1e21 is written
+// with all its digits (1e16 as 10000000000000000, 2^63 as
+// 9223372036854775808), any other number in encoding/json's shortest form
+// that reads back as the same double.
 func ParamsJSON(field string, v *structpb.Value) (json.RawMessage, error) {
 	if v == nil {
 		return json.RawMessage("{}"), nil
 	}
-	switch k := v.GetKind().(type) {
+	switch v.GetKind().(type) {
 	case nil, *structpb.Value_NullValue:
 		return json.RawMessage("{}"), nil
 	case *structpb.Value_StructValue:
-		if path, ok := nonFinite(v, field); ok {
-			// structpb would send NaN and ±Infinity as strings; JSON has no such numbers.
-			return nil, InvalidArgument(FieldViolation{Field: path, Description: "must be a finite number"})
-		}
-		b, err := json.Marshal(k.StructValue.AsMap())
-		if err != nil {
-			return nil, InvalidArgument(FieldViolation{Field: field, Description: "must be a JSON object of JSON values"})
+		b, bad := appendValue(nil, v, field)
+		if bad != "" {
+			return nil, InvalidArgument(FieldViolation{Field: bad, Description: "must be a finite number"})
 		}
 		return b, nil
 	}
 	return nil, InvalidArgument(FieldViolation{Field: field, Description: "must be a JSON object"})
 }
 
-// nonFinite finds a NaN or infinite number inside v and names its path.
-func nonFinite(v *structpb.Value, path string) (string, bool) {
+// appendValue appends v as JSON; on a non-finite number it returns that
+// number's path instead.
+func appendValue(b []byte, v *structpb.Value, path string) ([]byte, string) {
 	switch k := v.GetKind().(type) {
 	case *structpb.Value_NumberValue:
-		return path, math.IsNaN(k.NumberValue) || math.IsInf(k.NumberValue, 0)
+		if math.IsNaN(k.NumberValue) || math.IsInf(k.NumberValue, 0) {
+			return nil, path
+		}
+		return appendNumber(b, k.NumberValue), ""
+	case *structpb.Value_StringValue:
+		return appendString(b, k.StringValue), ""
+	case *structpb.Value_BoolValue:
+		return strconv.AppendBool(b, k.BoolValue), ""
 	case *structpb.Value_StructValue:
-		for name, f := range k.StructValue.GetFields() {
-			if p, bad := nonFinite(f, path+"."+name); bad {
-				return p, true
+		fields := k.StructValue.GetFields()
+		names := make([]string, 0, len(fields))
+		for name := range fields {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		b = append(b, '{')
+		for i, name := range names {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendString(b, name), ':')
+			var bad string
+			if b, bad = appendValue(b, fields[name], path+"."+name); bad != "" {
+				return nil, bad
 			}
 		}
+		return append(b, '}'), ""
 	case *structpb.Value_ListValue:
+		b = append(b, '[')
 		for i, e := range k.ListValue.GetValues() {
-			if p, bad := nonFinite(e, path+"["+strconv.Itoa(i)+"]"); bad {
-				return p, true
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var bad string
+			if b, bad = appendValue(b, e, path+"["+strconv.Itoa(i)+"]"); bad != "" {
+				return nil, bad
 			}
 		}
+		return append(b, ']'), ""
 	}
-	return "", false
+	return append(b, "null"...), "" // null, or no kind set
+}
+
+// appendString writes s as encoding/json does (invalid UTF-8 becomes
+// U+FFFD; <, > and & are escaped).
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
+}
+
+// appendNumber writes a finite params number (see ParamsJSON).
+func appendNumber(b []byte, f float64) []byte {
+	if f == math.Trunc(f) && math.Abs(f) < 1e21 {
+		return strconv.AppendFloat(b, f, 'f', 0, 64) // every digit of the double, exactly
+	}
+	q, _ := json.Marshal(f) // finite: never fails
+	return append(b, q...)
+}
+
+// SentNumber reads a JSON number literal of params as the platform will
+// receive it: params numbers are doubles, so 9007199254740993 is sent as
+// 9007199254740992 (not exact), while 1e2, 100.0 and 0.1 are sent as 100,
+// 100 and 0.1 (exact: the same values). sent is "" for a number beyond the
+// range of a double.
+func SentNumber(lit string) (sent string, exact bool) {
+	if n := strings.TrimPrefix(lit, "-"); len(n) <= 15 && strings.IndexFunc(n, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+		return lit, true // an integer of at most 15 digits: always exact
+	}
+	f, err := strconv.ParseFloat(lit, 64) // underflow is 0 (and not exact), overflow an error
+	if err != nil {
+		return "", false
+	}
+	sent = string(appendNumber(nil, f))
+	want, ok := canonicalDecimal(lit)
+	if !ok {
+		return sent, false
+	}
+	got, ok := canonicalDecimal(sent)
+	return sent, ok && got == want
+}
+
+// canonicalDecimal writes a JSON number as sign, significant digits and a
+// power of ten ("-15e-1" for -1.50), a form equal for equal values; ok is
+// false for an exponent too large to hold.
+func canonicalDecimal(s string) (string, bool) {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	mant, expPart, _ := strings.Cut(strings.ToLower(s), "e")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	if digits == "" {
+		return "0", true
+	}
+	exp := 0
+	if expPart != "" {
+		e, err := strconv.Atoi(expPart)
+		if err != nil || e > 1<<30 || e < -(1<<30) {
+			return "", false
+		}
+		exp = e
+	}
+	exp -= len(frac)
+	trimmed := strings.TrimRight(digits, "0")
+	exp += len(digits) - len(trimmed)
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	return sign + trimmed + "e" + strconv.Itoa(exp), true
 }
 
 // DataValue converts the platform's data JSON into a Value (nil when absent).

@@ -9,15 +9,31 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // StateBucket holds pending OAuth states. Entries are keyed by the SHA-256 of
-// the state, so the store never holds a usable state value; the bucket TTL
-// only bounds growth, the state's own Expiry decides validity.
+// the state, so the store never holds a usable state value; the state's own
+// Expiry decides validity. The bucket's growth is bounded three ways: a TTL,
+// a cap on one record (stateMaxValue) and a cap on the whole bucket
+// (NewStateStore's maxBytes), beyond which Issue fails with
+// ErrStateStoreFull instead of the store growing.
 const StateBucket = "kwaishop_oauth_state"
+
+// DefaultStateMaxBytes is the default cap on the state bucket: room for
+// thousands of pending authorizations (a record is a few hundred bytes,
+// at most stateMaxValue).
+const DefaultStateMaxBytes = 16 << 20
+
+// stateMaxValue caps one state record. Validated input (32 scopes of 64
+// characters, a 2 KiB return URL and an open_id) encodes to less than 5 KiB.
+const stateMaxValue = 16 << 10
+
+// stateTTL is how long any record may stay in the bucket, used or not.
+const stateTTL = time.Hour
 
 // Errors of the OAuth state store.
 var (
@@ -25,6 +41,9 @@ var (
 	ErrStateUnknown = errors.New("store: oauth state unknown or already used")
 	// ErrStateExpired: the state was issued but is older than its lifetime.
 	ErrStateExpired = errors.New("store: oauth state expired")
+	// ErrStateStoreFull: the state bucket holds its maximum bytes of pending
+	// states; a new one can be issued when some are used or expire.
+	ErrStateStoreFull = errors.New("store: too many pending oauth states; retry later")
 )
 
 // OAuthState is what a state is bound to.
@@ -40,17 +59,20 @@ type StateStore struct {
 	kv jetstream.KeyValue
 }
 
-// NewStateStore opens (creating if needed) the state bucket.
-func NewStateStore(ctx context.Context, js jetstream.JetStream, replicas int) (*StateStore, error) {
+// NewStateStore opens the state bucket, creating it or bringing an existing
+// one to the current limits: at most maxBytes of records (0 or less:
+// DefaultStateMaxBytes). Every replica applies the same configuration.
+func NewStateStore(ctx context.Context, js jetstream.JetStream, replicas int, maxBytes int64) (*StateStore, error) {
 	if replicas < 1 {
 		replicas = 1
 	}
-	kv, err := js.KeyValue(ctx, StateBucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: StateBucket, History: 1, TTL: time.Hour, Replicas: replicas, Storage: jetstream.FileStorage,
-		})
+	if maxBytes <= 0 {
+		maxBytes = DefaultStateMaxBytes
 	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: StateBucket, History: 1, TTL: stateTTL, Replicas: replicas, Storage: jetstream.FileStorage,
+		MaxBytes: maxBytes, MaxValueSize: stateMaxValue,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: state bucket: %w", err)
 	}
@@ -73,11 +95,30 @@ func (t *StateStore) Issue(ctx context.Context, s OAuthState) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(raw) > stateMaxValue {
+		return "", fmt.Errorf("store: issue state: a record of %d bytes is over the %d-byte limit", len(raw), stateMaxValue)
+	}
 	if _, err := t.kv.Create(ctx, stateKey(state), raw); err != nil {
+		if bucketFull(err) {
+			return "", ErrStateStoreFull
+		}
 		return "", fmt.Errorf("store: issue state: %w", err)
 	}
 	return state, nil
 }
+
+// bucketFull reports whether JetStream refused a write because the bucket
+// holds its maximum bytes (discard-new policy: the write is refused, nothing
+// old is dropped).
+func bucketFull(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrCodeStoreFailed &&
+		strings.Contains(apiErr.Description, "maximum bytes exceeded")
+}
+
+// jsErrCodeStoreFailed is JetStream's "storing the message failed" error
+// code, which carries the reason (here: maximum bytes exceeded).
+const jsErrCodeStoreFailed jetstream.ErrorCode = 10077
 
 // Consume validates (at time now) and deletes a state in one step: of two
 // concurrent consumers (on any replica) exactly one succeeds.

@@ -8,13 +8,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestStateStore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := openStore(t, Config{DataDir: t.TempDir()})
-	ss, err := NewStateStore(ctx, st.JetStream(), 1)
+	ss, err := NewStateStore(ctx, st.JetStream(), 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,4 +78,60 @@ func TestStateStore(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestStateStore_BoundedBytes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t, Config{DataDir: t.TempDir()})
+	// An older bucket without limits is brought to the cap on open.
+	if _, err := st.JetStream().CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: StateBucket, History: 1, TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	const maxBytes = 64 << 10
+	ss, err := NewStateStore(ctx, st.JetStream(), 1, maxBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := ss.kv.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := status.(*jetstream.KeyValueBucketStatus).StreamInfo().Config; cfg.MaxBytes != maxBytes || cfg.MaxMsgSize != stateMaxValue {
+		t.Fatalf("bucket limits = %d bytes, %d per record", cfg.MaxBytes, cfg.MaxMsgSize)
+	}
+
+	rec := OAuthState{Scopes: []string{strings.Repeat("a", 64)}, ReturnURL: "https://example.test/" + strings.Repeat("p", 1000), Expiry: time.Now().Add(time.Minute)}
+	var issued []string
+	for {
+		state, err := ss.Issue(ctx, rec)
+		if errors.Is(err, ErrStateStoreFull) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		issued = append(issued, state)
+		if len(issued) > maxBytes/1000 {
+			t.Fatalf("%d states of over 1 KB issued under a %d-byte cap", len(issued), maxBytes)
+		}
+	}
+	if len(issued) == 0 {
+		t.Fatal("the cap refused the first state")
+	}
+	if status, _ := ss.kv.Status(ctx); status.Bytes() > maxBytes {
+		t.Fatalf("bucket holds %d bytes over its %d cap", status.Bytes(), maxBytes)
+	}
+	// A full bucket still lets pending states be used, which frees room.
+	if _, err := ss.Consume(ctx, issued[0], time.Now()); err != nil {
+		t.Fatalf("consume in a full bucket: %v", err)
+	}
+	if _, err := ss.Issue(ctx, OAuthState{Scopes: []string{"merchant_order"}, Expiry: time.Now().Add(time.Minute)}); err != nil {
+		t.Fatalf("issue after a state was used: %v", err)
+	}
+
+	big := OAuthState{ReturnURL: strings.Repeat("x", stateMaxValue), Expiry: time.Now().Add(time.Minute)}
+	if _, err := ss.Issue(ctx, big); err == nil || errors.Is(err, ErrStateStoreFull) {
+		t.Fatalf("oversized record: %v", err)
+	}
 }

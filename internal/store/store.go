@@ -47,6 +47,9 @@ type Config struct {
 	Replicas int
 	// ConnectTimeout bounds server start-up and connecting (default 10s).
 	ConnectTimeout time.Duration
+	// Auth holds the credentials and TLS material for an external NATS
+	// (see conn.go); only valid with NATSURL.
+	Auth Auth
 }
 
 // Validate reports every violation, each wrapping ErrInvalidConfig.
@@ -66,6 +69,15 @@ func (c Config) Validate() error {
 		if c.Listen != "" {
 			bad("listen is only valid for the embedded server (nats url is set)")
 		}
+		if !c.Auth.IsZero() && urlHasUserInfo(c.NATSURL) {
+			bad("credentials are given twice: in the nats url and in the auth settings")
+		}
+		if err := c.Auth.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.NATSURL == "" && !c.Auth.IsZero() {
+		bad("nats credentials and TLS settings are only valid with an external NATS (nats url)")
 	}
 	if c.Listen != "" {
 		if _, _, err := splitListen(c.Listen); err != nil {
@@ -187,6 +199,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 		connectURL = cfg.NATSURL
 		s.clientURL = cfg.NATSURL
 		opts = append(opts, nats.MaxReconnects(-1))
+		authOpts, err := cfg.Auth.options() // validated above
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, authOpts...)
 	} else {
 		srv, err := startEmbedded(ctx, cfg, log)
 		if err != nil {
@@ -206,7 +223,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		s.shutdownServer()
 		// nats errors do not include the URL; do not add it (credentials).
-		return nil, fmt.Errorf("store: connect: %w", err)
+		return nil, fmt.Errorf("store: connect: %w%s", err, connectHint(err))
 	}
 	s.nc = nc
 	js, err := jetstream.New(nc)
@@ -222,7 +239,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	if s.srv != nil {
 		log.Info("store: embedded nats started", "store_dir", filepath.Join(cfg.DataDir, "nats"), "client_url", s.clientURL)
 	} else {
-		log.Info("store: connected to nats", "server", nc.ConnectedUrlRedacted())
+		_, tlsErr := nc.TLSConnectionState()
+		log.Info("store: connected to nats", "server", nc.ConnectedUrlRedacted(), "auth", cfg.Auth.Method(), "tls", tlsErr == nil)
+		if tlsErr != nil && !cfg.Auth.Password.Empty() {
+			log.Warn("store: the nats password is sent in plain text: give the connection a CA (TLS) or use nkeys")
+		}
 	}
 	return s, nil
 }

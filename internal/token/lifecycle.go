@@ -140,10 +140,17 @@ type Started struct {
 }
 
 // Start issues a single-use state bound to scopes and returnURL and builds
-// the platform consent URL around it.
+// the platform consent URL around it. The input is checked first (scope
+// names and count, the return URL's scheme and host, the open_id): a refused
+// start is an *InvalidError and stores nothing. A full state store answers
+// store.ErrStateStoreFull.
 func (m *Manager) Start(ctx context.Context, scopes []string, returnURL, openID string) (Started, error) {
 	if m.cfg.States == nil || m.cfg.AuthorizeURL == "" {
 		return Started{}, errNoFlow
+	}
+	returnURL, err := m.checkStart(scopes, returnURL, openID)
+	if err != nil {
+		return Started{}, err
 	}
 	exp := m.cfg.Now().Add(m.cfg.StateTTL)
 	state, err := m.cfg.States.Issue(ctx, store.OAuthState{Scopes: scopes, ReturnURL: returnURL, OpenID: openID, Expiry: exp})
@@ -159,12 +166,21 @@ func (m *Manager) Start(ctx context.Context, scopes []string, returnURL, openID 
 
 // Complete consumes the state (refusing forged, replayed and expired ones
 // before any code exchange), then exchanges the code and stores the shop.
-// It returns the state's return URL too.
+// It returns the state's return URL too, if it is still one the merchant may
+// be sent to (a state stored by an older version or before the allowed
+// hosts changed is checked again; "" otherwise).
 func (m *Manager) Complete(ctx context.Context, code, state string) (store.Authorization, string, error) {
 	if m.cfg.States == nil {
 		return store.Authorization{}, "", errNoFlow
 	}
 	s, err := m.cfg.States.Consume(ctx, state, m.cfg.Now())
+	if s.ReturnURL != "" {
+		ret, vs := m.checkReturnURL(s.ReturnURL)
+		if len(vs) > 0 {
+			m.cfg.Log.WarnContext(ctx, "token: stored return URL no longer allowed; showing the result page instead", "reason", vs[0].Reason)
+		}
+		s.ReturnURL = ret
+	}
 	switch {
 	case errors.Is(err, store.ErrStateExpired):
 		return store.Authorization{}, s.ReturnURL, ErrStateExpired

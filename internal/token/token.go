@@ -55,6 +55,11 @@ type Config struct {
 	States *store.StateStore
 	// AuthorizeURL is the platform's consent page; RedirectURI our callback.
 	AuthorizeURL, RedirectURI string
+	// ReturnHosts are the hosts (host or host:port; a host alone allows any
+	// port) a Start's return URL may point at; none = RedirectURI's host.
+	// A return URL elsewhere is refused: the callback's redirect carries the
+	// shop's open_id and must not go to a site the caller picked.
+	ReturnHosts []string
 	// TestApp: the app is in test state, so every shop is a test user.
 	TestApp bool
 	// ReauthorizeURL builds the URL a merchant visits to authorize again,
@@ -87,13 +92,19 @@ func (c Config) Validate() error {
 	if c.RefreshBefore < 0 || c.LeaseTTL < 0 {
 		errs = append(errs, errors.New("token: durations must not be negative"))
 	}
+	for _, h := range c.ReturnHosts {
+		if _, err := parseHostRule(h); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
 // Manager hands out token sources and keeps them fresh.
 type Manager struct {
-	cfg    Config
-	flight singleflight.Group
+	cfg         Config
+	flight      singleflight.Group
+	returnHosts []hostRule // where a return URL may point
 
 	events *events
 
@@ -153,7 +164,11 @@ func New(cfg Config) (*Manager, error) {
 		}
 		cfg.ReplicaID = host + "-" + hex.EncodeToString(b[:])
 	}
-	return &Manager{cfg: cfg, cache: map[string]cached{}, events: &events{nc: cfg.Conn, log: cfg.Log}, warned: map[string]time.Time{}}, nil
+	hosts, err := returnHostRules(cfg.ReturnHosts, cfg.RedirectURI)
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{cfg: cfg, returnHosts: hosts, cache: map[string]cached{}, events: &events{nc: cfg.Conn, log: cfg.Log}, warned: map[string]time.Time{}}, nil
 }
 
 // RevokedError is returned for a shop whose authorization is revoked or
