@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The process-level benchmark (`make bench`): builds cmd/server, cmd/sandbox
-# and cmd/bench into a temp dir, then runs bench, which starts the sandbox and
-# the server as separate processes on loopback and measures the gateway
-# against a direct signing client of the sandbox (the physical limit).
+# and cmd/bench into a temp dir, then runs bench, which starts the sandbox,
+# the server and the floor service (bench itself as `bench floor`: the least
+# a gRPC service can do to honour PlatformService.Call) as separate processes
+# on loopback and measures the gateway against the floor and against a
+# direct signing client of the sandbox (the physical limit).
 # The report goes to stdout, docs/benchmarks-latest.md and the "Performance"
 # section of docs/benchmarks.md. Extra arguments go to bench, e.g.
 #   scripts/bench.sh -duration 10s -concurrency 1,32,256,512

@@ -20,6 +20,8 @@ func TestParse(t *testing.T) {
 		{"bad_concurrency", []string{"-concurrency", "1,x"}, false, nil},
 		{"stray_argument", []string{"extra"}, false, nil},
 		{"unknown_flag", []string{"-nope"}, false, nil},
+		{"server_env", []string{"-server-env", "KWAISHOP_API_QPS=0"}, true, []int{1, 32, 256}},
+		{"server_env_not_ours", []string{"-server-env", "PATH=/tmp"}, false, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o, err := parse(tc.args, io.Discard)

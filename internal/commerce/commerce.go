@@ -1,10 +1,13 @@
-// Package commerce maps the platform's commerce APIs (orders, items,
-// after-sale, logistics, shop; platform-protocol.md §6) to the gateway's
-// typed messages: it builds each API's business parameters from a request,
-// sends the call, decodes the answer tolerantly (unknown members ignored,
-// 64-bit ids exact, the platform JSON kept as `raw`) and hides the
-// platform's list limits behind AIP-158 page tokens, walking time windows
-// and cursors for ListOrders and ListRefunds.
+// Package commerce speaks the platform's commerce APIs (orders, items,
+// after-sale, logistics, shop) in Go types: it builds each API's business
+// parameters, sends the call, decodes the answer tolerantly (unknown
+// members ignored, 64-bit ids exact, the platform JSON kept as Raw) into
+// plain structs (ids int64, money in fen, times as time.Time, enums as
+// small integer types), and hides the platform's list limits: the list
+// methods return pages behind opaque page tokens, and the walks
+// (WalkOrders, WalkRefunds) hand over a time range of any length window by
+// window. The gRPC services and the message reconciler both use it; the
+// proto messages are built at the service edge, not here.
 //
 // It knows nothing about gRPC status codes: request problems it detects are
 // *FieldError (or wrap ErrPageToken), platform failures are the
@@ -49,7 +52,7 @@ var ErrPageToken = errors.New("commerce: invalid page_token")
 
 // FieldError is a request field the gateway refuses before calling the
 // platform (a rule protovalidate cannot express, such as a time range
-// relative to now).
+// relative to now). Field is the field's name in the gateway's API.
 type FieldError struct {
 	Field       string
 	Description string
@@ -64,10 +67,19 @@ func (s Shop) read(ctx context.Context, method string, param any) (*platform.Res
 }
 
 // write sends a write as POST whatever the catalog says, so the client
-// never replays it after it may have reached the platform (design
-// decision 6: open.express.ebill.cancel is GET in the catalog).
+// never replays it after it may have reached the platform (the catalog
+// lists open.express.ebill.cancel as GET, yet it cancels a waybill).
 func (s Shop) write(ctx context.Context, method string, param any) (*platform.Response, error) {
 	return s.send(ctx, method, http.MethodPost, param)
+}
+
+// writeID sends a write and returns the platform's request id.
+func (s Shop) writeID(ctx context.Context, method string, param any) (string, error) {
+	resp, err := s.write(ctx, method, param)
+	if err != nil {
+		return "", err
+	}
+	return resp.RequestID, nil
 }
 
 func (s Shop) send(ctx context.Context, method, verb string, param any) (*platform.Response, error) {

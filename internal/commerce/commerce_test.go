@@ -11,10 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 )
 
 func TestTolerantScalars(t *testing.T) {
@@ -76,65 +72,64 @@ const sampleOrder = `{
   "orderFlag": {"flag": ["grey_flag_tag_order"]}
 }`
 
-func TestOrderProto(t *testing.T) {
+func TestDecodeOrder(t *testing.T) {
 	t.Parallel()
-	o, err := OrderProto(json.RawMessage(sampleOrder))
+	o, err := decodeOrder([]byte(sampleOrder))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.GetOrderId() != 9007199254740993 || o.GetStatus() != gatewayv1.OrderStatus_ORDER_STATUS_SHIPPED ||
-		o.GetTotalFen() != 5900 || o.GetExpressFeeFen() != 600 || o.GetDiscountFen() != 0 || o.GetShipTime() != nil ||
-		!o.GetCreateTime().AsTime().Equal(time.UnixMilli(1700000000000)) || o.GetBuyerNick() != "晴天" {
-		t.Fatalf("base fields: %v", o)
+	if o.ID != 9007199254740993 || o.Status != OrderStatusShipped || o.TotalFen != 5900 || o.ExpressFeeFen != 600 ||
+		o.DiscountFen != 0 || !o.ShipTime.IsZero() || !o.CreateTime.Equal(time.UnixMilli(1700000000000)) || o.BuyerNick != "晴天" {
+		t.Fatalf("base fields: %+v", o)
 	}
-	if o.GetItem().GetSkuId() != 30000000001 || o.GetItem().GetQuantity() != 2 || o.GetItem().GetPriceFen() != 2950 {
-		t.Fatalf("item: %v", o.GetItem())
+	if o.Item == nil || o.Item.SkuID != 30000000001 || o.Item.Quantity != 2 || o.Item.PriceFen != 2950 {
+		t.Fatalf("item: %+v", o.Item)
 	}
 	// An unknown refund status passes through as its number.
-	if r := o.GetRefunds()[0]; r.GetStatus() != 23 || r.GetHandlingWay() != gatewayv1.RefundHandlingWay_REFUND_HANDLING_WAY_EXCHANGE {
-		t.Fatalf("refunds: %v", o.GetRefunds())
+	if len(o.Refunds) != 1 || o.Refunds[0].Status != 23 || o.Refunds[0].HandlingWay != 3 {
+		t.Fatalf("refunds: %+v", o.Refunds)
 	}
-	if l := o.GetLogistics()[0]; l.GetExpressCode() != 9999 || l.GetExpressNo() != "2215900041470428" {
-		t.Fatalf("logistics: %v", l)
+	if len(o.Logistics) != 1 || o.Logistics[0].ExpressCode != 9999 || o.Logistics[0].ExpressNo != "2215900041470428" {
+		t.Fatalf("logistics: %+v", o.Logistics)
 	}
-	if n := o.GetNotes(); len(n) != 1 || n[0].GetFlag() != 2 {
-		t.Fatalf("notes: %v", n)
+	if len(o.Notes) != 1 || o.Notes[0].Flag != 2 || !o.Notes[0].CreateTime.Equal(time.UnixMilli(1700000200000)) {
+		t.Fatalf("notes: %+v", o.Notes)
 	}
-	if o.GetAddress().GetMaskedMobile() != "138****0000" || o.GetAddress().GetEncryptedMobile() != "#abc#" {
-		t.Fatalf("address: %v", o.GetAddress())
+	if o.Address == nil || o.Address.MaskedMobile != "138****0000" || o.Address.EncryptedMobile != "#abc#" {
+		t.Fatalf("address: %+v", o.Address)
 	}
 	for _, want := range []string{`"oid":9007199254740993`, `"orderFlag":{"flag":["grey_flag_tag_order"]}`, `"someNewField":{"x":[1,2]}`} {
-		if !strings.Contains(o.GetRaw(), want) {
-			t.Fatalf("raw lacks %s: %s", want, o.GetRaw())
+		if !strings.Contains(o.Raw, want) {
+			t.Fatalf("raw lacks %s: %s", want, o.Raw)
 		}
 	}
-	if _, err := OrderProto(json.RawMessage(`"not an object"`)); err == nil {
+	if _, err := decodeOrder([]byte(`"not an object"`)); err == nil {
 		t.Fatal("a string decoded as an order")
 	}
 }
 
-func TestItemProto_ShelfStatus(t *testing.T) {
+func TestDecodeItem_ShelfStatus(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		json string
-		want gatewayv1.ShelfStatus
+		want ShelfStatus
 	}{
-		{`{"kwaiItemId":1,"shelfStatus":1}`, gatewayv1.ShelfStatus_SHELF_STATUS_ON_SHELF},
-		{`{"kwaiItemId":1,"shelfStatus":0}`, gatewayv1.ShelfStatus_SHELF_STATUS_OFF_SHELF},
-		{`{"kwaiItemId":1,"shelfStatus":"0"}`, gatewayv1.ShelfStatus_SHELF_STATUS_OFF_SHELF},
-		{`{"kwaiItemId":1}`, gatewayv1.ShelfStatus_SHELF_STATUS_UNSPECIFIED},
-		{`{"kwaiItemId":1,"shelfStatus":5}`, gatewayv1.ShelfStatus_SHELF_STATUS_UNSPECIFIED},
+		{`{"kwaiItemId":1,"shelfStatus":1}`, ShelfOn},
+		{`{"kwaiItemId":1,"shelfStatus":0}`, ShelfOff},
+		{`{"kwaiItemId":1,"shelfStatus":"0"}`, ShelfOff},
+		{`{"kwaiItemId":1}`, ShelfUnknown},
+		{`{"kwaiItemId":1,"shelfStatus":5}`, ShelfUnknown},
 	} {
 		t.Run(tc.json, func(t *testing.T) {
-			it, err := ItemProto(json.RawMessage(tc.json))
-			if err != nil || it.GetShelfStatus() != tc.want {
-				t.Fatalf("shelf = %v, %v; want %v", it.GetShelfStatus(), err, tc.want)
+			it, err := decodeItem([]byte(tc.json))
+			if err != nil || it.ShelfStatus != tc.want {
+				t.Fatalf("shelf = %v, %v; want %v", it.ShelfStatus, err, tc.want)
 			}
 		})
 	}
-	it, err := ItemProto(json.RawMessage(`{"kwaiItemId":1,"skuList":[{"skuId":2,"skuStock":3}],"skuInfos":[{"skuId":4,"skuSalePrice":"990"}]}`))
-	if err != nil || len(it.GetSkus()) != 1 || it.GetSkus()[0].GetSkuId() != 4 || it.GetSkus()[0].GetPriceFen() != 990 {
-		t.Fatalf("details prefer skuInfos: %v %v", it, err)
+	it, err := decodeItem([]byte(`{"kwaiItemId":1,"skuList":[{"skuId":2,"skuStock":3}],"skuInfos":[{"skuId":4,"skuSalePrice":"990"}]}`))
+	if err != nil || len(it.Skus) != 1 || it.Skus[0].ID != 4 || it.Skus[0].PriceFen != 990 {
+		t.Fatalf("details prefer skuInfos: %+v %v", it, err)
 	}
 }
 
@@ -173,22 +168,23 @@ func TestPageToken(t *testing.T) {
 func TestResolveRange(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	ts := timestamppb.New
+	var unset time.Time
 	for _, tc := range []struct {
 		name       string
-		start, end *timestamppb.Timestamp
+		start, end time.Time
 		want       span
 		field      string
 	}{
-		{"defaults", nil, nil, span{now.Add(-OrderWindow).UnixMilli(), now.UnixMilli()}, ""},
-		{"end_only", nil, ts(now.Add(-time.Hour)), span{now.Add(-time.Hour - OrderWindow).UnixMilli(), now.Add(-time.Hour).UnixMilli()}, ""},
-		{"sub_ms_rounds_up", ts(now.Add(time.Microsecond - time.Hour)), ts(now.Add(time.Microsecond)),
+		{"defaults", unset, unset, span{now.Add(-OrderWindow).UnixMilli(), now.UnixMilli()}, ""},
+		{"end_only", unset, now.Add(-time.Hour), span{now.Add(-time.Hour - OrderWindow).UnixMilli(), now.Add(-time.Hour).UnixMilli()}, ""},
+		{"unix_epoch_is_set", time.Unix(0, 0), unset, span{}, "start_time"},
+		{"sub_ms_rounds_up", now.Add(time.Microsecond - time.Hour), now.Add(time.Microsecond),
 			span{now.Add(-time.Hour).UnixMilli() + 1, now.UnixMilli() + 1}, ""},
-		{"empty", ts(now), ts(now), span{}, "end_time"},
-		{"reversed", ts(now), ts(now.Add(-time.Hour)), span{}, "end_time"},
-		{"same_ms", ts(now.Add(time.Microsecond)), ts(now.Add(2 * time.Microsecond)), span{}, "end_time"},
-		{"too_old", ts(now.Add(-91 * 24 * time.Hour)), nil, span{}, "start_time"},
-		{"invalid", &timestamppb.Timestamp{Seconds: 1, Nanos: -1}, nil, span{}, "start_time"},
+		{"empty", now, now, span{}, "end_time"},
+		{"reversed", now, now.Add(-time.Hour), span{}, "end_time"},
+		{"same_ms", now.Add(time.Microsecond), now.Add(2 * time.Microsecond), span{}, "end_time"},
+		{"too_old", now.Add(-91 * 24 * time.Hour), unset, span{}, "start_time"},
+		{"end_too_old", unset, now.Add(-85 * 24 * time.Hour), span{}, "end_time"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := resolveRange(tc.start, tc.end, now, OrderWindow)
@@ -291,7 +287,7 @@ func TestListWindows_EachRecordOnce(t *testing.T) {
 					if pages > 1000 {
 						t.Fatal("no end")
 					}
-					recs, next, err := listWindows(context.Background(), w, "f", token, timestamppb.New(start), timestamppb.New(end), now, size)
+					recs, next, err := listWindows(context.Background(), w, "f", token, start, end, now, size)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -331,13 +327,13 @@ func TestListWindows_EmptyWindowsBoundCallsPerPage(t *testing.T) {
 	// One record at the very start: 79 empty one-day windows come first.
 	p := &fakePlatform{times: []int64{start.UnixMilli()}, window: int64(day / time.Millisecond), maxPage: 100}
 	w := walker[rec]{window: day, maxPage: 100, fetch: p.fetch, timeOf: func(x rec) int64 { return x.t }}
-	recs, next, err := listWindows(context.Background(), w, "f", "", timestamppb.New(start), timestamppb.New(now), now, 20)
+	recs, next, err := listWindows(context.Background(), w, "f", "", start, now, now, 20)
 	if err != nil || len(recs) != 0 || next == "" || p.calls != maxCallsPerPage {
 		t.Fatalf("first page: %d records, token %q, %d calls, err %v", len(recs), next, p.calls, err)
 	}
 	var all []rec
 	for next != "" {
-		recs, next, err = listWindows(context.Background(), w, "f", next, timestamppb.New(start), timestamppb.New(now), now, 20)
+		recs, next, err = listWindows(context.Background(), w, "f", next, start, now, now, 20)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -357,7 +353,7 @@ func TestListWindows_StuckCursorEndsTheWindow(t *testing.T) {
 			calls++
 			return []rec{{int64(calls), win.End - 1}}, "same", nil // never advances past "same"
 		}}
-	recs, next, err := listWindows(context.Background(), w, "f", "", timestamppb.New(now.Add(-time.Hour)), timestamppb.New(now), now, 100)
+	recs, next, err := listWindows(context.Background(), w, "f", "", now.Add(-time.Hour), now, now, 100)
 	if err != nil || next != "" || len(recs) != 2 || calls != 2 {
 		t.Fatalf("%d records, token %q, %d calls, err %v", len(recs), next, calls, err)
 	}
@@ -369,28 +365,29 @@ func TestListWindows_TokenOutsideRange(t *testing.T) {
 	w := walker[rec]{window: time.Hour, maxPage: 10, timeOf: func(x rec) int64 { return x.t },
 		fetch: func(context.Context, span, string, int) ([]rec, string, error) { return nil, cursorEnd, nil }}
 	bad := pageToken{V: tokenVersion, Filter: "f", Begin: 0, End: 100, WBegin: 0, WEnd: 100 + int64(time.Hour/time.Millisecond)}
-	if _, _, err := listWindows(context.Background(), w, "f", bad.encode(), nil, nil, now, 10); !errors.Is(err, ErrPageToken) {
+	if _, _, err := listWindows(context.Background(), w, "f", bad.encode(), time.Time{}, time.Time{}, now, 10); !errors.Is(err, ErrPageToken) {
 		t.Fatalf("err = %v, want ErrPageToken", err)
 	}
 }
 
 func TestCheckFreight(t *testing.T) {
 	t.Parallel()
-	agree, reject := gatewayv1.ReturnFreightDecision_RETURN_FREIGHT_DECISION_AGREE, gatewayv1.ReturnFreightDecision_RETURN_FREIGHT_DECISION_REJECT
 	for _, tc := range []struct {
 		name  string
-		req   *gatewayv1.ConfirmReturnReceiptRequest
+		rr    ReturnReceipt
 		field string
 	}{
-		{"none", &gatewayv1.ConfirmReturnReceiptRequest{}, ""},
-		{"agree", &gatewayv1.ConfirmReturnReceiptRequest{ReturnFreightDecision: agree, ReturnFreightAmountFen: 800}, ""},
-		{"agree_no_amount", &gatewayv1.ConfirmReturnReceiptRequest{ReturnFreightDecision: agree}, "return_freight_amount_fen"},
-		{"reject", &gatewayv1.ConfirmReturnReceiptRequest{ReturnFreightDecision: reject, ReturnFreightRejectDescription: "no"}, ""},
-		{"reject_no_reason", &gatewayv1.ConfirmReturnReceiptRequest{ReturnFreightDecision: reject}, "return_freight_reject_description"},
-		{"fields_without_decision", &gatewayv1.ConfirmReturnReceiptRequest{ReturnFreightAmountFen: 1}, "return_freight_decision"},
+		{"none", ReturnReceipt{}, ""},
+		{"agree", ReturnReceipt{Freight: FreightAgree, FreightAmountFen: 800}, ""},
+		{"agree_no_amount", ReturnReceipt{Freight: FreightAgree}, "return_freight_amount_fen"},
+		{"agree_with_reason", ReturnReceipt{Freight: FreightAgree, FreightAmountFen: 800, FreightRejectDescription: "x"}, "return_freight_reject_description"},
+		{"reject", ReturnReceipt{Freight: FreightReject, FreightRejectDescription: "no"}, ""},
+		{"reject_no_reason", ReturnReceipt{Freight: FreightReject}, "return_freight_reject_description"},
+		{"reject_with_amount", ReturnReceipt{Freight: FreightReject, FreightRejectDescription: "no", FreightAmountFen: 1}, "return_freight_amount_fen"},
+		{"fields_without_decision", ReturnReceipt{FreightAmountFen: 1}, "return_freight_decision"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkFreight(tc.req)
+			err := checkFreight(tc.rr)
 			var fe *FieldError
 			if tc.field == "" && err != nil || tc.field != "" && (!errors.As(err, &fe) || fe.Field != tc.field) {
 				t.Fatalf("checkFreight = %v, want field %q", err, tc.field)

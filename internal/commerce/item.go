@@ -2,10 +2,8 @@ package commerce
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-
-	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
+	"time"
 )
 
 // Item APIs.
@@ -16,11 +14,51 @@ const (
 	apiItemPriceUpdate = "open.item.sku.price.update"
 	apiItemShelfUpdate = "open.item.shelf.status.update"
 
-	// open.item.list.get takes pageSize 10-100 ([TS]); smaller gateway pages
-	// are cut from a 10-item platform page.
+	// open.item.list.get takes pageSize 10-100 (the TypeScript SDK's
+	// limits); smaller gateway pages are cut from a 10-item platform page.
 	itemPageMin = 10
 	itemPageMax = 100
 )
+
+// ShelfStatus is whether an item is on sale.
+type ShelfStatus int8
+
+// Shelf statuses.
+const (
+	ShelfUnknown ShelfStatus = iota // absent, or a value the gateway does not know (see Raw)
+	ShelfOn
+	ShelfOff
+)
+
+// Item is one item (商品) with its SKUs. Zero times are unset.
+type Item struct {
+	ID           int64 // the platform's kwaiItemId
+	RelItemID    int64 // the seller's own id
+	Title        string
+	PriceFen     int64
+	ShelfStatus  ShelfStatus
+	AuditStatus  int32
+	CategoryID   int64
+	CategoryName string
+	MainImageURL string
+	ImageURLs    []string
+	CreateTime   time.Time
+	UpdateTime   time.Time
+	Skus         []Sku
+	// Raw is the platform's JSON of the item, compact.
+	Raw string
+}
+
+// Sku is one SKU of an item.
+type Sku struct {
+	ID             int64
+	RelSkuID       int64
+	Nick           string
+	Specification  string
+	PriceFen       int64
+	MarketPriceFen int64
+	Stock          int64
+}
 
 type platformSku struct {
 	SkuID          i64 `json:"skuId"`
@@ -50,78 +88,90 @@ type platformItem struct {
 }
 
 // shelfStatus maps the platform's 1 on / 0 off; anything else (or absent)
-// is UNSPECIFIED, with the value still in raw.
-func shelfStatus(o opt64) gatewayv1.ShelfStatus {
+// is ShelfUnknown, with the value still in Raw.
+func shelfStatus(o opt64) ShelfStatus {
 	switch {
 	case o.Set && o.V == 1:
-		return gatewayv1.ShelfStatus_SHELF_STATUS_ON_SHELF
+		return ShelfOn
 	case o.Set && o.V == 0:
-		return gatewayv1.ShelfStatus_SHELF_STATUS_OFF_SHELF
+		return ShelfOff
 	}
-	return gatewayv1.ShelfStatus_SHELF_STATUS_UNSPECIFIED
+	return ShelfUnknown
 }
 
-// ItemProto converts one platform item object (list entry or detail).
-func ItemProto(raw json.RawMessage) (*gatewayv1.Item, error) {
-	var it platformItem
-	if err := decode(raw, &it); err != nil {
-		return nil, err
+// decodeItem decodes one platform item object (list entry or detail).
+func decodeItem(raw []byte) (Item, error) {
+	var v platformItem
+	if err := decode(raw, &v); err != nil {
+		return Item{}, err
 	}
-	out := &gatewayv1.Item{
-		ItemId:       int64(it.KwaiItemID),
-		RelItemId:    int64(it.RelItemID),
+	return v.item(rawString(raw)), nil
+}
+
+// item converts the decoded JSON; raw is its compact text.
+func (it *platformItem) item(raw string) Item {
+	out := Item{
+		ID:           int64(it.KwaiItemID),
+		RelItemID:    int64(it.RelItemID),
 		Title:        string(it.Title),
 		PriceFen:     int64(it.Price),
 		ShelfStatus:  shelfStatus(it.ShelfStatus),
 		AuditStatus:  int32(it.AuditStatus),
-		CategoryId:   int64(it.CategoryID),
+		CategoryID:   int64(it.CategoryID),
 		CategoryName: string(it.CategoryName),
-		MainImageUrl: string(it.MainImageURL),
-		ImageUrls:    it.ImageURLs,
+		MainImageURL: string(it.MainImageURL),
+		ImageURLs:    it.ImageURLs,
 		CreateTime:   msTime(it.CreateTime),
 		UpdateTime:   msTime(it.UpdateTime),
-		Raw:          rawString(raw),
+		Raw:          raw,
 	}
 	skus := it.SkuInfos
 	if len(skus) == 0 {
 		skus = it.SkuList
 	}
-	for _, s := range skus {
-		out.Skus = append(out.Skus, &gatewayv1.Sku{
-			SkuId: int64(s.SkuID), RelSkuId: int64(s.RelSkuID), SkuNick: string(s.SkuNick), Specification: string(s.Specification),
-			PriceFen: int64(s.SkuSalePrice), MarketPriceFen: int64(s.SkuMarketPrice), Stock: int64(s.SkuStock),
-		})
+	if len(skus) > 0 {
+		out.Skus = make([]Sku, 0, len(skus))
+		for _, s := range skus {
+			out.Skus = append(out.Skus, Sku{
+				ID: int64(s.SkuID), RelSkuID: int64(s.RelSkuID), Nick: string(s.SkuNick), Specification: string(s.Specification),
+				PriceFen: int64(s.SkuSalePrice), MarketPriceFen: int64(s.SkuMarketPrice), Stock: int64(s.SkuStock),
+			})
+		}
 	}
-	return out, nil
+	return out
 }
 
 // ListItems pages through open.item.list.get. The platform numbers its
-// pages; the gateway's token holds an item offset, so page_size may change
-// between pages.
-func (s Shop) ListItems(ctx context.Context, req *gatewayv1.ListItemsRequest) (*gatewayv1.ListItemsResponse, error) {
+// pages; the gateway's token holds an item offset, so the page size may
+// change between pages.
+func (s Shop) ListItems(ctx context.Context, p Page) (Listing[Item], error) {
 	filter := filterHash("items", s.OpenID)
-	tok, _, err := parseToken(req.GetPageToken(), filter)
+	tok, _, err := parseToken(p.Token, filter)
 	if err != nil {
-		return nil, err
+		return Listing[Item]{}, err
 	}
 	if tok.Offset < 0 || tok.Offset > 1<<31 {
-		return nil, fmt.Errorf("%w: offset out of range", ErrPageToken)
+		return Listing[Item]{}, fmt.Errorf("%w: offset out of range", ErrPageToken)
 	}
-	size := pageSize(req.GetPageSize())
+	size := p.size()
 	platSize := int64(min(max(size, itemPageMin), itemPageMax))
-	out := &gatewayv1.ListItemsResponse{Items: make([]*gatewayv1.Item, 0, size)}
+	out := Listing[Item]{Items: make([]Item, 0, size)}
 	pos, done := tok.Offset, false
 	for len(out.Items) < size && !done {
 		resp, err := s.read(ctx, apiItemList, map[string]any{"pageNumber": pos/platSize + 1, "pageSize": platSize})
 		if err != nil {
-			return nil, err
+			return Listing[Item]{}, err
 		}
 		var data struct {
-			TotalItemCount i64               `json:"totalItemCount"`
-			Items          []json.RawMessage `json:"items"`
+			TotalItemCount i64            `json:"totalItemCount"`
+			Items          []platformItem `json:"items"`
 		}
 		if err := decodeData(resp, apiItemList, &data); err != nil {
-			return nil, err
+			return Listing[Item]{}, err
+		}
+		raws, err := rawElements(resp.Data, "items", len(data.Items))
+		if err != nil {
+			return Listing[Item]{}, badData(resp, apiItemList, err)
 		}
 		out.TotalSize = int64(data.TotalItemCount)
 		skip := int(pos % platSize)
@@ -130,12 +180,8 @@ func (s Shop) ListItems(ctx context.Context, req *gatewayv1.ListItemsRequest) (*
 			break
 		}
 		take := data.Items[skip:min(len(data.Items), skip+size-len(out.Items))]
-		for _, raw := range take {
-			it, err := ItemProto(raw)
-			if err != nil {
-				return nil, badData(resp, apiItemList, err)
-			}
-			out.Items = append(out.Items, it)
+		for i := range take {
+			out.Items = append(out.Items, take[i].item(raws[skip+i]))
 		}
 		pos += int64(len(take))
 		done = int64(len(data.Items)) < platSize || (out.TotalSize > 0 && pos >= out.TotalSize)
@@ -150,50 +196,62 @@ func (s Shop) ListItems(ctx context.Context, req *gatewayv1.ListItemsRequest) (*
 }
 
 // GetItem reads open.item.get.
-func (s Shop) GetItem(ctx context.Context, req *gatewayv1.GetItemRequest) (*gatewayv1.GetItemResponse, error) {
-	resp, err := s.read(ctx, apiItemGet, map[string]any{"kwaiItemId": req.GetItemId()})
+func (s Shop) GetItem(ctx context.Context, itemID int64) (Item, error) {
+	resp, err := s.read(ctx, apiItemGet, map[string]any{"kwaiItemId": itemID})
 	if err != nil {
-		return nil, err
+		return Item{}, err
 	}
-	it, err := ItemProto(resp.Data)
+	it, err := decodeItem(resp.Data)
 	if err != nil {
-		return nil, badData(resp, apiItemGet, err)
+		return Item{}, badData(resp, apiItemGet, err)
 	}
-	return &gatewayv1.GetItemResponse{Item: it}, nil
+	return it, nil
 }
 
-// UpdateSkuStock sends open.item.sku.stock.update (changeType 1 add, 2
-// reduce).
-func (s Shop) UpdateSkuStock(ctx context.Context, req *gatewayv1.UpdateSkuStockRequest) (*gatewayv1.UpdateSkuStockResponse, error) {
-	resp, err := s.write(ctx, apiItemStockUpdate, map[string]any{
-		"kwaiItemId": req.GetItemId(), "skuId": req.GetSkuId(), "skuChangeStock": req.GetQuantity(), "changeType": int32(req.GetChange()),
+// StockChange is the direction of a stock update.
+type StockChange int8
+
+// Stock changes (the platform's changeType).
+const (
+	StockAdd    StockChange = 1
+	StockReduce StockChange = 2
+)
+
+// StockUpdate adds to or takes from a SKU's stock.
+type StockUpdate struct {
+	ItemID   int64
+	SkuID    int64
+	Change   StockChange
+	Quantity int64
+}
+
+// UpdateSkuStock sends open.item.sku.stock.update and returns the
+// platform's request id.
+func (s Shop) UpdateSkuStock(ctx context.Context, u StockUpdate) (string, error) {
+	return s.writeID(ctx, apiItemStockUpdate, map[string]any{
+		"kwaiItemId": u.ItemID, "skuId": u.SkuID, "skuChangeStock": u.Quantity, "changeType": int32(u.Change),
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &gatewayv1.UpdateSkuStockResponse{ItemId: req.GetItemId(), SkuId: req.GetSkuId(), PlatformRequestId: resp.RequestID}, nil
 }
 
-// UpdateSkuPrice sends open.item.sku.price.update.
-func (s Shop) UpdateSkuPrice(ctx context.Context, req *gatewayv1.UpdateSkuPriceRequest) (*gatewayv1.UpdateSkuPriceResponse, error) {
-	resp, err := s.write(ctx, apiItemPriceUpdate, map[string]any{
-		"itemId": req.GetItemId(), "skuId": req.GetSkuId(), "price": req.GetPriceFen(),
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &gatewayv1.UpdateSkuPriceResponse{ItemId: req.GetItemId(), SkuId: req.GetSkuId(), PlatformRequestId: resp.RequestID}, nil
+// PriceUpdate sets a SKU's price.
+type PriceUpdate struct {
+	ItemID   int64
+	SkuID    int64
+	PriceFen int64
 }
 
-// SetItemShelfStatus sends open.item.shelf.status.update (1 on, 0 off).
-func (s Shop) SetItemShelfStatus(ctx context.Context, req *gatewayv1.SetItemShelfStatusRequest) (*gatewayv1.SetItemShelfStatusResponse, error) {
+// UpdateSkuPrice sends open.item.sku.price.update and returns the
+// platform's request id.
+func (s Shop) UpdateSkuPrice(ctx context.Context, u PriceUpdate) (string, error) {
+	return s.writeID(ctx, apiItemPriceUpdate, map[string]any{"itemId": u.ItemID, "skuId": u.SkuID, "price": u.PriceFen})
+}
+
+// SetItemShelfStatus sends open.item.shelf.status.update (the platform's 1
+// on, 0 off) and returns the platform's request id.
+func (s Shop) SetItemShelfStatus(ctx context.Context, itemID int64, status ShelfStatus) (string, error) {
 	shelf := 0
-	if req.GetShelfStatus() == gatewayv1.ShelfStatus_SHELF_STATUS_ON_SHELF {
+	if status == ShelfOn {
 		shelf = 1
 	}
-	resp, err := s.write(ctx, apiItemShelfUpdate, map[string]any{"kwaiItemId": req.GetItemId(), "shelfStatus": shelf})
-	if err != nil {
-		return nil, err
-	}
-	return &gatewayv1.SetItemShelfStatusResponse{ItemId: req.GetItemId(), PlatformRequestId: resp.RequestID}, nil
+	return s.writeID(ctx, apiItemShelfUpdate, map[string]any{"kwaiItemId": itemID, "shelfStatus": shelf})
 }

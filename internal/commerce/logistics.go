@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-
-	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 )
 
 // Logistics APIs.
@@ -16,33 +14,41 @@ const (
 	apiEbillCancel  = "open.express.ebill.cancel"
 )
 
+// ExpressTemplate is an express fee template.
+type ExpressTemplate struct {
+	ID   int64
+	Name string
+	// Raw is the platform's JSON of the template, compact.
+	Raw string
+}
+
 // ListExpressTemplates pages through open.logistics.express.template.list
-// (offset/limit paging; the token holds the offset).
-func (s Shop) ListExpressTemplates(ctx context.Context, req *gatewayv1.ListExpressTemplatesRequest) (*gatewayv1.ListExpressTemplatesResponse, error) {
-	filter := filterHash("templates", s.OpenID, strconv.FormatBool(req.GetUsedOnly()))
-	tok, _, err := parseToken(req.GetPageToken(), filter)
+// (offset/limit paging; the token holds the offset). usedOnly keeps the
+// templates items use.
+func (s Shop) ListExpressTemplates(ctx context.Context, usedOnly bool, p Page) (Listing[ExpressTemplate], error) {
+	filter := filterHash("templates", s.OpenID, strconv.FormatBool(usedOnly))
+	tok, _, err := parseToken(p.Token, filter)
 	if err != nil {
-		return nil, err
+		return Listing[ExpressTemplate]{}, err
 	}
 	if tok.Offset < 0 || tok.Offset > 1<<31 {
-		return nil, fmt.Errorf("%w: offset out of range", ErrPageToken)
+		return Listing[ExpressTemplate]{}, fmt.Errorf("%w: offset out of range", ErrPageToken)
 	}
-	size := pageSize(req.GetPageSize())
-	resp, err := s.read(ctx, apiTemplateList, map[string]any{"offset": tok.Offset, "limit": size, "searchUsed": req.GetUsedOnly()})
+	size := p.size()
+	resp, err := s.read(ctx, apiTemplateList, map[string]any{"offset": tok.Offset, "limit": size, "searchUsed": usedOnly})
 	if err != nil {
-		return nil, err
+		return Listing[ExpressTemplate]{}, err
 	}
 	items, err := list(resp.Data, "templates", "templateList", "expressTemplateList", "list", "data")
 	if err != nil {
-		return nil, badData(resp, apiTemplateList, err)
+		return Listing[ExpressTemplate]{}, badData(resp, apiTemplateList, err)
 	}
 	var meta struct {
 		Total      i64 `json:"total"`
 		TotalCount i64 `json:"totalCount"`
 	}
 	_ = decode(resp.Data, &meta) // data may be the array itself
-	out := &gatewayv1.ListExpressTemplatesResponse{Templates: make([]*gatewayv1.ExpressTemplate, 0, len(items))}
-	out.TotalSize = int64(max(meta.Total, meta.TotalCount))
+	out := Listing[ExpressTemplate]{Items: make([]ExpressTemplate, 0, len(items)), TotalSize: int64(max(meta.Total, meta.TotalCount))}
 	for _, raw := range items {
 		var t struct {
 			ID           i64 `json:"id"`
@@ -51,16 +57,9 @@ func (s Shop) ListExpressTemplates(ctx context.Context, req *gatewayv1.ListExpre
 			TemplateName str `json:"templateName"`
 		}
 		if err := decode(raw, &t); err != nil {
-			return nil, badData(resp, apiTemplateList, err)
+			return Listing[ExpressTemplate]{}, badData(resp, apiTemplateList, err)
 		}
-		id, name := t.TemplateID, t.TemplateName
-		if id == 0 {
-			id = t.ID
-		}
-		if name == "" {
-			name = t.Name
-		}
-		out.Templates = append(out.Templates, &gatewayv1.ExpressTemplate{TemplateId: int64(id), Name: string(name), Raw: rawString(raw)})
+		out.Items = append(out.Items, ExpressTemplate{ID: int64(first(t.TemplateID, t.ID)), Name: string(first(t.TemplateName, t.Name)), Raw: rawString(raw)})
 	}
 	next := tok.Offset + int64(len(items))
 	if len(items) >= size && (out.TotalSize == 0 || next < out.TotalSize) {
@@ -69,9 +68,34 @@ func (s Shop) ListExpressTemplates(ctx context.Context, req *gatewayv1.ListExpre
 	return out, nil
 }
 
+// SellerAddressType is the platform's addressType of a seller address.
+type SellerAddressType int32
+
+// Seller address types.
+const (
+	SellerAddressReturn   SellerAddressType = 2 // returns go here
+	SellerAddressShipFrom SellerAddressType = 3
+)
+
+// SellerAddress is one of the seller's addresses.
+type SellerAddress struct {
+	ID        int64
+	Type      SellerAddressType
+	Consignee string
+	Mobile    string
+	Province  string
+	City      string
+	District  string
+	Town      string
+	Address   string
+	Default   bool
+	// Raw is the platform's JSON of the address, compact.
+	Raw string
+}
+
 // ListSellerAddresses reads open.address.seller.list.
-func (s Shop) ListSellerAddresses(ctx context.Context, req *gatewayv1.ListSellerAddressesRequest) (*gatewayv1.ListSellerAddressesResponse, error) {
-	resp, err := s.read(ctx, apiAddressList, map[string]any{"addressType": int32(req.GetAddressType())})
+func (s Shop) ListSellerAddresses(ctx context.Context, typ SellerAddressType) ([]SellerAddress, error) {
+	resp, err := s.read(ctx, apiAddressList, map[string]any{"addressType": int32(typ)})
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +103,7 @@ func (s Shop) ListSellerAddresses(ctx context.Context, req *gatewayv1.ListSeller
 	if err != nil {
 		return nil, badData(resp, apiAddressList, err)
 	}
-	out := &gatewayv1.ListSellerAddressesResponse{Addresses: make([]*gatewayv1.SellerAddress, 0, len(items))}
+	out := make([]SellerAddress, 0, len(items))
 	for _, raw := range items {
 		var a struct {
 			AddressID      i64  `json:"addressId"`
@@ -104,22 +128,18 @@ func (s Shop) ListSellerAddresses(ctx context.Context, req *gatewayv1.ListSeller
 		if err := decode(raw, &a); err != nil {
 			return nil, badData(resp, apiAddressList, err)
 		}
-		typ := a.AddressType
-		if typ == 0 {
-			typ = i64(req.GetAddressType())
-		}
-		out.Addresses = append(out.Addresses, &gatewayv1.SellerAddress{
-			AddressId:      int64(first(a.AddressID, a.ID)),
-			AddressType:    gatewayv1.SellerAddressType(typ),
-			Consignee:      string(first(a.Consignee, a.ContactName)),
-			Mobile:         string(a.Mobile),
-			Province:       string(first(a.Province, a.ProvinceName)),
-			City:           string(first(a.City, a.CityName)),
-			District:       string(first(a.District, a.DistrictName)),
-			Town:           string(first(a.Town, a.StreetName)),
-			Address:        string(first(a.Address, a.DetailAddress)),
-			DefaultAddress: bool(a.DefaultAddress || a.IsDefault),
-			Raw:            rawString(raw),
+		out = append(out, SellerAddress{
+			ID:        int64(first(a.AddressID, a.ID)),
+			Type:      SellerAddressType(first(a.AddressType, i64(typ))),
+			Consignee: string(first(a.Consignee, a.ContactName)),
+			Mobile:    string(a.Mobile),
+			Province:  string(first(a.Province, a.ProvinceName)),
+			City:      string(first(a.City, a.CityName)),
+			District:  string(first(a.District, a.DistrictName)),
+			Town:      string(first(a.Town, a.StreetName)),
+			Address:   string(first(a.Address, a.DetailAddress)),
+			Default:   bool(a.DefaultAddress || a.IsDefault),
+			Raw:       rawString(raw),
 		})
 	}
 	return out, nil
@@ -136,58 +156,119 @@ func first[T comparable](vs ...T) T {
 	return zero
 }
 
+// WaybillPackage is one package to get a waybill number for.
+type WaybillPackage struct {
+	ExpressCompanyCode string
+	OrderID            int64
+	// PackageCode defaults to the order id.
+	PackageCode string
+	// TotalPackageQuantity defaults to 1.
+	TotalPackageQuantity int32
+	// Optional carrier fields; empty ones are not sent.
+	ExpressProductCode string
+	SettleAccount      string
+	NetSiteCode        string
+	TemplateURL        string
+	Sender             WaybillContact
+	SenderAddress      WaybillAddress
+	Receiver           WaybillContact
+	ReceiverAddress    WaybillAddress
+	Items              []WaybillItem
+}
+
+// WaybillContact is a sender or receiver.
+type WaybillContact struct {
+	Name      string
+	Mobile    string
+	Telephone string // optional
+}
+
+// WaybillAddress is a sender's or receiver's address.
+type WaybillAddress struct {
+	Province      string
+	City          string
+	District      string
+	Street        string
+	DetailAddress string
+}
+
+// WaybillItem is a line of a package's contents.
+type WaybillItem struct {
+	Title    string
+	Quantity int64
+}
+
+// WaybillResult is the platform's answer for one package.
+type WaybillResult struct {
+	Success  bool
+	Message  string
+	Waybills []Waybill
+	// Raw is the platform's JSON of the answer, compact.
+	Raw string
+}
+
+// Waybill is one waybill number with its print data.
+type Waybill struct {
+	Code       string
+	ParentCode string
+	PrintData  string
+	Signature  string
+}
+
 // CreateWaybills sends open.express.ebill.get with one getEbillOrderRequest
-// per package. Each package's requestId is the gateway request_id and its
+// per package and returns one result per package, in order, with the
+// platform's request id. Each package's requestId is requestID and its
 // index, so the answers map back to the packages.
-func (s Shop) CreateWaybills(ctx context.Context, req *gatewayv1.CreateWaybillsRequest) (*gatewayv1.CreateWaybillsResponse, error) {
-	pkgs := make([]map[string]any, 0, len(req.GetPackages()))
-	ids := make(map[string]int, len(req.GetPackages()))
-	for i, p := range req.GetPackages() {
-		reqID := req.GetRequestId() + "-" + strconv.Itoa(i)
+func (s Shop) CreateWaybills(ctx context.Context, requestID string, pkgs []WaybillPackage) ([]WaybillResult, string, error) {
+	params := make([]map[string]any, 0, len(pkgs))
+	ids := make(map[string]int, len(pkgs))
+	for i, p := range pkgs {
+		reqID := requestID + "-" + strconv.Itoa(i)
 		ids[reqID] = i
-		code := p.GetPackageCode()
+		code := p.PackageCode
 		if code == "" {
-			code = strconv.FormatInt(p.GetOrderId(), 10)
+			code = strconv.FormatInt(p.OrderID, 10)
 		}
-		items := make([]map[string]any, 0, len(p.GetItems()))
-		for _, it := range p.GetItems() {
-			items = append(items, map[string]any{"itemTitle": it.GetTitle(), "itemQuantity": it.GetQuantity()})
+		items := make([]map[string]any, 0, len(p.Items))
+		for _, it := range p.Items {
+			items = append(items, map[string]any{"itemTitle": it.Title, "itemQuantity": it.Quantity})
 		}
 		m := map[string]any{
 			"merchantCode":         s.OpenID,
-			"expressCompanyCode":   p.GetExpressCompanyCode(),
-			"tradeOrderCode":       strconv.FormatInt(p.GetOrderId(), 10),
+			"expressCompanyCode":   p.ExpressCompanyCode,
+			"tradeOrderCode":       strconv.FormatInt(p.OrderID, 10),
 			"packageCode":          code,
-			"totalPackageQuantity": max(p.GetTotalPackageQuantity(), 1),
-			"senderContract":       contact(p.GetSender()),
-			"senderAddress":        address(p.GetSenderAddress()),
-			"receiverContract":     contact(p.GetReceiver()),
-			"receiverAddress":      address(p.GetReceiverAddress()),
+			"totalPackageQuantity": max(p.TotalPackageQuantity, 1),
+			"senderContract":       p.Sender.param(),
+			"senderAddress":        p.SenderAddress.param(),
+			"receiverContract":     p.Receiver.param(),
+			"receiverAddress":      p.ReceiverAddress.param(),
 			"itemList":             items,
 			"requestId":            reqID,
 		}
 		for k, v := range map[string]string{
-			"expressProductCode": p.GetExpressProductCode(), "settleAccount": p.GetSettleAccount(),
-			"netSiteCode": p.GetNetSiteCode(), "templateUrl": p.GetTemplateUrl(),
+			"expressProductCode": p.ExpressProductCode, "settleAccount": p.SettleAccount,
+			"netSiteCode": p.NetSiteCode, "templateUrl": p.TemplateURL,
 		} {
 			if v != "" {
 				m[k] = v
 			}
 		}
-		pkgs = append(pkgs, m)
+		params = append(params, m)
 	}
-	resp, err := s.write(ctx, apiEbillGet, map[string]any{"getEbillOrderRequest": pkgs})
+	resp, err := s.write(ctx, apiEbillGet, map[string]any{"getEbillOrderRequest": params})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	results, err := list(resp.Data, "results", "list", "data")
+	answers, err := list(resp.Data, "results", "list", "data")
 	if err != nil {
-		return nil, badData(resp, apiEbillGet, err)
+		return nil, "", badData(resp, apiEbillGet, err)
 	}
-	out := &gatewayv1.CreateWaybillsResponse{Results: make([]*gatewayv1.WaybillResult, len(pkgs)), PlatformRequestId: resp.RequestID}
-	for i, raw := range results {
+	out := make([]WaybillResult, len(pkgs))
+	seen := make([]bool, len(pkgs))
+	for i, raw := range answers {
 		// Two shapes are known: {requestId, baseResponse{result, message,
-		// success}, data[{waybillCode, ...}]} ([GO2]) and a flat
+		// success}, data[{waybillCode, ...}]} (a Go SDK's) and a flat
 		// {waybillCode, parentWaybillCode, printData, ...} per package.
 		var r struct {
 			RequestID    str `json:"requestId"`
@@ -200,19 +281,19 @@ func (s Shop) CreateWaybills(ctx context.Context, req *gatewayv1.CreateWaybillsR
 			platformWaybill
 		}
 		if err := decode(raw, &r); err != nil {
-			return nil, badData(resp, apiEbillGet, err)
+			return nil, "", badData(resp, apiEbillGet, err)
 		}
 		idx, ok := ids[string(r.RequestID)]
 		if !ok {
 			idx = i // no (known) requestId echoed: answers are in request order
 		}
-		if idx >= len(out.Results) || out.Results[idx] != nil {
+		if idx >= len(out) || seen[idx] {
 			continue
 		}
 		if r.WaybillCode != "" {
 			r.Data = append(r.Data, r.platformWaybill)
 		}
-		res := &gatewayv1.WaybillResult{Raw: rawString(raw)}
+		res := WaybillResult{Raw: rawString(raw)}
 		if b := r.BaseResponse; b != nil {
 			res.Success = bool(b.Success) || b.Result == 1
 			res.Message = string(b.Message)
@@ -220,19 +301,19 @@ func (s Shop) CreateWaybills(ctx context.Context, req *gatewayv1.CreateWaybillsR
 			res.Success = len(r.Data) > 0
 		}
 		for _, w := range r.Data {
-			res.Waybills = append(res.Waybills, &gatewayv1.Waybill{
-				WaybillCode: string(w.WaybillCode), ParentWaybillCode: string(w.ParentWaybillCode),
+			res.Waybills = append(res.Waybills, Waybill{
+				Code: string(w.WaybillCode), ParentCode: string(w.ParentWaybillCode),
 				PrintData: string(w.PrintData), Signature: string(w.Signature),
 			})
 		}
-		out.Results[idx] = res
+		out[idx], seen[idx] = res, true
 	}
-	for i, r := range out.Results {
-		if r == nil {
-			out.Results[i] = &gatewayv1.WaybillResult{Message: "the platform returned no result for this package"}
+	for i := range out {
+		if !seen[i] {
+			out[i] = WaybillResult{Message: "the platform returned no result for this package"}
 		}
 	}
-	return out, nil
+	return out, resp.RequestID, nil
 }
 
 type platformWaybill struct {
@@ -242,28 +323,23 @@ type platformWaybill struct {
 	Signature         str `json:"signature"`
 }
 
-func contact(c *gatewayv1.WaybillContact) map[string]any {
-	m := map[string]any{"name": c.GetName(), "mobile": c.GetMobile()}
-	if c.GetTelephone() != "" {
-		m["telephone"] = c.GetTelephone()
+func (c WaybillContact) param() map[string]any {
+	m := map[string]any{"name": c.Name, "mobile": c.Mobile}
+	if c.Telephone != "" {
+		m["telephone"] = c.Telephone
 	}
 	return m
 }
 
-func address(a *gatewayv1.WaybillAddress) map[string]any {
+func (a WaybillAddress) param() map[string]any {
 	return map[string]any{
-		"provinceName": a.GetProvince(), "cityName": a.GetCity(), "districtName": a.GetDistrict(),
-		"streetName": a.GetStreet(), "detailAddress": a.GetDetailAddress(),
+		"provinceName": a.Province, "cityName": a.City, "districtName": a.District,
+		"streetName": a.Street, "detailAddress": a.DetailAddress,
 	}
 }
 
-// CancelWaybill sends open.express.ebill.cancel (as POST: it is a write).
-func (s Shop) CancelWaybill(ctx context.Context, req *gatewayv1.CancelWaybillRequest) (*gatewayv1.CancelWaybillResponse, error) {
-	resp, err := s.write(ctx, apiEbillCancel, map[string]any{
-		"expressCompanyCode": req.GetExpressCompanyCode(), "waybillCode": req.GetWaybillCode(),
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &gatewayv1.CancelWaybillResponse{WaybillCode: req.GetWaybillCode(), PlatformRequestId: resp.RequestID}, nil
+// CancelWaybill sends open.express.ebill.cancel (as POST: it is a write)
+// and returns the platform's request id.
+func (s Shop) CancelWaybill(ctx context.Context, expressCompanyCode, waybillCode string) (string, error) {
+	return s.writeID(ctx, apiEbillCancel, map[string]any{"expressCompanyCode": expressCompanyCode, "waybillCode": waybillCode})
 }

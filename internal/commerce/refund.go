@@ -2,11 +2,8 @@ package commerce
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"time"
-
-	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 )
 
 // After-sale APIs.
@@ -27,97 +24,166 @@ const (
 	refundTypeAll     = 9
 )
 
-// platformRefund is the part of the platform's after-sale JSON the proto
+// RefundStatus is the platform's after-sale status (10 refund requested
+// ... 60 succeeded, 70 closed). Values the gateway does not know pass
+// through as their number; 0 is unset (as a filter: every status).
+type RefundStatus int32
+
+// RefundHandlingWay is how an after-sale request is handled (1 return and
+// refund, 3 exchange, 10 refund only).
+type RefundHandlingWay int32
+
+// RefundNegotiateStatus is the state of a negotiation on the request (1
+// pending, 2 agreed, 3 rejected).
+type RefundNegotiateStatus int32
+
+// Refund is one after-sale record. Zero times are unset.
+type Refund struct {
+	ID              int64
+	OrderID         int64
+	Status          RefundStatus
+	HandlingWay     RefundHandlingWay
+	NegotiateStatus RefundNegotiateStatus
+	RefundFen       int64
+	ItemID          int64
+	SkuID           int64
+	SkuNick         string
+	Quantity        int64
+	BuyerOpenID     string
+	ReasonCode      int32
+	Reason          string
+	Description     string
+	CreateTime      time.Time
+	UpdateTime      time.Time
+	ExpireTime      time.Time
+	EndTime         time.Time
+	// Version is the platform's refundVersion (its update time in ms), which
+	// RejectRefund must echo.
+	Version int64
+	// ReturnLogistics is the buyer's return shipment; nil when none.
+	ReturnLogistics *ReturnLogistics
+	// SellerID and SpecialRefundType are the platform's sellerId and
+	// specialRefundType where it includes them.
+	SellerID          int64
+	SpecialRefundType int64
+	// Raw is the platform's JSON of the record, compact.
+	Raw string
+}
+
+// ReturnLogistics is the buyer's return shipment.
+type ReturnLogistics struct {
+	ExpressCode int64
+	ExpressNo   string
+}
+
+// platformRefund is the part of the platform's after-sale JSON the gateway
 // models (list entries and details share it).
 type platformRefund struct {
-	RefundID         i64 `json:"refundId"`
-	Oid              i64 `json:"oid"`
-	OrderID          i64 `json:"orderId"` // some answers and messages say orderId
-	Status           i64 `json:"status"`
-	HandlingWay      i64 `json:"handlingWay"`
-	NegotiateStatus  i64 `json:"negotiateStatus"`
-	RefundFee        i64 `json:"refundFee"`
-	ItemID           i64 `json:"itemId"`
-	SkuID            i64 `json:"skuId"`
-	SkuNick          str `json:"skuNick"`
-	ProductNum       i64 `json:"productNum"`
-	BuyerOpenID      str `json:"buyerOpenId"`
-	RefundReason     i64 `json:"refundReason"`
-	RefundReasonDesc str `json:"refundReasonDesc"`
-	RefundDesc       str `json:"refundDesc"`
-	CreateTime       i64 `json:"createTime"`
-	UpdateTime       i64 `json:"updateTime"`
-	ExpireTime       i64 `json:"expireTime"`
-	EndTime          i64 `json:"endTime"`
-	LogisticsInfo    *struct {
+	RefundID          i64 `json:"refundId"`
+	Oid               i64 `json:"oid"`
+	OrderID           i64 `json:"orderId"` // some answers and messages say orderId
+	Status            i64 `json:"status"`
+	HandlingWay       i64 `json:"handlingWay"`
+	NegotiateStatus   i64 `json:"negotiateStatus"`
+	RefundFee         i64 `json:"refundFee"`
+	ItemID            i64 `json:"itemId"`
+	SkuID             i64 `json:"skuId"`
+	SkuNick           str `json:"skuNick"`
+	ProductNum        i64 `json:"productNum"`
+	BuyerOpenID       str `json:"buyerOpenId"`
+	SellerID          i64 `json:"sellerId"`
+	SpecialRefundType i64 `json:"specialRefundType"`
+	RefundReason      i64 `json:"refundReason"`
+	RefundReasonDesc  str `json:"refundReasonDesc"`
+	RefundDesc        str `json:"refundDesc"`
+	CreateTime        i64 `json:"createTime"`
+	UpdateTime        i64 `json:"updateTime"`
+	ExpireTime        i64 `json:"expireTime"`
+	EndTime           i64 `json:"endTime"`
+	LogisticsInfo     *struct {
 		ExpressNo   str `json:"expressNo"`
 		ExpressCode i64 `json:"expressCode"`
 	} `json:"logisticsInfo"`
 }
 
-// RefundProto converts one platform after-sale object.
-func RefundProto(raw json.RawMessage) (*gatewayv1.Refund, error) {
-	var r platformRefund
-	if err := decode(raw, &r); err != nil {
-		return nil, err
+// decodeRefund decodes one platform after-sale object.
+func decodeRefund(raw []byte) (Refund, error) {
+	var v platformRefund
+	if err := decode(raw, &v); err != nil {
+		return Refund{}, err
 	}
+	return v.refund(rawString(raw)), nil
+}
+
+// refund converts the decoded JSON; raw is its compact text.
+func (r *platformRefund) refund(raw string) Refund {
 	oid := r.Oid
 	if oid == 0 {
 		oid = r.OrderID
 	}
-	out := &gatewayv1.Refund{
-		RefundId:        int64(r.RefundID),
-		OrderId:         int64(oid),
-		Status:          gatewayv1.RefundStatus(r.Status),
-		HandlingWay:     gatewayv1.RefundHandlingWay(r.HandlingWay),
-		NegotiateStatus: gatewayv1.RefundNegotiateStatus(r.NegotiateStatus),
-		RefundFen:       int64(r.RefundFee),
-		ItemId:          int64(r.ItemID),
-		SkuId:           int64(r.SkuID),
-		SkuNick:         string(r.SkuNick),
-		Quantity:        int64(r.ProductNum),
-		BuyerOpenId:     string(r.BuyerOpenID),
-		ReasonCode:      int32(r.RefundReason),
-		Reason:          string(r.RefundReasonDesc),
-		Description:     string(r.RefundDesc),
-		CreateTime:      msTime(r.CreateTime),
-		UpdateTime:      msTime(r.UpdateTime),
-		ExpireTime:      msTime(r.ExpireTime),
-		EndTime:         msTime(r.EndTime),
-		Version:         int64(r.UpdateTime),
-		Raw:             rawString(raw),
+	out := Refund{
+		ID:                int64(r.RefundID),
+		OrderID:           int64(oid),
+		Status:            RefundStatus(r.Status),
+		HandlingWay:       RefundHandlingWay(r.HandlingWay),
+		NegotiateStatus:   RefundNegotiateStatus(r.NegotiateStatus),
+		RefundFen:         int64(r.RefundFee),
+		ItemID:            int64(r.ItemID),
+		SkuID:             int64(r.SkuID),
+		SkuNick:           string(r.SkuNick),
+		Quantity:          int64(r.ProductNum),
+		BuyerOpenID:       string(r.BuyerOpenID),
+		ReasonCode:        int32(r.RefundReason),
+		Reason:            string(r.RefundReasonDesc),
+		Description:       string(r.RefundDesc),
+		CreateTime:        msTime(r.CreateTime),
+		UpdateTime:        msTime(r.UpdateTime),
+		ExpireTime:        msTime(r.ExpireTime),
+		EndTime:           msTime(r.EndTime),
+		Version:           int64(r.UpdateTime),
+		SellerID:          int64(r.SellerID),
+		SpecialRefundType: int64(r.SpecialRefundType),
+		Raw:               raw,
 	}
 	if l := r.LogisticsInfo; l != nil && (l.ExpressNo != "" || l.ExpressCode != 0) {
-		out.ReturnLogistics = &gatewayv1.ReturnLogistics{ExpressCode: int64(l.ExpressCode), ExpressNo: string(l.ExpressNo)}
+		out.ReturnLogistics = &ReturnLogistics{ExpressCode: int64(l.ExpressCode), ExpressNo: string(l.ExpressNo)}
 	}
-	return out, nil
+	return out
 }
 
-type refundRecord struct {
-	raw json.RawMessage
-	t   int64
+// RefundQuery selects after-sale records by time and status.
+type RefundQuery struct {
+	// Start and End bound the range [Start, End) of TimeField. A zero End
+	// is now, a zero Start is End - RefundWindow. Start must lie within
+	// Lookback.
+	Start, End time.Time
+	TimeField  TimeField
+	Status     RefundStatus // 0: every status
+	// PendingOnly keeps the records waiting for someone to act.
+	PendingOnly bool
 }
 
-// ListRefunds pages through open.seller.order.refund.pcursor.list (see
-// RefundService.ListRefunds).
-func (s Shop) ListRefunds(ctx context.Context, req *gatewayv1.ListRefundsRequest) (*gatewayv1.ListRefundsResponse, error) {
-	queryType := 1
-	if req.GetTimeField() == gatewayv1.RefundTimeField_REFUND_TIME_FIELD_UPDATE_TIME {
-		queryType = 2
-	}
+// refundWalker walks open.seller.order.refund.pcursor.list for q.
+func (s Shop) refundWalker(q RefundQuery, dir Direction) walker[Refund] {
+	queryType := q.TimeField.queryType()
 	typ := refundTypeAll
-	if req.GetPendingOnly() {
+	if q.PendingOnly {
 		typ = refundTypeWaiting
 	}
-	status := int(req.GetStatus())
-	w := walker[refundRecord]{
+	status := int(q.Status)
+	timeOf := func(r Refund) int64 { return r.CreateTime.UnixMilli() }
+	if q.TimeField == ByUpdateTime {
+		timeOf = func(r Refund) int64 { return r.UpdateTime.UnixMilli() }
+	}
+	return walker[Refund]{
 		window:  RefundWindow,
 		maxPage: refundPageMax,
-		timeOf:  func(r refundRecord) int64 { return r.t },
-		fetch: func(ctx context.Context, win span, cursor string, size int) ([]refundRecord, string, error) {
+		dir:     dir,
+		timeOf:  timeOf,
+		fetch: func(ctx context.Context, win span, cursor string, size int) ([]Refund, string, error) {
 			p := map[string]any{
 				"beginTime": win.Begin, "endTime": win.End, "type": typ, "pageSize": size, "currentPage": 1,
-				"sort": 1, "queryType": queryType, "pcursor": cursor,
+				"sort": dir.sort(), "queryType": queryType, "pcursor": cursor,
 			}
 			if status != 0 {
 				p["status"] = status
@@ -127,103 +193,124 @@ func (s Shop) ListRefunds(ctx context.Context, req *gatewayv1.ListRefundsRequest
 				return nil, "", err
 			}
 			var data struct {
-				Pcursor str               `json:"pcursor"`
-				List    []json.RawMessage `json:"refundOrderInfoList"`
+				Pcursor str              `json:"pcursor"`
+				List    []platformRefund `json:"refundOrderInfoList"`
 			}
 			if err := decodeData(resp, apiRefundList, &data); err != nil {
 				return nil, "", err
 			}
-			recs := make([]refundRecord, 0, len(data.List))
-			for _, raw := range data.List {
-				var t struct {
-					CreateTime i64 `json:"createTime"`
-					UpdateTime i64 `json:"updateTime"`
-				}
-				if err := decode(raw, &t); err != nil {
-					return nil, "", badData(resp, apiRefundList, err)
-				}
-				rt := t.CreateTime
-				if queryType == 2 {
-					rt = t.UpdateTime
-				}
-				recs = append(recs, refundRecord{raw: raw, t: int64(rt)})
+			raws, err := rawElements(resp.Data, "refundOrderInfoList", len(data.List))
+			if err != nil {
+				return nil, "", badData(resp, apiRefundList, err)
 			}
-			return recs, string(data.Pcursor), nil
+			out := make([]Refund, len(data.List))
+			for i := range data.List {
+				out[i] = data.List[i].refund(raws[i])
+			}
+			return out, string(data.Pcursor), nil
 		},
 	}
-	filter := filterHash("refunds", s.OpenID, tsKey(req.GetStartTime()), tsKey(req.GetEndTime()),
-		strconv.Itoa(queryType), strconv.Itoa(typ), strconv.Itoa(status))
-	recs, next, err := listWindows(ctx, w, filter, req.GetPageToken(), req.GetStartTime(), req.GetEndTime(), s.now(), pageSize(req.GetPageSize()))
+}
+
+// ListRefunds returns one page of the after-sale records of q, newest
+// first, walking the platform's 1-day windows behind the page token.
+func (s Shop) ListRefunds(ctx context.Context, q RefundQuery, p Page) (Listing[Refund], error) {
+	typ := refundTypeAll
+	if q.PendingOnly {
+		typ = refundTypeWaiting
+	}
+	filter := filterHash("refunds", s.OpenID, tsKey(q.Start), tsKey(q.End),
+		strconv.Itoa(q.TimeField.queryType()), strconv.Itoa(typ), strconv.Itoa(int(q.Status)))
+	refunds, next, err := listWindows(ctx, s.refundWalker(q, NewestFirst), filter, p.Token, q.Start, q.End, s.now(), p.size())
 	if err != nil {
-		return nil, err
+		return Listing[Refund]{}, err
 	}
-	out := &gatewayv1.ListRefundsResponse{Refunds: make([]*gatewayv1.Refund, 0, len(recs)), NextPageToken: next}
-	for _, r := range recs {
-		rf, err := RefundProto(r.raw)
-		if err != nil {
-			return nil, err
-		}
-		out.Refunds = append(out.Refunds, rf)
-	}
-	return out, nil
+	return Listing[Refund]{Items: refunds, NextPageToken: next}, nil
+}
+
+// WalkRefunds hands every after-sale record of q to fn, window by window
+// in direction dir, one platform page per call. It stops at fn's first
+// error and returns it.
+func (s Shop) WalkRefunds(ctx context.Context, q RefundQuery, dir Direction, fn func(Batch[Refund]) error) error {
+	return walkRange(ctx, s.refundWalker(q, dir), q.Start, q.End, s.now(), fn)
 }
 
 // GetRefund reads open.seller.order.refund.detail.
-func (s Shop) GetRefund(ctx context.Context, req *gatewayv1.GetRefundRequest) (*gatewayv1.GetRefundResponse, error) {
-	resp, err := s.read(ctx, apiRefundDetail, map[string]any{"refundId": req.GetRefundId()})
+func (s Shop) GetRefund(ctx context.Context, refundID int64) (Refund, error) {
+	resp, err := s.read(ctx, apiRefundDetail, map[string]any{"refundId": refundID})
 	if err != nil {
-		return nil, err
+		return Refund{}, err
 	}
-	rf, err := RefundProto(resp.Data)
+	rf, err := decodeRefund(resp.Data)
 	if err != nil {
-		return nil, badData(resp, apiRefundDetail, err)
+		return Refund{}, badData(resp, apiRefundDetail, err)
 	}
-	return &gatewayv1.GetRefundResponse{Refund: rf}, nil
+	return rf, nil
 }
 
-// ApproveRefund sends open.seller.order.refund.approve.
-func (s Shop) ApproveRefund(ctx context.Context, req *gatewayv1.ApproveRefundRequest) (*gatewayv1.ApproveRefundResponse, error) {
-	p := map[string]any{"refundId": req.GetRefundId(), "refundAmount": req.GetRefundAmountFen()}
-	if req.GetDescription() != "" {
-		p["desc"] = req.GetDescription()
-	}
-	if req.GetExpectedStatus() != gatewayv1.RefundStatus_REFUND_STATUS_UNSPECIFIED {
-		p["status"] = int32(req.GetExpectedStatus())
-	}
-	resp, err := s.write(ctx, apiRefundApprove, p)
-	if err != nil {
-		return nil, err
-	}
-	return &gatewayv1.ApproveRefundResponse{RefundId: req.GetRefundId(), PlatformRequestId: resp.RequestID}, nil
+// RefundApproval approves a refund-only request.
+type RefundApproval struct {
+	RefundID    int64
+	AmountFen   int64
+	Description string // optional: the seller's remark
+	// ExpectedStatus (optional) makes the platform refuse the approval
+	// unless the request is in this status.
+	ExpectedStatus RefundStatus
 }
 
-// RejectRefund sends open.refund.reject.
-func (s Shop) RejectRefund(ctx context.Context, req *gatewayv1.RejectRefundRequest) (*gatewayv1.RejectRefundResponse, error) {
-	p := map[string]any{"refundId": req.GetRefundId(), "reasonCode": req.GetReasonCode(), "refundVersion": req.GetRefundVersion()}
-	if req.GetDescription() != "" {
-		p["rejectDesc"] = req.GetDescription()
+// ApproveRefund sends open.seller.order.refund.approve and returns the
+// platform's request id.
+func (s Shop) ApproveRefund(ctx context.Context, a RefundApproval) (string, error) {
+	p := map[string]any{"refundId": a.RefundID, "refundAmount": a.AmountFen}
+	if a.Description != "" {
+		p["desc"] = a.Description
 	}
-	if len(req.GetImageUrls()) > 0 {
-		p["rejectImages"] = req.GetImageUrls()
+	if a.ExpectedStatus != 0 {
+		p["status"] = int32(a.ExpectedStatus)
 	}
-	resp, err := s.write(ctx, apiRefundReject, p)
-	if err != nil {
-		return nil, err
-	}
-	return &gatewayv1.RejectRefundResponse{RefundId: req.GetRefundId(), PlatformRequestId: resp.RequestID}, nil
+	return s.writeID(ctx, apiRefundApprove, p)
 }
 
-// ListRefundRejectReasons reads open.refund.reject.reason.
-func (s Shop) ListRefundRejectReasons(ctx context.Context, req *gatewayv1.ListRefundRejectReasonsRequest) (*gatewayv1.ListRefundRejectReasonsResponse, error) {
-	resp, err := s.read(ctx, apiRefundRejectReasons, map[string]any{"refundId": req.GetRefundId()})
+// RefundRejection rejects an after-sale request.
+type RefundRejection struct {
+	RefundID    int64
+	ReasonCode  int32 // one of ListRefundRejectReasons
+	Version     int64 // the record's Version
+	Description string
+	ImageURLs   []string
+}
+
+// RejectRefund sends open.refund.reject and returns the platform's request
+// id.
+func (s Shop) RejectRefund(ctx context.Context, r RefundRejection) (string, error) {
+	p := map[string]any{"refundId": r.RefundID, "reasonCode": r.ReasonCode, "refundVersion": r.Version}
+	if r.Description != "" {
+		p["rejectDesc"] = r.Description
+	}
+	if len(r.ImageURLs) > 0 {
+		p["rejectImages"] = r.ImageURLs
+	}
+	return s.writeID(ctx, apiRefundReject, p)
+}
+
+// RejectReason is a reason a seller may give to reject a request.
+type RejectReason struct {
+	Code        int32
+	Description string
+}
+
+// ListRefundRejectReasons reads open.refund.reject.reason. raw is the
+// platform's data, compact.
+func (s Shop) ListRefundRejectReasons(ctx context.Context, refundID int64) (reasons []RejectReason, raw string, err error) {
+	resp, err := s.read(ctx, apiRefundRejectReasons, map[string]any{"refundId": refundID})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	items, err := list(resp.Data, "rejectReasonList", "reasonList", "reasons", "rejectReasons", "list")
 	if err != nil {
-		return nil, badData(resp, apiRefundRejectReasons, err)
+		return nil, "", badData(resp, apiRefundRejectReasons, err)
 	}
-	out := &gatewayv1.ListRefundRejectReasonsResponse{Reasons: make([]*gatewayv1.RefundRejectReason, 0, len(items)), Raw: rawString(resp.Data)}
+	reasons = make([]RejectReason, 0, len(items))
 	for _, raw := range items {
 		var r struct {
 			ReasonCode i64 `json:"reasonCode"`
@@ -233,77 +320,93 @@ func (s Shop) ListRefundRejectReasons(ctx context.Context, req *gatewayv1.ListRe
 			Reason     str `json:"reason"`
 		}
 		if err := decode(raw, &r); err != nil {
-			return nil, badData(resp, apiRefundRejectReasons, err)
+			return nil, "", badData(resp, apiRefundRejectReasons, err)
 		}
-		code, desc := r.ReasonCode, r.ReasonDesc
-		if code == 0 {
-			code = r.Code
-		}
-		for _, d := range []str{r.Desc, r.Reason} {
-			if desc == "" {
-				desc = d
-			}
-		}
-		out.Reasons = append(out.Reasons, &gatewayv1.RefundRejectReason{Code: int32(code), Description: string(desc)})
+		reasons = append(reasons, RejectReason{Code: int32(first(r.ReasonCode, r.Code)), Description: string(first(r.ReasonDesc, r.Desc, r.Reason))})
 	}
-	return out, nil
+	return reasons, rawString(resp.Data), nil
 }
 
-// ApproveReturn sends open.seller.order.refund.returngoods.approve.
-func (s Shop) ApproveReturn(ctx context.Context, req *gatewayv1.ApproveReturnRequest) (*gatewayv1.ApproveReturnResponse, error) {
-	p := map[string]any{"refundId": req.GetRefundId(), "refundAmount": req.GetRefundAmountFen()}
-	if req.GetAddressId() != 0 {
-		p["addressId"] = req.GetAddressId()
-	}
-	resp, err := s.write(ctx, apiRefundReturnApprove, p)
-	if err != nil {
-		return nil, err
-	}
-	return &gatewayv1.ApproveReturnResponse{RefundId: req.GetRefundId(), PlatformRequestId: resp.RequestID}, nil
+// ReturnApproval approves a return: the buyer may send the goods back.
+type ReturnApproval struct {
+	RefundID  int64
+	AmountFen int64
+	AddressID int64 // optional: the seller address the goods go back to
 }
 
-// ConfirmReturnReceipt sends open.seller.order.refund.confirm.receipt.
-func (s Shop) ConfirmReturnReceipt(ctx context.Context, req *gatewayv1.ConfirmReturnReceiptRequest) (*gatewayv1.ConfirmReturnReceiptResponse, error) {
-	p := map[string]any{"refundId": req.GetRefundId()}
-	if req.GetExpectedStatus() != gatewayv1.RefundStatus_REFUND_STATUS_UNSPECIFIED {
-		p["status"] = int32(req.GetExpectedStatus())
+// ApproveReturn sends open.seller.order.refund.returngoods.approve and
+// returns the platform's request id.
+func (s Shop) ApproveReturn(ctx context.Context, a ReturnApproval) (string, error) {
+	p := map[string]any{"refundId": a.RefundID, "refundAmount": a.AmountFen}
+	if a.AddressID != 0 {
+		p["addressId"] = a.AddressID
 	}
-	if err := checkFreight(req); err != nil {
-		return nil, err
+	return s.writeID(ctx, apiRefundReturnApprove, p)
+}
+
+// FreightDecision is the seller's answer to a return-freight claim.
+type FreightDecision int8
+
+// Freight decisions.
+const (
+	FreightNone   FreightDecision = iota // no decision: no freight fields
+	FreightAgree                         // pay the buyer's return freight
+	FreightReject                        // refuse it, with a reason
+)
+
+// ReturnReceipt confirms that returned goods arrived.
+type ReturnReceipt struct {
+	RefundID int64
+	// ExpectedStatus (optional) makes the platform refuse the confirmation
+	// unless the request is in this status.
+	ExpectedStatus RefundStatus
+	Freight        FreightDecision
+	// FreightAmountFen is required when agreeing, 0 otherwise.
+	FreightAmountFen int64
+	// FreightRejectDescription is required when refusing, empty otherwise;
+	// FreightRejectImageURLs may back it.
+	FreightRejectDescription string
+	FreightRejectImageURLs   []string
+}
+
+// ConfirmReturnReceipt sends open.seller.order.refund.confirm.receipt and
+// returns the platform's request id.
+func (s Shop) ConfirmReturnReceipt(ctx context.Context, rr ReturnReceipt) (string, error) {
+	if err := checkFreight(rr); err != nil {
+		return "", err
 	}
-	switch req.GetReturnFreightDecision() {
-	case gatewayv1.ReturnFreightDecision_RETURN_FREIGHT_DECISION_AGREE:
+	p := map[string]any{"refundId": rr.RefundID}
+	if rr.ExpectedStatus != 0 {
+		p["status"] = int32(rr.ExpectedStatus)
+	}
+	switch rr.Freight {
+	case FreightAgree:
 		p["returnFreightHandlingAdvice"] = 1
-		p["returnFreightAmount"] = req.GetReturnFreightAmountFen()
-	case gatewayv1.ReturnFreightDecision_RETURN_FREIGHT_DECISION_REJECT:
+		p["returnFreightAmount"] = rr.FreightAmountFen
+	case FreightReject:
 		p["returnFreightHandlingAdvice"] = 2
-		p["returnFreightRejectDesc"] = req.GetReturnFreightRejectDescription()
-		if len(req.GetReturnFreightRejectImageUrls()) > 0 {
-			p["returnFreightRejectImages"] = req.GetReturnFreightRejectImageUrls()
+		p["returnFreightRejectDesc"] = rr.FreightRejectDescription
+		if len(rr.FreightRejectImageURLs) > 0 {
+			p["returnFreightRejectImages"] = rr.FreightRejectImageURLs
 		}
 	}
-	resp, err := s.write(ctx, apiRefundConfirmRecv, p)
-	if err != nil {
-		return nil, err
-	}
-	return &gatewayv1.ConfirmReturnReceiptResponse{RefundId: req.GetRefundId(), PlatformRequestId: resp.RequestID}, nil
+	return s.writeID(ctx, apiRefundConfirmRecv, p)
 }
 
 // checkFreight enforces the platform's rules for the return-freight fields
 // of confirm.receipt: an amount when agreeing, a reason when rejecting,
 // nothing without a decision.
-func checkFreight(req *gatewayv1.ConfirmReturnReceiptRequest) error {
-	amount, desc := req.GetReturnFreightAmountFen(), req.GetReturnFreightRejectDescription()
-	imgs := len(req.GetReturnFreightRejectImageUrls())
-	switch req.GetReturnFreightDecision() {
-	case gatewayv1.ReturnFreightDecision_RETURN_FREIGHT_DECISION_AGREE:
+func checkFreight(rr ReturnReceipt) error {
+	amount, desc, imgs := rr.FreightAmountFen, rr.FreightRejectDescription, len(rr.FreightRejectImageURLs)
+	switch rr.Freight {
+	case FreightAgree:
 		if amount <= 0 {
 			return &FieldError{"return_freight_amount_fen", "is required when agreeing to pay the return freight"}
 		}
 		if desc != "" || imgs > 0 {
 			return &FieldError{"return_freight_reject_description", "must be empty when agreeing to pay the return freight"}
 		}
-	case gatewayv1.ReturnFreightDecision_RETURN_FREIGHT_DECISION_REJECT:
+	case FreightReject:
 		if desc == "" {
 			return &FieldError{"return_freight_reject_description", "is required when refusing the return freight"}
 		}

@@ -5,7 +5,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 )
 
@@ -15,8 +14,27 @@ const (
 	apiSellerInfo = "open.user.seller.get"
 )
 
+// ShopInfo is an authorized shop with its seller.
+type ShopInfo struct {
+	OpenID   string
+	Name     string
+	ShopType int32
+	Seller   Seller
+	// Raw is the platform's JSON of the shop, compact.
+	Raw string
+}
+
+// Seller is the user who owns a shop.
+type Seller struct {
+	ID        int64
+	Name      string
+	AvatarURL string
+	// Raw is the platform's JSON of the seller, compact.
+	Raw string
+}
+
 // GetShop reads open.shop.info.get and open.user.seller.get (in parallel).
-func (s Shop) GetShop(ctx context.Context, _ *gatewayv1.GetShopRequest) (*gatewayv1.GetShopResponse, error) {
+func (s Shop) GetShop(ctx context.Context) (ShopInfo, error) {
 	var info, seller *platform.Response
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
@@ -28,14 +46,14 @@ func (s Shop) GetShop(ctx context.Context, _ *gatewayv1.GetShopRequest) (*gatewa
 		return err
 	})
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return ShopInfo{}, err
 	}
 	var si struct {
 		ShopName str `json:"shopName"`
 		ShopType i64 `json:"shopType"`
 	}
 	if err := decodeData(info, apiShopInfo, &si); err != nil {
-		return nil, err
+		return ShopInfo{}, err
 	}
 	var se struct {
 		Name     str `json:"name"`
@@ -43,15 +61,13 @@ func (s Shop) GetShop(ctx context.Context, _ *gatewayv1.GetShopRequest) (*gatewa
 		Head     str `json:"head"`
 	}
 	if err := decodeData(seller, apiSellerInfo, &se); err != nil {
-		return nil, err
+		return ShopInfo{}, err
 	}
-	return &gatewayv1.GetShopResponse{Shop: &gatewayv1.Shop{
-		OpenId:   s.OpenID,
+	return ShopInfo{
+		OpenID:   s.OpenID,
 		Name:     string(si.ShopName),
 		ShopType: int32(si.ShopType),
 		Raw:      rawString(info.Data),
-		Seller: &gatewayv1.Seller{
-			SellerId: int64(se.SellerID), Name: string(se.Name), AvatarUrl: string(se.Head), Raw: rawString(seller.Data),
-		},
-	}}, nil
+		Seller:   Seller{ID: int64(se.SellerID), Name: string(se.Name), AvatarURL: string(se.Head), Raw: rawString(seller.Data)},
+	}, nil
 }

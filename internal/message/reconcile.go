@@ -15,18 +15,21 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/commerce"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
-// The platform lost or never sent some pushes (protocol section 3.5 advises
-// polling as a backstop). The reconciler polls each active shop's orders
-// and refunds by update time since a stored cursor and publishes a
-// synthesized message for every change. The synthesized message carries the
-// same de-duplication id as a push of that change would (Change.DedupeID),
-// so JetStream keeps whichever arrives first and drops the other: a change
-// that a push already covered is not published again, and a push arriving
-// after the reconciliation is acknowledged but not stored twice.
+// The platform loses or never sends some pushes (its own documentation
+// advises polling as a backstop). The reconciler polls each active shop's
+// orders and refunds by update time since a stored cursor, through the
+// commerce walks (which own the platform's windows, cursors and decoding),
+// and publishes a synthesized message for every change. The synthesized
+// message carries the same de-duplication id as a push of that change would
+// (Change.DedupeID), so JetStream keeps whichever arrives first and drops
+// the other: a change that a push already covered is not published again,
+// and a push arriving after the reconciliation is acknowledged but not
+// stored twice.
 
 // Reconciliation defaults.
 const (
@@ -37,10 +40,6 @@ const (
 	reconcileOverlap = time.Minute
 	reconcileBucket  = "kwaishop_msg_reconcile"
 	leaseKey         = "lease"
-
-	orderWindow = 7 * 24 * time.Hour // open.order.cursor.list
-	refundWin   = 24 * time.Hour     // open.seller.order.refund.pcursor.list
-	cursorEnd   = "nomore"
 )
 
 // Shops lists the stored authorizations (implemented by *store.TokenStore).
@@ -54,9 +53,7 @@ type TokenSources interface {
 }
 
 // Caller sends platform calls (implemented by *platform.Client).
-type Caller interface {
-	Do(ctx context.Context, r *platform.Request) (*platform.Response, error)
-}
+type Caller = commerce.Caller
 
 // ReconcilerConfig configures a Reconciler.
 type ReconcilerConfig struct {
@@ -222,12 +219,12 @@ func (r *Reconciler) RunOnce(ctx context.Context) (ReconcileStats, error) {
 		}
 		st.Shops++
 		if slices.Contains(a.Scopes, "merchant_order") {
-			if err := r.poll(ctx, a.OpenID, "order", orderWindow, r.orders, &st); err != nil {
+			if err := r.poll(ctx, a.OpenID, "order", r.orders, &st); err != nil {
 				errs = append(errs, err)
 			}
 		}
 		if slices.Contains(a.Scopes, "merchant_refund") {
-			if err := r.poll(ctx, a.OpenID, "refund", refundWin, r.refunds, &st); err != nil {
+			if err := r.poll(ctx, a.OpenID, "refund", r.refunds, &st); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -240,10 +237,15 @@ func (r *Reconciler) RunOnce(ctx context.Context) (ReconcileStats, error) {
 
 func cursorKey(openID, kind string) string { return "cursor." + openID + "." + kind }
 
-// poll walks [cursor - overlap, now - lag) in windows the API accepts and
-// advances the cursor after each window.
-func (r *Reconciler) poll(ctx context.Context, openID, kind string, window time.Duration,
-	list func(ctx context.Context, src platform.TokenSource, openID string, begin, end int64, st *ReconcileStats) error, st *ReconcileStats) error {
+// walkFunc reads the changes of one kind in [begin, end) from the platform
+// through shop and publishes them; it calls windowDone with the end of each
+// window it has read through, oldest window first.
+type walkFunc func(ctx context.Context, shop commerce.Shop, begin, end time.Time, st *ReconcileStats, windowDone func(end time.Time) error) error
+
+// poll walks [cursor - overlap, now - lag) with the commerce walks (which
+// cut it into windows the API accepts) and advances the cursor after each
+// window.
+func (r *Reconciler) poll(ctx context.Context, openID, kind string, walk walkFunc, st *ReconcileStats) error {
 	end := r.cfg.Now().Add(-r.cfg.Lag).UnixMilli()
 	key := cursorKey(openID, kind)
 	e, err := r.kv.Get(ctx, key)
@@ -267,151 +269,128 @@ func (r *Reconciler) poll(ctx context.Context, openID, kind string, window time.
 	begin := cursor - reconcileOverlap.Milliseconds()
 	// The platform keeps 90 days; never ask for more.
 	begin = max(begin, r.cfg.Now().Add(-89*24*time.Hour).UnixMilli())
-	for ws := begin; ws < end; ws += window.Milliseconds() {
-		we := min(ws+window.Milliseconds(), end)
-		if err := list(ctx, src, openID, ws, we, st); err != nil {
-			return fmt.Errorf("message: reconcile %s %ss: %w", openID, kind, err)
+	if begin >= end {
+		return nil
+	}
+	shop := commerce.Shop{Caller: r.cfg.Caller, OpenID: openID, Token: src, Now: r.cfg.Now}
+	windowDone := func(we time.Time) error {
+		if we.UnixMilli() <= cursor {
+			return nil
 		}
-		if we > cursor {
-			if _, err := r.kv.Put(ctx, key, []byte(strconv.FormatInt(we, 10))); err != nil {
-				return err
-			}
-		}
+		_, err := r.kv.Put(ctx, key, []byte(strconv.FormatInt(we.UnixMilli(), 10)))
+		return err
+	}
+	if err := walk(ctx, shop, time.UnixMilli(begin), time.UnixMilli(end), st, windowDone); err != nil {
+		return fmt.Errorf("message: reconcile %s %ss: %w", openID, kind, err)
 	}
 	return nil
 }
 
-type orderPage struct {
-	Cursor    string `json:"cursor"`
-	OrderList []struct {
-		Base struct {
-			Oid         flexInt `json:"oid"`
-			Status      flexInt `json:"status"`
-			CreateTime  flexInt `json:"createTime"`
-			UpdateTime  flexInt `json:"updateTime"`
-			PayTime     flexInt `json:"payTime"`
-			SendTime    flexInt `json:"sendTime"`
-			RecvTime    flexInt `json:"recvTime"`
-			BuyerOpenID string  `json:"buyerOpenId"`
-			SellerID    flexInt `json:"sellerId"`
-		} `json:"orderBaseInfo"`
-	} `json:"orderList"`
+// ms is a platform time in milliseconds; the zero time (unset) is 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
-// orders lists orders updated in [begin, end) (open.order.cursor.list,
-// queryType 2 = update time, sort 2 = oldest first).
-func (r *Reconciler) orders(ctx context.Context, src platform.TokenSource, openID string, begin, end int64, st *ReconcileStats) error {
-	cursor := ""
-	for range 10000 {
-		param, _ := json.Marshal(map[string]any{
-			"orderViewStatus": 1, "pageSize": 50, "sort": 2, "queryType": 2,
-			"beginTime": begin, "endTime": end, "cursor": cursor,
-		})
-		resp, err := r.cfg.Caller.Do(ctx, &platform.Request{Method: "open.order.cursor.list", Param: param, OpenID: openID, Token: src})
-		if err != nil {
-			return err
+// firstSet is the first of ts that is set, in milliseconds (0: none).
+func firstSet(ts ...time.Time) int64 {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t.UnixMilli()
 		}
-		var page orderPage
-		if err := json.Unmarshal(resp.Data, &page); err != nil {
-			return fmt.Errorf("decode order page: %w", err)
-		}
-		for _, o := range page.OrderList {
-			b := o.Base
+	}
+	return 0
+}
+
+// orders publishes the orders updated in [begin, end), oldest first.
+func (r *Reconciler) orders(ctx context.Context, shop commerce.Shop, begin, end time.Time, st *ReconcileStats, windowDone func(time.Time) error) error {
+	q := commerce.OrderQuery{Start: begin, End: end, TimeField: commerce.ByUpdateTime}
+	return shop.WalkOrders(ctx, q, commerce.OldestFirst, func(b commerce.Batch[commerce.Order]) error {
+		for i := range b.Records {
 			st.Seen++
-			ev, ok := orderStatusEvent[int64(b.Status)]
-			if !ok || b.Oid == 0 {
-				continue
-			}
-			// The change's time: the status's own time when the list has it
-			// (it equals the push's updateTime), else updateTime.
-			at := int64(b.UpdateTime)
-			var in map[string]any
-			switch int64(b.Status) {
-			case orderStatusUnpaid:
-				at = first(b.CreateTime, b.UpdateTime)
-				in = map[string]any{"oid": int64(b.Oid), "sellerId": int64(b.SellerID), "openId": openID, "buyerOpenId": b.BuyerOpenID, "createTime": at}
-			default:
-				switch int64(b.Status) {
-				case 30:
-					at = first(b.PayTime, b.UpdateTime)
-				case 40:
-					at = first(b.SendTime, b.UpdateTime)
-				case 50:
-					at = first(b.RecvTime, b.UpdateTime)
-				}
-				in = map[string]any{"oid": int64(b.Oid), "sellerId": int64(b.SellerID), "status": int64(b.Status), "updateTime": at}
-			}
-			c := Change{Kind: "order", ID: int64(b.Oid), Status: int64(b.Status), At: at}
-			if err := r.publish(ctx, c, openID, ev, int64(b.SellerID), in, st); err != nil {
+			if err := r.order(ctx, shop.OpenID, &b.Records[i], st); err != nil {
 				return err
 			}
 		}
-		if page.Cursor == "" || page.Cursor == cursorEnd || len(page.OrderList) == 0 {
-			return nil
+		if b.WindowDone {
+			return windowDone(b.WindowEnd)
 		}
-		cursor = page.Cursor
+		return nil
+	})
+}
+
+// order publishes the message a push of the order's current status would
+// have carried.
+func (r *Reconciler) order(ctx context.Context, openID string, o *commerce.Order, st *ReconcileStats) error {
+	status := int64(o.Status)
+	ev, ok := orderStatusEvent[status]
+	if !ok || o.ID == 0 {
+		return nil
 	}
-	return errors.New("order listing did not end")
+	// The change's time: the status's own time when the list has it (it
+	// equals the push's updateTime), else updateTime.
+	var at int64
+	var in map[string]any
+	switch status {
+	case orderStatusUnpaid:
+		at = firstSet(o.CreateTime, o.UpdateTime)
+		in = map[string]any{"oid": o.ID, "sellerId": o.SellerID, "openId": openID, "buyerOpenId": o.BuyerOpenID, "createTime": at}
+	default:
+		switch o.Status {
+		case commerce.OrderStatusPaid:
+			at = firstSet(o.PayTime, o.UpdateTime)
+		case commerce.OrderStatusShipped:
+			at = firstSet(o.ShipTime, o.UpdateTime)
+		case commerce.OrderStatusReceived:
+			at = firstSet(o.ReceiveTime, o.UpdateTime)
+		default:
+			at = ms(o.UpdateTime)
+		}
+		in = map[string]any{"oid": o.ID, "sellerId": o.SellerID, "status": status, "updateTime": at}
+	}
+	c := Change{Kind: "order", ID: o.ID, Status: status, At: at}
+	return r.publish(ctx, c, openID, ev, o.SellerID, in, st)
 }
 
-type refundPage struct {
-	Pcursor string `json:"pcursor"`
-	List    []struct {
-		RefundID          flexInt `json:"refundId"`
-		Oid               flexInt `json:"oid"`
-		SellerID          flexInt `json:"sellerId"`
-		Status            flexInt `json:"status"`
-		HandlingWay       flexInt `json:"handlingWay"`
-		SpecialRefundType flexInt `json:"specialRefundType"`
-		CreateTime        flexInt `json:"createTime"`
-		UpdateTime        flexInt `json:"updateTime"`
-	} `json:"refundOrderInfoList"`
-}
-
-// refunds lists refunds updated in [begin, end)
-// (open.seller.order.refund.pcursor.list, type 9 = all, queryType 2).
-func (r *Reconciler) refunds(ctx context.Context, src platform.TokenSource, openID string, begin, end int64, st *ReconcileStats) error {
-	pcursor := ""
-	for range 10000 {
-		param, _ := json.Marshal(map[string]any{
-			"beginTime": begin, "endTime": end, "type": 9, "pageSize": 100, "currentPage": 1,
-			"sort": 2, "queryType": 2, "pcursor": pcursor,
-		})
-		resp, err := r.cfg.Caller.Do(ctx, &platform.Request{Method: "open.seller.order.refund.pcursor.list", Param: param, OpenID: openID, Token: src})
-		if err != nil {
-			return err
-		}
-		var page refundPage
-		if err := json.Unmarshal(resp.Data, &page); err != nil {
-			return fmt.Errorf("decode refund page: %w", err)
-		}
-		for _, rf := range page.List {
+// refunds publishes the after-sale records updated in [begin, end), oldest
+// first.
+func (r *Reconciler) refunds(ctx context.Context, shop commerce.Shop, begin, end time.Time, st *ReconcileStats, windowDone func(time.Time) error) error {
+	q := commerce.RefundQuery{Start: begin, End: end, TimeField: commerce.ByUpdateTime}
+	return shop.WalkRefunds(ctx, q, commerce.OldestFirst, func(b commerce.Batch[commerce.Refund]) error {
+		for i := range b.Records {
 			st.Seen++
-			if rf.RefundID == 0 {
-				continue
-			}
-			ev, at := EventRefundUpdated, int64(rf.UpdateTime)
-			in := map[string]any{
-				"orderId": int64(rf.Oid), "refundId": int64(rf.RefundID), "handlingWay": int64(rf.HandlingWay),
-				"specialRefundType": int64(rf.SpecialRefundType), "status": int64(rf.Status),
-			}
-			if rf.UpdateTime == 0 || rf.UpdateTime == rf.CreateTime {
-				ev, at = EventRefundCreated, int64(rf.CreateTime)
-				in["createTime"] = at
-			} else {
-				in["updateTime"] = at
-			}
-			c := Change{Kind: "refund", ID: int64(rf.RefundID), Status: int64(rf.Status), At: at}
-			if err := r.publish(ctx, c, openID, ev, int64(rf.SellerID), in, st); err != nil {
+			if err := r.refund(ctx, shop.OpenID, &b.Records[i], st); err != nil {
 				return err
 			}
 		}
-		if page.Pcursor == "" || page.Pcursor == cursorEnd || len(page.List) == 0 {
-			return nil
+		if b.WindowDone {
+			return windowDone(b.WindowEnd)
 		}
-		pcursor = page.Pcursor
+		return nil
+	})
+}
+
+// refund publishes the message a push of the record's creation or latest
+// update would have carried.
+func (r *Reconciler) refund(ctx context.Context, openID string, rf *commerce.Refund, st *ReconcileStats) error {
+	if rf.ID == 0 {
+		return nil
 	}
-	return errors.New("refund listing did not end")
+	ev, at := EventRefundUpdated, ms(rf.UpdateTime)
+	in := map[string]any{
+		"orderId": rf.OrderID, "refundId": rf.ID, "handlingWay": int64(rf.HandlingWay),
+		"specialRefundType": rf.SpecialRefundType, "status": int64(rf.Status),
+	}
+	if rf.UpdateTime.IsZero() || rf.UpdateTime.Equal(rf.CreateTime) {
+		ev, at = EventRefundCreated, ms(rf.CreateTime)
+		in["createTime"] = at
+	} else {
+		in["updateTime"] = at
+	}
+	c := Change{Kind: "refund", ID: rf.ID, Status: int64(rf.Status), At: at}
+	return r.publish(ctx, c, openID, ev, rf.SellerID, in, st)
 }
 
 // publish stores the synthesized message of a change; JetStream drops it

@@ -1,11 +1,19 @@
 // Package platform is the client of the Kuaishou e-commerce open platform
-// API (platform-protocol.md sections 1 and 4): the API catalog, the result
-// code table, the typed error, and a client that signs, sends, traces and
-// checks calls.
+// API: the API catalog, the result code table, the typed error, and a
+// client that signs, sends, traces and checks calls.
 //
-// A call goes Do → (span → token → sign → base transport) → CheckResponse.
-// Every attempt, retries included, passes the whole chain, so each carries a
-// fresh token, timestamp and signature.
+// One call, in the order the code runs it:
+//
+//	Client.Do → newRequest (validate, encode the common parameters once)
+//	  → Sender.Do (the attempt loop and retry policy)
+//	    → attempt (gate, span, Observe)
+//	      → token → params (token, timestamp, signature; encoded once)
+//	      → send (one HTTP request) → CheckResponse
+//
+// Every attempt, retries included, carries a fresh token, timestamp and
+// signature. The token source is part of the Request, never of the
+// context. The OAuth token endpoints (package oauth) go through the same
+// Sender.Do with plain parameters.
 package platform
 
 import (
@@ -19,10 +27,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
@@ -154,16 +160,10 @@ type Response struct {
 
 // Client calls the platform API. It is safe for concurrent use.
 type Client struct {
-	callTimeout time.Duration
-	gate        Gate
+	sender      *Sender
 	base        *url.URL
 	appKey      string
-	hc          *http.Client
-	tracer      trace.Tracer
-	observe     func(CallInfo)
-	maxBody     int64
-	maxRetries  int
-	backoff     [2]time.Duration // base, cap
+	callTimeout time.Duration
 }
 
 // New returns a Client for cfg.
@@ -175,55 +175,68 @@ func New(cfg Config) (*Client, error) {
 	if cfg.SignMethod == "" {
 		cfg.SignMethod = sign.HMACSHA256
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = wire.DefaultHTTPClient()
-	}
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = 10 * time.Second
-	}
-	if cfg.MaxResponseBytes == 0 {
-		cfg.MaxResponseBytes = DefaultMaxResponseBytes
-	}
-	if cfg.Tracer == nil {
-		cfg.Tracer = otel.GetTracerProvider()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	chain := &tokenTransport{Base: &signTransport{
-		Base:   wire.BaseTransport(cfg.HTTPClient),
-		Secret: cfg.SignSecret,
-		Method: cfg.SignMethod,
-		Now:    cfg.Now,
-	}}
-	return &Client{
-		base:   base,
-		appKey: cfg.AppKey,
-		hc: &http.Client{
-			Transport:     chain,
-			Timeout:       cfg.HTTPClient.Timeout,
-			CheckRedirect: wire.NoRedirect,
-		},
-		tracer:      cfg.Tracer.Tracer(wire.TracerName),
-		observe:     cfg.Observe,
-		maxBody:     cfg.MaxResponseBytes,
-		maxRetries:  wire.MaxRetries,
-		callTimeout: cfg.CallTimeout,
-		backoff:     [2]time.Duration{wire.BackoffBase, wire.BackoffCap},
-		gate:        cfg.Gate,
-	}, nil
+	sg, err := sign.NewSigner(cfg.SignMethod, cfg.SignSecret)
+	if err != nil {
+		return nil, err // validated above
+	}
+	s := NewSender(SenderConfig{HTTPClient: cfg.HTTPClient, MaxResponseBytes: cfg.MaxResponseBytes, Tracer: cfg.Tracer})
+	s.signer = &signer{sign: sg, now: cfg.Now}
+	s.gate, s.observe = cfg.Gate, cfg.Observe
+	return &Client{sender: s, base: base, appKey: cfg.AppKey, callTimeout: cfg.CallTimeout}, nil
 }
 
-// call is a validated Request, encoded once and sent per attempt.
-type call struct {
-	method  string // API name
-	verb    string
-	openID  string
-	url     *url.URL // without query
-	encoded string   // appkey, method, param, version; query (GET) or body (POST)
+// Do sends r and decodes the response: newRequest builds the call once,
+// the Sender sends it (Sender.Do: token, signature, retries) and
+// CheckResponse decodes each answer.
+//
+// It returns a *Response and nil on result 1. On result != 1 it returns the
+// decoded *Response together with an *Error classified by Classify. Upstream
+// failures (transport errors, HTTP 5xx, a body that is not a JSON object or
+// exceeds MaxResponseBytes) are *Error with ClassUpstream and Result 0. A
+// TokenSource failure is returned wrapped (errors.As finds the source's own
+// error); an ended ctx returns ctx.Err() wrapped. GET calls are idempotent
+// for the retry policy of Sender.Do; POST calls are not.
+//
+// When the platform rejects the access token and r.Token is an
+// Invalidator, the token is replaced once and the call sent once more; when
+// it answers that the authorization is revoked and r.Token is a
+// RevocationReporter, the source is told.
+func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
+	out, err := c.newRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	if c.callTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.callTimeout)
+		defer cancel()
+	}
+	resp, err := c.sender.Do(ctx, out, CheckResponse)
+	// Reactive refresh: the platform rejected the access token (it acted on
+	// nothing), so replace the token once and send the call once more.
+	if inv, ok := r.Token.(Invalidator); ok && err != nil && TokenRejected(err) {
+		if ierr := inv.Invalidate(ctx, out.sent); ierr != nil {
+			// The refresh failed (revoked, refresh token rejected, caller's
+			// deadline): that is the more useful error.
+			return resp, fmt.Errorf("platform: %s: access token rejected and not replaced: %w", out.Name, ierr)
+		}
+		resp, err = c.sender.Do(ctx, out, CheckResponse)
+	}
+	if rr, ok := r.Token.(RevocationReporter); ok && err != nil && IsClass(err, ClassRevoked) {
+		rr.Revoked(ctx)
+	}
+	return resp, err
 }
 
-func (c *Client) newCall(r *Request) (*call, error) {
+// newRequest validates r and builds the call: URL, verb, and the common
+// parameters (appkey, method, param, version) encoded once for all attempts.
+func (c *Client) newRequest(r *Request) (*Outgoing, error) {
 	bad := func(format string, args ...any) error {
 		return &Error{Method: r.Method, Class: ClassInvalidArgument, Msg: fmt.Sprintf(format, args...), Err: ErrInvalidRequest}
 	}
@@ -252,13 +265,21 @@ func (c *Client) newCall(r *Request) (*call, error) {
 	}
 	u := *c.base
 	u.Path = c.base.Path + "/" + strings.ReplaceAll(r.Method, ".", "/")
-	v := url.Values{
-		sign.KeyAppKey:  {c.appKey},
-		sign.KeyMethod:  {r.Method},
-		sign.KeyParam:   {string(param)},
-		sign.KeyVersion: {strconv.Itoa(version)},
+	p := &signed{appKey: c.appKey, method: r.Method, param: string(param), version: strconv.Itoa(version)}
+	out := &Outgoing{
+		Name:       r.Method,
+		HTTPMethod: verb,
+		URL:        &u,
+		Params:     p.encodeCommon(),
+		Idempotent: verb == http.MethodGet,
+		openID:     r.OpenID,
+		token:      r.Token,
+		signed:     p,
 	}
-	return &call{method: r.Method, verb: verb, openID: r.OpenID, url: &u, encoded: v.Encode()}, nil
+	if r.OpenID != "" {
+		out.Attributes = []attribute.KeyValue{attribute.String("kwaishop.open_id", r.OpenID)}
+	}
+	return out, nil
 }
 
 func truncate(s string, n int) string {
@@ -266,231 +287,6 @@ func truncate(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
-}
-
-// Do sends r and decodes the response.
-//
-// It returns a *Response and nil on result 1. On result != 1 it returns the
-// decoded *Response together with an *Error classified by Classify. Upstream
-// failures (transport errors, HTTP 5xx, a body that is not a JSON object or
-// exceeds MaxResponseBytes) are *Error with ClassUpstream and Result 0. A
-// TokenSource failure is returned wrapped (errors.As finds the source's own
-// error); an ended ctx returns ctx.Err() wrapped.
-//
-// Retries (design decision 6): at most two, with jittered back-off (50 ms
-// doubling, 1 s cap) that never outlives ctx's deadline, and only when the
-// platform cannot have acted or the call is a read: ClassRateLimit on any
-// verb; an HTTP 5xx or a transport error on GET; a dial failure (nothing
-// sent) on POST. Every retry passes the whole chain again.
-func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
-	cl, err := c.newCall(r)
-	if err != nil {
-		return nil, err
-	}
-	if c.callTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.callTimeout)
-		defer cancel()
-	}
-	var used *recordingSource
-	if r.Token != nil {
-		used = &recordingSource{src: r.Token}
-		ctx = withTokenSource(ctx, used)
-	}
-	resp, err := c.attempts(ctx, cl)
-	// Reactive refresh: the platform rejected the access token (it acted on
-	// nothing), so replace the token once and send the call once more.
-	if inv, ok := r.Token.(Invalidator); ok && err != nil && TokenRejected(err) {
-		if ierr := inv.Invalidate(ctx, used.last()); ierr != nil {
-			// The refresh failed (revoked, refresh token rejected, caller's
-			// deadline): that is the more useful error.
-			return resp, fmt.Errorf("platform: %s: access token rejected and not replaced: %w", cl.method, ierr)
-		}
-		resp, err = c.attempts(ctx, cl)
-	}
-	if rr, ok := r.Token.(RevocationReporter); ok && err != nil && IsClass(err, ClassRevoked) {
-		rr.Revoked(ctx)
-	}
-	return resp, err
-}
-
-// RevocationReporter is implemented by token sources that want to know when
-// the platform answers that the merchant's authorization is revoked.
-type RevocationReporter interface {
-	Revoked(ctx context.Context)
-}
-
-// Invalidator is implemented by token sources that can replace a token the
-// platform rejected (expired or unknown access token).
-type Invalidator interface {
-	Invalidate(ctx context.Context, rejected string) error
-}
-
-// TokenRejected reports whether err is the platform rejecting the access
-// token itself (not the app, not a scope, not a revoked authorization).
-func TokenRejected(err error) bool {
-	var pe *Error
-	return errors.As(err, &pe) && pe.Result == ResultTokenInvalid
-}
-
-// recordingSource remembers the last token it handed out, so a rejected
-// token can be named to the Invalidator.
-type recordingSource struct {
-	src TokenSource
-	mu  sync.Mutex
-	tok string
-}
-
-func (r *recordingSource) Token(ctx context.Context) (string, error) {
-	t, err := r.src.Token(ctx)
-	if err == nil {
-		r.mu.Lock()
-		r.tok = t
-		r.mu.Unlock()
-	}
-	return t, err
-}
-
-func (r *recordingSource) last() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.tok
-}
-
-// attempts runs the attempt loop with the retry policy.
-func (c *Client) attempts(ctx context.Context, cl *call) (*Response, error) {
-	for attempt := 0; ; attempt++ {
-		resp, retry, err := c.attempt(ctx, cl, attempt)
-		if err == nil || !retry || attempt >= c.maxRetries {
-			return resp, err
-		}
-		if !wire.Sleep(ctx, wire.Backoff(attempt, c.backoff[0], c.backoff[1])) {
-			return resp, err
-		}
-	}
-}
-
-// attempt sends one attempt inside its own client span.
-func (c *Client) attempt(ctx context.Context, cl *call, attempt int) (resp *Response, retry bool, err error) {
-	if c.gate != nil {
-		done, gerr := c.gate.Admit(ctx, Attempt{Method: cl.method, OpenID: cl.openID, Write: cl.verb != http.MethodGet, N: attempt})
-		if gerr != nil {
-			return nil, false, fmt.Errorf("platform: %s: %w", cl.method, gerr)
-		}
-		sent := time.Now()
-		defer func() { done(Outcome{Err: err, Duration: max(time.Since(sent), 1)}) }()
-	}
-	start := time.Now()
-	h := make(http.Header, 4)
-	var extra []attribute.KeyValue
-	if cl.openID != "" {
-		extra = append(extra, attribute.String("kwaishop.open_id", cl.openID))
-	}
-	ctx, span := wire.StartSpan(ctx, c.tracer, cl.method, cl.verb, cl.url, attempt, h, extra...)
-
-	var req *http.Request
-	if cl.verb == http.MethodGet {
-		u := *cl.url
-		u.RawQuery = cl.encoded
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	} else {
-		req, err = http.NewRequestWithContext(ctx, cl.verb, cl.url.String(), strings.NewReader(cl.encoded))
-		h.Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
-	}
-	status := 0
-	if err == nil {
-		h.Set("Accept", "application/json")
-		h.Set("User-Agent", "kwaishop-gateway")
-		req.Header = h
-		var hr *http.Response
-		hr, err = c.hc.Do(req)
-		if err != nil {
-			retry, err = c.transportError(ctx, cl, err)
-		} else {
-			status = hr.StatusCode
-			resp, retry, err = c.readResponse(cl, hr)
-		}
-	}
-
-	var (
-		result    int64
-		class     Class
-		requestID string
-		className string
-		desc      string
-	)
-	if resp != nil {
-		result, requestID = resp.Result, resp.RequestID
-	}
-	if err != nil {
-		var pe *Error
-		var te *tokenError
-		switch {
-		case errors.As(err, &pe):
-			class, className, desc = pe.Class, pe.Class.String(), pe.Error()
-			if requestID == "" {
-				requestID = pe.RequestID
-			}
-		case errors.As(err, &te):
-			className, desc = "token", "token source failed"
-		default:
-			className, desc = "canceled", err.Error()
-		}
-	}
-	wire.EndSpan(span, status, result, className, requestID, err != nil, desc)
-	if c.observe != nil {
-		c.observe(CallInfo{Method: cl.method, OpenID: cl.openID, Duration: time.Since(start),
-			Result: result, Class: class, HTTPStatus: status, Err: err})
-	}
-	return resp, retry, err
-}
-
-// transportError turns an error of http.Client.Do into the error Do returns
-// and says whether a retry is allowed.
-func (c *Client) transportError(ctx context.Context, cl *call, err error) (retry bool, _ error) {
-	var te *tokenError
-	if errors.As(err, &te) {
-		return false, fmt.Errorf("platform: %s: %w", cl.method, te)
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return false, fmt.Errorf("platform: %s: %w", cl.method, ctxErr)
-	}
-	notSent := wire.NotSent(err)
-	isGet := cl.verb == http.MethodGet
-	return isGet || notSent, &Error{
-		Method:         cl.method,
-		Class:          ClassUpstream,
-		Err:            wire.RedactError(err),
-		MayHaveApplied: !isGet && !notSent,
-	}
-}
-
-// readResponse reads the capped body, closes it and checks it.
-func (c *Client) readResponse(cl *call, hr *http.Response) (*Response, bool, error) {
-	body, err := wire.ReadCapped(hr.Body, hr.ContentLength, c.maxBody)
-	hr.Body.Close()
-	isGet := cl.verb == http.MethodGet
-	if err != nil {
-		e := &Error{Method: cl.method, Class: ClassUpstream, HTTPStatus: hr.StatusCode, MayHaveApplied: !isGet}
-		if errors.Is(err, wire.ErrTooLarge) {
-			e.Msg = "response body exceeds " + strconv.FormatInt(c.maxBody, 10) + " bytes"
-			e.Err = ErrResponseTooLarge
-			return nil, false, e
-		}
-		e.Msg = "reading response body"
-		e.Err = wire.RedactError(err)
-		return nil, isGet, e
-	}
-	resp, err := CheckResponse(hr.StatusCode, body, cl.method)
-	if err == nil {
-		return resp, false, nil
-	}
-	e := err.(*Error)
-	if e.Class == ClassUpstream && !isGet {
-		e.MayHaveApplied = true
-	}
-	retry := e.Class == ClassRateLimit || (isGet && hr.StatusCode >= 500)
-	return resp, retry, e
 }
 
 // envelope is the platform's response envelope, tolerant of numbers sent as

@@ -21,7 +21,8 @@ func staticToken(tok string) TokenSource {
 	return TokenSourceFunc(func(context.Context) (string, error) { return tok, nil })
 }
 
-// TestClient_Do_Vectors sends the platform-protocol.md section 7 vectors
+// TestClient_Do_Vectors sends the protocol's signature vectors (the inputs
+// of sign/testdata/platform-vectors.json)
 // through the whole chain and checks the wire format the fake platform saw.
 func TestClient_Do_Vectors(t *testing.T) {
 	t.Parallel()
@@ -378,7 +379,7 @@ func TestClient_Do_RetryRespectsDeadline(t *testing.T) {
 	t.Parallel()
 	up := newUpstream(t, okJSON(`{"result":1016}`))
 	c := newTestClient(t, up.URL)
-	c.backoff = [2]time.Duration{time.Second, time.Second}
+	c.sender.backoff = [2]time.Duration{time.Second, time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -624,83 +625,85 @@ func TestConfig_Redacted(t *testing.T) {
 	}
 }
 
-// recordingBody notes whether it was closed.
-type recordingBody struct {
-	io.Reader
-	closed atomic.Bool
+// gateFunc adapts a function to Gate.
+type gateFunc func(ctx context.Context, a Attempt) (func(Outcome), error)
+
+func (f gateFunc) Admit(ctx context.Context, a Attempt) (func(Outcome), error) { return f(ctx, a) }
+
+// TestClient_Do_GateOutcome checks what the gate is told about each
+// attempt: sent with a duration when the request went on the wire, not sent
+// when the token source failed before anything was sent (a circuit
+// breaker's probe must not count that as an answer of the platform).
+func TestClient_Do_GateOutcome(t *testing.T) {
+	t.Parallel()
+	up := newUpstream(t, okJSON(`{"result":1}`))
+	failing := errors.New("token store down")
+	for _, tt := range []struct {
+		name     string
+		token    TokenSource
+		wantSent bool
+		wantHits int
+	}{
+		{"sent", staticToken("tk"), true, 1},
+		{"token_failed", TokenSourceFunc(func(context.Context) (string, error) { return "", failing }), false, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var got []Outcome
+			before := len(up.Hits())
+			c := newTestClient(t, up.URL, func(cfg *Config) {
+				cfg.Gate = gateFunc(func(context.Context, Attempt) (func(Outcome), error) {
+					return func(o Outcome) { mu.Lock(); got = append(got, o); mu.Unlock() }, nil
+				})
+			})
+			_, err := c.Do(context.Background(), &Request{Method: "open.order.detail", Token: tt.token})
+			if (err == nil) != tt.wantSent {
+				t.Fatalf("err = %v", err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("gate told %d outcomes, want 1", len(got))
+			}
+			if got[0].Sent() != tt.wantSent || (got[0].Err == nil) != tt.wantSent {
+				t.Errorf("outcome %+v: Sent() = %v, want %v", got[0], got[0].Sent(), tt.wantSent)
+			}
+			if n := len(up.Hits()) - before; n != tt.wantHits {
+				t.Errorf("%d requests, want %d", n, tt.wantHits)
+			}
+		})
+	}
 }
 
-func (b *recordingBody) Close() error { b.closed.Store(true); return nil }
+// TestClient_Do_CallerTransport checks that the caller's RoundTripper sees
+// every attempt complete (token, timestamp, signature) and that the client
+// follows no redirect (it would carry the token elsewhere).
+func TestClient_Do_CallerTransport(t *testing.T) {
+	t.Parallel()
+	target := newUpstream(t, okJSON(`{"result":1}`))
+	redirect := newUpstream(t, func(w http.ResponseWriter, _ int, _ hit) {
+		w.Header().Set("Location", target.URL+"/elsewhere")
+		w.WriteHeader(http.StatusFound)
+	})
+	var seen atomic.Int64
+	rt := rtFunc(func(r *http.Request) (*http.Response, error) {
+		seen.Add(1)
+		if q := r.URL.Query(); q.Get("access_token") != "tk" || q.Get("sign") == "" || q.Get("timestamp") == "" {
+			t.Errorf("caller's transport saw %v", q)
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	c := newTestClient(t, redirect.URL, func(cfg *Config) { cfg.HTTPClient = &http.Client{Transport: rt} })
+	_, err := c.Do(context.Background(), &Request{Method: "open.order.detail", Token: staticToken("tk")})
+	if !IsClass(err, ClassUpstream) {
+		t.Fatalf("err = %v, want upstream (a redirect is no answer)", err)
+	}
+	if seen.Load() != 1 || len(target.Hits()) != 0 {
+		t.Errorf("transport saw %d requests, redirect target %d; want 1, 0", seen.Load(), len(target.Hits()))
+	}
+}
 
 type rtFunc func(*http.Request) (*http.Response, error)
 
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// TestTransports_RoundTripperContract checks that the token and sign
-// transports never modify the caller's request and close its body on every
-// path.
-func TestTransports_RoundTripperContract(t *testing.T) {
-	t.Parallel()
-	failing := errors.New("boom")
-	tests := []struct {
-		name     string
-		token    TokenSource
-		base     error // base transport error
-		wantErr  bool
-		wantSeen bool // base transport saw a signed request
-	}{
-		{"success", staticToken("tk"), nil, false, true},
-		{"token_error", TokenSourceFunc(func(context.Context) (string, error) { return "", failing }), nil, true, false},
-		{"base_error", staticToken("tk"), failing, true, true},
-	}
-	for _, tt := range tests {
-		for _, verb := range []string{http.MethodGet, http.MethodPost} {
-			t.Run(tt.name+"_"+verb, func(t *testing.T) {
-				t.Parallel()
-				const form = "appkey=k&method=open.a.b&param=%7B%7D&version=1"
-				var seen *http.Request
-				base := rtFunc(func(r *http.Request) (*http.Response, error) {
-					seen = r
-					if r.Body != nil {
-						io.Copy(io.Discard, r.Body)
-						r.Body.Close()
-					}
-					if tt.base != nil {
-						return nil, tt.base
-					}
-					return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("{}"))}, nil
-				})
-				chain := &tokenTransport{Base: &signTransport{Base: base, Secret: "s", Method: sign.HMACSHA256, Now: time.Now}}
-				ctx := withTokenSource(context.Background(), tt.token)
-				body := &recordingBody{Reader: strings.NewReader(form)}
-				req, _ := http.NewRequestWithContext(ctx, verb, "http://h/open/a/b?"+form, nil)
-				if verb == http.MethodPost {
-					req, _ = http.NewRequestWithContext(ctx, verb, "http://h/open/a/b", body)
-				}
-				origURL := req.URL.String()
-				resp, err := chain.RoundTrip(req)
-				if (err != nil) != tt.wantErr {
-					t.Fatalf("err = %v", err)
-				}
-				if resp != nil {
-					resp.Body.Close()
-				}
-				if verb == http.MethodPost && !body.closed.Load() {
-					t.Error("request body not closed")
-				}
-				if req.URL.String() != origURL || req.Header.Get("Content-Length") != "" {
-					t.Error("caller's request modified")
-				}
-				if (seen != nil) != tt.wantSeen {
-					t.Fatalf("base saw request: %v", seen != nil)
-				}
-				if seen != nil && seen == req {
-					t.Error("request not cloned")
-				}
-			})
-		}
-	}
-}
 
 func BenchmarkClientDo(b *testing.B) {
 	const body = `{"result":1,"data":{"orderList":[{"oid":2617801683312294,"status":30}],"cursor":"nomore"},"requestId":"r"}`
@@ -722,6 +725,36 @@ func BenchmarkClientDo(b *testing.B) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkClientDo_Canned measures the client's own work per call (build,
+// token, sign, encode, span, check) against a transport that answers at
+// once from memory: no network, no server.
+func BenchmarkClientDo_Canned(b *testing.B) {
+	const body = `{"result":1,"data":{"orderList":[{"oid":2617801683312294,"status":30}],"cursor":"nomore"},"requestId":"r"}`
+	rt := rtFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Body != nil {
+			io.Copy(io.Discard, r.Body)
+			r.Body.Close()
+		}
+		return &http.Response{StatusCode: 200, ContentLength: int64(len(body)), Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+	})
+	c := newTestClient(b, "http://platform.invalid", func(cfg *Config) { cfg.Now = time.Now; cfg.HTTPClient = &http.Client{Transport: rt} })
+	for _, bc := range []struct{ name, method string }{
+		{"GET", "open.order.cursor.list"},
+		{"POST", "open.seller.order.goods.deliver"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := &Request{Method: bc.method, Param: json.RawMessage(`{"orderViewStatus":1,"pageSize":50,"cursor":""}`), Token: staticToken(testToken), OpenID: "shop-1"}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Do(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -29,12 +29,12 @@ func (c Class) String() string {
 }
 
 // Retryable reports whether a call failing with this class may be sent again
-// unchanged after a pause (platform-protocol.md section 4.1).
+// unchanged after a pause: a rate limit or a failure of the platform itself.
 func (c Class) Retryable() bool { return c == ClassRateLimit || c == ClassUpstream }
 
 // Result codes the gateway and the sandbox name explicitly. Entries marked
-// UNCONFIRMED in platform-protocol.md are choices recorded here, in one place,
-// so they can be corrected together.
+// UNCONFIRMED are not confirmed by the platform's documentation: they are
+// choices recorded here, in one place, so they can be corrected together.
 const (
 	ResultSuccess          int64 = 1
 	ResultBusinessRule     int64 = 11 // delivery blocked by shipping rules [K1009]

@@ -1,7 +1,8 @@
 package platform
 
-// The platform's call limits (platform-protocol.md §4.2 and §5, sources
-// [FLOW] [RL] [DEVG] [K1008]). This is the one table of them: the gateway's
+// The platform's call limits, as its developer documentation states them
+// (flow control, rate limits, developer guide, error 1008). This is the one
+// table of them: the gateway's
 // client-side limits, its quota view and the sandbox all read it.
 const (
 	DefaultAPIQPS        = 100       // per app per API, before and right after launch

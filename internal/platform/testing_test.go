@@ -21,7 +21,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
 )
 
-// Inputs of the platform-protocol.md section 7 vectors.
+// Inputs of the protocol's signature vectors (sign/testdata/platform-vectors.json).
 const (
 	testAppKey = "ks123456789012345678"
 	testToken  = "ChFvYXV0aC5hY2Nlc3NUb2tlbi1URVNUMDE"
@@ -70,7 +70,13 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 		h.Form, _ = url.ParseQuery(string(b))
 		h.Params = h.Form
 	}
-	h.SignOK = sign.Verify(sign.Method(h.Params.Get(sign.KeySignMethod)), valuesLookup(h.Params), testSecret, h.Params.Get(sign.KeySign))
+	h.SignOK = sign.Verify(sign.Method(h.Params.Get(sign.KeySignMethod)), func(k string) (string, bool) {
+		vs, ok := h.Params[k]
+		if !ok || len(vs) == 0 {
+			return "", false
+		}
+		return vs[0], true
+	}, testSecret, h.Params.Get(sign.KeySign))
 	u.mu.Lock()
 	n := len(u.hits)
 	u.hits = append(u.hits, h)
@@ -139,6 +145,6 @@ func newTestClient(tb testing.TB, baseURL string, opts ...func(*Config)) *Client
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c.backoff = [2]time.Duration{time.Millisecond, 2 * time.Millisecond}
+	c.sender.backoff = [2]time.Duration{time.Millisecond, 2 * time.Millisecond}
 	return c
 }

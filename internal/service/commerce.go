@@ -82,7 +82,9 @@ func NewCommerce(cfg CommerceConfig) (*Commerce, error) {
 }
 
 // commerceBase is the shared body of the commerce services: it resolves
-// the shop's token source, calls internal/commerce and maps errors.
+// the shop's token source, calls internal/commerce and maps errors. The
+// services convert requests to commerce's Go types and the answers back to
+// proto messages (convert.go).
 type commerceBase struct{ cfg CommerceConfig }
 
 // shop returns the platform view of an authorized shop.
@@ -115,15 +117,15 @@ type shopRequest interface {
 }
 
 // read runs a read RPC (reads need no idempotency; the platform client
-// retries them itself).
+// retries them itself): call gets the platform view of req's shop.
 func read[Req shopRequest, Resp any](ctx context.Context, b *commerceBase, req Req,
-	call func(commerce.Shop, context.Context, Req) (Resp, error)) (Resp, error) {
+	call func(context.Context, commerce.Shop) (Resp, error)) (Resp, error) {
 	var zero Resp
 	shop, err := b.shop(ctx, req.GetOpenId())
 	if err != nil {
 		return zero, b.status(ctx, err)
 	}
-	resp, err := call(shop, ctx, req)
+	resp, err := call(ctx, shop)
 	if err != nil {
 		return zero, b.status(ctx, err)
 	}

@@ -9,5 +9,11 @@ import (
 
 // GetShop returns the shop with its seller.
 func (s *Shop) GetShop(ctx context.Context, req *gatewayv1.GetShopRequest) (*gatewayv1.GetShopResponse, error) {
-	return read(ctx, s.base, req, commerce.Shop.GetShop)
+	return read(ctx, s.base, req, func(ctx context.Context, shop commerce.Shop) (*gatewayv1.GetShopResponse, error) {
+		info, err := shop.GetShop(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &gatewayv1.GetShopResponse{Shop: shopProto(info)}, nil
+	})
 }

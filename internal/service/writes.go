@@ -36,7 +36,7 @@ var _ WriteStore = (*store.Idempotency)(nil)
 
 // ReplayHeader is set (value "true") on the response header of a write
 // answered from the idempotency store; REST callers see it as
-// Grpc-Metadata-X-Kwaishop-Idempotent-Replay.
+// X-Kwaishop-Idempotent-Replay.
 const ReplayHeader = "x-kwaishop-idempotent-replay"
 
 // maxWaitRounds bounds how often a duplicate re-claims a write whose owner
@@ -73,8 +73,10 @@ type storedResult struct {
 //  4. A duplicate with the same fingerprint gets the stored result (after
 //     waiting for a pending one); with another fingerprint it gets
 //     INVALID_ARGUMENT on request_id.
+//
+// call sends the write for req to the platform view of req's shop.
 func write[Req writeRequest, Resp proto.Message](ctx context.Context, b *commerceBase, rpc string, req Req,
-	call func(commerce.Shop, context.Context, Req) (Resp, error)) (Resp, error) {
+	call func(context.Context, commerce.Shop) (Resp, error)) (Resp, error) {
 	var zero Resp
 	fp, err := fingerprint(req)
 	if err != nil {
@@ -90,7 +92,7 @@ func write[Req writeRequest, Resp proto.Message](ctx context.Context, b *commerc
 			return zero, storeStatus(ctx, b, err)
 		}
 		if claimed {
-			return runClaimed(ctx, b, key, rev, rec, req, call)
+			return runClaimed(ctx, b, key, rev, rec, req.GetOpenId(), call)
 		}
 		if rec.Fingerprint != fp {
 			return zero, reusedRequestID()
@@ -128,18 +130,18 @@ func reusedRequestID() error {
 
 // runClaimed calls the platform as the owner of the write and records the
 // outcome.
-func runClaimed[Req writeRequest, Resp proto.Message](ctx context.Context, b *commerceBase, key string, rev uint64,
-	claim store.WriteRecord, req Req, call func(commerce.Shop, context.Context, Req) (Resp, error)) (Resp, error) {
+func runClaimed[Resp proto.Message](ctx context.Context, b *commerceBase, key string, rev uint64,
+	claim store.WriteRecord, openID string, call func(context.Context, commerce.Shop) (Resp, error)) (Resp, error) {
 	var zero Resp
 	// The outcome is recorded even when the caller goes away.
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	shop, err := b.shop(ctx, req.GetOpenId())
+	shop, err := b.shop(ctx, openID)
 	if err != nil { // nothing was sent
 		b.release(bg, key, rev)
 		return zero, b.status(ctx, err)
 	}
-	resp, err := call(shop, ctx, req)
+	resp, err := call(ctx, shop)
 	if err == nil {
 		raw, merr := proto.Marshal(resp)
 		if merr == nil {

@@ -498,34 +498,56 @@ func (s appSource) Token(ctx context.Context) (string, error) {
 	if c.access != "" && m.cfg.Now().Add(m.cfg.RefreshBefore).Before(c.expiry) {
 		return c.access, nil
 	}
-	v, err, _ := m.flight.Do("\x00app", func() (any, error) {
-		m.mu.Lock()
-		bad := m.appBad
-		m.mu.Unlock()
-		if a, _, err := m.cfg.Store.GetApp(ctx, m.cfg.AppKey); err == nil && a.AccessToken != bad && m.cfg.Now().Add(m.cfg.RefreshBefore).Before(a.AccessExpiry) {
-			return cached{access: a.AccessToken, expiry: a.AccessExpiry}, nil
-		}
-		tok, err := m.cfg.OAuth.ClientCredentials(ctx)
-		if err != nil {
-			return nil, err
-		}
-		now := m.cfg.Now()
-		if _, err := m.cfg.Store.PutApp(ctx, store.Authorization{
-			OpenID: "", AppKey: m.cfg.AppKey, Status: store.StatusActive, AccessToken: tok.AccessToken,
-			AccessExpiry: tok.Expiry, CreatedAt: now, UpdatedAt: now,
-		}); err != nil {
-			return nil, err
-		}
-		return cached{access: tok.AccessToken, expiry: tok.Expiry}, nil
+	// As for a shop, the refresh runs on its own deadline, detached from the
+	// caller that started it: one caller leaving must not fail the others
+	// waiting for the same refresh. Each caller waits only as long as its
+	// own context allows.
+	ch := m.flight.DoChan("\x00app", func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appRefreshTimeout)
+		defer cancel()
+		return m.refreshApp(ctx)
 	})
-	if err != nil {
-		return "", err
+	var res singleflight.Result
+	select {
+	case res = <-ch:
+	case <-ctx.Done():
+		return "", ctx.Err()
 	}
-	c = v.(cached)
+	if res.Err != nil {
+		return "", res.Err
+	}
+	c = res.Val.(cached)
 	m.mu.Lock()
 	m.app = c
 	m.mu.Unlock()
 	return c.access, nil
+}
+
+// appRefreshTimeout bounds one refresh of the app-level token (a store read,
+// the client_credentials call with its retries, a store write).
+const appRefreshTimeout = 30 * time.Second
+
+// refreshApp returns the stored app token if it is still good (another
+// replica may have refreshed it), or obtains and stores a new one.
+func (m *Manager) refreshApp(ctx context.Context) (cached, error) {
+	m.mu.Lock()
+	bad := m.appBad
+	m.mu.Unlock()
+	if a, _, err := m.cfg.Store.GetApp(ctx, m.cfg.AppKey); err == nil && a.AccessToken != bad && m.cfg.Now().Add(m.cfg.RefreshBefore).Before(a.AccessExpiry) {
+		return cached{access: a.AccessToken, expiry: a.AccessExpiry}, nil
+	}
+	tok, err := m.cfg.OAuth.ClientCredentials(ctx)
+	if err != nil {
+		return cached{}, err
+	}
+	now := m.cfg.Now()
+	if _, err := m.cfg.Store.PutApp(ctx, store.Authorization{
+		OpenID: "", AppKey: m.cfg.AppKey, Status: store.StatusActive, AccessToken: tok.AccessToken,
+		AccessExpiry: tok.Expiry, CreatedAt: now, UpdatedAt: now,
+	}); err != nil {
+		return cached{}, err
+	}
+	return cached{access: tok.AccessToken, expiry: tok.Expiry}, nil
 }
 
 func (s appSource) Invalidate(_ context.Context, rejected string) error {

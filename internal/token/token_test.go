@@ -335,3 +335,61 @@ func BenchmarkRefreshStorm(b *testing.B) {
 		}
 	}
 }
+
+// blockingCC holds ClientCredentials until released, honouring its ctx as
+// an HTTP call would.
+type blockingCC struct {
+	*fakeOAuth
+	calls   atomic.Int64
+	started chan struct{} // closed when the first call is in flight
+	release chan struct{}
+}
+
+func (b *blockingCC) ClientCredentials(ctx context.Context) (*oauth.Token, error) {
+	if b.calls.Add(1) == 1 {
+		close(b.started)
+	}
+	select {
+	case <-b.release:
+		return b.fakeOAuth.ClientCredentials(ctx)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestManager_AppTokenSurvivesCanceledCaller: the app token's refresh runs
+// on its own context, so the first caller leaving does not fail the others
+// waiting for the same refresh, and the refresh is made once.
+func TestManager_AppTokenSurvivesCanceledCaller(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cc := &blockingCC{fakeOAuth: e.oauth, started: make(chan struct{}), release: make(chan struct{})}
+	m, err := New(Config{AppKey: "ks1", Store: e.ts, OAuth: cc, ReplicaID: "a", Conn: e.st.Conn(), Now: e.oauth.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := m.App()
+	first, cancelFirst := context.WithCancel(context.Background())
+	firstErr := make(chan error, 1)
+	go func() { _, err := src.Token(first); firstErr <- err }()
+	<-cc.started // the refresh is in flight on behalf of the first caller
+
+	type result struct {
+		tok string
+		err error
+	}
+	second := make(chan result, 1)
+	go func() { tok, err := src.Token(context.Background()); second <- result{tok, err} }()
+	cancelFirst()
+	if err := <-firstErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("first caller: err = %v, want context.Canceled", err)
+	}
+	close(cc.release)
+	got := <-second
+	if got.err != nil || got.tok != "app-token" {
+		t.Fatalf("second caller: token %q, err %v; want app-token", got.tok, got.err)
+	}
+	if n := cc.calls.Load(); n != 1 {
+		t.Errorf("%d client_credentials calls, want 1 (one refresh for both callers)", n)
+	}
+}

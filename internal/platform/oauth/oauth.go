@@ -1,11 +1,13 @@
-// Package oauth is the client of the platform's OAuth endpoints
-// (platform-protocol.md section 2): code exchange, refresh and
-// client_credentials, plus the merchant consent URL.
+// Package oauth is the client of the platform's OAuth endpoints: code
+// exchange, refresh and client_credentials, plus the merchant consent URL.
+// The token endpoints are sent through the same platform.Sender as API
+// calls (one attempt loop, span per attempt, capped reads, one error
+// mapping), with plain parameters instead of a signature.
 //
 // Errors are *platform.Error, classified by the same code table as API
 // calls. Neither Exchange (single-use code) nor Refresh (single-use refresh
-// token, design decision 3) is ever retried; ClientCredentials is retried
-// like a platform GET.
+// token: every refresh issues a new one and discards the old) is ever
+// retried; ClientCredentials is retried like a platform GET.
 package oauth
 
 import (
@@ -16,11 +18,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
@@ -150,16 +151,12 @@ func fmtTime(t time.Time) string {
 
 // Client calls the OAuth token endpoints. It is safe for concurrent use.
 type Client struct {
+	sender     *platform.Sender
 	accessURL  *url.URL
 	refreshURL *url.URL
 	appKey     string
 	appSecret  string
-	hc         *http.Client
-	tracer     trace.Tracer
-	maxBody    int64
 	now        func() time.Time
-	maxRetries int
-	backoff    [2]time.Duration
 }
 
 // New returns a Client for cfg.
@@ -169,34 +166,17 @@ func New(cfg Config) (*Client, error) {
 	}
 	base, _ := parseHTTPURL("BaseURL", strings.TrimRight(cfg.BaseURL, "/"))
 	base.RawQuery, base.Fragment = "", ""
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = wire.DefaultHTTPClient()
-	}
-	if cfg.MaxResponseBytes == 0 {
-		cfg.MaxResponseBytes = wire.DefaultMaxResponseBytes
-	}
-	if cfg.Tracer == nil {
-		cfg.Tracer = otel.GetTracerProvider()
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	endpoint := func(p string) *url.URL { u := *base; u.Path = base.Path + p; return &u }
 	return &Client{
+		sender:     platform.NewSender(platform.SenderConfig{HTTPClient: cfg.HTTPClient, MaxResponseBytes: cfg.MaxResponseBytes, Tracer: cfg.Tracer}),
 		accessURL:  endpoint("/oauth2/access_token"),
 		refreshURL: endpoint("/oauth2/refresh_token"),
 		appKey:     cfg.AppKey,
 		appSecret:  cfg.AppSecret,
-		hc: &http.Client{
-			Transport:     wire.BaseTransport(cfg.HTTPClient),
-			Timeout:       cfg.HTTPClient.Timeout,
-			CheckRedirect: wire.NoRedirect,
-		},
-		tracer:     cfg.Tracer.Tracer(wire.TracerName),
-		maxBody:    cfg.MaxResponseBytes,
 		now:        cfg.Now,
-		maxRetries: wire.MaxRetries,
-		backoff:    [2]time.Duration{wire.BackoffBase, wire.BackoffCap},
 	}, nil
 }
 
@@ -244,77 +224,28 @@ func invalid(method, msg string) error {
 	return &platform.Error{Method: method, Class: platform.ClassInvalidArgument, Msg: msg, Err: platform.ErrInvalidRequest}
 }
 
+// do sends g through the platform's Sender (the same attempt loop, spans,
+// transport-error mapping and capped reads as API calls) and decodes the
+// token of the successful attempt.
 func (c *Client) do(ctx context.Context, g *grant) (*Token, error) {
-	encoded := g.params.Encode()
-	for attempt := 0; ; attempt++ {
-		tok, retry, err := c.attempt(ctx, g, encoded, attempt)
-		if err == nil || !retry || !g.retry || attempt >= c.maxRetries {
-			return tok, err
-		}
-		if !wire.Sleep(ctx, wire.Backoff(attempt, c.backoff[0], c.backoff[1])) {
-			return nil, err
-		}
-	}
-}
-
-func (c *Client) attempt(ctx context.Context, g *grant, encoded string, attempt int) (tok *Token, retry bool, err error) {
-	h := make(http.Header, 4)
-	ctx, span := wire.StartSpan(ctx, c.tracer, g.name, g.verb, g.url, attempt, h, wire.AttrGrantType.String(g.grant))
-	var req *http.Request
-	if g.verb == http.MethodGet {
-		u := *g.url
-		u.RawQuery = encoded
-		req, err = http.NewRequestWithContext(ctx, g.verb, u.String(), nil)
-	} else {
-		req, err = http.NewRequestWithContext(ctx, g.verb, g.url.String(), strings.NewReader(encoded))
-		h.Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
-	}
-	status := 0
-	if err == nil {
-		h.Set("Accept", "application/json")
-		h.Set("User-Agent", "kwaishop-gateway")
-		req.Header = h
-		var hr *http.Response
-		hr, err = c.hc.Do(req)
-		if err != nil {
-			retry, err = c.transportError(ctx, g, err)
-		} else {
-			status = hr.StatusCode
-			tok, retry, err = c.readToken(g, hr)
-		}
-	}
-	var (
-		result    int64
-		requestID string
-		className string
-		desc      string
-	)
-	if tok != nil {
-		result = platform.ResultSuccess
-	}
+	var tok *Token
+	_, err := c.sender.Do(ctx, &platform.Outgoing{
+		Name:       g.name,
+		HTTPMethod: g.verb,
+		URL:        g.url,
+		Params:     g.params.Encode(),
+		Idempotent: g.retry,
+		Once:       !g.retry,
+		Attributes: []attribute.KeyValue{wire.AttrGrantType.String(g.grant)},
+	}, func(status int, body []byte, name string) (*platform.Response, error) {
+		t, resp, err := c.checkToken(status, body, name)
+		tok = t
+		return resp, err
+	})
 	if err != nil {
-		var pe *platform.Error
-		if errors.As(err, &pe) {
-			result, requestID, className, desc = pe.Result, pe.RequestID, pe.Class.String(), pe.Error()
-		} else {
-			className, desc = "canceled", err.Error()
-		}
+		return nil, err
 	}
-	wire.EndSpan(span, status, result, className, requestID, err != nil, desc)
-	return tok, retry, err
-}
-
-func (c *Client) transportError(ctx context.Context, g *grant, err error) (bool, error) {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return false, fmt.Errorf("oauth: %s: %w", g.name, ctxErr)
-	}
-	notSent := wire.NotSent(err)
-	return g.verb == http.MethodGet || notSent, &platform.Error{
-		Method:         g.name,
-		Class:          platform.ClassUpstream,
-		Err:            wire.RedactError(err), // the GET query holds app_secret and code
-		MayHaveApplied: !g.retry && !notSent,
-	}
+	return tok, nil
 }
 
 // tokenBody is a token endpoint response. Error bodies carry result,
@@ -360,22 +291,13 @@ func (s *scopeList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (c *Client) readToken(g *grant, hr *http.Response) (*Token, bool, error) {
+// checkToken decodes a token endpoint answer: the token, with a Response
+// of result 1 for the span, or the *platform.Error of CheckResponse (a body
+// without an access token is an upstream failure).
+func (c *Client) checkToken(status int, body []byte, name string) (*Token, *platform.Response, error) {
 	received := c.now()
-	body, err := wire.ReadCapped(hr.Body, hr.ContentLength, c.maxBody)
-	hr.Body.Close()
-	if err != nil {
-		e := &platform.Error{Method: g.name, Class: platform.ClassUpstream, HTTPStatus: hr.StatusCode, MayHaveApplied: !g.retry}
-		if errors.Is(err, wire.ErrTooLarge) {
-			e.Msg = "response body exceeds " + strconv.FormatInt(c.maxBody, 10) + " bytes"
-			e.Err = platform.ErrResponseTooLarge
-			return nil, false, e
-		}
-		e.Msg, e.Err = "reading response body", wire.RedactError(err)
-		return nil, true, e
-	}
 	var tb tokenBody
-	if hr.StatusCode < 500 && json.Unmarshal(body, &tb) == nil &&
+	if status < 500 && json.Unmarshal(body, &tb) == nil &&
 		(!tb.Result.Set || tb.Result.V == platform.ResultSuccess) && tb.AccessToken != "" {
 		t := &Token{
 			AccessToken:  tb.AccessToken,
@@ -393,19 +315,14 @@ func (c *Client) readToken(g *grant, hr *http.Response) (*Token, bool, error) {
 		if tb.RefreshTokenExpiresIn.V > 0 {
 			t.RefreshExpiry = received.Add(time.Duration(tb.RefreshTokenExpiresIn.V) * time.Second)
 		}
-		return t, false, nil
+		return t, &platform.Response{Result: platform.ResultSuccess, HTTPStatus: status}, nil
 	}
-	_, err = platform.CheckResponse(hr.StatusCode, body, g.name)
+	resp, err := platform.CheckResponse(status, body, name)
 	if err == nil {
-		err = &platform.Error{Method: g.name, Class: platform.ClassUpstream, HTTPStatus: hr.StatusCode,
+		err = &platform.Error{Method: name, Class: platform.ClassUpstream, HTTPStatus: status,
 			Msg: "token response has no access_token"}
 	}
-	e := err.(*platform.Error)
-	if e.Class == platform.ClassUpstream && !g.retry {
-		e.MayHaveApplied = true
-	}
-	retry := e.Class == platform.ClassRateLimit || (hr.StatusCode >= 500 && g.verb == http.MethodGet)
-	return nil, retry, e
+	return nil, resp, err
 }
 
 // IsDiscarded reports whether err says the refresh token was already used

@@ -77,7 +77,6 @@ func newClient(t *testing.T, base string, tp *sdktrace.TracerProvider) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.backoff = [2]time.Duration{time.Millisecond, 2 * time.Millisecond}
 	return c
 }
 

@@ -65,6 +65,13 @@ func FuzzSign(f *testing.F) {
 			if got != oracle {
 				t.Fatalf("Sign(%s) = %q, want %q", m, got, oracle)
 			}
+			sg, err := NewSigner(m, secret)
+			if err != nil {
+				t.Fatalf("NewSigner(%s): %v", m, err)
+			}
+			if bySigner := sg.Sign(MapLookup(params)); bySigner != got {
+				t.Fatalf("Signer.Sign(%s) = %q, want %q", m, bySigner, got)
+			}
 			if again, _ := Sign(m, MapLookup(withExtra), secret); again != got {
 				t.Fatalf("Sign(%s) depends on unsigned parameters", m)
 			}

@@ -70,6 +70,15 @@ func TestSign_Vectors(t *testing.T) {
 			if got != v.Sign {
 				t.Fatalf("sign = %s, want %s", got, v.Sign)
 			}
+			sg, err := NewSigner(m, v.SignSecret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the second call reuses the pooled state
+				if got := sg.Sign(MapLookup(p)); got != v.Sign {
+					t.Fatalf("Signer.Sign = %s, want %s", got, v.Sign)
+				}
+			}
 			if !Verify(m, MapLookup(p), v.SignSecret, v.Sign) {
 				t.Fatal("Verify rejected the vector")
 			}
@@ -126,6 +135,29 @@ func TestParseMethod(t *testing.T) {
 	if _, err := Sign("SHA1", MapLookup(nil), "s"); !errors.Is(err, ErrUnknownMethod) {
 		t.Fatalf("Sign with bad method err = %v", err)
 	}
+	if _, err := NewSigner("SHA1", "s"); !errors.Is(err, ErrUnknownMethod) {
+		t.Fatalf("NewSigner with bad method err = %v", err)
+	}
+}
+
+// A Signer reuses its hashing state: one allocation per signature (the
+// returned string).
+func TestSigner_OneAllocation(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	v := loadVectors(t)[0]
+	p := MapLookup(v.params())
+	for _, m := range []Method{HMACSHA256, MD5} {
+		sg, err := NewSigner(m, v.SignSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sg.Sign(p) // fill the pool
+		if n := testing.AllocsPerRun(100, func() { sg.Sign(p) }); n > 1 {
+			t.Errorf("%s: %.1f allocations per signature, want 1", m, n)
+		}
+	}
 }
 
 func BenchmarkSign(b *testing.B) {
@@ -138,6 +170,13 @@ func BenchmarkSign(b *testing.B) {
 				if _, err := Sign(m, p, v.SignSecret); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+		b.Run(string(m)+"/Signer", func(b *testing.B) {
+			sg, _ := NewSigner(m, v.SignSecret)
+			b.ReportAllocs()
+			for b.Loop() {
+				sg.Sign(p)
 			}
 		})
 	}

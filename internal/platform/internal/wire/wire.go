@@ -22,7 +22,8 @@ import (
 // DefaultMaxResponseBytes caps a response body unless configured otherwise.
 const DefaultMaxResponseBytes int64 = 8 << 20
 
-// Retry policy (design decision 6).
+// Retry policy: at most two retries, jittered exponential back-off (see
+// platform.Sender.Do for which failures are retried).
 const (
 	MaxRetries  = 2
 	BackoffBase = 50 * time.Millisecond
@@ -69,22 +70,35 @@ func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 var ErrTooLarge = errors.New("response body too large")
 
 // ReadCapped reads at most max bytes of body. A longer body yields the bytes
-// read so far and ErrTooLarge. It does not close body.
+// read so far and ErrTooLarge. It does not close body. A body of announced
+// length (contentLength ≥ 0) within the cap is read into one buffer of that
+// size plus one byte, so the end of the body is seen without growing it.
 func ReadCapped(body io.Reader, contentLength, max int64) ([]byte, error) {
-	var buf bytes.Buffer
-	if contentLength > 0 && contentLength <= max {
-		buf.Grow(int(contentLength) + 1) // +1 so ReadFrom sees EOF without growing
-	} else {
-		buf.Grow(4096)
+	size := min(int64(4096), max+1)
+	if contentLength >= 0 && contentLength <= max {
+		size = contentLength + 1
 	}
-	n, err := buf.ReadFrom(io.LimitReader(body, max+1))
-	if err != nil {
-		return buf.Bytes(), err
+	buf := make([]byte, 0, size)
+	r := io.LimitReader(body, max+1)
+	for {
+		if len(buf) == cap(buf) { // a body of unknown length: double
+			grown := make([]byte, len(buf), min(2*int64(cap(buf)), max+1))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
-	if n > max {
-		return buf.Bytes()[:max], ErrTooLarge
+	if int64(len(buf)) > max {
+		return buf[:max], ErrTooLarge
 	}
-	return buf.Bytes(), nil
+	return buf, nil
 }
 
 // Int64 is a JSON integer that may also arrive as a string ("1") or be

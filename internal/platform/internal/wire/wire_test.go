@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,6 +67,8 @@ func TestReadCapped(t *testing.T) {
 		{"abcde", -1, 4, true},
 		{"abcde", 5, 4, true},
 		{"", 0, 4, false},
+		{"abcdef", 2, 10, false}, // a body longer than announced is still read whole
+		{"ab", 6, 10, false},     // and a shorter one
 	} {
 		got, err := ReadCapped(strings.NewReader(tt.body), tt.cl, tt.max)
 		if tt.wantErr != errors.Is(err, ErrTooLarge) || int64(len(got)) > tt.max {
@@ -74,6 +77,21 @@ func TestReadCapped(t *testing.T) {
 		if !tt.wantErr && string(got) != tt.body {
 			t.Errorf("%q: got %q", tt.body, got)
 		}
+	}
+}
+
+// A body of announced length is read into one buffer of that size.
+func TestReadCapped_OneAllocation(t *testing.T) {
+	body := bytes.Repeat([]byte("x"), 3000)
+	r := bytes.NewReader(body)
+	allocs := testing.AllocsPerRun(100, func() {
+		r.Reset(body)
+		if b, err := ReadCapped(r, int64(len(body)), 1<<20); err != nil || len(b) != len(body) {
+			t.Fatalf("%d bytes, %v", len(b), err)
+		}
+	})
+	if allocs > 1 {
+		t.Errorf("%.1f allocations per read, want 1", allocs)
 	}
 }
 

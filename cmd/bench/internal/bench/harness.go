@@ -26,7 +26,10 @@ import (
 // Config is one benchmark run.
 type Config struct {
 	ServerBin, SandboxBin string // built cmd/server and cmd/sandbox
-	WorkDir               string // logs, data dirs, profiles (a temp dir)
+	// FloorBin runs the floor service when started with the argument
+	// "floor" (cmd/bench itself); "" skips the floor rows.
+	FloorBin string
+	WorkDir  string // logs, data dirs, profiles (a temp dir)
 
 	Concurrency      []int         // e.g. 1, 32, 256
 	Duration, Warmup time.Duration // of each measured run and its warm-up
@@ -79,6 +82,7 @@ func (c Config) validate() error {
 // Scenario names (Row.Name).
 const (
 	ScenarioDirect       = "direct"
+	ScenarioFloorCall    = "floor_call"
 	ScenarioGRPCCall     = "grpc_call"
 	ScenarioRESTCall     = "rest_call"
 	ScenarioDirectOrders = "direct_orders"
@@ -93,8 +97,9 @@ type Row struct {
 	Name, Label string
 	Baseline    string // the Name it is compared with ("" for a baseline)
 	Result      Result
-	// GatewayCPU, SandboxCPU and LoadCPU are the server's, the sandbox's
-	// and the load generator's CPU time per successful call.
+	// GatewayCPU, SandboxCPU and LoadCPU are the serving process's (the
+	// gateway's, or the floor's on a floor row), the sandbox's and the load
+	// generator's CPU time per successful call.
 	GatewayCPU, SandboxCPU, LoadCPU time.Duration
 	// Upstream is sandbox API calls per operation (ListOrders pages).
 	Upstream float64
@@ -161,6 +166,7 @@ type harness struct {
 	httpClient *http.Client
 	admin      *Admin
 	sandbox    *process
+	floor      *gateway // nil without Config.FloorBin
 	sandboxURL string
 	report     *Report
 	listOrders *scenario // nil when the build has no OrderService
@@ -200,6 +206,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}}
 	defer func() { h.report.Elapsed = time.Since(h.report.Started) }()
 	defer func() { h.sandbox.stop(10 * time.Second) }() // h.sandbox is set later
+	defer func() { h.floor.stop() }()                   // so is h.floor
 	if err := h.run(ctx); err != nil {
 		return h.report, err
 	}
@@ -238,11 +245,21 @@ func (h *harness) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if h.cfg.FloorBin != "" {
+		h.progress("starting the floor service")
+		if h.floor, err = h.startFloor(ctx, direct.AccessToken); err != nil {
+			return err
+		}
+	}
 	if err := h.matrix(ctx, g, direct, openID); err != nil {
 		return err
 	}
 	h.report.Memory.RSSAfterLoad, _ = RSS(g.proc.pid())
-	profiled := h.callScenarios(g, openID)
+	var profiled []scenario
+	if h.floor != nil {
+		profiled = append(profiled, h.floorScenario(openID))
+	}
+	profiled = append(profiled, h.callScenarios(g, openID)...)
 	if h.listOrders != nil {
 		profiled = append(profiled, *h.listOrders)
 	}
@@ -259,6 +276,7 @@ func (h *harness) run(ctx context.Context) error {
 		h.profiles(ctx, g, profiled)
 	}
 	g.stop()
+	h.floor.stop()
 
 	// 2. The same store with one setting changed at a time.
 	if h.cfg.Variants {
@@ -354,7 +372,15 @@ var variants = []struct {
 type scenario struct {
 	name, label, baseline string
 	do                    func(context.Context, int) error
-	upstream              string // sandbox API counted per operation ("" = none)
+	upstream              string   // sandbox API counted per operation ("" = none)
+	on                    *gateway // the serving process measured (nil = the gateway)
+}
+
+// floorScenario is PlatformService.Call on the floor service, the same
+// request as the gateway's gRPC Call.
+func (h *harness) floorScenario(openID string) scenario {
+	return scenario{name: ScenarioFloorCall, label: "floor: minimal gRPC Call service", baseline: ScenarioDirect,
+		do: h.floor.grpcCall(openID, "open.shop.info.get", structpb.NewStructValue(&structpb.Struct{})), on: h.floor}
 }
 
 func (h *harness) callScenarios(g *gateway, openID string) []scenario {
@@ -386,6 +412,9 @@ func (h *harness) matrix(ctx context.Context, g *gateway, d *Direct, openID stri
 		name: ScenarioDirect, label: "direct (sign + HTTP to the sandbox)",
 		do: func(ctx context.Context, _ int) error { return d.Call(ctx, "open.shop.info.get", []byte("{}")) },
 	}}
+	if h.floor != nil {
+		scenarios = append(scenarios, h.floorScenario(openID))
+	}
 	scenarios = append(scenarios, h.callScenarios(g, openID)...)
 	scenarios = append(scenarios, scenario{
 		name: ScenarioDirectOrders, label: "direct open.order.cursor.list (1 day, 20/page)",
@@ -413,9 +442,13 @@ func (h *harness) matrix(ctx context.Context, g *gateway, d *Direct, openID stri
 	return nil
 }
 
-// measure warms up, then runs s at concurrency c, with the CPU time of both
-// processes and (if asked) the sandbox's upstream call count around it.
+// measure warms up, then runs s at concurrency c, with the CPU time of the
+// serving process (g, or s.on), the sandbox and the load generator and (if
+// asked) the sandbox's upstream call count around it.
 func (h *harness) measure(ctx context.Context, g *gateway, s scenario, c int) (Row, error) {
+	if s.on != nil {
+		g = s.on
+	}
 	if h.cfg.Warmup > 0 {
 		if _, err := Drive(ctx, Load{Concurrency: c, Duration: h.cfg.Warmup, Do: s.do}); err != nil {
 			return Row{}, err
@@ -455,7 +488,7 @@ func (h *harness) measure(ctx context.Context, g *gateway, s scenario, c int) (R
 	if res.Errors > 0 {
 		h.note("%s c=%d: %d of %d calls failed; first: %v", s.name, c, res.Errors, res.Calls, res.FirstErr)
 	}
-	h.progress("%-26s c=%-4d %8.0f calls/s  p50 %7.3f ms  p99 %7.3f ms  gateway CPU %6.1f µs/call",
+	h.progress("%-26s c=%-4d %8.0f calls/s  p50 %7.3f ms  p99 %7.3f ms  server CPU %6.1f µs/call",
 		s.name, c, res.Throughput(), ms(res.P50), ms(res.P99), us(row.GatewayCPU))
 	return row, nil
 }
@@ -471,10 +504,14 @@ const profileSeconds = 3
 func (h *harness) profiles(ctx context.Context, g *gateway, ss []scenario) {
 	secs := profileSeconds
 	for _, s := range ss {
+		srv := g
+		if s.on != nil {
+			srv = s.on
+		}
 		path := filepath.Join(h.cfg.WorkDir, "cpu-"+s.name+".pprof")
 		var wg sync.WaitGroup
 		var perr error
-		wg.Go(func() { perr = h.fetchProfile(ctx, g, secs, path) })
+		wg.Go(func() { perr = h.fetchProfile(ctx, srv, secs, path) })
 		time.Sleep(50 * time.Millisecond) // the profile starts first
 		res, _ := Drive(ctx, Load{Concurrency: h.cfg.ProfileConcurrency, Duration: time.Duration(secs) * time.Second, Do: s.do})
 		wg.Wait()
@@ -487,7 +524,7 @@ func (h *harness) profiles(ctx context.Context, g *gateway, ss []scenario) {
 			h.note("profiled %s run: %d of %d calls failed; first: %v", s.name, res.Errors, res.Calls, res.FirstErr)
 		}
 		var err error
-		if pr.Costs, pr.Top, err = h.analyse(ctx, path); err != nil {
+		if pr.Costs, pr.Top, err = h.analyse(ctx, srv.bin, path); err != nil {
 			h.note("pprof %s: %v", s.name, err)
 			continue
 		}
@@ -521,14 +558,14 @@ func (h *harness) fetchProfile(ctx context.Context, g *gateway, secs int, path s
 
 // analyse runs `go tool pprof` on the profile: the per-component breakdown
 // (from -raw) and the flat top 15 functions.
-func (h *harness) analyse(ctx context.Context, path string) ([]Cost, string, error) {
+func (h *harness) analyse(ctx context.Context, bin, path string) ([]Cost, string, error) {
 	if h.cfg.GoTool == "" {
 		return nil, "", errors.New("no go tool")
 	}
 	run := func(args ...string) ([]byte, error) {
 		cctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		return exec.CommandContext(cctx, h.cfg.GoTool, append([]string{"tool", "pprof"}, append(args, h.cfg.ServerBin, path)...)...).Output()
+		return exec.CommandContext(cctx, h.cfg.GoTool, append([]string{"tool", "pprof"}, append(args, bin, path)...)...).Output()
 	}
 	raw, err := run("-raw")
 	if err != nil {

@@ -30,6 +30,11 @@ const (
 	// lookupTolerance: "p99 unchanged" is read as within this factor,
 	// the run-to-run noise of a shared 2-core machine.
 	lookupTolerance = 1.5
+
+	// Issue 13: the gateway against the floor service (same run).
+	targetFloorCPURatio = 1.5 // gateway CPU per gRPC Call / the floor's
+	targetRESTCPURatio  = 1.5 // REST CPU per Call / gRPC's
+	targetFloorAddedP50 = 0.1 // ms: gateway p50 − floor p50 at c=1
 )
 
 // Markdown renders the report (without a top-level heading).
@@ -48,8 +53,11 @@ func (r *Report) Markdown() string {
 	p("(`KWAISHOP_API_QPS=1000000`, daily quotas 10⁹, `KWAISHOP_MAX_IN_FLIGHT=100000`) set out of reach so that their per-call work still runs.\n\n")
 	p("### Calls against the physical limit\n\n")
 	p("`direct` signs and sends `open.shop.info.get` (param `{}`) to the sandbox itself with its own token: the physical limit.\n")
-	p("Ratio = throughput / the direct row's at the same c; added p50 = p50 − direct p50. CPU = the process's user+system time per call.\n\n")
-	p("| scenario | c | calls/s | p50 ms | p99 ms | ratio | added p50 ms | gateway CPU µs/call | sandbox CPU µs/call | load gen. CPU µs/call | errors |\n")
+	p("`floor` is the least a Go gRPC service can do to honour `PlatformService.Call` (`cmd/bench/internal/floor`: decode, sign,\n")
+	p("one HTTP call, JSON → `CallResponse`, nothing else), a process of its own driven by the same load client.\n")
+	p("Ratio = throughput / the direct row's at the same c; added p50 = p50 − direct p50. CPU = the process's user+system time per call;\n")
+	p("server CPU is the gateway's, or the floor's on the floor rows.\n\n")
+	p("| scenario | c | calls/s | p50 ms | p99 ms | ratio | added p50 ms | server CPU µs/call | sandbox CPU µs/call | load gen. CPU µs/call | errors |\n")
 	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range r.Rows {
 		base, hasBase := r.row(row.Baseline, row.Result.Concurrency)
@@ -70,6 +78,17 @@ func (r *Report) Markdown() string {
 			ms(row.Result.P50), ms(row.Result.P99), orDash(ratio), orDash(added), gwCPU, us(row.SandboxCPU), us(row.LoadCPU), row.Result.Errors)
 	}
 	p("\n")
+
+	if fl := r.floorRows(); len(fl) > 0 {
+		p("### The gateway against the floor\n\n")
+		p("Server CPU per call and p50 of the same run, side by side (targets: CPU ≤ 1.5 × the floor's, REST ≤ 1.5 × gRPC,\n")
+		p("added p50 at c=1 within 0.1 ms of the floor's):\n\n")
+		p("| c | gRPC CPU / floor CPU | REST CPU / gRPC CPU | gRPC p50 − floor p50 ms | REST p50 − floor p50 ms |\n|---:|---:|---:|---:|---:|\n")
+		for _, f := range fl {
+			p("| %d | %s | %s | %s | %s |\n", f.c, f.grpcCPU, f.restCPU, f.grpcP50, f.restP50)
+		}
+		p("\n")
+	}
 
 	p("### Targets\n\n| target | measured | met |\n|---|---|---|\n")
 	for _, t := range r.targets() {
@@ -144,7 +163,8 @@ func (r *Report) Markdown() string {
 	if len(r.Profiles) > 0 {
 		p("### Where the server's CPU goes\n\n")
 		p("CPU profile of the server (`KWAISHOP_PPROF_ADDR`) during an extra run; each sample is charged to the component of its\n")
-		p("deepest recognised frame (`internal/bench/pprof.go`), so allocation, GC assist and syscalls count for the code that caused them.\n\n")
+		p("deepest recognised frame (`cmd/bench/internal/bench/pprof.go`), so allocation, GC assist and syscalls count for the code that caused them.\n")
+		p("The floor's profile comes from its own pprof port.\n\n")
 		for _, pr := range r.Profiles {
 			var total time.Duration
 			for _, c := range pr.Costs {
@@ -193,9 +213,33 @@ func (r *Report) targets() [][3]string {
 		}
 		out = append(out, [3]string{target, measured, met})
 	}
+	f1, okF1 := r.row(ScenarioFloorCall, 1)
+	f32, okF := r.row(ScenarioFloorCall, 32)
+	g1, okG1 := r.row(ScenarioGRPCCall, 1)
 	d32, okD := r.row(ScenarioDirect, 32)
 	g32, okG := r.row(ScenarioGRPCCall, 32)
 	rest32, okR := r.row(ScenarioRESTCall, 32)
+	if okF && okG && f32.GatewayCPU > 0 {
+		ratio := float64(g32.GatewayCPU) / float64(f32.GatewayCPU)
+		add("gateway CPU per gRPC Call ≤ 1.5 × the floor's (c=32)", fmt.Sprintf("%.2f× (%.0f vs %.0f µs/call)", ratio, us(g32.GatewayCPU), us(f32.GatewayCPU)),
+			ratio <= targetFloorCPURatio, true)
+	} else {
+		add("gateway CPU per gRPC Call ≤ 1.5 × the floor's (c=32)", "—", false, false)
+	}
+	if okG && okR && g32.GatewayCPU > 0 {
+		ratio := float64(rest32.GatewayCPU) / float64(g32.GatewayCPU)
+		add("REST CPU per Call ≤ 1.5 × gRPC (c=32)", fmt.Sprintf("%.2f× (%.0f vs %.0f µs/call)", ratio, us(rest32.GatewayCPU), us(g32.GatewayCPU)),
+			ratio <= targetRESTCPURatio, true)
+	} else {
+		add("REST CPU per Call ≤ 1.5 × gRPC (c=32)", "—", false, false)
+	}
+	if okF1 && okG1 {
+		added := ms(g1.Result.P50 - f1.Result.P50)
+		add("added p50 within 0.1 ms of the floor's (gRPC Call, c=1)", fmt.Sprintf("%+.3f ms (%.3f vs %.3f)", added, ms(g1.Result.P50), ms(f1.Result.P50)),
+			added <= targetFloorAddedP50, true)
+	} else {
+		add("added p50 within 0.1 ms of the floor's (gRPC Call, c=1)", "—", false, false)
+	}
 	if okD && okG && d32.Result.Throughput() > 0 {
 		ratio := g32.Result.Throughput() / d32.Result.Throughput()
 		add("gRPC Call ≥ 0.8 × direct at c=32", fmt.Sprintf("%.2f× (%s vs %s calls/s; CPU ceiling on this machine %.2f×)", ratio,
@@ -240,6 +284,41 @@ func (r *Report) targets() [][3]string {
 	}
 	add("start to ready ≤ 1 s (embedded store)", fmt.Sprintf("%s empty, %s with %s stored", msStr(r.ReadyEmpty), msStr(mem.ReadyWithStored), num(float64(mem.Authorizations))),
 		r.ReadyEmpty <= targetReady && (mem.Authorizations == 0 || mem.ReadyWithStored <= targetReady), r.ReadyEmpty > 0)
+	return out
+}
+
+// floorComparison is one line of the gateway-against-the-floor table.
+type floorComparison struct {
+	c                                  int
+	grpcCPU, restCPU, grpcP50, restP50 string
+}
+
+// floorRows compares the gateway's Call rows with the floor's at every
+// concurrency that has a floor row.
+func (r *Report) floorRows() []floorComparison {
+	var out []floorComparison
+	for _, f := range r.Rows {
+		if f.Name != ScenarioFloorCall {
+			continue
+		}
+		c := f.Result.Concurrency
+		fc := floorComparison{c: c, grpcCPU: "—", restCPU: "—", grpcP50: "—", restP50: "—"}
+		g, okG := r.row(ScenarioGRPCCall, c)
+		rest, okR := r.row(ScenarioRESTCall, c)
+		if okG && f.GatewayCPU > 0 {
+			fc.grpcCPU = fmt.Sprintf("%.2f×", float64(g.GatewayCPU)/float64(f.GatewayCPU))
+		}
+		if okG && okR && g.GatewayCPU > 0 {
+			fc.restCPU = fmt.Sprintf("%.2f×", float64(rest.GatewayCPU)/float64(g.GatewayCPU))
+		}
+		if okG {
+			fc.grpcP50 = fmt.Sprintf("%+.3f", ms(g.Result.P50-f.Result.P50))
+		}
+		if okR {
+			fc.restP50 = fmt.Sprintf("%+.3f", ms(rest.Result.P50-f.Result.P50))
+		}
+		out = append(out, fc)
+	}
 	return out
 }
 

@@ -26,15 +26,15 @@ type process struct {
 	logPath string
 }
 
-// startProcess runs bin with the environment env (on top of a copy of ours
-// without KWAISHOP_* and OTEL_* variables, so the caller's shell cannot
-// change what is measured).
-func startProcess(name, bin string, env []string, logPath string) (*process, error) {
+// startProcess runs bin with args and the environment env (on top of a copy
+// of ours without KWAISHOP_* and OTEL_* variables, so the caller's shell
+// cannot change what is measured).
+func startProcess(name, bin string, env []string, logPath string, args ...string) (*process, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %s log: %w", name, err)
 	}
-	cmd := exec.Command(bin)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(cleanEnv(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = childAttr() // the child dies with us

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +76,43 @@ func TestMarkdown_targets(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q\n%s", want, md)
 		}
+	}
+}
+
+func TestMarkdown_floor_targets(t *testing.T) {
+	t.Parallel()
+	row := func(name string, c int, p50, cpu time.Duration) Row {
+		r := Row{Name: name, Label: name, Result: Result{Concurrency: c, Calls: 1000, Elapsed: time.Second, P50: p50, P99: 2 * p50}, GatewayCPU: cpu}
+		if name != ScenarioDirect {
+			r.Baseline = ScenarioDirect
+		}
+		return r
+	}
+	r := &Report{Rows: []Row{
+		row(ScenarioDirect, 1, 200*time.Microsecond, 0),
+		row(ScenarioFloorCall, 1, 450*time.Microsecond, 150*time.Microsecond),
+		row(ScenarioGRPCCall, 1, 600*time.Microsecond, 300*time.Microsecond),
+		row(ScenarioRESTCall, 1, 800*time.Microsecond, 400*time.Microsecond),
+		row(ScenarioDirect, 32, time.Millisecond, 0),
+		row(ScenarioFloorCall, 32, 2*time.Millisecond, 100*time.Microsecond),
+		row(ScenarioGRPCCall, 32, 3*time.Millisecond, 140*time.Microsecond),
+		row(ScenarioRESTCall, 32, 4*time.Millisecond, 280*time.Microsecond),
+	}}
+	md := r.Markdown()
+	for _, want := range []string{
+		"| gateway CPU per gRPC Call ≤ 1.5 × the floor's (c=32) | 1.40× (140 vs 100 µs/call) | yes |",
+		"| REST CPU per Call ≤ 1.5 × gRPC (c=32) | 2.00× (280 vs 140 µs/call) | no |",
+		"| added p50 within 0.1 ms of the floor's (gRPC Call, c=1) | +0.150 ms (0.600 vs 0.450) | no |",
+		"| 1 | 2.00× | 1.33× | +0.150 | +0.350 |",
+		"| 32 | 1.40× | 2.00× | +1.000 | +2.000 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q\n%s", want, md)
+		}
+	}
+	// Without floor rows the floor targets are "not measured", not failed.
+	r.Rows = slices.DeleteFunc(r.Rows, func(r Row) bool { return r.Name == ScenarioFloorCall })
+	if md := r.Markdown(); !strings.Contains(md, "| gateway CPU per gRPC Call ≤ 1.5 × the floor's (c=32) | — | not measured |") {
+		t.Errorf("no-floor report:\n%s", md)
 	}
 }

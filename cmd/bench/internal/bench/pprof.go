@@ -47,6 +47,7 @@ var owners = []struct{ match, component string }{
 	{"gen/kwaishop/gateway/v1.Register", "REST ⇄ gRPC translation (grpc-gateway)"},
 	{"internal/commerce.", "typed commerce (decode the page, build protos)"},
 	{"internal/service.", "service (params → JSON, data → structpb)"},
+	{"cmd/bench/internal/floor.", "floor service (params → JSON, data → structpb)"},
 	{"google.golang.org/grpc", "gRPC (HTTP/2 transport, server, client)"},
 	{"golang.org/x/net/http2", "gRPC (HTTP/2 transport, server, client)"},
 	{"net/http.(*conn)", "HTTP/1.1 server (REST, intake)"},

@@ -29,9 +29,11 @@ type gatewayOptions struct {
 	env      []string
 }
 
-// gateway is a running cmd/server and the harness's clients of it.
+// gateway is a running cmd/server (or the floor service) and the harness's
+// clients of it.
 type gateway struct {
 	proc               *process
+	bin                string // the binary, for `go tool pprof`
 	grpcAddr, httpAddr string
 	pprofAddr          string
 	readyIn            time.Duration // process start → /readyz 200
@@ -47,7 +49,7 @@ func (h *harness) startGateway(ctx context.Context, o gatewayOptions) (*gateway,
 	if err != nil {
 		return nil, err
 	}
-	g := &gateway{grpcAddr: addrs[0], httpAddr: addrs[1], pprofAddr: addrs[2], http: h.httpClient}
+	g := &gateway{bin: h.cfg.ServerBin, grpcAddr: addrs[0], httpAddr: addrs[1], pprofAddr: addrs[2], http: h.httpClient}
 	env := []string{
 		"KWAISHOP_GRPC_ADDR=" + g.grpcAddr,
 		"KWAISHOP_HTTP_ADDR=" + g.httpAddr,
@@ -95,8 +97,16 @@ func (h *harness) startGateway(ctx context.Context, o gatewayOptions) (*gateway,
 		return nil, err
 	}
 	g.readyIn = at.Sub(p.started)
-	n := max(1, h.cfg.GRPCConns)
-	for range n {
+	if err := g.dial(h.cfg.GRPCConns); err != nil {
+		g.stop()
+		return nil, err
+	}
+	return g, nil
+}
+
+// dial opens n (at least one) client connections to the gRPC port.
+func (g *gateway) dial(n int) error {
+	for range max(1, n) {
 		opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 		if g.bearer != "" {
 			opts = append(opts, grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
@@ -105,10 +115,45 @@ func (h *harness) startGateway(ctx context.Context, o gatewayOptions) (*gateway,
 		}
 		c, err := grpc.NewClient(g.grpcAddr, opts...)
 		if err != nil {
-			g.stop()
-			return nil, err
+			return err
 		}
 		g.conns = append(g.conns, c)
+	}
+	return nil
+}
+
+// startFloor starts the floor service (`<FloorBin> floor`, package
+// cmd/bench/internal/floor) against the sandbox with the shop's access
+// token and waits until it is ready. Its HTTP port serves /readyz and pprof.
+func (h *harness) startFloor(ctx context.Context, accessToken string) (*gateway, error) {
+	addrs, err := freeAddrs(2)
+	if err != nil {
+		return nil, err
+	}
+	g := &gateway{bin: h.cfg.FloorBin, grpcAddr: addrs[0], pprofAddr: addrs[1], http: h.httpClient}
+	p, err := startProcess("floor", h.cfg.FloorBin, []string{
+		"KWAISHOP_FLOOR_GRPC_ADDR=" + g.grpcAddr,
+		"KWAISHOP_FLOOR_HTTP_ADDR=" + g.pprofAddr,
+		"KWAISHOP_FLOOR_BASE_URL=" + h.sandboxURL,
+		"KWAISHOP_FLOOR_APP_KEY=" + h.creds.AppKey,
+		"KWAISHOP_FLOOR_SIGN_SECRET=" + h.creds.SignSecret,
+		"KWAISHOP_FLOOR_ACCESS_TOKEN=" + accessToken,
+	}, filepath.Join(h.cfg.WorkDir, "floor.log"), "floor")
+	if err != nil {
+		return nil, err
+	}
+	g.proc = p
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	at, err := waitHTTP(wctx, p, h.httpClient, "http://"+g.pprofAddr+"/readyz", 2*time.Millisecond)
+	if err != nil {
+		p.stop(5 * time.Second)
+		return nil, err
+	}
+	g.readyIn = at.Sub(p.started)
+	if err := g.dial(h.cfg.GRPCConns); err != nil {
+		g.stop()
+		return nil, err
 	}
 	return g, nil
 }
