@@ -15,23 +15,49 @@ protodeps: ## link google/api and buf/validate protos into third_party/
 	./scripts/protodeps.sh
 
 .PHONY: generate
-generate: protodeps bin/buf ## regenerate gen/ from proto/
-	@# flock: several developers' tools may regenerate the same tree at once.
-	@# Generate into a scratch dir first, so a proto that does not compile leaves gen/ as it was.
-	flock $(CURDIR)/bin/.generate.lock sh -c 'rm -rf bin/.gen && $(BUF) generate -o bin/.gen && \
-		rm -rf gen/kwaishop gen/openapiv2/kwaishop.swagger.json && cp -R bin/.gen/gen/. gen/ && rm -rf bin/.gen'
-
+generate: protodeps bin/buf ## regenerate gen/ (Go, OpenAPI 3) and docs/openapi.yaml from proto/
+	@# buf compiles every proto and runs every plugin before it empties gen/ (clean: true) and
+	@# writes it anew, so a proto that does not compile, or a document that does not validate,
+	@# leaves gen/ as it was. flock: several developers' tools may regenerate the tree at once.
+	@mkdir -p bin
+	flock $(CURDIR)/bin/.generate.lock sh -c '$(BUF) generate && mv gen/openapi/openapi.yaml docs/openapi.yaml'
 
 .PHONY: generate-check
-generate-check: generate ## fail if generated code is stale
-	@git add -N gen >/dev/null 2>&1 || true
-	@git diff --exit-code --stat -- gen || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
+generate-check: generate ## fail if generated code (gen/, docs/openapi.yaml) is stale
+	@out=$$(git status --porcelain -- gen docs/openapi.yaml); if [ -n "$$out" ]; then \
+		echo "$$out" >&2; echo "generated code is stale: run make generate and commit" >&2; exit 1; fi
+
+.PHONY: openapi-check
+openapi-check: ## validate the OpenAPI document (redocly), check its TypeScript types, compile the typed fetch example
+	./scripts/openapi-check.sh
+
+.PHONY: openapi-types
+openapi-types: ## regenerate clients/typescript/rest/src/schema.d.ts from the OpenAPI document
+	./scripts/openapi-check.sh --write
+
+.PHONY: breaking
+breaking: protodeps bin/buf ## buf breaking against a git revision: AGAINST=main (default), origin/main, HEAD~
+	./scripts/breaking.sh $(AGAINST)
+
+.PHONY: clients
+clients: protodeps bin/buf ## regenerate the Python and TypeScript clients in clients/ (docs/clients.md)
+	./scripts/clients.sh generate
+
+.PHONY: clients-check
+clients-check: protodeps bin/buf ## fail if the generated clients in clients/ are stale
+	./scripts/clients.sh check
+
+.PHONY: clients-e2e
+clients-e2e: ## run the Python and TypeScript examples against a freshly started server
+	./scripts/clients.sh e2e
 
 .PHONY: lint
-lint: protodeps bin/buf ## buf lint, gofmt, go vet
+lint: protodeps bin/buf ## buf lint, buf format, gofmt, go vet
 	$(BUF) lint
+	$(BUF) format -d --exit-code proto
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt: $$out" >&2; exit 1; fi
 	go vet ./...
+	cd tools && go vet ./...
 
 .PHONY: test
 test: ## run every test (race detector on), then the offline Kubernetes manifest checks
@@ -46,7 +72,7 @@ fuzz: ## run every fuzz target for its execution budget (FUZZTIME overrides; scr
 	./scripts/fuzz.sh
 
 .PHONY: vulncheck
-vulncheck: ## govulncheck, offline database; fails on reachable module vulns (docs/toolchain-policy.md)
+vulncheck: ## govulncheck under the shipped toolchain, offline database; fails on any reachable finding (docs/toolchain-policy.md)
 	./scripts/vulncheck.sh
 
 .PHONY: check-static

@@ -23,6 +23,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	rpccode "google.golang.org/genproto/googleapis/rpc/code"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox"
@@ -332,8 +333,8 @@ func TestCluster_NATSNodeAndReplicaLossUnderLoad(t *testing.T) {
 				t0 := time.Now()
 				code, body, err := clusterCall(client, base(i)+"/v1/call", call)
 				o := callOutcome{replica: i, status: code, err: err, end: time.Now(), duration: time.Since(t0)}
-				if c, ok := body["code"].(float64); ok {
-					o.code = int(c)
+				if c, ok := body["code"].(string); ok { // the gRPC code's name (docs/rest.md)
+					o.code = int(rpccode.Code_value[c])
 				}
 				o.msg, _ = body["message"].(string)
 				if err != nil && killedAt.Load() != 0 && i == victim {

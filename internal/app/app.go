@@ -199,8 +199,15 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	}
 	cleanups = append(cleanups, msgs.stop)
 
+	// Outward webhooks (docs/webhooks.md): after the message log they read.
+	hooks, err := startWebhooks(ctx, cfg, log, st, ring, obs.provider.MeterProvider())
+	if err != nil {
+		return err
+	}
+	cleanups = append(cleanups, hooks.stop)
+
 	var ready atomic.Bool
-	srv, err := newServers(ctx, serverDeps{cfg: cfg, log: log, tp: tp, client: client, tokens: mgr, authz: tokens, mgr: mgr, keyID: ring.PrimaryID(), store: st, obs: obs, msgs: msgs, ready: &ready, hop: hop})
+	srv, err := newServers(ctx, serverDeps{cfg: cfg, log: log, tp: tp, client: client, tokens: mgr, authz: tokens, mgr: mgr, keyID: ring.PrimaryID(), store: st, obs: obs, msgs: msgs, hooks: hooks, ready: &ready, hop: hop})
 	if err != nil {
 		return err
 	}

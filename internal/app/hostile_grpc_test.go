@@ -350,9 +350,11 @@ func TestHostileGRPC_HeaderListCap(t *testing.T) {
 		}{
 			{"pad_100KB_over_http_cap", http.Header{"Authorization": {auth}, "Grpc-Metadata-Pad": {strings.Repeat("x", 100<<10)}}, http.StatusRequestHeaderFieldsTooLarge, ""},
 			{"pad_48KB_under_http_cap_reaches_grpc", http.Header{"Authorization": {auth}, "Grpc-Metadata-Pad": {strings.Repeat("x", 48<<10)}}, http.StatusOK, "authorizations"},
-			// 7 000 tiny forwarded headers pass the HTTP cap but count
-			// about 48 bytes each in the gRPC header list: a client
-			// mistake (400 with a field violation), not a 500.
+			// 7 000 tiny forwarded headers pass go1.26's HTTP byte cap but
+			// count about 48 bytes each in the gRPC header list: a client
+			// mistake (400 with a field violation), not a 500. From go1.27
+			// net/http itself refuses more than 500 header values (431),
+			// so the gateway's budget is not reached; either answer is a 4xx.
 			{"many_small_forwarded_headers", http.Header{"Authorization": {auth}, "Via": slices.Repeat([]string{"a"}, 7000)}, http.StatusBadRequest, "too large to forward"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -367,6 +369,9 @@ func TestHostileGRPC_HeaderListCap(t *testing.T) {
 				}
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
+				if tc.name == "many_small_forwarded_headers" && resp.StatusCode == http.StatusRequestHeaderFieldsTooLarge {
+					return // go1.27+: refused by net/http's header value count
+				}
 				if resp.StatusCode != tc.want || !strings.Contains(string(body), tc.wantBody) {
 					t.Fatalf("status %d, want %d with %q: %.300s", resp.StatusCode, tc.want, tc.wantBody, body)
 				}

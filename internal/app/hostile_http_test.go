@@ -24,6 +24,7 @@ import (
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/auth"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/rest"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/service"
@@ -91,8 +92,8 @@ func edgeRaw(t *testing.T, g *gateway, method, target string, header map[string]
 }
 
 // edgeWantError asserts the REST API's one error shape: the HTTP status,
-// a JSON google.rpc.Status with the gRPC code, a message and an ErrorInfo
-// of the gateway's domain; it returns the BadRequest detail (nil if none).
+// a JSON body with the gRPC code's name, a message and an ErrorInfo of the
+// gateway's domain; it returns the BadRequest detail (nil if none).
 func edgeWantError(t *testing.T, code int, raw []byte, hdr http.Header, wantHTTP int, wantCode codes.Code) *errdetails.BadRequest {
 	t.Helper()
 	if code != wantHTTP {
@@ -102,8 +103,8 @@ func edgeWantError(t *testing.T, code int, raw []byte, hdr http.Header, wantHTTP
 		t.Fatalf("Content-Type %q: %s", ct, raw)
 	}
 	e, info, br := parseRESTError(t, raw)
-	if codes.Code(e.Code) != wantCode || e.Message == "" {
-		t.Fatalf("body code %d message %q, want code %d (%s): %s", e.Code, e.Message, wantCode, wantCode, raw)
+	if e.Code != rest.CodeName(wantCode) || e.Message == "" {
+		t.Fatalf("body code %q message %q, want code %s: %s", e.Code, e.Message, rest.CodeName(wantCode), raw)
 	}
 	if info == nil || info.GetDomain() != service.DomainGateway || info.GetReason() == "" {
 		t.Fatalf("no gateway ErrorInfo in %s", raw)

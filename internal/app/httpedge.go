@@ -20,7 +20,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -32,9 +31,10 @@ import (
 )
 
 // httpEdge holds the HTTP listener's defences against browsers and
-// malformed requests (docs/security.md), and gives every refusal the REST
-// API's one error body: a JSON google.rpc.Status with an ErrorInfo and,
-// where a field is at fault, BadRequest field violations.
+// malformed requests (docs/security.md) and the REST conventions (rest.go,
+// docs/rest.md), and gives every refusal the REST API's one error body
+// (internal/rest): {code, message, details} with an ErrorInfo and, for
+// InvalidArgument, BadRequest field violations.
 //
 //   - Without API keys, a Host that is not a name of this gateway is
 //     refused 403: a DNS-rebinding page would otherwise read answers.
@@ -58,12 +58,7 @@ type httpEdge struct {
 }
 
 func newHTTPEdge(cfg config.Config, keys bool, log *slog.Logger) (*httpEdge, error) {
-	e := &httpEdge{log: log, csrf: http.NewCrossOriginProtection(), marshaler: &edgeMarshaler{
-		Marshaler: &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
-			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
-			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}},
-	}}
+	e := &httpEdge{log: log, csrf: http.NewCrossOriginProtection(), marshaler: newEdgeMarshaler()}
 	if !keys {
 		hosts, err := auth.ParseHosts(cfg.AllowedHosts)
 		if err != nil {
@@ -96,13 +91,17 @@ func newHTTPEdge(cfg config.Config, keys bool, log *slog.Logger) (*httpEdge, err
 	return e, nil
 }
 
-// wrap puts the Host and cross-origin checks in front of every route. The
-// probes, the OAuth pages and the push (certFreePaths) answer under any
-// Host: merchants' browsers and the platform reach them through proxies and
+// wrap gives every request its request id and puts the Host and
+// cross-origin checks in front of every route; once the request is served
+// it labels the request's duration with the route (rest.go). The probes,
+// the OAuth pages and the push (certFreePaths) answer under any Host:
+// merchants' browsers and the platform reach them through proxies and
 // tunnels, and they are protected by other means.
 func (e *httpEdge) wrap(h http.Handler) http.Handler {
 	checked := e.csrf.Handler(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in, r := beginRequest(w, r)
+		defer endRequest(r.Context(), in, r)
 		if e.hosts != nil && !certFreePaths[r.URL.Path] && !e.hosts.Allows(r.Host) {
 			e.log.InfoContext(r.Context(), "http request refused", "path", r.URL.Path, "reason", "host not allowed", "host", r.Host, "peer", r.RemoteAddr)
 			e.writeError(w, http.StatusForbidden, refusal(codes.PermissionDenied, gatewayv1.ErrorReason_ERROR_REASON_PERMISSION_DENIED,
@@ -120,6 +119,11 @@ func (e *httpEdge) muxOptions() []runtime.ServeMuxOption {
 		runtime.WithMiddlewares(e.middleware),
 		runtime.WithErrorHandler(e.errorHandler),
 		runtime.WithRoutingErrorHandler(e.routingErrorHandler),
+		// Response headers: only those meant for callers, under their own
+		// names; no gRPC trailers.
+		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
+		runtime.WithOutgoingTrailerMatcher(noTrailer),
+		runtime.WithMetadata(requestIDMetadataFor),
 		// A form POST to a GET route would be served as that GET, and
 		// X-HTTP-Method-Override would turn a POST into any verb.
 		runtime.WithDisablePathLengthFallback(),
@@ -132,25 +136,32 @@ func refusal(c codes.Code, reason gatewayv1.ErrorReason, msg string) error {
 	return withErrorInfo(status.New(c, msg), reason)
 }
 
-// withErrorInfo adds the gateway's ErrorInfo to a status.
-func withErrorInfo(st *status.Status, reason gatewayv1.ErrorReason) error {
-	info, err := anypb.New(&errdetails.ErrorInfo{Reason: reason.String(), Domain: service.DomainGateway})
-	if err != nil {
-		return st.Err()
-	}
+// withErrorInfo adds the gateway's ErrorInfo (and more details) to a status.
+func withErrorInfo(st *status.Status, reason gatewayv1.ErrorReason, more ...proto.Message) error {
 	p := st.Proto()
-	p.Details = append(p.Details, info)
+	for _, d := range append([]proto.Message{&errdetails.ErrorInfo{Reason: reason.String(), Domain: service.DomainGateway}}, more...) {
+		a, err := anypb.New(d)
+		if err != nil {
+			return st.Err()
+		}
+		p.Details = append(p.Details, a)
+	}
 	return status.FromProto(p).Err()
 }
 
-// invalid is an InvalidArgument refusal with no field at fault.
+// errClientCertRequired is clientCertGuard's refusal (security.go).
+var errClientCertRequired = refusal(codes.Unauthenticated, gatewayv1.ErrorReason_ERROR_REASON_UNAUTHENTICATED, "a client certificate is required (mTLS)")
+
+// invalid is an InvalidArgument refusal with no one field at fault: its
+// BadRequest has one violation with an empty field.
 func invalid(msg string) error {
-	return refusal(codes.InvalidArgument, gatewayv1.ErrorReason_ERROR_REASON_INVALID_REQUEST, msg)
+	return withErrorInfo(status.New(codes.InvalidArgument, msg), gatewayv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Description: msg}}})
 }
 
-// normalize gives a status from the gateway (grpc-gateway's own errors: a
-// body it cannot parse, a bad query value, an unknown route) the gateway's
-// ErrorInfo when it has none.
+// normalize gives a status from the gateway (grpc-gateway's own errors that
+// explainParseError left as they were) the gateway's ErrorInfo when it has
+// none.
 func normalize(err error) error {
 	var hs *runtime.HTTPStatusError
 	if errors.As(err, &hs) {
@@ -178,27 +189,26 @@ func normalize(err error) error {
 // writeError writes a refusal made before the REST gateway's handler runs,
 // in the same shape as the gateway's errors.
 func (e *httpEdge) writeError(w http.ResponseWriter, httpStatus int, err error) {
-	st := status.Convert(normalize(err))
-	body, merr := e.marshaler.Marshal(st.Proto())
-	if merr != nil {
-		body = []byte(`{"code":13,"message":"failed to marshal error message"}`)
-	}
-	w.Header().Set("Content-Type", e.marshaler.ContentType(st.Proto()))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(httpStatus)
-	_, _ = w.Write(body)
+	writeRESTError(context.Background(), w, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: err})
 }
 
 // errorHandler: every REST error passes here. A body the edge refused
-// carries the refusal (the generated code keeps only its text).
-func (e *httpEdge) errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+// carries the refusal or the fields at fault (the generated code keeps only
+// the decoder's text); a value the gateway could not parse gets its field
+// violations.
+func (e *httpEdge) errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	if isAllowProbe(ctx) {
 		return
 	}
-	if b, ok := r.Body.(*edgeBody); ok && b.refused != nil {
-		err = b.refused
+	if b, ok := r.Body.(*edgeBody); ok {
+		switch {
+		case b.refused != nil:
+			err = b.refused
+		case b.fault != nil:
+			err = b.fault.status(ctx)
+		}
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, normalize(err))
+	writeRESTError(ctx, w, explainParseError(ctx, r, err))
 }
 
 // routingErrorHandler answers a request no route takes: 405 with Allow
@@ -298,6 +308,9 @@ func (e *httpEdge) middleware(next runtime.HandlerFunc) runtime.HandlerFunc {
 			*hit = true
 			return
 		}
+		if in := inboundOf(r.Context()); in != nil {
+			in.route, in.params = routeTemplate(r.Context()), params
+		}
 		for _, h := range forwardedHeaders {
 			for _, v := range r.Header.Values(h) {
 				if !printableASCII(v) {
@@ -381,10 +394,12 @@ func utf8Violations(params map[string]string, rawQuery string) []service.FieldVi
 }
 
 // edgeBody is a REST request body on its way to the decoder; the decoder
-// leaves its refusal here for errorHandler.
+// leaves its refusal (or what it found wrong, relative to the message it
+// decoded) here for errorHandler.
 type edgeBody struct {
 	io.ReadCloser
 	refused error
+	fault   *bodyFault
 }
 
 // edgeMarshaler is the REST gateway's JSON marshaler with a stricter
@@ -408,35 +423,45 @@ func (m *edgeMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 			return io.EOF // no body: an empty request
 		}
 		msg, _ := v.(proto.Message)
-		if err := checkJSONBody(raw, msg); err != nil {
-			if b, ok := r.(*edgeBody); ok {
-				b.refused = err
-			}
-			return err
+		var md protoreflect.MessageDescriptor
+		if msg != nil {
+			md = msg.ProtoReflect().Descriptor()
 		}
-		return m.Unmarshal(raw, v)
+		vs := checkJSONBody(raw, md)
+		err = nil
+		if len(vs) > 0 {
+			err = service.InvalidArgument(vs...)
+		} else if err = m.Unmarshal(raw, v); err != nil && md != nil {
+			vs = bodyViolations(raw, md, err)
+		}
+		if b, ok := r.(*edgeBody); ok && len(vs) > 0 {
+			if md != nil {
+				b.fault = &bodyFault{msg: md.FullName(), vs: vs}
+			} else {
+				b.refused = err // a body of a scalar field: no message to name fields in
+			}
+		}
+		return err
 	})
 }
 
-// checkJSONBody refuses a body that is not exactly one JSON value, and
-// params (any Value, Struct or ListValue field of msg) nested deeper than
-// service.MaxParamsDepth or holding a number a double cannot carry exactly.
-func checkJSONBody(raw []byte, msg proto.Message) error {
+// checkJSONBody finds what is wrong with a body that is not exactly one
+// JSON value, and with params (any Value, Struct or ListValue field of
+// messages of type md) nested deeper than service.MaxParamsDepth or holding
+// a number a double cannot carry exactly.
+func checkJSONBody(raw []byte, md protoreflect.MessageDescriptor) []service.FieldViolation {
 	if !json.Valid(raw) {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		var first json.RawMessage
 		if err := dec.Decode(&first); err != nil {
-			return invalid("the body is not valid JSON: " + err.Error())
+			return []service.FieldViolation{{Description: "the body is not valid JSON: " + err.Error()}}
 		}
-		return invalid("unexpected data after the JSON body (at byte " + strconv.FormatInt(dec.InputOffset(), 10) + ")")
+		return []service.FieldViolation{{Description: "unexpected data after the JSON body (at byte " + strconv.FormatInt(dec.InputOffset(), 10) + ")"}}
 	}
-	if msg == nil || !holdsValues(msg.ProtoReflect().Descriptor()) {
+	if md == nil || !holdsValues(md) {
 		return nil
 	}
-	if vs := walkJSON(raw, msg.ProtoReflect().Descriptor()); len(vs) > 0 {
-		return service.InvalidArgument(vs...)
-	}
-	return nil
+	return walkJSON(raw, md)
 }
 
 var holdsValuesMemo sync.Map // protoreflect.FullName → bool

@@ -172,7 +172,7 @@ func clientCertGuard(cfg config.Config, h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"code": 16, "message": "a client certificate is required (mTLS)"})
+		writeRESTError(r.Context(), w, errClientCertRequired)
 	})
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
@@ -26,7 +25,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
-	"github.com/kwaishop-gateway/kwaishop-gateway/gen/openapiv2"
+	"github.com/kwaishop-gateway/kwaishop-gateway/gen/openapi"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/dashboard"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/limit"
@@ -51,6 +50,7 @@ type serverDeps struct {
 	store  *store.Store
 	obs    *observability
 	msgs   *messagePipeline
+	hooks  *webhookPipeline
 	ready  *atomic.Bool
 	hop    *gatewayHop // the REST gateway's in-process hop (Run always sets it); nil: loopback TCP
 }
@@ -79,7 +79,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		return nil, err
 	}
 	gs := grpc.NewServer(
-		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(d.tp), otelgrpc.WithPropagators(otel.GetTextMapPropagator()))),
+		grpc.StatsHandler(inboundGRPC(d.tp, d.obs.provider.MeterProvider())), // spans, rpc.server.call.duration (telemetry.go)
 		grpc.MaxRecvMsgSize(MaxRequestBytes),
 		grpc.ForceServerCodecV2(newRequestCodec()), // undecodable requests are InvalidArgument (codec.go)
 		grpc.MaxConcurrentStreams(uint32(d.cfg.MaxStreams)),
@@ -109,6 +109,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 	gatewayv1.RegisterAuthorizationServiceServer(gs, service.NewAuthorization(d.authz, d.mgr, d.keyID, testUserCutoff, d.log))
 	gatewayv1.RegisterStatsServiceServer(gs, service.NewStats(d.obs.stats, d.log))
 	gatewayv1.RegisterMessageServiceServer(gs, service.NewMessage(d.msgs.log, d.log, ctx.Done()))
+	gatewayv1.RegisterWebhookServiceServer(gs, service.NewWebhook(d.hooks.engine, d.log))
 	// Typed commerce services; their writes keep first results in the
 	// idempotency bucket.
 	writes, err := d.store.Idempotency(ctx)
@@ -153,6 +154,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		gatewayv1.RegisterAuthorizationServiceHandlerFromEndpoint,
 		gatewayv1.RegisterStatsServiceHandlerFromEndpoint,
 		gatewayv1.RegisterMessageServiceHandlerFromEndpoint,
+		gatewayv1.RegisterWebhookServiceHandlerFromEndpoint,
 		gatewayv1.RegisterOrderServiceHandlerFromEndpoint,
 		gatewayv1.RegisterItemServiceHandlerFromEndpoint,
 		gatewayv1.RegisterRefundServiceHandlerFromEndpoint,
@@ -183,7 +185,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 	})
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openapiv2.JSON)
+		_, _ = w.Write(openapi.JSON)
 	})
 	mux.Handle("GET /oauth/callback", oauthCallback(d.mgr, d.log))
 	mux.Handle("GET /oauth/start", oauthStart(d.cfg, d.mgr, d.log))
@@ -194,12 +196,9 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 	mux.Handle("POST "+PushPath, d.msgs.intake)
 	mux.Handle("/", http.MaxBytesHandler(gw, MaxRequestBytes))
 
-	handler := otelhttp.NewHandler(edge.wrap(clientCertGuard(d.cfg, mux)), "http",
-		otelhttp.WithTracerProvider(d.tp),
-		otelhttp.WithPropagators(otel.GetTextMapPropagator()),
-		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/metrics" }), // scrapes are not traced
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }),
-	)
+	// Spans and http.server.request.duration (telemetry.go); scrapes of
+	// /metrics are neither.
+	handler := inboundHTTP(edge.wrap(clientCertGuard(d.cfg, mux)), d.tp, d.obs.provider.MeterProvider(), d.cfg.HTTPAddr)
 	hsrv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

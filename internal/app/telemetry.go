@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -13,13 +14,21 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	"go.opentelemetry.io/otel/trace"
+	grpcstats "google.golang.org/grpc/stats"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
@@ -302,7 +311,8 @@ func init() {
 }
 
 // newLogger builds the JSON (or text) logger; every record made with a
-// context that carries a span gets trace_id and span_id.
+// context that carries a span gets trace_id and span_id, and one made while
+// serving a request with a request id (rest.go) gets request_id.
 func newLogger(w io.Writer, format, level string) *slog.Logger {
 	if w == nil {
 		w = os.Stderr
@@ -324,6 +334,9 @@ type traceHandler struct{ slog.Handler }
 func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	}
+	if id := requestIDOf(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
 	}
 	return h.Handler.Handle(ctx, r)
 }
@@ -422,4 +435,110 @@ func (o *observability) close() {
 	fctx, fcancel := o.flush.context()
 	defer fcancel()
 	_ = o.provider.Shutdown(fctx) // a failed export was reported through the error handler
+}
+
+// Inbound metrics: the OpenTelemetry semantic conventions' server durations,
+// recorded by the otelgrpc and otelhttp instrumentation into the gateway's
+// meter provider (docs/observability.md).
+//
+//   - rpc.server.call.duration (s): every gRPC call, the REST gateway's
+//     included, by rpc.method and rpc.response.status_code (error.type on
+//     server errors). A method the server does not know is _OTHER: a caller
+//     chooses the method name, and a label per name would be unbounded.
+//   - http.server.request.duration (s): every HTTP request but /metrics, by
+//     http.route (the route template, never the path: the path holds the
+//     open_id), http.request.method and http.response.status_code.
+//     server.address and server.port are the configured listen address,
+//     not the caller's Host header.
+//
+// The instrumentation may create other instruments (body sizes, the old
+// rpc.server.duration when OTEL_SEMCONV_STABILITY_OPT_IN asks for it); only
+// these two are recorded.
+var inboundInstruments = map[string]bool{"rpc.server.call.duration": true, "http.server.request.duration": true}
+
+// inboundMeterProvider hands the instrumentation meters that create only
+// the inboundInstruments; any other instrument is a no-op.
+type inboundMeterProvider struct {
+	noop.MeterProvider
+	mp metric.MeterProvider
+}
+
+func (p inboundMeterProvider) Meter(name string, opts ...metric.MeterOption) metric.Meter {
+	return inboundMeter{m: p.mp.Meter(name, opts...)}
+}
+
+type inboundMeter struct {
+	noop.Meter
+	m metric.Meter
+}
+
+func (m inboundMeter) Float64Histogram(name string, opts ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
+	if inboundInstruments[name] {
+		return m.m.Float64Histogram(name, opts...)
+	}
+	return m.Meter.Float64Histogram(name, opts...)
+}
+
+// inboundGRPC is the gRPC server's OpenTelemetry handler: a server span
+// per call (linked to the caller's trace) and rpc.server.call.duration.
+func inboundGRPC(tp trace.TracerProvider, mp metric.MeterProvider) grpcstats.Handler {
+	return rpcMethodTagger{otelgrpc.NewServerHandler(
+		otelgrpc.WithTracerProvider(tp),
+		otelgrpc.WithPropagators(otel.GetTextMapPropagator()),
+		otelgrpc.WithMeterProvider(inboundMeterProvider{mp: mp}),
+		otelgrpc.WithMetricAttributesFn(rpcMethodAttrs),
+	)}
+}
+
+// rpcMethodTagger keeps the called method in the context for
+// rpcMethodAttrs (otelgrpc's attribute hook sees only the context, before
+// gRPC put the method there).
+type rpcMethodTagger struct{ grpcstats.Handler }
+
+type rpcMethodKey struct{}
+
+func (h rpcMethodTagger) TagRPC(ctx context.Context, info *grpcstats.RPCTagInfo) context.Context {
+	return h.Handler.TagRPC(context.WithValue(ctx, rpcMethodKey{}, info.FullMethodName), info)
+}
+
+var otherRPCMethod = []attribute.KeyValue{semconv.RPCMethodKey.String("_OTHER")}
+
+// rpcMethodAttrs replaces rpc.method (the last value of a key wins) by
+// _OTHER for a method no service in this binary declares.
+func rpcMethodAttrs(ctx context.Context) []attribute.KeyValue {
+	m, _ := ctx.Value(rpcMethodKey{}).(string)
+	if knownRPC(m) {
+		return nil
+	}
+	return otherRPCMethod
+}
+
+// knownRPC reports whether full ("/package.Service/Method") is a method of
+// a service this binary declares.
+func knownRPC(full string) bool {
+	svc, method, ok := strings.Cut(strings.TrimPrefix(full, "/"), "/")
+	if !ok || !strings.HasPrefix(full, "/") {
+		return false
+	}
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc))
+	if err != nil {
+		return false
+	}
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	return ok && sd.Methods().ByName(protoreflect.Name(method)) != nil
+}
+
+// inboundHTTP wraps the HTTP listener's handler: a server span per request
+// and http.server.request.duration. /metrics scrapes are neither traced
+// nor measured. server is the configured listen address (server.address,
+// server.port).
+func inboundHTTP(h http.Handler, tp trace.TracerProvider, mp metric.MeterProvider, server string) http.Handler {
+	return otelhttp.NewHandler(h, "http",
+		otelhttp.WithTracerProvider(tp),
+		otelhttp.WithPropagators(otel.GetTextMapPropagator()),
+		otelhttp.WithMeterProvider(inboundMeterProvider{mp: mp}),
+		otelhttp.WithServerName(server),
+		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/metrics" }),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }),
+	)
 }

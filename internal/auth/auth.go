@@ -105,12 +105,21 @@ var serviceGroups = map[string]string{
 	"kwaishop.gateway.v1.ShopService":          "shop",
 	"kwaishop.gateway.v1.MessageService":       "messages",
 	"kwaishop.gateway.v1.StatsService":         "stats",
+	"kwaishop.gateway.v1.WebhookService":       "webhooks",
 }
 
 // methodGroups overrides serviceGroups for single RPCs.
 var methodGroups = map[string]string{
 	"/kwaishop.gateway.v1.AuthorizationService/RotateTokenKeys": GroupAdmin,
 	"/kwaishop.gateway.v1.AuthorizationService/GetAccessToken":  GroupAdmin, // design.md decision 7, if ever added
+	"/kwaishop.gateway.v1.WebhookService/GetWebhookStats":       "stats",    // read by the dashboard's stats key
+}
+
+// allShopsServices act for every shop at once (a webhook endpoint receives
+// every shop's events it subscribes to, whatever shops its request names):
+// keys limited to shops may not call them at all (docs/webhooks.md).
+var allShopsServices = map[string]bool{
+	"kwaishop.gateway.v1.WebhookService": true,
 }
 
 // shopFree RPCs name no shop and expose no shop's data, so keys limited to
@@ -185,6 +194,10 @@ func authorize(k *Key, fullMethod string) error {
 func checkShops(k *Key, fullMethod string, req any, first bool) error {
 	if k.AllShops() {
 		return nil
+	}
+	if svc, _, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/"); allShopsServices[svc] {
+		return &Error{Code: codes.PermissionDenied, Key: k.Name,
+			Msg: fmt.Sprintf("API key %q is limited to shops: %s acts for every shop (use a key with shop=*)", k.Name, strings.TrimPrefix(fullMethod, "/"))}
 	}
 	m, ok := req.(proto.Message)
 	if !ok {

@@ -11,13 +11,14 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/rest"
 )
 
 // HTTP guards a plain HTTP route (not the REST gateway, whose calls the
 // gRPC interceptors check): the caller needs a key with group and all
-// shops (such routes span shops). Refusals are JSON google.rpc.Status
-// bodies, like the REST gateway's, with 401 or 403 and, on 401, a
+// shops (such routes span shops). Refusals are the REST API's error body
+// (internal/rest), like the REST gateway's, with 401 or 403 and, on 401, a
 // WWW-Authenticate: Bearer challenge.
 func (a *Authenticator) HTTP(group string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -48,10 +49,7 @@ func (a *Authenticator) writeError(w http.ResponseWriter, r *http.Request, err e
 		code = http.StatusUnauthorized
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kwaishop-gateway"`)
 	}
-	body, _ := protojson.Marshal(st.Proto())
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_, _ = w.Write(body)
+	rest.WriteError(w, code, st)
 }
 
 // Hosts is the set of Host header values the HTTP listener answers when it

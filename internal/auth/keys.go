@@ -16,7 +16,7 @@
 //	scope  = "shop=" ( open_id / "*" )          ; repeatable; none = every shop
 //	       / "rpc=" ( group / "*" )             ; repeatable; none = every group but admin
 //	group  = "platform" / "authorization" / "orders" / "items" / "refunds"
-//	       / "logistics" / "shop" / "messages" / "stats" / "admin"
+//	       / "logistics" / "shop" / "messages" / "stats" / "webhooks" / "admin"
 //
 // For example `billing:Zq8…:rpc=orders:rpc=refunds:shop=f3a…` may call the
 // order and refund services for one shop. Secrets are compared in constant
@@ -35,7 +35,7 @@ import (
 )
 
 // Groups are the RPC groups a key may be limited to.
-var Groups = []string{"platform", "authorization", "orders", "items", "refunds", "logistics", "shop", "messages", "stats", "admin"}
+var Groups = []string{"platform", "authorization", "orders", "items", "refunds", "logistics", "shop", "messages", "stats", "webhooks", "admin"}
 
 // GroupAdmin is the group only named keys (or rpc=*) reach: key rotation
 // and other operator RPCs.

@@ -26,6 +26,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/webhook"
 )
 
 // Config is the server configuration (design.md section 3).
@@ -109,6 +110,18 @@ type Config struct {
 	NATSCA       string        `env:"KWAISHOP_NATS_CA" usage:"PEM CA bundle the NATS servers' certificates must chain to; set = TLS required"`
 	NATSCert     string        `env:"KWAISHOP_NATS_CERT" usage:"PEM client certificate for NATS mutual TLS (with KWAISHOP_NATS_KEY)"`
 	NATSKey      string        `env:"KWAISHOP_NATS_KEY" usage:"PEM private key of KWAISHOP_NATS_CERT"`
+
+	// Webhooks (docs/webhooks.md).
+	WebhookAllowPrivate  bool          `env:"KWAISHOP_WEBHOOK_ALLOW_PRIVATE" usage:"let webhook endpoints point at loopback, private (RFC 1918, ULA), link-local and other special-purpose addresses (refused by default: SSRF)"`
+	WebhookAllowHTTP     bool          `env:"KWAISHOP_WEBHOOK_ALLOW_HTTP" usage:"let webhook endpoints use http:// URLs (default: https only)"`
+	WebhookTimeout       time.Duration `env:"KWAISHOP_WEBHOOK_TIMEOUT" usage:"how long one webhook delivery attempt may take, answer included"`
+	WebhookRetryInitial  time.Duration `env:"KWAISHOP_WEBHOOK_RETRY_INITIAL" usage:"delay before the first webhook retry; it doubles (with jitter) up to KWAISHOP_WEBHOOK_RETRY_MAX_DELAY"`
+	WebhookRetryMaxDelay time.Duration `env:"KWAISHOP_WEBHOOK_RETRY_MAX_DELAY" usage:"longest delay between two webhook retries"`
+	WebhookRetryBudget   time.Duration `env:"KWAISHOP_WEBHOOK_RETRY_BUDGET" usage:"how long a webhook event is retried before it becomes a dead letter"`
+	WebhookDisableAfter  time.Duration `env:"KWAISHOP_WEBHOOK_DISABLE_AFTER" usage:"a webhook endpoint whose every attempt failed for this long is disabled (0 = never)"`
+	WebhookConcurrency   int64         `env:"KWAISHOP_WEBHOOK_CONCURRENCY" usage:"concurrent delivery attempts per webhook endpoint (events of one shop are always sent one at a time, in order)"`
+	WebhookMaxEndpoints  int64         `env:"KWAISHOP_WEBHOOK_MAX_ENDPOINTS" usage:"webhook endpoints the server keeps; creating one more is refused"`
+	WebhookSecretGrace   time.Duration `env:"KWAISHOP_WEBHOOK_SECRET_GRACE" usage:"how long a rotated webhook secret keeps signing beside the new one, unless the rotation names a grace"`
 }
 
 // Defaults returns the documented defaults.
@@ -162,6 +175,16 @@ func Defaults() Config {
 		OAuthStateMaxBytes: store.DefaultStateMaxBytes,
 
 		// External NATS: credentials and TLS.
+
+		// Webhooks (docs/webhooks.md).
+		WebhookTimeout:       webhook.DefaultTimeout,
+		WebhookRetryInitial:  webhook.DefaultRetryInitial,
+		WebhookRetryMaxDelay: webhook.DefaultRetryMaxDelay,
+		WebhookRetryBudget:   webhook.DefaultRetryBudget,
+		WebhookDisableAfter:  webhook.DefaultDisableAfter,
+		WebhookConcurrency:   webhook.DefaultConcurrency,
+		WebhookMaxEndpoints:  webhook.DefaultMaxEndpoints,
+		WebhookSecretGrace:   webhook.DefaultSecretGrace,
 	}
 }
 
@@ -428,6 +451,32 @@ func (c Config) validateSecurity() []error {
 				bad(env[ae.Field], "%s", ae.Msg)
 			}
 		}
+	}
+
+	// Webhooks (docs/webhooks.md).
+	if c.WebhookTimeout < time.Second || c.WebhookTimeout > 2*time.Minute {
+		bad("KWAISHOP_WEBHOOK_TIMEOUT", "want 1s to 2m, got %s", c.WebhookTimeout)
+	}
+	if c.WebhookRetryInitial <= 0 || c.WebhookRetryInitial > c.WebhookRetryMaxDelay {
+		bad("KWAISHOP_WEBHOOK_RETRY_INITIAL", "want more than 0 and at most KWAISHOP_WEBHOOK_RETRY_MAX_DELAY (%s), got %s", c.WebhookRetryMaxDelay, c.WebhookRetryInitial)
+	}
+	if c.WebhookRetryMaxDelay <= 0 || c.WebhookRetryMaxDelay > 24*time.Hour {
+		bad("KWAISHOP_WEBHOOK_RETRY_MAX_DELAY", "want more than 0 and at most 24h, got %s", c.WebhookRetryMaxDelay)
+	}
+	if c.WebhookRetryBudget <= 0 || c.WebhookRetryBudget > c.MessageRetention {
+		bad("KWAISHOP_WEBHOOK_RETRY_BUDGET", "want more than 0 and at most the message retention (%s; events older than it are gone), got %s", c.MessageRetention, c.WebhookRetryBudget)
+	}
+	if c.WebhookDisableAfter < 0 {
+		bad("KWAISHOP_WEBHOOK_DISABLE_AFTER", "must not be negative (0 = never disable)")
+	}
+	if c.WebhookConcurrency < 1 || c.WebhookConcurrency > 256 {
+		bad("KWAISHOP_WEBHOOK_CONCURRENCY", "want 1 to 256 attempts, got %d", c.WebhookConcurrency)
+	}
+	if c.WebhookMaxEndpoints < 1 || c.WebhookMaxEndpoints > 1000 {
+		bad("KWAISHOP_WEBHOOK_MAX_ENDPOINTS", "want 1 to 1000 endpoints, got %d", c.WebhookMaxEndpoints)
+	}
+	if c.WebhookSecretGrace < 0 || c.WebhookSecretGrace > webhook.MaxSecretGrace {
+		bad("KWAISHOP_WEBHOOK_SECRET_GRACE", "want 0s to 168h (7 days), got %s", c.WebhookSecretGrace)
 	}
 
 	return errs

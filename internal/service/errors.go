@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -99,7 +100,7 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 		return gatewayStatus(codes.Unavailable, gatewayv1.ErrorReason_ERROR_REASON_RATE_LIMITED,
 			"too many authorizations are pending; retry later", nil, retryInfo(StateStoreFullRetryDelay))
 	case errors.As(err, &perr):
-		return platformStatus(perr)
+		return platformStatus(ctx, perr)
 	case errors.Is(err, store.ErrNotFound):
 		return gatewayStatus(codes.NotFound, gatewayv1.ErrorReason_ERROR_REASON_AUTHORIZATION_NOT_FOUND, "no authorization is stored for this open_id", nil)
 	case errors.Is(err, context.DeadlineExceeded):
@@ -113,10 +114,25 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 	return gatewayStatus(codes.Internal, gatewayv1.ErrorReason_ERROR_REASON_INTERNAL, "internal error", nil)
 }
 
-func platformStatus(e *platform.Error) error {
+// notFound names, per get-by-id RPC, the platform result that means the
+// object asked for does not exist (for orders: or is another shop's; the
+// platform does not say which). Such a failure is NotFound (HTTP 404), with
+// the platform's ErrorInfo as for any platform failure. Elsewhere — a write
+// on the same object, the raw relay of PlatformService.Call — the result
+// keeps its class's code: only a read of one object by id can say "there
+// is no such object".
+var notFound = map[string]int64{
+	gatewayv1.OrderService_GetOrder_FullMethodName:   platform.ResultOperationReject,
+	gatewayv1.RefundService_GetRefund_FullMethodName: platform.ResultRefundNotFound,
+}
+
+func platformStatus(ctx context.Context, e *platform.Error) error {
 	m, ok := classMapping[e.Class]
 	if !ok {
 		m = classMapping[platform.ClassUnknown]
+	}
+	if method, ok := grpc.Method(ctx); ok && notFound[method] == e.Result && e.Result != 0 {
+		m.code = codes.NotFound
 	}
 	msg := e.Msg
 	if msg == "" {
@@ -196,7 +212,11 @@ func InvalidArgument(vs ...FieldViolation) error {
 	msg := "invalid request"
 	for i, v := range vs {
 		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
-		if i == 0 {
+		switch {
+		case i > 0:
+		case v.Field == "": // no one field: the request as a whole
+			msg += ": " + v.Description
+		default:
 			msg += ": " + v.Field + ": " + v.Description
 		}
 	}

@@ -12,7 +12,9 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -133,5 +135,57 @@ func TestParamsJSON_RejectsNonFinite(t *testing.T) {
 	ok, err := ParamsJSON("params", structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{"t": structpb.NewNumberValue(1700000000000)}}))
 	if err != nil || string(ok) != `{"t":1700000000000}` {
 		t.Fatalf("%s %v", ok, err)
+	}
+}
+
+// rpcStream is the server transport stream of a call to method (what
+// grpc.Method reads); the header and trailer calls are not used here.
+type rpcStream struct{ method string }
+
+func (s rpcStream) Method() string             { return s.method }
+func (rpcStream) SetHeader(metadata.MD) error  { return nil }
+func (rpcStream) SendHeader(metadata.MD) error { return nil }
+func (rpcStream) SetTrailer(metadata.MD) error { return nil }
+func inRPC(method string) context.Context {
+	return grpc.NewContextWithServerTransportStream(context.Background(), rpcStream{method})
+}
+
+// A platform "no such object" is NotFound in the get-by-id RPCs only, with
+// the platform's ErrorInfo kept.
+func TestToStatus_NotFoundForGetByID(t *testing.T) {
+	t.Parallel()
+	log := slog.New(slog.DiscardHandler)
+	reject := &platform.Error{Result: platform.ResultOperationReject, Msg: "order operation reject", Class: platform.ClassPermission, Method: "open.order.detail"}
+	refund := &platform.Error{Result: platform.ResultRefundNotFound, Msg: "refund not found", Class: platform.ClassBusiness, Method: "open.seller.order.refund.detail"}
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		err  *platform.Error
+		want codes.Code
+	}{
+		{"get_order", inRPC(gatewayv1.OrderService_GetOrder_FullMethodName), reject, codes.NotFound},
+		{"get_refund", inRPC(gatewayv1.RefundService_GetRefund_FullMethodName), refund, codes.NotFound},
+		{"close_order", inRPC(gatewayv1.OrderService_CloseOrder_FullMethodName), reject, codes.PermissionDenied},
+		{"raw_call", inRPC(gatewayv1.PlatformService_Call_FullMethodName), reject, codes.PermissionDenied},
+		{"get_order_other_result", inRPC(gatewayv1.OrderService_GetOrder_FullMethodName), refund, codes.FailedPrecondition},
+		{"get_refund_order_result", inRPC(gatewayv1.RefundService_GetRefund_FullMethodName), reject, codes.PermissionDenied},
+		{"no_rpc", context.Background(), reject, codes.PermissionDenied},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := status.Convert(ToStatus(tc.ctx, log, tc.err))
+			if st.Code() != tc.want {
+				t.Fatalf("code %s, want %s", st.Code(), tc.want)
+			}
+			var info *errdetails.ErrorInfo
+			for _, d := range st.Details() {
+				if i, ok := d.(*errdetails.ErrorInfo); ok {
+					info = i
+				}
+			}
+			if info.GetDomain() != DomainPlatform || info.GetMetadata()["result"] != fmt.Sprint(tc.err.Result) {
+				t.Fatalf("ErrorInfo %v", info)
+			}
+		})
 	}
 }

@@ -277,6 +277,20 @@ function renderMessages(m) {
   $("lag-empty").hidden = consumers.length > 0;
 }
 
+function renderWebhooks(w) {
+  const eps = w.endpoints || [];
+  $("webhook-table").querySelector("tbody").replaceChildren(...eps.map((e) => el("tr", { "data-endpoint": e.id },
+    el("td", { class: "mono" }, e.id + (e.description ? " (" + e.description + ")" : "") + (e.disabled ? " disabled" : "")),
+    el("td", { class: "num" }, fmtInt(e.attempts)),
+    el("td", { class: "num " + rateClass(num(e.success_rate), e.attempts) }, num(e.attempts) ? fmtPct(e.success_rate) : "–"),
+    el("td", { class: "num" }, fmtMs(e.mean_latency_ms)),
+    el("td", { class: "num" }, fmtInt(e.pending)),
+    el("td", { class: "num" }, fmtMs(e.lag_ms)),
+    el("td", { class: "num" }, fmtInt(e.dead_letters)),
+    el("td", {}, e.last_error || ""))));
+  $("webhook-empty").hidden = eps.length > 0;
+}
+
 async function refresh() {
   const win = $("window").value;
   const shop = $("shop").value;
@@ -287,13 +301,15 @@ async function refresh() {
     getJSON("/v1/stats/quota"),
     getJSON("/v1/authorizations"),
     getJSON("/v1/stats/messages?window=" + encodeURIComponent(win)),
+    getJSON("/v1/stats/webhooks"),
   ]);
-  const [apis, quota, auths, msgs] = results;
+  const [apis, quota, auths, msgs, hooks] = results;
   const errors = results.filter((r) => r.status === "rejected").map((r) => r.reason.message);
   if (apis.status === "fulfilled") renderApis(apis.value);
   if (quota.status === "fulfilled") renderQuota(quota.value);
   if (auths.status === "fulfilled") renderAuthorizations(auths.value, $("shop"));
   if (msgs.status === "fulfilled") renderMessages(msgs.value);
+  if (hooks.status === "fulfilled") renderWebhooks(hooks.value);
   if (errors.length) {
     status.textContent = "error: " + errors.join("; ");
     status.className = "status error";

@@ -1158,7 +1158,7 @@ var File_kwaishop_gateway_v1_authorization_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_authorization_proto_rawDesc = "" +
 	"\n" +
-	"'kwaishop/gateway/v1/authorization.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x04\n" +
+	"'kwaishop/gateway/v1/authorization.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x04\n" +
 	"\rAuthorization\x12\x17\n" +
 	"\aopen_id\x18\x01 \x01(\tR\x06openId\x12\x16\n" +
 	"\x06scopes\x18\x02 \x03(\tR\x06scopes\x12@\n" +
@@ -1169,21 +1169,19 @@ const file_kwaishop_gateway_v1_authorization_proto_rawDesc = "" +
 	"createTime\x12F\n" +
 	"\x11last_refresh_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x0flastRefreshTime\x12\x1b\n" +
 	"\ttest_user\x18\b \x01(\bR\btestUser\x12M\n" +
-	"\x15test_user_cutoff_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x12testUserCutoffTime\"\x84\x01\n" +
-	"\x19StartAuthorizationRequest\x128\n" +
-	"\x06scopes\x18\x01 \x03(\tB \xbaH\x1d\x92\x01\x1a\b\x01\x10 \x18\x01\"\x12r\x102\x0e^[a-z_]{1,64}$R\x06scopes\x12-\n" +
+	"\x15test_user_cutoff_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x12testUserCutoffTime\"\x87\x01\n" +
+	"\x19StartAuthorizationRequest\x12;\n" +
+	"\x06scopes\x18\x01 \x03(\tB#\xe0A\x02\xbaH\x1d\x92\x01\x1a\b\x01\x10 \x18\x01\"\x12r\x102\x0e^[a-z_]{1,64}$R\x06scopes\x12-\n" +
 	"\n" +
 	"return_url\x18\x02 \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\treturnUrl\"\x81\x01\n" +
 	"\x1aStartAuthorizationResponse\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12;\n" +
 	"\vexpire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\"`\n" +
-	"\x1cCompleteAuthorizationRequest\x12\x1e\n" +
-	"\x04code\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80\x04R\x04code\x12 \n" +
-	"\x05state\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x05state\"i\n" +
+	"expireTime\"f\n" +
+	"\x1cCompleteAuthorizationRequest\x12!\n" +
+	"\x04code\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x04R\x04code\x12#\n" +
+	"\x05state\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02R\x05state\"i\n" +
 	"\x1dCompleteAuthorizationResponse\x12H\n" +
 	"\rauthorization\x18\x01 \x01(\v2\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"\xb9\x01\n" +
 	"\x19ListAuthorizationsRequest\x12'\n" +
@@ -1194,17 +1192,17 @@ const file_kwaishop_gateway_v1_authorization_proto_rawDesc = "" +
 	"\x06status\x18\x03 \x01(\x0e2(.kwaishop.gateway.v1.AuthorizationStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\"\x90\x01\n" +
 	"\x1aListAuthorizationsResponse\x12J\n" +
 	"\x0eauthorizations\x18\x01 \x03(\v2\".kwaishop.gateway.v1.AuthorizationR\x0eauthorizations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"O\n" +
-	"\x17GetAuthorizationRequest\x124\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"R\n" +
+	"\x17GetAuthorizationRequest\x127\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1e\xe0A\x02\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"d\n" +
 	"\x18GetAuthorizationResponse\x12H\n" +
-	"\rauthorization\x18\x01 \x01(\v2\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"S\n" +
-	"\x1bRefreshAuthorizationRequest\x124\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"h\n" +
+	"\rauthorization\x18\x01 \x01(\v2\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"V\n" +
+	"\x1bRefreshAuthorizationRequest\x127\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1e\xe0A\x02\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"h\n" +
 	"\x1cRefreshAuthorizationResponse\x12H\n" +
-	"\rauthorization\x18\x01 \x01(\v2\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"R\n" +
-	"\x1aDeleteAuthorizationRequest\x124\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"\x1d\n" +
+	"\rauthorization\x18\x01 \x01(\v2\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"U\n" +
+	"\x1aDeleteAuthorizationRequest\x127\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1e\xe0A\x02\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"\x1d\n" +
 	"\x1bDeleteAuthorizationResponse\"U\n" +
 	"\x1fWatchAuthorizationEventsRequest\x122\n" +
 	"\aopen_id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\"a\n" +
@@ -1245,7 +1243,8 @@ const file_kwaishop_gateway_v1_authorization_proto_rawDesc = "" +
 	"\x14RefreshAuthorization\x120.kwaishop.gateway.v1.RefreshAuthorizationRequest\x1a1.kwaishop.gateway.v1.RefreshAuthorizationResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/authorizations/{open_id}:refresh\x12\xa1\x01\n" +
 	"\x13DeleteAuthorization\x12/.kwaishop.gateway.v1.DeleteAuthorizationRequest\x1a0.kwaishop.gateway.v1.DeleteAuthorizationResponse\"'\x82\xd3\xe4\x93\x02\x1e*\x1c/v1/authorizations/{open_id}\x90\x02\x02\x12\xae\x01\n" +
 	"\x18WatchAuthorizationEvents\x124.kwaishop.gateway.v1.WatchAuthorizationEventsRequest\x1a5.kwaishop.gateway.v1.WatchAuthorizationEventsResponse\"#\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/authorizations:watch\x90\x02\x010\x01\x12\x96\x01\n" +
-	"\x0fRotateTokenKeys\x12+.kwaishop.gateway.v1.RotateTokenKeysRequest\x1a,.kwaishop.gateway.v1.RotateTokenKeysResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/authorizations:rotateKeysBPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
+	"\x0fRotateTokenKeys\x12+.kwaishop.gateway.v1.RotateTokenKeysRequest\x1a,.kwaishop.gateway.v1.RotateTokenKeysResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/authorizations:rotateKeysB\xeb\x01\n" +
+	"\x17com.kwaishop.gateway.v1B\x12AuthorizationProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
 	file_kwaishop_gateway_v1_authorization_proto_rawDescOnce sync.Once

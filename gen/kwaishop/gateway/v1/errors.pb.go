@@ -162,7 +162,8 @@ const file_kwaishop_gateway_v1_errors_proto_rawDesc = "" +
 	"\x15ERROR_REASON_INTERNAL\x10\f\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\r\x12\"\n" +
 	"\x1eERROR_REASON_PERMISSION_DENIED\x10\x0e\x12\x1d\n" +
-	"\x19ERROR_REASON_CIRCUIT_OPEN\x10\x0fBPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
+	"\x19ERROR_REASON_CIRCUIT_OPEN\x10\x0fB\xe4\x01\n" +
+	"\x17com.kwaishop.gateway.v1B\vErrorsProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
 	file_kwaishop_gateway_v1_errors_proto_rawDescOnce sync.Once

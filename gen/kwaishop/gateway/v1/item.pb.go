@@ -1058,9 +1058,9 @@ var File_kwaishop_gateway_v1_item_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_item_proto_rawDesc = "" +
 	"\n" +
-	"\x1ekwaishop/gateway/v1/item.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x01\n" +
-	"\x10ListItemsRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12&\n" +
+	"\x1ekwaishop/gateway/v1/item.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\x01\n" +
+	"\x10ListItemsRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12&\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12'\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\tpageToken\"\x8b\x01\n" +
@@ -1068,47 +1068,41 @@ const file_kwaishop_gateway_v1_item_proto_rawDesc = "" +
 	"\x05items\x18\x01 \x03(\v2\x19.kwaishop.gateway.v1.ItemR\x05items\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x03R\ttotalSize\"l\n" +
-	"\x0eGetItemRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12#\n" +
-	"\aitem_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\x06itemId\"@\n" +
+	"total_size\x18\x03 \x01(\x03R\ttotalSize\"r\n" +
+	"\x0eGetItemRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12&\n" +
+	"\aitem_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\x06itemId\"@\n" +
 	"\x0fGetItemResponse\x12-\n" +
-	"\x04item\x18\x01 \x01(\v2\x19.kwaishop.gateway.v1.ItemR\x04item\"\xc7\x02\n" +
-	"\x15UpdateSkuStockRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12#\n" +
-	"\aitem_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\x06itemId\x12!\n" +
-	"\x06sku_id\x18\x03 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\x05skuId\x12E\n" +
-	"\x06change\x18\x04 \x01(\x0e2 .kwaishop.gateway.v1.StockChangeB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\x06change\x12+\n" +
-	"\bquantity\x18\x05 \x01(\x03B\x0f\xbaH\f\xc8\x01\x01\"\a\x18\xff\xac\xe2\x04 \x00R\bquantity\x12;\n" +
+	"\x04item\x18\x01 \x01(\v2\x19.kwaishop.gateway.v1.ItemR\x04item\"\xd9\x02\n" +
+	"\x15UpdateSkuStockRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12&\n" +
+	"\aitem_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\x06itemId\x12$\n" +
+	"\x06sku_id\x18\x03 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\x05skuId\x12H\n" +
+	"\x06change\x18\x04 \x01(\x0e2 .kwaishop.gateway.v1.StockChangeB\x0e\xe0A\x02\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\x06change\x12.\n" +
+	"\bquantity\x18\x05 \x01(\x03B\x12\xe0A\x02\xbaH\f\xc8\x01\x01\"\a\x18\xff\xac\xe2\x04 \x00R\bquantity\x12>\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"x\n" +
+	"request_id\x18\x06 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"x\n" +
 	"\x16UpdateSkuStockResponse\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x15\n" +
 	"\x06sku_id\x18\x02 \x01(\x03R\x05skuId\x12.\n" +
-	"\x13platform_request_id\x18\x03 \x01(\tR\x11platformRequestId\"\x81\x02\n" +
-	"\x15UpdateSkuPriceRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12#\n" +
-	"\aitem_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\x06itemId\x12!\n" +
-	"\x06sku_id\x18\x03 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\x05skuId\x12,\n" +
-	"\tprice_fen\x18\x04 \x01(\x03B\x0f\xbaH\f\xc8\x01\x01\"\a\x18\xff\xac\xe2\x04 \x00R\bpriceFen\x12;\n" +
+	"\x13platform_request_id\x18\x03 \x01(\tR\x11platformRequestId\"\x90\x02\n" +
+	"\x15UpdateSkuPriceRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12&\n" +
+	"\aitem_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\x06itemId\x12$\n" +
+	"\x06sku_id\x18\x03 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\x05skuId\x12/\n" +
+	"\tprice_fen\x18\x04 \x01(\x03B\x12\xe0A\x02\xbaH\f\xc8\x01\x01\"\a\x18\xff\xac\xe2\x04 \x00R\bpriceFen\x12>\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"x\n" +
+	"request_id\x18\x05 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"x\n" +
 	"\x16UpdateSkuPriceResponse\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x15\n" +
 	"\x06sku_id\x18\x02 \x01(\x03R\x05skuId\x12.\n" +
-	"\x13platform_request_id\x18\x03 \x01(\tR\x11platformRequestId\"\x86\x02\n" +
-	"\x19SetItemShelfStatusRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12#\n" +
-	"\aitem_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\x06itemId\x12P\n" +
-	"\fshelf_status\x18\x03 \x01(\x0e2 .kwaishop.gateway.v1.ShelfStatusB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\vshelfStatus\x12;\n" +
+	"\x13platform_request_id\x18\x03 \x01(\tR\x11platformRequestId\"\x92\x02\n" +
+	"\x19SetItemShelfStatusRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12&\n" +
+	"\aitem_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\x06itemId\x12S\n" +
+	"\fshelf_status\x18\x03 \x01(\x0e2 .kwaishop.gateway.v1.ShelfStatusB\x0e\xe0A\x02\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\vshelfStatus\x12>\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"e\n" +
+	"request_id\x18\x04 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"e\n" +
 	"\x1aSetItemShelfStatusResponse\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12.\n" +
 	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\x9f\x04\n" +
@@ -1154,7 +1148,8 @@ const file_kwaishop_gateway_v1_item_proto_rawDesc = "" +
 	"\aGetItem\x12#.kwaishop.gateway.v1.GetItemRequest\x1a$.kwaishop.gateway.v1.GetItemResponse\".\x82\xd3\xe4\x93\x02%\x12#/v1/shops/{open_id}/items/{item_id}\x90\x02\x01\x12\xb3\x01\n" +
 	"\x0eUpdateSkuStock\x12*.kwaishop.gateway.v1.UpdateSkuStockRequest\x1a+.kwaishop.gateway.v1.UpdateSkuStockResponse\"H\x82\xd3\xe4\x93\x02B:\x01*\"=/v1/shops/{open_id}/items/{item_id}/skus/{sku_id}:updateStock\x12\xb3\x01\n" +
 	"\x0eUpdateSkuPrice\x12*.kwaishop.gateway.v1.UpdateSkuPriceRequest\x1a+.kwaishop.gateway.v1.UpdateSkuPriceResponse\"H\x82\xd3\xe4\x93\x02B:\x01*\"=/v1/shops/{open_id}/items/{item_id}/skus/{sku_id}:updatePrice\x12\xb4\x01\n" +
-	"\x12SetItemShelfStatus\x12..kwaishop.gateway.v1.SetItemShelfStatusRequest\x1a/.kwaishop.gateway.v1.SetItemShelfStatusResponse\"=\x82\xd3\xe4\x93\x027:\x01*\"2/v1/shops/{open_id}/items/{item_id}:setShelfStatusBPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
+	"\x12SetItemShelfStatus\x12..kwaishop.gateway.v1.SetItemShelfStatusRequest\x1a/.kwaishop.gateway.v1.SetItemShelfStatusResponse\"=\x82\xd3\xe4\x93\x027:\x01*\"2/v1/shops/{open_id}/items/{item_id}:setShelfStatusB\xe2\x01\n" +
+	"\x17com.kwaishop.gateway.v1B\tItemProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
 	file_kwaishop_gateway_v1_item_proto_rawDescOnce sync.Once

@@ -1275,9 +1275,9 @@ var File_kwaishop_gateway_v1_logistics_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_logistics_proto_rawDesc = "" +
 	"\n" +
-	"#kwaishop/gateway/v1/logistics.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\"\xc2\x01\n" +
-	"\x1bListExpressTemplatesRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12\x1b\n" +
+	"#kwaishop/gateway/v1/logistics.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"\xc5\x01\n" +
+	"\x1bListExpressTemplatesRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12\x1b\n" +
 	"\tused_only\x18\x02 \x01(\bR\busedOnly\x12&\n" +
 	"\tpage_size\x18\x03 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12'\n" +
 	"\n" +
@@ -1291,10 +1291,10 @@ const file_kwaishop_gateway_v1_logistics_proto_rawDesc = "" +
 	"\vtemplate_id\x18\x01 \x01(\x03R\n" +
 	"templateId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
-	"\x03raw\x18\x03 \x01(\tR\x03raw\"\xab\x01\n" +
-	"\x1aListSellerAddressesRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12V\n" +
-	"\faddress_type\x18\x02 \x01(\x0e2&.kwaishop.gateway.v1.SellerAddressTypeB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\vaddressType\"_\n" +
+	"\x03raw\x18\x03 \x01(\tR\x03raw\"\xb1\x01\n" +
+	"\x1aListSellerAddressesRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12Y\n" +
+	"\faddress_type\x18\x02 \x01(\x0e2&.kwaishop.gateway.v1.SellerAddressTypeB\x0e\xe0A\x02\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\vaddressType\"_\n" +
 	"\x1bListSellerAddressesResponse\x12@\n" +
 	"\taddresses\x18\x01 \x03(\v2\".kwaishop.gateway.v1.SellerAddressR\taddresses\"\xe4\x02\n" +
 	"\rSellerAddress\x12\x1d\n" +
@@ -1310,41 +1310,38 @@ const file_kwaishop_gateway_v1_logistics_proto_rawDesc = "" +
 	"\aaddress\x18\t \x01(\tR\aaddress\x12'\n" +
 	"\x0fdefault_address\x18\n" +
 	" \x01(\bR\x0edefaultAddress\x12\x10\n" +
-	"\x03raw\x18\v \x01(\tR\x03raw\"\xd8\x01\n" +
-	"\x15CreateWaybillsRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12K\n" +
-	"\bpackages\x18\x02 \x03(\v2#.kwaishop.gateway.v1.WaybillPackageB\n" +
-	"\xbaH\a\x92\x01\x04\b\x01\x10\n" +
-	"R\bpackages\x12;\n" +
+	"\x03raw\x18\v \x01(\tR\x03raw\"\xe1\x01\n" +
+	"\x15CreateWaybillsRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12N\n" +
+	"\bpackages\x18\x02 \x03(\v2#.kwaishop.gateway.v1.WaybillPackageB\r\xe0A\x02\xbaH\a\x92\x01\x04\b\x01\x10\n" +
+	"R\bpackages\x12>\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"\xa3\x06\n" +
-	"\x0eWaybillPackage\x12<\n" +
-	"\x14express_company_code\x18\x01 \x01(\tB\n" +
-	"\xbaH\a\xc8\x01\x01r\x02\x18 R\x12expressCompanyCode\x12%\n" +
-	"\border_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\aorderId\x12*\n" +
+	"request_id\x18\x03 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"\xb5\x06\n" +
+	"\x0eWaybillPackage\x12?\n" +
+	"\x14express_company_code\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\a\xc8\x01\x01r\x02\x18 R\x12expressCompanyCode\x12(\n" +
+	"\border_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\aorderId\x12*\n" +
 	"\fpackage_code\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\vpackageCode\x12?\n" +
 	"\x16total_package_quantity\x18\x04 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\x14totalPackageQuantity\x129\n" +
 	"\x14express_product_code\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\x12expressProductCode\x12.\n" +
 	"\x0esettle_account\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\rsettleAccount\x12+\n" +
 	"\rnet_site_code\x18\a \x01(\tB\a\xbaH\x04r\x02\x18@R\vnetSiteCode\x12+\n" +
-	"\ftemplate_url\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\vtemplateUrl\x12C\n" +
-	"\x06sender\x18\t \x01(\v2#.kwaishop.gateway.v1.WaybillContactB\x06\xbaH\x03\xc8\x01\x01R\x06sender\x12R\n" +
+	"\ftemplate_url\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\vtemplateUrl\x12F\n" +
+	"\x06sender\x18\t \x01(\v2#.kwaishop.gateway.v1.WaybillContactB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\x06sender\x12U\n" +
 	"\x0esender_address\x18\n" +
-	" \x01(\v2#.kwaishop.gateway.v1.WaybillAddressB\x06\xbaH\x03\xc8\x01\x01R\rsenderAddress\x12G\n" +
-	"\breceiver\x18\v \x01(\v2#.kwaishop.gateway.v1.WaybillContactB\x06\xbaH\x03\xc8\x01\x01R\breceiver\x12V\n" +
-	"\x10receiver_address\x18\f \x01(\v2#.kwaishop.gateway.v1.WaybillAddressB\x06\xbaH\x03\xc8\x01\x01R\x0freceiverAddress\x12@\n" +
-	"\x05items\x18\r \x03(\v2 .kwaishop.gateway.v1.WaybillItemB\b\xbaH\x05\x92\x01\x02\x102R\x05items\"z\n" +
-	"\x0eWaybillContact\x12\x1f\n" +
-	"\x04name\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\x80\x04R\x04name\x12 \n" +
+	" \x01(\v2#.kwaishop.gateway.v1.WaybillAddressB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\rsenderAddress\x12J\n" +
+	"\breceiver\x18\v \x01(\v2#.kwaishop.gateway.v1.WaybillContactB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\breceiver\x12Y\n" +
+	"\x10receiver_address\x18\f \x01(\v2#.kwaishop.gateway.v1.WaybillAddressB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\x0freceiverAddress\x12@\n" +
+	"\x05items\x18\r \x03(\v2 .kwaishop.gateway.v1.WaybillItemB\b\xbaH\x05\x92\x01\x02\x102R\x05items\"}\n" +
+	"\x0eWaybillContact\x12\"\n" +
+	"\x04name\x18\x01 \x01(\tB\x0e\xe0A\x02\xbaH\b\xc8\x01\x01r\x03\x18\x80\x04R\x04name\x12 \n" +
 	"\x06mobile\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\x06mobile\x12%\n" +
-	"\ttelephone\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\ttelephone\"\xcc\x01\n" +
+	"\ttelephone\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\ttelephone\"\xcf\x01\n" +
 	"\x0eWaybillAddress\x12#\n" +
 	"\bprovince\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\bprovince\x12\x1b\n" +
 	"\x04city\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04city\x12#\n" +
 	"\bdistrict\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\bdistrict\x12\x1f\n" +
-	"\x06street\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06street\x122\n" +
-	"\x0edetail_address\x18\x05 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\x80\bR\rdetailAddress\"V\n" +
+	"\x06street\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06street\x125\n" +
+	"\x0edetail_address\x18\x05 \x01(\tB\x0e\xe0A\x02\xbaH\b\xc8\x01\x01r\x03\x18\x80\bR\rdetailAddress\"V\n" +
 	"\vWaybillItem\x12\x1e\n" +
 	"\x05title\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x05title\x12'\n" +
 	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84=(\x00R\bquantity\"\x86\x01\n" +
@@ -1361,14 +1358,13 @@ const file_kwaishop_gateway_v1_logistics_proto_rawDesc = "" +
 	"\x13parent_waybill_code\x18\x02 \x01(\tR\x11parentWaybillCode\x12\x1d\n" +
 	"\n" +
 	"print_data\x18\x03 \x01(\tR\tprintData\x12\x1c\n" +
-	"\tsignature\x18\x04 \x01(\tR\tsignature\"\x88\x02\n" +
-	"\x14CancelWaybillRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12>\n" +
-	"\fwaybill_code\x18\x02 \x01(\tB\x1b\xbaH\x18\xc8\x01\x01r\x13\x18@2\x0f^[A-Za-z0-9-]+$R\vwaybillCode\x12<\n" +
-	"\x14express_company_code\x18\x03 \x01(\tB\n" +
-	"\xbaH\a\xc8\x01\x01r\x02\x18 R\x12expressCompanyCode\x12;\n" +
+	"\tsignature\x18\x04 \x01(\tR\tsignature\"\x94\x02\n" +
+	"\x14CancelWaybillRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12A\n" +
+	"\fwaybill_code\x18\x02 \x01(\tB\x1e\xe0A\x02\xbaH\x18\xc8\x01\x01r\x13\x18@2\x0f^[A-Za-z0-9-]+$R\vwaybillCode\x12?\n" +
+	"\x14express_company_code\x18\x03 \x01(\tB\r\xe0A\x02\xbaH\a\xc8\x01\x01r\x02\x18 R\x12expressCompanyCode\x12>\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"j\n" +
+	"request_id\x18\x04 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"j\n" +
 	"\x15CancelWaybillResponse\x12!\n" +
 	"\fwaybill_code\x18\x01 \x01(\tR\vwaybillCode\x12.\n" +
 	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId*{\n" +
@@ -1380,7 +1376,8 @@ const file_kwaishop_gateway_v1_logistics_proto_rawDesc = "" +
 	"\x14ListExpressTemplates\x120.kwaishop.gateway.v1.ListExpressTemplatesRequest\x1a1.kwaishop.gateway.v1.ListExpressTemplatesResponse\"/\x82\xd3\xe4\x93\x02&\x12$/v1/shops/{open_id}/expressTemplates\x90\x02\x01\x12\xa8\x01\n" +
 	"\x13ListSellerAddresses\x12/.kwaishop.gateway.v1.ListSellerAddressesRequest\x1a0.kwaishop.gateway.v1.ListSellerAddressesResponse\".\x82\xd3\xe4\x93\x02%\x12#/v1/shops/{open_id}/sellerAddresses\x90\x02\x01\x12\x9e\x01\n" +
 	"\x0eCreateWaybills\x12*.kwaishop.gateway.v1.CreateWaybillsRequest\x1a+.kwaishop.gateway.v1.CreateWaybillsResponse\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/shops/{open_id}/waybills:batchCreate\x12\xa5\x01\n" +
-	"\rCancelWaybill\x12).kwaishop.gateway.v1.CancelWaybillRequest\x1a*.kwaishop.gateway.v1.CancelWaybillResponse\"=\x82\xd3\xe4\x93\x027:\x01*\"2/v1/shops/{open_id}/waybills/{waybill_code}:cancelBPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
+	"\rCancelWaybill\x12).kwaishop.gateway.v1.CancelWaybillRequest\x1a*.kwaishop.gateway.v1.CancelWaybillResponse\"=\x82\xd3\xe4\x93\x027:\x01*\"2/v1/shops/{open_id}/waybills/{waybill_code}:cancelB\xe7\x01\n" +
+	"\x17com.kwaishop.gateway.v1B\x0eLogisticsProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
 	file_kwaishop_gateway_v1_logistics_proto_rawDescOnce sync.Once

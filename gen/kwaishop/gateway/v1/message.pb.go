@@ -147,7 +147,7 @@ func (AckKind) EnumDescriptor() ([]byte, []int) {
 	return file_kwaishop_gateway_v1_message_proto_rawDescGZIP(), []int{1}
 }
 
-// Message is one pushed platform message (protocol section 3.4): the
+// Message is one pushed platform message (docs/messages.md): the
 // envelope, the raw `info` JSON, and a typed payload for the known events.
 type Message struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -896,8 +896,8 @@ func (x *OrderNoteEvent) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
-// OrderFeeEvent is the info of kwaishop_order_totalFeeChange (unconfirmed
-// fields, protocol section 3.6).
+// OrderFeeEvent is the info of kwaishop_order_totalFeeChange (its fields are
+// not confirmed by the platform's documentation).
 type OrderFeeEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The order id.
@@ -2621,7 +2621,7 @@ var File_kwaishop_gateway_v1_message_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_message_proto_rawDesc = "" +
 	"\n" +
-	"!kwaishop/gateway/v1/message.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\a\n" +
+	"!kwaishop/gateway/v1/message.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\a\n" +
 	"\aMessage\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x15\n" +
 	"\x06biz_id\x18\x02 \x01(\x03R\x05bizId\x12\x17\n" +
@@ -2722,9 +2722,9 @@ const file_kwaishop_gateway_v1_message_proto_rawDesc = "" +
 	"\x05title\x18\t \x01(\tR\x05title\x12!\n" +
 	"\fbefore_stock\x18\n" +
 	" \x01(\x03R\vbeforeStock\x12(\n" +
-	"\x10before_price_fen\x18\v \x01(\x03R\x0ebeforePriceFen\"\x88\x04\n" +
-	"\rConsumerGroup\x120\n" +
-	"\x04name\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x04name\x12E\n" +
+	"\x10before_price_fen\x18\v \x01(\x03R\x0ebeforePriceFen\"\x8b\x04\n" +
+	"\rConsumerGroup\x123\n" +
+	"\x04name\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x04name\x12E\n" +
 	"\vevent_types\x18\x02 \x03(\tB$\xbaH!\x92\x01\x1e\x10 \x18\x01\"\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\n" +
 	"eventTypes\x12?\n" +
 	"\bopen_ids\x18\x03 \x03(\tB$\xbaH!\x92\x01\x1e\x10@\x18\x01\"\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\aopenIds\x12S\n" +
@@ -2734,14 +2734,14 @@ const file_kwaishop_gateway_v1_message_proto_rawDesc = "" +
 	"\x0estart_sequence\x18\x06 \x01(\x04R\rstartSequence\x12J\n" +
 	"\vack_timeout\x18\a \x01(\v2\x19.google.protobuf.DurationB\x0e\xbaH\v\xaa\x01\b\"\x04\b\xc0\xd1\x022\x00R\n" +
 	"ackTimeout\x12:\n" +
-	"\x0emax_deliveries\x18\b \x01(\x05B\x13\xbaH\x10\x1a\x0e\x18\xe8\a(\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01R\rmaxDeliveries\"\xd9\x01\n" +
-	"\x0fAcknowledgement\x127\n" +
-	"\fdelivery_ids\x18\x01 \x03(\tB\x14\xbaH\x11\x92\x01\x0e\b\x01\x10\xe8\a\"\ar\x05\x10\x01\x18\x80\x04R\vdeliveryIds\x12:\n" +
+	"\x0emax_deliveries\x18\b \x01(\x05B\x13\xbaH\x10\x1a\x0e\x18\xe8\a(\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01R\rmaxDeliveries\"\xdc\x01\n" +
+	"\x0fAcknowledgement\x12:\n" +
+	"\fdelivery_ids\x18\x01 \x03(\tB\x17\xe0A\x02\xbaH\x11\x92\x01\x0e\b\x01\x10\xe8\a\"\ar\x05\x10\x01\x18\x80\x04R\vdeliveryIds\x12:\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1c.kwaishop.gateway.v1.AckKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12Q\n" +
 	"\x0fredeliver_delay\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
-	"\xaa\x01\a\"\x03\b\x90\x1c2\x00R\x0eredeliverDelay\"\x81\x01\n" +
-	"\rSubscribeOpen\x12@\n" +
-	"\x05group\x18\x01 \x01(\v2\".kwaishop.gateway.v1.ConsumerGroupB\x06\xbaH\x03\xc8\x01\x01R\x05group\x12.\n" +
+	"\xaa\x01\a\"\x03\b\x90\x1c2\x00R\x0eredeliverDelay\"\x84\x01\n" +
+	"\rSubscribeOpen\x12C\n" +
+	"\x05group\x18\x01 \x01(\v2\".kwaishop.gateway.v1.ConsumerGroupB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\x05group\x12.\n" +
 	"\rmax_in_flight\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\x90N(\x00R\vmaxInFlight\"\x95\x01\n" +
 	"\x10SubscribeRequest\x128\n" +
@@ -2762,19 +2762,19 @@ const file_kwaishop_gateway_v1_message_proto_rawDesc = "" +
 	"subscribed\x18\x01 \x01(\v2\x1f.kwaishop.gateway.v1.SubscribedH\x00R\n" +
 	"subscribed\x12;\n" +
 	"\bdelivery\x18\x02 \x01(\v2\x1d.kwaishop.gateway.v1.DeliveryH\x00R\bdeliveryB\x06\n" +
-	"\x04kind\"\xc3\x01\n" +
-	"\x13PullMessagesRequest\x12@\n" +
-	"\x05group\x18\x01 \x01(\v2\".kwaishop.gateway.v1.ConsumerGroupB\x06\xbaH\x03\xc8\x01\x01R\x05group\x12-\n" +
+	"\x04kind\"\xc6\x01\n" +
+	"\x13PullMessagesRequest\x12C\n" +
+	"\x05group\x18\x01 \x01(\v2\".kwaishop.gateway.v1.ConsumerGroupB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\x05group\x12-\n" +
 	"\fmax_messages\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\vmaxMessages\x12;\n" +
 	"\x04wait\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\f\xbaH\t\xaa\x01\x06\"\x02\b\x1e2\x00R\x04wait\"U\n" +
 	"\x14PullMessagesResponse\x12=\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x1d.kwaishop.gateway.v1.DeliveryR\n" +
-	"deliveries\"\x88\x01\n" +
-	"\x12AckMessagesRequest\x122\n" +
-	"\x05group\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x05group\x12>\n" +
-	"\x03ack\x18\x02 \x01(\v2$.kwaishop.gateway.v1.AcknowledgementB\x06\xbaH\x03\xc8\x01\x01R\x03ack\"9\n" +
+	"deliveries\"\x8e\x01\n" +
+	"\x12AckMessagesRequest\x125\n" +
+	"\x05group\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x05group\x12A\n" +
+	"\x03ack\x18\x02 \x01(\v2$.kwaishop.gateway.v1.AcknowledgementB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\x03ack\"9\n" +
 	"\x13AckMessagesResponse\x12\"\n" +
 	"\facknowledged\x18\x01 \x01(\x05R\facknowledged\"\xe1\x02\n" +
 	"\x13ListMessagesRequest\x12E\n" +
@@ -2790,16 +2790,15 @@ const file_kwaishop_gateway_v1_message_proto_rawDesc = "" +
 	"page_token\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"x\n" +
 	"\x14ListMessagesResponse\x128\n" +
 	"\bmessages\x18\x01 \x03(\v2\x1c.kwaishop.gateway.v1.MessageR\bmessages\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\":\n" +
-	"\x11GetMessageRequest\x12%\n" +
-	"\bevent_id\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\aeventId\"L\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"=\n" +
+	"\x11GetMessageRequest\x12(\n" +
+	"\bevent_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02R\aeventId\"L\n" +
 	"\x12GetMessageResponse\x126\n" +
-	"\amessage\x18\x01 \x01(\v2\x1c.kwaishop.gateway.v1.MessageR\amessage\"\xc5\x01\n" +
-	"\x15ReplayMessagesRequest\x122\n" +
-	"\x05group\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x05group\x12A\n" +
+	"\amessage\x18\x01 \x01(\v2\x1c.kwaishop.gateway.v1.MessageR\amessage\"\xcb\x01\n" +
+	"\x15ReplayMessagesRequest\x125\n" +
+	"\x05group\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x05group\x12D\n" +
 	"\n" +
-	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\tstartTime\x125\n" +
+	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\tstartTime\x125\n" +
 	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"4\n" +
 	"\x16ReplayMessagesResponse\x12\x1a\n" +
 	"\breplayed\x18\x01 \x01(\x03R\breplayed\"\xdb\x01\n" +
@@ -2821,9 +2820,10 @@ const file_kwaishop_gateway_v1_message_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x85\x01\n" +
 	"\x17ListDeadLettersResponse\x12B\n" +
 	"\fdead_letters\x18\x01 \x03(\v2\x1f.kwaishop.gateway.v1.DeadLetterR\vdeadLetters\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"3\n" +
-	"\x18RequeueDeadLetterRequest\x12\x17\n" +
-	"\x02id\x18\x01 \x01(\x04B\a\xbaH\x042\x02 \x00R\x02id\"1\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"6\n" +
+	"\x18RequeueDeadLetterRequest\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\x04B\n" +
+	"\xe0A\x02\xbaH\x042\x02 \x00R\x02id\"1\n" +
 	"\x19RequeueDeadLetterResponse\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group*\x9b\x01\n" +
 	"\rStartPosition\x12\x1e\n" +
@@ -2847,7 +2847,8 @@ const file_kwaishop_gateway_v1_message_proto_rawDesc = "" +
 	"GetMessage\x12&.kwaishop.gateway.v1.GetMessageRequest\x1a'.kwaishop.gateway.v1.GetMessageResponse\"\"\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/messages/{event_id}\x90\x02\x01\x12\x89\x01\n" +
 	"\x0eReplayMessages\x12*.kwaishop.gateway.v1.ReplayMessagesRequest\x1a+.kwaishop.gateway.v1.ReplayMessagesResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/messages:replay\x12\x89\x01\n" +
 	"\x0fListDeadLetters\x12+.kwaishop.gateway.v1.ListDeadLettersRequest\x1a,.kwaishop.gateway.v1.ListDeadLettersResponse\"\x1b\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/dead-letters\x90\x02\x01\x12\x99\x01\n" +
-	"\x11RequeueDeadLetter\x12-.kwaishop.gateway.v1.RequeueDeadLetterRequest\x1a..kwaishop.gateway.v1.RequeueDeadLetterResponse\"%\x82\xd3\xe4\x93\x02\x1f\"\x1d/v1/dead-letters/{id}:requeueBPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
+	"\x11RequeueDeadLetter\x12-.kwaishop.gateway.v1.RequeueDeadLetterRequest\x1a..kwaishop.gateway.v1.RequeueDeadLetterResponse\"%\x82\xd3\xe4\x93\x02\x1f\"\x1d/v1/dead-letters/{id}:requeueB\xe5\x01\n" +
+	"\x17com.kwaishop.gateway.v1B\fMessageProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
 	file_kwaishop_gateway_v1_message_proto_rawDescOnce sync.Once

@@ -1659,9 +1659,9 @@ var File_kwaishop_gateway_v1_order_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_order_proto_rawDesc = "" +
 	"\n" +
-	"\x1fkwaishop/gateway/v1/order.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a kwaishop/gateway/v1/refund.proto\"\x9f\x03\n" +
-	"\x11ListOrdersRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x129\n" +
+	"\x1fkwaishop/gateway/v1/order.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a kwaishop/gateway/v1/refund.proto\"\xa2\x03\n" +
+	"\x11ListOrdersRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x129\n" +
 	"\n" +
 	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12L\n" +
@@ -1673,59 +1673,52 @@ const file_kwaishop_gateway_v1_order_proto_rawDesc = "" +
 	"page_token\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\tpageToken\"p\n" +
 	"\x12ListOrdersResponse\x122\n" +
 	"\x06orders\x18\x01 \x03(\v2\x1a.kwaishop.gateway.v1.OrderR\x06orders\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"o\n" +
-	"\x0fGetOrderRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12%\n" +
-	"\border_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\aorderId\"D\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"u\n" +
+	"\x0fGetOrderRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12(\n" +
+	"\border_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\aorderId\"D\n" +
 	"\x10GetOrderResponse\x120\n" +
-	"\x05order\x18\x01 \x01(\v2\x1a.kwaishop.gateway.v1.OrderR\x05order\"\xcd\x02\n" +
-	"\x10ShipOrderRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12%\n" +
-	"\border_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\aorderId\x12-\n" +
-	"\fexpress_code\x18\x03 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\vexpressCode\x12:\n" +
+	"\x05order\x18\x01 \x01(\v2\x1a.kwaishop.gateway.v1.OrderR\x05order\"\xdc\x02\n" +
+	"\x10ShipOrderRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12(\n" +
+	"\border_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\aorderId\x120\n" +
+	"\fexpress_code\x18\x03 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\vexpressCode\x12=\n" +
 	"\n" +
-	"express_no\x18\x04 \x01(\tB\x1b\xbaH\x18\xc8\x01\x01r\x13\x18@2\x0f^[A-Za-z0-9-]+$R\texpressNo\x123\n" +
-	"\x11return_address_id\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x0freturnAddressId\x12;\n" +
+	"express_no\x18\x04 \x01(\tB\x1e\xe0A\x02\xbaH\x18\xc8\x01\x01r\x13\x18@2\x0f^[A-Za-z0-9-]+$R\texpressNo\x123\n" +
+	"\x11return_address_id\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x0freturnAddressId\x12>\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"^\n" +
+	"request_id\x18\x06 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"^\n" +
 	"\x11ShipOrderResponse\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\x03R\aorderId\x12.\n" +
-	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\xcf\x02\n" +
-	"\x1bUpdateOrderLogisticsRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12%\n" +
-	"\border_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\aorderId\x12-\n" +
-	"\fexpress_code\x18\x03 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\vexpressCode\x12:\n" +
+	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\xde\x02\n" +
+	"\x1bUpdateOrderLogisticsRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12(\n" +
+	"\border_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\aorderId\x120\n" +
+	"\fexpress_code\x18\x03 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\vexpressCode\x12=\n" +
 	"\n" +
-	"express_no\x18\x04 \x01(\tB\x1b\xbaH\x18\xc8\x01\x01r\x13\x18@2\x0f^[A-Za-z0-9-]+$R\texpressNo\x12*\n" +
-	"\flogistics_id\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\vlogisticsId\x12;\n" +
+	"express_no\x18\x04 \x01(\tB\x1e\xe0A\x02\xbaH\x18\xc8\x01\x01r\x13\x18@2\x0f^[A-Za-z0-9-]+$R\texpressNo\x12*\n" +
+	"\flogistics_id\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\vlogisticsId\x12>\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"i\n" +
+	"request_id\x18\x06 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"i\n" +
 	"\x1cUpdateOrderLogisticsResponse\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\x03R\aorderId\x12.\n" +
-	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\xae\x01\n" +
-	"\x11CloseOrderRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12%\n" +
-	"\border_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\aorderId\x12;\n" +
+	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\xb7\x01\n" +
+	"\x11CloseOrderRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12(\n" +
+	"\border_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\aorderId\x12>\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"_\n" +
+	"request_id\x18\x03 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"_\n" +
 	"\x12CloseOrderResponse\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\x03R\aorderId\x12.\n" +
-	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\x91\x02\n" +
-	"\x13AddOrderNoteRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12%\n" +
-	"\border_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\aorderId\x12\x1c\n" +
+	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\x9a\x02\n" +
+	"\x13AddOrderNoteRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12(\n" +
+	"\border_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\aorderId\x12\x1c\n" +
 	"\x04note\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04note\x12\x1d\n" +
 	"\x04flag\x18\x04 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x06(\x00R\x04flag\x12\"\n" +
-	"\bstaff_id\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\astaffId\x12;\n" +
+	"\bstaff_id\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\astaffId\x12>\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"a\n" +
+	"request_id\x18\x06 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"a\n" +
 	"\x14AddOrderNoteResponse\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\x03R\aorderId\x12.\n" +
 	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\xd5\a\n" +
@@ -1817,7 +1810,9 @@ const file_kwaishop_gateway_v1_order_proto_rawDesc = "" +
 	"\x14UpdateOrderLogistics\x120.kwaishop.gateway.v1.UpdateOrderLogisticsRequest\x1a1.kwaishop.gateway.v1.UpdateOrderLogisticsResponse\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/shops/{open_id}/orders/{order_id}:updateLogistics\x12\x95\x01\n" +
 	"\n" +
 	"CloseOrder\x12&.kwaishop.gateway.v1.CloseOrderRequest\x1a'.kwaishop.gateway.v1.CloseOrderResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/v1/shops/{open_id}/orders/{order_id}:close\x12\x9d\x01\n" +
-	"\fAddOrderNote\x12(.kwaishop.gateway.v1.AddOrderNoteRequest\x1a).kwaishop.gateway.v1.AddOrderNoteResponse\"8\x82\xd3\xe4\x93\x022:\x01*\"-/v1/shops/{open_id}/orders/{order_id}:addNoteBPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
+	"\fAddOrderNote\x12(.kwaishop.gateway.v1.AddOrderNoteRequest\x1a).kwaishop.gateway.v1.AddOrderNoteResponse\"8\x82\xd3\xe4\x93\x022:\x01*\"-/v1/shops/{open_id}/orders/{order_id}:addNoteB\xe3\x01\n" +
+	"\x17com.kwaishop.gateway.v1B\n" +
+	"OrderProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
 	file_kwaishop_gateway_v1_order_proto_rawDescOnce sync.Once

@@ -38,7 +38,7 @@ const (
 // and request_id is kept for 24 hours and returned again for a retry with
 // the same request_id, without calling the platform a second time (the
 // response header `x-kwaishop-idempotent-replay: true` marks such an
-// answer; REST: `Grpc-Metadata-X-Kwaishop-Idempotent-Replay`). Concurrent
+// answer; REST: `X-Kwaishop-Idempotent-Replay`). Concurrent
 // duplicates wait for the first one. A request_id reused with different
 // arguments is refused with INVALID_ARGUMENT (field violation on
 // `request_id`). Writes are never retried automatically.
@@ -153,7 +153,7 @@ func (c *orderServiceClient) AddOrderNote(ctx context.Context, in *AddOrderNoteR
 // and request_id is kept for 24 hours and returned again for a retry with
 // the same request_id, without calling the platform a second time (the
 // response header `x-kwaishop-idempotent-replay: true` marks such an
-// answer; REST: `Grpc-Metadata-X-Kwaishop-Idempotent-Replay`). Concurrent
+// answer; REST: `X-Kwaishop-Idempotent-Replay`). Concurrent
 // duplicates wait for the first one. A request_id reused with different
 // arguments is refused with INVALID_ARGUMENT (field violation on
 // `request_id`). Writes are never retried automatically.

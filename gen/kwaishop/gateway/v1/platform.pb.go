@@ -314,10 +314,10 @@ var File_kwaishop_gateway_v1_platform_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_platform_proto_rawDesc = "" +
 	"\n" +
-	"\"kwaishop/gateway/v1/platform.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xd7\x01\n" +
+	"\"kwaishop/gateway/v1/platform.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xda\x01\n" +
 	"\vCallRequest\x122\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\x12?\n" +
-	"\x06method\x18\x02 \x01(\tB'\xbaH$\xc8\x01\x01r\x1f\x18\x80\x012\x1a^open(\\.[A-Za-z0-9]+){2,}$R\x06method\x12#\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\x12B\n" +
+	"\x06method\x18\x02 \x01(\tB*\xe0A\x02\xbaH$\xc8\x01\x01r\x1f\x18\x80\x012\x1a^open(\\.[A-Za-z0-9]+){2,}$R\x06method\x12#\n" +
 	"\aversion\x18\x03 \x01(\x05B\t\xbaH\x06\x1a\x04\x18c(\x00R\aversion\x12.\n" +
 	"\x06params\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\x06params\"q\n" +
 	"\fCallResponse\x12\x16\n" +
@@ -336,7 +336,8 @@ const file_kwaishop_gateway_v1_platform_proto_rawDesc = "" +
 	"\x0fPlatformService\x12`\n" +
 	"\x04Call\x12 .kwaishop.gateway.v1.CallRequest\x1a!.kwaishop.gateway.v1.CallResponse\"\x13\x82\xd3\xe4\x93\x02\r:\x01*\"\b/v1/call\x12l\n" +
 	"\bListApis\x12$.kwaishop.gateway.v1.ListApisRequest\x1a%.kwaishop.gateway.v1.ListApisResponse\"\x13\x82\xd3\xe4\x93\x02\n" +
-	"\x12\b/v1/apis\x90\x02\x01BPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
+	"\x12\b/v1/apis\x90\x02\x01B\xe6\x01\n" +
+	"\x17com.kwaishop.gateway.v1B\rPlatformProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
 	file_kwaishop_gateway_v1_platform_proto_rawDescOnce sync.Once

@@ -25,9 +25,9 @@ const (
 )
 
 // RefundStatus is an after-sale record's status; the numbers are the
-// platform's `status` values from the official API schema (platform protocol
-// §8.14, the [TS] set; an older SDK lists a different set). A value not
-// listed here is passed through as its number.
+// platform's `status` values from the official API schema (an older SDK
+// lists a different set). A value not listed here is passed through as its
+// number.
 type RefundStatus int32
 
 const (
@@ -1674,9 +1674,9 @@ var File_kwaishop_gateway_v1_refund_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_refund_proto_rawDesc = "" +
 	"\n" +
-	" kwaishop/gateway/v1/refund.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x03\n" +
-	"\x12ListRefundsRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x129\n" +
+	" kwaishop/gateway/v1/refund.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc8\x03\n" +
+	"\x12ListRefundsRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x129\n" +
 	"\n" +
 	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12M\n" +
@@ -1689,77 +1689,67 @@ const file_kwaishop_gateway_v1_refund_proto_rawDesc = "" +
 	"page_token\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\tpageToken\"t\n" +
 	"\x13ListRefundsResponse\x125\n" +
 	"\arefunds\x18\x01 \x03(\v2\x1b.kwaishop.gateway.v1.RefundR\arefunds\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"r\n" +
-	"\x10GetRefundRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12'\n" +
-	"\trefund_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\"H\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"x\n" +
+	"\x10GetRefundRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12*\n" +
+	"\trefund_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\"H\n" +
 	"\x11GetRefundResponse\x123\n" +
-	"\x06refund\x18\x01 \x01(\v2\x1b.kwaishop.gateway.v1.RefundR\x06refund\"\xed\x02\n" +
-	"\x14ApproveRefundRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12'\n" +
-	"\trefund_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\x126\n" +
-	"\x11refund_amount_fen\x18\x03 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\x0frefundAmountFen\x12*\n" +
+	"\x06refund\x18\x01 \x01(\v2\x1b.kwaishop.gateway.v1.RefundR\x06refund\"\xf9\x02\n" +
+	"\x14ApproveRefundRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12*\n" +
+	"\trefund_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\x129\n" +
+	"\x11refund_amount_fen\x18\x03 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\x0frefundAmountFen\x12*\n" +
 	"\vdescription\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdescription\x12T\n" +
-	"\x0fexpected_status\x18\x05 \x01(\x0e2!.kwaishop.gateway.v1.RefundStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0eexpectedStatus\x12;\n" +
+	"\x0fexpected_status\x18\x05 \x01(\x0e2!.kwaishop.gateway.v1.RefundStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0eexpectedStatus\x12>\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"d\n" +
+	"request_id\x18\x06 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"d\n" +
 	"\x15ApproveRefundResponse\x12\x1b\n" +
 	"\trefund_id\x18\x01 \x01(\x03R\brefundId\x12.\n" +
-	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\xf1\x02\n" +
-	"\x13RejectRefundRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12'\n" +
-	"\trefund_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\x12+\n" +
-	"\vreason_code\x18\x03 \x01(\x05B\n" +
-	"\xbaH\a\xc8\x01\x01\x1a\x02 \x00R\n" +
-	"reasonCode\x121\n" +
-	"\x0erefund_version\x18\x04 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\rrefundVersion\x12*\n" +
+	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\x80\x03\n" +
+	"\x13RejectRefundRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12*\n" +
+	"\trefund_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\x12.\n" +
+	"\vreason_code\x18\x03 \x01(\x05B\r\xe0A\x02\xbaH\a\xc8\x01\x01\x1a\x02 \x00R\n" +
+	"reasonCode\x124\n" +
+	"\x0erefund_version\x18\x04 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\rrefundVersion\x12*\n" +
 	"\vdescription\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vdescription\x121\n" +
 	"\n" +
-	"image_urls\x18\x06 \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\t\"\br\x06\x18\x80\b\x88\x01\x01R\timageUrls\x12;\n" +
+	"image_urls\x18\x06 \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\t\"\br\x06\x18\x80\b\x88\x01\x01R\timageUrls\x12>\n" +
 	"\n" +
-	"request_id\x18\a \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"c\n" +
+	"request_id\x18\a \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"c\n" +
 	"\x14RejectRefundResponse\x12\x1b\n" +
 	"\trefund_id\x18\x01 \x01(\x03R\brefundId\x12.\n" +
-	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\x80\x01\n" +
-	"\x1eListRefundRejectReasonsRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12'\n" +
-	"\trefund_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\"v\n" +
+	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\x86\x01\n" +
+	"\x1eListRefundRejectReasonsRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12*\n" +
+	"\trefund_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\"v\n" +
 	"\x1fListRefundRejectReasonsResponse\x12A\n" +
 	"\areasons\x18\x01 \x03(\v2'.kwaishop.gateway.v1.RefundRejectReasonR\areasons\x12\x10\n" +
 	"\x03raw\x18\x02 \x01(\tR\x03raw\"J\n" +
 	"\x12RefundRejectReason\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\"\x93\x02\n" +
-	"\x14ApproveReturnRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12'\n" +
-	"\trefund_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\x126\n" +
-	"\x11refund_amount_fen\x18\x03 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\x0frefundAmountFen\x12&\n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\"\x9f\x02\n" +
+	"\x14ApproveReturnRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12*\n" +
+	"\trefund_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\x129\n" +
+	"\x11refund_amount_fen\x18\x03 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\x0frefundAmountFen\x12&\n" +
 	"\n" +
-	"address_id\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\taddressId\x12;\n" +
+	"address_id\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\taddressId\x12>\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"d\n" +
+	"request_id\x18\x05 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"d\n" +
 	"\x15ApproveReturnResponse\x12\x1b\n" +
 	"\trefund_id\x18\x01 \x01(\x03R\brefundId\x12.\n" +
-	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\xf3\x04\n" +
-	"\x1bConfirmReturnReceiptRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12'\n" +
-	"\trefund_id\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\x12T\n" +
+	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\xfc\x04\n" +
+	"\x1bConfirmReturnReceiptRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12*\n" +
+	"\trefund_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\x12T\n" +
 	"\x0fexpected_status\x18\x03 \x01(\x0e2!.kwaishop.gateway.v1.RefundStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0eexpectedStatus\x12l\n" +
 	"\x17return_freight_decision\x18\x04 \x01(\x0e2*.kwaishop.gateway.v1.ReturnFreightDecisionB\b\xbaH\x05\x82\x01\x02\x10\x01R\x15returnFreightDecision\x12B\n" +
 	"\x19return_freight_amount_fen\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x16returnFreightAmountFen\x12S\n" +
 	"!return_freight_reject_description\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02R\x1ereturnFreightRejectDescription\x12Z\n" +
-	" return_freight_reject_image_urls\x18\a \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\t\"\br\x06\x18\x80\b\x88\x01\x01R\x1creturnFreightRejectImageUrls\x12;\n" +
+	" return_freight_reject_image_urls\x18\a \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\t\"\br\x06\x18\x80\b\x88\x01\x01R\x1creturnFreightRejectImageUrls\x12>\n" +
 	"\n" +
-	"request_id\x18\b \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"k\n" +
+	"request_id\x18\b \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"k\n" +
 	"\x1cConfirmReturnReceiptResponse\x12\x1b\n" +
 	"\trefund_id\x18\x01 \x01(\x03R\brefundId\x12.\n" +
 	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\x8d\a\n" +
@@ -1835,7 +1825,8 @@ const file_kwaishop_gateway_v1_refund_proto_rawDesc = "" +
 	"\fRejectRefund\x12(.kwaishop.gateway.v1.RejectRefundRequest\x1a).kwaishop.gateway.v1.RejectRefundResponse\"9\x82\xd3\xe4\x93\x023:\x01*\"./v1/shops/{open_id}/refunds/{refund_id}:reject\x12\xc6\x01\n" +
 	"\x17ListRefundRejectReasons\x123.kwaishop.gateway.v1.ListRefundRejectReasonsRequest\x1a4.kwaishop.gateway.v1.ListRefundRejectReasonsResponse\"@\x82\xd3\xe4\x93\x027\x125/v1/shops/{open_id}/refunds/{refund_id}/rejectReasons\x90\x02\x01\x12\xa8\x01\n" +
 	"\rApproveReturn\x12).kwaishop.gateway.v1.ApproveReturnRequest\x1a*.kwaishop.gateway.v1.ApproveReturnResponse\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/shops/{open_id}/refunds/{refund_id}:approveReturn\x12\xc4\x01\n" +
-	"\x14ConfirmReturnReceipt\x120.kwaishop.gateway.v1.ConfirmReturnReceiptRequest\x1a1.kwaishop.gateway.v1.ConfirmReturnReceiptResponse\"G\x82\xd3\xe4\x93\x02A:\x01*\"</v1/shops/{open_id}/refunds/{refund_id}:confirmReturnReceiptBPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
+	"\x14ConfirmReturnReceipt\x120.kwaishop.gateway.v1.ConfirmReturnReceiptRequest\x1a1.kwaishop.gateway.v1.ConfirmReturnReceiptResponse\"G\x82\xd3\xe4\x93\x02A:\x01*\"</v1/shops/{open_id}/refunds/{refund_id}:confirmReturnReceiptB\xe4\x01\n" +
+	"\x17com.kwaishop.gateway.v1B\vRefundProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
 	file_kwaishop_gateway_v1_refund_proto_rawDescOnce sync.Once

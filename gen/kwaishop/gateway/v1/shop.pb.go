@@ -275,9 +275,9 @@ var File_kwaishop_gateway_v1_shop_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_shop_proto_rawDesc = "" +
 	"\n" +
-	"\x1ekwaishop/gateway/v1/shop.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\"G\n" +
-	"\x0eGetShopRequest\x125\n" +
-	"\aopen_id\x18\x01 \x01(\tB\x1c\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"@\n" +
+	"\x1ekwaishop/gateway/v1/shop.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"J\n" +
+	"\x0eGetShopRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"@\n" +
 	"\x0fGetShopResponse\x12-\n" +
 	"\x04shop\x18\x01 \x01(\v2\x19.kwaishop.gateway.v1.ShopR\x04shop\"\x97\x01\n" +
 	"\x04Shop\x12\x17\n" +
@@ -293,7 +293,8 @@ const file_kwaishop_gateway_v1_shop_proto_rawDesc = "" +
 	"avatar_url\x18\x03 \x01(\tR\tavatarUrl\x12\x10\n" +
 	"\x03raw\x18\x04 \x01(\tR\x03raw2\x83\x01\n" +
 	"\vShopService\x12t\n" +
-	"\aGetShop\x12#.kwaishop.gateway.v1.GetShopRequest\x1a$.kwaishop.gateway.v1.GetShopResponse\"\x1e\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/shops/{open_id}\x90\x02\x01BPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
+	"\aGetShop\x12#.kwaishop.gateway.v1.GetShopRequest\x1a$.kwaishop.gateway.v1.GetShopResponse\"\x1e\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/shops/{open_id}\x90\x02\x01B\xe2\x01\n" +
+	"\x17com.kwaishop.gateway.v1B\tShopProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
 	file_kwaishop_gateway_v1_shop_proto_rawDescOnce sync.Once

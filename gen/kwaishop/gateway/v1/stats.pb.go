@@ -632,7 +632,7 @@ type GetQuotaResponse struct {
 	// (KWAISHOP_TEST_USER_DAILY_QUOTA, 2 000 on the platform).
 	TestUsers []*TestUserQuota `protobuf:"bytes,3,rep,name=test_users,json=testUsers,proto3" json:"test_users,omitempty"`
 	// Per-API peak calls per second in the last hour against the API's QPS
-	// limit (platform-protocol.md section 4.2), highest use first.
+	// limit (docs/security.md section 3), highest use first.
 	Apis []*ApiQps `protobuf:"bytes,4,rep,name=apis,proto3" json:"apis,omitempty"`
 	// Warnings raised today (use crossed warn_ratio), oldest first.
 	Warnings []*QuotaWarning `protobuf:"bytes,5,rep,name=warnings,proto3" json:"warnings,omitempty"`
@@ -1474,7 +1474,9 @@ const file_kwaishop_gateway_v1_stats_proto_rawDesc = "" +
 	"\fStatsService\x12{\n" +
 	"\vGetApiStats\x12'.kwaishop.gateway.v1.GetApiStatsRequest\x1a(.kwaishop.gateway.v1.GetApiStatsResponse\"\x19\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/stats/apis\x90\x02\x01\x12s\n" +
 	"\bGetQuota\x12$.kwaishop.gateway.v1.GetQuotaRequest\x1a%.kwaishop.gateway.v1.GetQuotaResponse\"\x1a\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/stats/quota\x90\x02\x01\x12\x8b\x01\n" +
-	"\x0fGetMessageStats\x12+.kwaishop.gateway.v1.GetMessageStatsRequest\x1a,.kwaishop.gateway.v1.GetMessageStatsResponse\"\x1d\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/stats/messages\x90\x02\x01BPZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1b\x06proto3"
+	"\x0fGetMessageStats\x12+.kwaishop.gateway.v1.GetMessageStatsRequest\x1a,.kwaishop.gateway.v1.GetMessageStatsResponse\"\x1d\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/stats/messages\x90\x02\x01B\xe3\x01\n" +
+	"\x17com.kwaishop.gateway.v1B\n" +
+	"StatsProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
 	file_kwaishop_gateway_v1_stats_proto_rawDescOnce sync.Once

@@ -1,0 +1,24 @@
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from typing import ClassVar as _ClassVar
+
+DESCRIPTOR: _descriptor.FileDescriptor
+ERROR_REASON_AUTHORIZATION_NOT_FOUND: ErrorReason
+ERROR_REASON_AUTHORIZATION_REVOKED: ErrorReason
+ERROR_REASON_CIRCUIT_OPEN: ErrorReason
+ERROR_REASON_INTERNAL: ErrorReason
+ERROR_REASON_INVALID_REQUEST: ErrorReason
+ERROR_REASON_PERMISSION_DENIED: ErrorReason
+ERROR_REASON_PLATFORM_AUTH: ErrorReason
+ERROR_REASON_PLATFORM_BUSINESS: ErrorReason
+ERROR_REASON_PLATFORM_INVALID_ARGUMENT: ErrorReason
+ERROR_REASON_PLATFORM_PERMISSION: ErrorReason
+ERROR_REASON_PLATFORM_SIGNATURE: ErrorReason
+ERROR_REASON_QUOTA_EXCEEDED: ErrorReason
+ERROR_REASON_RATE_LIMITED: ErrorReason
+ERROR_REASON_UNAUTHENTICATED: ErrorReason
+ERROR_REASON_UNSPECIFIED: ErrorReason
+ERROR_REASON_UPSTREAM_UNAVAILABLE: ErrorReason
+
+class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

@@ -1,0 +1,264 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/auth"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/webhook"
+)
+
+// Webhook implements gatewayv1.WebhookServiceServer on the webhook engine.
+type Webhook struct {
+	gatewayv1.UnimplementedWebhookServiceServer
+	engine *webhook.Engine
+	log    *slog.Logger
+}
+
+var _ gatewayv1.WebhookServiceServer = (*Webhook)(nil)
+
+// NewWebhook builds the WebhookService.
+func NewWebhook(e *webhook.Engine, log *slog.Logger) *Webhook {
+	return &Webhook{engine: e, log: log}
+}
+
+// AuthorizationEventData renders lifecycle events as the API's
+// AuthorizationEvent (the data of authorization.* webhooks), as
+// WatchAuthorizationEvents shows them.
+func AuthorizationEventData(testUserCutoff time.Duration) func(token.Event) proto.Message {
+	a := &Authorization{cutoff: testUserCutoff}
+	return func(ev token.Event) proto.Message { return a.eventProto(ev) }
+}
+
+// webhookAllShops refuses keys limited to shops: an endpoint receives every
+// shop's events (the authenticator refuses them first; this is the second
+// lock).
+func webhookAllShops(ctx context.Context) error {
+	if k := auth.KeyFrom(ctx); k != nil && !k.AllShops() {
+		return authStatus(&auth.Error{Code: codes.PermissionDenied, Key: k.Name,
+			Msg: "API key \"" + k.Name + "\" is limited to shops: webhook endpoints span shops (use a key with shop=*)"})
+	}
+	return nil
+}
+
+// status maps engine errors; violations of endpoint fields are named as in
+// the request (prefix "endpoint.").
+func (s *Webhook) status(ctx context.Context, err error, prefix string) error {
+	var inv *webhook.InvalidError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &inv):
+		vs := make([]FieldViolation, 0, len(inv.Violations))
+		for _, v := range inv.Violations {
+			f := v.Field
+			if !strings.HasPrefix(f, "update_mask") {
+				f = prefix + f
+			}
+			vs = append(vs, FieldViolation{Field: f, Description: v.Description})
+		}
+		return InvalidArgument(vs...)
+	case errors.Is(err, webhook.ErrNotFound):
+		return status.Error(codes.NotFound, "no such webhook endpoint")
+	case errors.Is(err, webhook.ErrTooMany):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	}
+	return ToStatus(ctx, s.log, err)
+}
+
+func endpointProto(e webhook.Endpoint) *gatewayv1.WebhookEndpoint {
+	return &gatewayv1.WebhookEndpoint{
+		Id: e.ID, Url: e.URL, EventTypes: e.EventTypes, OpenIds: e.OpenIDs, Description: e.Description,
+		Disabled: e.Disabled, DisabledReason: e.DisabledReason, CreateTime: ts(e.Created), UpdateTime: ts(e.Updated),
+		PreviousSecretExpireTime: webhookFutureTS(e.PreviousSecretExpiry), FailingSince: ts(e.FailingSince),
+	}
+}
+
+// webhookFutureTS: a grace that already ended is not shown.
+func webhookFutureTS(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() || !t.After(time.Now()) {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func webhookInput(p *gatewayv1.WebhookEndpoint) webhook.Input {
+	return webhook.Input{URL: p.GetUrl(), EventTypes: p.GetEventTypes(), OpenIDs: p.GetOpenIds(), Description: p.GetDescription(), Disabled: p.GetDisabled()}
+}
+
+// CreateWebhookEndpoint stores an endpoint; the secret is in this answer only.
+func (s *Webhook) CreateWebhookEndpoint(ctx context.Context, req *gatewayv1.CreateWebhookEndpointRequest) (*gatewayv1.CreateWebhookEndpointResponse, error) {
+	if err := webhookAllShops(ctx); err != nil {
+		return nil, err
+	}
+	ep, secret, err := s.engine.Create(ctx, webhookInput(req.GetEndpoint()))
+	if err != nil {
+		return nil, s.status(ctx, err, "endpoint.")
+	}
+	return &gatewayv1.CreateWebhookEndpointResponse{Endpoint: endpointProto(ep), Secret: secret}, nil
+}
+
+// ListWebhookEndpoints lists endpoints by id.
+func (s *Webhook) ListWebhookEndpoints(ctx context.Context, req *gatewayv1.ListWebhookEndpointsRequest) (*gatewayv1.ListWebhookEndpointsResponse, error) {
+	if err := webhookAllShops(ctx); err != nil {
+		return nil, err
+	}
+	eps, next, err := s.engine.List(ctx, int(req.GetPageSize()), req.GetPageToken())
+	if err != nil {
+		return nil, s.status(ctx, err, "")
+	}
+	out := &gatewayv1.ListWebhookEndpointsResponse{NextPageToken: next}
+	for _, e := range eps {
+		out.Endpoints = append(out.Endpoints, endpointProto(e))
+	}
+	return out, nil
+}
+
+// GetWebhookEndpoint returns one endpoint.
+func (s *Webhook) GetWebhookEndpoint(ctx context.Context, req *gatewayv1.GetWebhookEndpointRequest) (*gatewayv1.GetWebhookEndpointResponse, error) {
+	if err := webhookAllShops(ctx); err != nil {
+		return nil, err
+	}
+	ep, err := s.engine.Get(ctx, req.GetId())
+	if err != nil {
+		return nil, s.status(ctx, err, "")
+	}
+	return &gatewayv1.GetWebhookEndpointResponse{Endpoint: endpointProto(ep)}, nil
+}
+
+// UpdateWebhookEndpoint changes the masked fields.
+func (s *Webhook) UpdateWebhookEndpoint(ctx context.Context, req *gatewayv1.UpdateWebhookEndpointRequest) (*gatewayv1.UpdateWebhookEndpointResponse, error) {
+	if err := webhookAllShops(ctx); err != nil {
+		return nil, err
+	}
+	ep, err := s.engine.Update(ctx, req.GetId(), webhookInput(req.GetEndpoint()), req.GetUpdateMask().GetPaths())
+	if err != nil {
+		return nil, s.status(ctx, err, "endpoint.")
+	}
+	return &gatewayv1.UpdateWebhookEndpointResponse{Endpoint: endpointProto(ep)}, nil
+}
+
+// DeleteWebhookEndpoint removes an endpoint.
+func (s *Webhook) DeleteWebhookEndpoint(ctx context.Context, req *gatewayv1.DeleteWebhookEndpointRequest) (*gatewayv1.DeleteWebhookEndpointResponse, error) {
+	if err := webhookAllShops(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.engine.Delete(ctx, req.GetId()); err != nil {
+		return nil, s.status(ctx, err, "")
+	}
+	return &gatewayv1.DeleteWebhookEndpointResponse{}, nil
+}
+
+// RotateWebhookSecret makes a new secret; the old one signs during the grace.
+func (s *Webhook) RotateWebhookSecret(ctx context.Context, req *gatewayv1.RotateWebhookSecretRequest) (*gatewayv1.RotateWebhookSecretResponse, error) {
+	if err := webhookAllShops(ctx); err != nil {
+		return nil, err
+	}
+	var grace *time.Duration
+	if req.GetGrace() != nil {
+		g := req.GetGrace().AsDuration()
+		grace = &g
+	}
+	secret, prev, err := s.engine.Rotate(ctx, req.GetId(), grace)
+	if err != nil {
+		return nil, s.status(ctx, err, "")
+	}
+	return &gatewayv1.RotateWebhookSecretResponse{Secret: secret, PreviousSecretExpireTime: ts(prev)}, nil
+}
+
+// SendWebhookTestEvent sends one test event now.
+func (s *Webhook) SendWebhookTestEvent(ctx context.Context, req *gatewayv1.SendWebhookTestEventRequest) (*gatewayv1.SendWebhookTestEventResponse, error) {
+	if err := webhookAllShops(ctx); err != nil {
+		return nil, err
+	}
+	r, err := s.engine.SendTest(ctx, req.GetId())
+	if err != nil {
+		return nil, s.status(ctx, err, "")
+	}
+	return &gatewayv1.SendWebhookTestEventResponse{
+		WebhookId: r.WebhookID, Success: r.OK, StatusCode: int32(r.Status), Latency: durationpb.New(r.Latency), Error: r.Error,
+	}, nil
+}
+
+// ListWebhookDeadLetters lists an endpoint's dead letters.
+func (s *Webhook) ListWebhookDeadLetters(ctx context.Context, req *gatewayv1.ListWebhookDeadLettersRequest) (*gatewayv1.ListWebhookDeadLettersResponse, error) {
+	if err := webhookAllShops(ctx); err != nil {
+		return nil, err
+	}
+	dls, next, err := s.engine.DeadLetters(ctx, req.GetId(), int(req.GetPageSize()), req.GetPageToken())
+	if err != nil {
+		return nil, s.status(ctx, err, "")
+	}
+	out := &gatewayv1.ListWebhookDeadLettersResponse{NextPageToken: next}
+	for _, d := range dls {
+		out.DeadLetters = append(out.DeadLetters, &gatewayv1.WebhookDeadLetter{
+			Id: d.ID, WebhookId: d.WebhookID, EventType: d.Type, OpenId: d.OpenID, Attempts: uint32(max(d.Attempts, 0)),
+			LastStatusCode: int32(d.LastStatus), LastError: d.LastError, EventTime: ts(d.EventTime), DeadTime: ts(d.DeadTime),
+			Payload: string(d.Payload),
+		})
+	}
+	return out, nil
+}
+
+// RequeueWebhookDeadLetters delivers dead letters again.
+func (s *Webhook) RequeueWebhookDeadLetters(ctx context.Context, req *gatewayv1.RequeueWebhookDeadLettersRequest) (*gatewayv1.RequeueWebhookDeadLettersResponse, error) {
+	if err := webhookAllShops(ctx); err != nil {
+		return nil, err
+	}
+	n, err := s.engine.Requeue(ctx, req.GetId(), req.GetDeadLetterIds(), req.GetAll())
+	if err != nil {
+		return nil, s.status(ctx, err, "")
+	}
+	return &gatewayv1.RequeueWebhookDeadLettersResponse{Requeued: int32(n)}, nil
+}
+
+// ReplayWebhookEvents delivers a time range again to one endpoint.
+func (s *Webhook) ReplayWebhookEvents(ctx context.Context, req *gatewayv1.ReplayWebhookEventsRequest) (*gatewayv1.ReplayWebhookEventsResponse, error) {
+	if err := webhookAllShops(ctx); err != nil {
+		return nil, err
+	}
+	var end time.Time
+	if req.GetEndTime() != nil {
+		end = req.GetEndTime().AsTime()
+	}
+	n, truncated, err := s.engine.Replay(ctx, req.GetId(), req.GetStartTime().AsTime(), end)
+	if err != nil {
+		return nil, s.status(ctx, err, "")
+	}
+	return &gatewayv1.ReplayWebhookEventsResponse{Replayed: int32(n), Truncated: truncated}, nil
+}
+
+// GetWebhookStats reports per-endpoint delivery statistics.
+func (s *Webhook) GetWebhookStats(ctx context.Context, req *gatewayv1.GetWebhookStatsRequest) (*gatewayv1.GetWebhookStatsResponse, error) {
+	if err := webhookAllShops(ctx); err != nil {
+		return nil, err
+	}
+	list, err := s.engine.Stats(ctx, req.GetId())
+	if err != nil {
+		return nil, s.status(ctx, err, "")
+	}
+	out := &gatewayv1.GetWebhookStatsResponse{}
+	for _, st := range list {
+		out.Endpoints = append(out.Endpoints, &gatewayv1.WebhookStats{
+			Id: st.ID, Description: st.Description, Disabled: st.Disabled,
+			Attempts: st.Attempts, Successes: st.Successes, Failures: st.Failures, SuccessRate: st.SuccessRate(),
+			MeanLatencyMs: durationMillis(st.MeanLatency), MaxLatencyMs: durationMillis(st.MaxLatency), Pending: st.Pending, LagMs: durationMillis(st.Lag),
+			DeadLetters: st.DeadLetters, LastSuccessTime: ts(st.LastSuccess), LastFailureTime: ts(st.LastFailure),
+			LastError: st.LastError, FailingSince: ts(st.FailingSince),
+		})
+	}
+	return out, nil
+}
+
+func durationMillis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
