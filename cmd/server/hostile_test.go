@@ -354,7 +354,7 @@ func (h *hostile) warmUp() {
 	// The victim pulls them and holds them unacknowledged (a long ack
 	// timeout keeps them pending through the run).
 	h.held = map[string]string{}
-	pull := `{"group":{"name":"` + hostileVictimGroup + `","start_position":"START_POSITION_BEGINNING","ack_timeout":"600s"},"max_messages":100,"wait":"1s"}`
+	pull := `{"group":"` + hostileVictimGroup + `","group_options":{"start_position":"START_POSITION_BEGINNING","ack_timeout":"600s"},"max_messages":100,"wait":"1s"}`
 	for deadline := time.Now().Add(20 * time.Second); len(h.held) < len(want); {
 		if time.Now().After(deadline) {
 			t.Fatalf("the victim pulled %d of %d warm-up messages", len(h.held), len(want))
@@ -829,7 +829,7 @@ func (h *hostile) malformedCases() []malformedCase {
 			return err
 		}),
 		grpcCase("grpc_pull_bad_group", func(ctx context.Context) error {
-			_, err := msgs.PullMessages(ctx, &gatewayv1.PullMessagesRequest{Group: &gatewayv1.ConsumerGroup{Name: "no spaces/or slashes"}})
+			_, err := msgs.PullMessages(ctx, &gatewayv1.PullMessagesRequest{Group: "no spaces/or slashes"})
 			return err
 		}),
 		grpcCase("grpc_start_big_scope", func(ctx context.Context) error {
@@ -855,7 +855,7 @@ func (h *hostile) checkVictim(t *testing.T) {
 		t.Fatalf("the victim's own NACK: %d %s", code, excerpt(string(body), 300))
 	}
 	again := map[string]bool{}
-	pull := `{"group":{"name":"` + hostileVictimGroup + `"},"max_messages":100,"wait":"1s"}`
+	pull := `{"group":"` + hostileVictimGroup + `","max_messages":100,"wait":"1s"}`
 	for deadline := time.Now().Add(10 * time.Second); len(again) < len(h.held) && time.Now().Before(deadline); {
 		code, body := h.a.rest("victim", http.MethodPost, "/v1/messages:pull", h.ops, "application/json", pull)
 		if code != http.StatusOK {

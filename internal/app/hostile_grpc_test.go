@@ -392,7 +392,7 @@ func TestHostileGRPC_StreamsPerKey(t *testing.T) {
 	})
 	msgs := gatewayv1.NewMessageServiceClient(g.conn)
 	authz := gatewayv1.NewAuthorizationServiceClient(g.conn)
-	group := &gatewayv1.ConsumerGroup{Name: "limits"}
+	const group = "limits"
 
 	// subscribe opens a Subscribe stream; nil error = the server confirmed
 	// it (so it holds a slot). cancel ends it.

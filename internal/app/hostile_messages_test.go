@@ -116,7 +116,7 @@ func hmPullAll(t *testing.T, g *gateway, key string, group map[string]any, want 
 		if time.Now().After(deadline) {
 			t.Fatalf("group %v: %d of %d events delivered (missing ones were acknowledged, terminated or delayed by someone)", group["name"], len(got), len(want))
 		}
-		code, body, _ := restWith(t, g, http.MethodPost, "/v1/messages:pull", hmJSON(map[string]any{"group": group, "max_messages": 100, "wait": "5s"}), hmAuth(key))
+		code, body, _ := restWith(t, g, http.MethodPost, "/v1/messages:pull", hmJSON(hmPullBody(group, map[string]any{"max_messages": 100, "wait": "5s"})), hmAuth(key))
 		if code != http.StatusOK {
 			t.Fatalf("pull %v: %d %v", group["name"], code, body)
 		}
@@ -274,7 +274,7 @@ func TestHostileMessages_ForgedAcksChangeNothing(t *testing.T) {
 	hb := map[string]any{"name": "hm-b", "open_ids": []string{hmShopB}, "ack_timeout": "1s", "max_deliveries": 20}
 	ha := map[string]any{"name": "hm-a", "open_ids": []string{hmShopA}, "start_position": "START_POSITION_BEGINNING"}
 	// Create shop B's group before the pushes (start position NEW).
-	if code, body, _ := restWith(t, g, http.MethodPost, "/v1/messages:pull", hmJSON(map[string]any{"group": hb}), hmAuth(keyAdmin)); code != http.StatusOK {
+	if code, body, _ := restWith(t, g, http.MethodPost, "/v1/messages:pull", hmJSON(hmPullBody(hb, map[string]any{})), hmAuth(keyAdmin)); code != http.StatusOK {
 		t.Fatalf("create group: %d %v", code, body)
 	}
 	now := time.Now()
@@ -369,7 +369,7 @@ func TestHostileMessages_ForgedAcksChangeNothing(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				open := &gatewayv1.SubscribeOpen{Group: &gatewayv1.ConsumerGroup{Name: "hm-s", OpenIds: []string{hmShopA},
+				open := &gatewayv1.SubscribeOpen{Group: "hm-s", GroupOptions: &gatewayv1.ConsumerGroupOptions{OpenIds: []string{hmShopA},
 					StartPosition: gatewayv1.StartPosition_START_POSITION_BEGINNING}}
 				if err := stream.Send(&gatewayv1.SubscribeRequest{Kind: &gatewayv1.SubscribeRequest_Open{Open: open}}); err != nil {
 					t.Fatal(err)
@@ -404,22 +404,23 @@ func TestHostileMessages_ForgedAcksChangeNothing(t *testing.T) {
 		client := gatewayv1.NewMessageServiceClient(g.conn)
 		ctxA := bearer(context.Background(), hmKeyShopA)
 		for name, tc := range map[string]struct {
-			group *gatewayv1.ConsumerGroup
+			group string
+			opts  *gatewayv1.ConsumerGroupOptions
 			rest  int
 			code  codes.Code
 		}{
-			"other_shop":        {&gatewayv1.ConsumerGroup{Name: "hm-b", OpenIds: []string{hmShopB}}, http.StatusForbidden, codes.PermissionDenied},
-			"all_shops":         {&gatewayv1.ConsumerGroup{Name: "hm-b"}, http.StatusForbidden, codes.PermissionDenied},
-			"own_shop_in_b_grp": {&gatewayv1.ConsumerGroup{Name: "hm-b", OpenIds: []string{hmShopA}}, http.StatusBadRequest, codes.FailedPrecondition},
-			"both_shops":        {&gatewayv1.ConsumerGroup{Name: "hm-new", OpenIds: []string{hmShopA, hmShopB}}, http.StatusForbidden, codes.PermissionDenied},
+			"other_shop":        {"hm-b", &gatewayv1.ConsumerGroupOptions{OpenIds: []string{hmShopB}}, http.StatusForbidden, codes.PermissionDenied},
+			"all_shops":         {"hm-b", nil, http.StatusForbidden, codes.PermissionDenied},
+			"own_shop_in_b_grp": {"hm-b", &gatewayv1.ConsumerGroupOptions{OpenIds: []string{hmShopA}}, http.StatusBadRequest, codes.FailedPrecondition},
+			"both_shops":        {"hm-new", &gatewayv1.ConsumerGroupOptions{OpenIds: []string{hmShopA, hmShopB}}, http.StatusForbidden, codes.PermissionDenied},
 		} {
 			t.Run(name, func(t *testing.T) {
-				raw, _ := protojson.Marshal(tc.group)
-				code, body, _ := restWith(t, g, http.MethodPost, "/v1/messages:pull", `{"group":`+string(raw)+`}`, hmAuth(hmKeyShopA))
+				raw, _ := protojson.Marshal(&gatewayv1.PullMessagesRequest{Group: tc.group, GroupOptions: tc.opts})
+				code, body, _ := restWith(t, g, http.MethodPost, "/v1/messages:pull", string(raw), hmAuth(hmKeyShopA))
 				if code != tc.rest && (tc.code != codes.FailedPrecondition || code != http.StatusPreconditionFailed) {
 					t.Fatalf("REST pull: %d %v, want %d", code, body, tc.rest)
 				}
-				_, err := client.PullMessages(ctxA, &gatewayv1.PullMessagesRequest{Group: tc.group})
+				_, err := client.PullMessages(ctxA, &gatewayv1.PullMessagesRequest{Group: tc.group, GroupOptions: tc.opts})
 				if st := status.Convert(err); st.Code() != tc.code {
 					t.Fatalf("gRPC pull: %s %s, want %s", st.Code(), st.Message(), tc.code)
 				}
@@ -427,7 +428,7 @@ func TestHostileMessages_ForgedAcksChangeNothing(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_ = stream.Send(&gatewayv1.SubscribeRequest{Kind: &gatewayv1.SubscribeRequest_Open{Open: &gatewayv1.SubscribeOpen{Group: tc.group}}})
+				_ = stream.Send(&gatewayv1.SubscribeRequest{Kind: &gatewayv1.SubscribeRequest_Open{Open: &gatewayv1.SubscribeOpen{Group: tc.group, GroupOptions: tc.opts}}})
 				_, err = stream.Recv()
 				if st := status.Convert(err); st.Code() != tc.code {
 					t.Fatalf("gRPC subscribe: %s %s, want %s", st.Code(), st.Message(), tc.code)
@@ -498,7 +499,7 @@ func TestHostileMessages_ForgedAcksChangeNothing(t *testing.T) {
 	if ok, f, d := hmAck(t, g, "grpc", keyAdmin, "hm-b", gatewayv1.AckKind_ACK_KIND_ACK, ids); !ok {
 		t.Fatalf("the receiver's ack refused: %s %s", f, d)
 	}
-	code, body, _ := restWith(t, g, http.MethodPost, "/v1/messages:pull", hmJSON(map[string]any{"group": hb, "wait": "2s"}), hmAuth(keyAdmin))
+	code, body, _ := restWith(t, g, http.MethodPost, "/v1/messages:pull", hmJSON(hmPullBody(hb, map[string]any{"wait": "2s"})), hmAuth(keyAdmin))
 	if code != http.StatusOK || len(anySlice(body["deliveries"])) != 0 {
 		t.Fatalf("after the receiver's ack: %d %v", code, body)
 	}
@@ -531,7 +532,7 @@ func TestHostileMessages_StalePushKeptOut(t *testing.T) {
 	window := config.Defaults().MessageDedupeWindow
 	const shop, marker = "hm-shop-old", "hm-payload-marker-7f3a"
 	group := map[string]any{"name": "hm-old", "open_ids": []string{shop}, "start_position": "START_POSITION_BEGINNING"}
-	if code, body := hmPostJSON(t, g, "/v1/messages:pull", hmJSON(map[string]any{"group": group})); code != http.StatusOK {
+	if code, body := hmPostJSON(t, g, "/v1/messages:pull", hmJSON(hmPullBody(group, map[string]any{}))); code != http.StatusOK {
 		t.Fatalf("create group: %d %v", code, body)
 	}
 	now := time.Now()
@@ -574,7 +575,7 @@ func TestHostileMessages_StalePushKeptOut(t *testing.T) {
 	}
 	// Not pullable: the group sees only the two stored ones.
 	hmPullAllOpen(t, g, group, []string{"hm-fresh", "hm-old-but-in-window"})
-	if code, body := hmPostJSON(t, g, "/v1/messages:pull", hmJSON(map[string]any{"group": group, "wait": "1s"})); code != http.StatusOK || len(anySlice(body["deliveries"])) != 0 {
+	if code, body := hmPostJSON(t, g, "/v1/messages:pull", hmJSON(hmPullBody(group, map[string]any{"wait": "1s"}))); code != http.StatusOK || len(anySlice(body["deliveries"])) != 0 {
 		t.Fatalf("pull after the stored ones: %d %v", code, body)
 	}
 
@@ -600,6 +601,23 @@ func TestHostileMessages_StalePushKeptOut(t *testing.T) {
 	}
 }
 
+// hmPullBody is a pull request body for a group written as one map (its
+// "name" and its settings): the name goes to "group", the settings to
+// "group_options", beside the other fields in more.
+func hmPullBody(group, more map[string]any) map[string]any {
+	opts := map[string]any{}
+	for k, v := range group {
+		if k != "name" {
+			opts[k] = v
+		}
+	}
+	more["group"] = group["name"]
+	if len(opts) > 0 {
+		more["group_options"] = opts
+	}
+	return more
+}
+
 // hmPullAllOpen is hmPullAll on a gateway without keys, acknowledging what
 // it receives.
 func hmPullAllOpen(t *testing.T, g *gateway, group map[string]any, want []string) {
@@ -610,7 +628,7 @@ func hmPullAllOpen(t *testing.T, g *gateway, group map[string]any, want []string
 		if time.Now().After(deadline) {
 			t.Fatalf("only %v of %v delivered", got, want)
 		}
-		code, body := hmPostJSON(t, g, "/v1/messages:pull", hmJSON(map[string]any{"group": group, "max_messages": 100, "wait": "5s"}))
+		code, body := hmPostJSON(t, g, "/v1/messages:pull", hmJSON(hmPullBody(group, map[string]any{"max_messages": 100, "wait": "5s"})))
 		if code != http.StatusOK {
 			t.Fatalf("pull: %d %v", code, body)
 		}

@@ -240,8 +240,9 @@ func consume(ctx context.Context, client gatewayv1.MessageServiceClient, receive
 		return
 	}
 	err = stream.Send(&gatewayv1.SubscribeRequest{Kind: &gatewayv1.SubscribeRequest_Open{Open: &gatewayv1.SubscribeOpen{
-		Group:       &gatewayv1.ConsumerGroup{Name: "survivor", StartPosition: gatewayv1.StartPosition_START_POSITION_BEGINNING},
-		MaxInFlight: 1000,
+		Group:        "survivor",
+		GroupOptions: &gatewayv1.ConsumerGroupOptions{StartPosition: gatewayv1.StartPosition_START_POSITION_BEGINNING},
+		MaxInFlight:  1000,
 	}}})
 	if err != nil {
 		return

@@ -43,7 +43,7 @@ type grpcSub struct {
 	mu     sync.Mutex // serializes Send
 }
 
-func subscribeGRPC(t *testing.T, g *gateway, name string, group *gatewayv1.ConsumerGroup, maxInFlight int32) *grpcSub {
+func subscribeGRPC(t *testing.T, g *gateway, name, group string, opts *gatewayv1.ConsumerGroupOptions, maxInFlight int32) *grpcSub {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -51,11 +51,11 @@ func subscribeGRPC(t *testing.T, g *gateway, name string, group *gatewayv1.Consu
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := stream.Send(&gatewayv1.SubscribeRequest{Kind: &gatewayv1.SubscribeRequest_Open{Open: &gatewayv1.SubscribeOpen{Group: group, MaxInFlight: maxInFlight}}}); err != nil {
+	if err := stream.Send(&gatewayv1.SubscribeRequest{Kind: &gatewayv1.SubscribeRequest_Open{Open: &gatewayv1.SubscribeOpen{Group: group, GroupOptions: opts, MaxInFlight: maxInFlight}}}); err != nil {
 		t.Fatal(err)
 	}
 	first, err := stream.Recv()
-	if err != nil || first.GetSubscribed().GetGroup() != group.GetName() {
+	if err != nil || first.GetSubscribed().GetGroup() != group {
 		t.Fatalf("subscribe %s: %v %v", name, first, err)
 	}
 	s := &grpcSub{name: name, stream: stream, ch: make(chan *gatewayv1.Delivery, 100000)}
@@ -148,10 +148,10 @@ func settle(t *testing.T, sb *sandbox.Sandbox) {
 func TestMessages_PusherToOneGroupExactlyOnce(t *testing.T) {
 	g := startMessageGateway(t, nil)
 	sb := g.info.Sandbox
-	group := &gatewayv1.ConsumerGroup{Name: "fulfilment", OpenIds: []string{g.info.SandboxOpenID}}
-	a := subscribeGRPC(t, g, "a", group, 20)
-	b := subscribeGRPC(t, g, "b", group, 20)
-	audit := subscribeGRPC(t, g, "audit", &gatewayv1.ConsumerGroup{Name: "audit", EventTypes: []string{message.EventOrderPaid}}, 1000)
+	opts := &gatewayv1.ConsumerGroupOptions{OpenIds: []string{g.info.SandboxOpenID}}
+	a := subscribeGRPC(t, g, "a", "fulfilment", opts, 20)
+	b := subscribeGRPC(t, g, "b", "fulfilment", opts, 20)
+	audit := subscribeGRPC(t, g, "audit", "audit", &gatewayv1.ConsumerGroupOptions{EventTypes: []string{message.EventOrderPaid}}, 1000)
 	dup := 0.2
 	if _, err := sb.SetPusher(sandbox.PusherUpdate{DuplicateRate: &dup}); err != nil {
 		t.Fatal(err)
@@ -240,7 +240,7 @@ func TestMessages_ReconciliationRecoversDroppedPushes(t *testing.T) {
 		c.ReconcileLag = 2 * time.Second
 	})
 	sb := g.info.Sandbox
-	sub := subscribeGRPC(t, g, "recon", &gatewayv1.ConsumerGroup{Name: "recon", EventTypes: []string{message.EventOrderCreated}, OpenIds: []string{g.info.SandboxOpenID}}, 1000)
+	sub := subscribeGRPC(t, g, "recon", "recon", &gatewayv1.ConsumerGroupOptions{EventTypes: []string{message.EventOrderCreated}, OpenIds: []string{g.info.SandboxOpenID}}, 1000)
 	// The reconciler's first pass for a shop only starts its cursor; wait
 	// for it, so the orders below are within its view.
 	waitReconcileCursor(t, g, "cursor."+g.info.SandboxOpenID+".order")
@@ -296,7 +296,7 @@ func TestMessages_ReconciliationRecoversDroppedPushes(t *testing.T) {
 		len(dropped), len(orders), lastReconciled.Round(time.Millisecond))
 
 	t.Run("refund_never_pushed", func(t *testing.T) {
-		refunds := subscribeGRPC(t, g, "refunds", &gatewayv1.ConsumerGroup{Name: "recon-refunds",
+		refunds := subscribeGRPC(t, g, "refunds", "recon-refunds", &gatewayv1.ConsumerGroupOptions{
 			EventTypes: []string{message.EventRefundCreated, message.EventRefundUpdated}}, 100)
 		all := 1.0
 		if _, err := sb.SetPusher(sandbox.PusherUpdate{DropRate: &all}); err != nil {
@@ -329,8 +329,8 @@ func TestMessages_RESTPullAckTraceAndRefusals(t *testing.T) {
 		raw, _ := json.Marshal(body)
 		return g.rest(t, http.MethodPost, path, string(raw))
 	}
-	groupJSON := map[string]any{"name": "rest", "open_ids": []string{g.info.SandboxOpenID}, "event_types": []string{message.EventOrderCreated}, "ack_timeout": "1s"}
-	if code, body := post(t, "/v1/messages:pull", map[string]any{"group": groupJSON}); code != http.StatusOK || len(anySlice(body["deliveries"])) != 0 {
+	groupOptions := map[string]any{"open_ids": []string{g.info.SandboxOpenID}, "event_types": []string{message.EventOrderCreated}, "ack_timeout": "1s"}
+	if code, body := post(t, "/v1/messages:pull", map[string]any{"group": "rest", "group_options": groupOptions}); code != http.StatusOK || len(anySlice(body["deliveries"])) != 0 {
 		t.Fatalf("first pull: %d %v", code, body)
 	}
 	o := createOrders(t, g, 1, 10)[0]
@@ -338,7 +338,7 @@ func TestMessages_RESTPullAckTraceAndRefusals(t *testing.T) {
 
 	pull := func(t *testing.T) map[string]any {
 		t.Helper()
-		code, body := post(t, "/v1/messages:pull", map[string]any{"group": map[string]any{"name": "rest"}, "max_messages": 10, "wait": "10s"})
+		code, body := post(t, "/v1/messages:pull", map[string]any{"group": "rest", "max_messages": 10, "wait": "10s"})
 		ds := anySlice(body["deliveries"])
 		if code != http.StatusOK || len(ds) != 1 {
 			t.Fatalf("pull: %d %v", code, body)
@@ -360,7 +360,7 @@ func TestMessages_RESTPullAckTraceAndRefusals(t *testing.T) {
 	if code != http.StatusOK || body["acknowledged"] != float64(1) {
 		t.Fatalf("ack: %d %v", code, body)
 	}
-	if code, body := post(t, "/v1/messages:pull", map[string]any{"group": map[string]any{"name": "rest"}, "wait": "1.5s"}); code != http.StatusOK || len(anySlice(body["deliveries"])) != 0 {
+	if code, body := post(t, "/v1/messages:pull", map[string]any{"group": "rest", "wait": "1.5s"}); code != http.StatusOK || len(anySlice(body["deliveries"])) != 0 {
 		t.Fatalf("pull after ack: %d %v", code, body)
 	}
 
@@ -428,15 +428,15 @@ func TestMessages_RESTPullAckTraceAndRefusals(t *testing.T) {
 		}
 	})
 	t.Run("bad_requests", func(t *testing.T) {
-		code, body := post(t, "/v1/messages:pull", map[string]any{"group": map[string]any{"name": "no spaces!"}})
-		if code != http.StatusBadRequest || !strings.Contains(fmt.Sprint(body), "group.name") {
+		code, body := post(t, "/v1/messages:pull", map[string]any{"group": "no spaces!"})
+		if code != http.StatusBadRequest || !strings.Contains(fmt.Sprint(body), "field:group") {
 			t.Fatalf("bad group: %d %v", code, body)
 		}
 		code, _ = post(t, "/v1/messages:ack", map[string]any{"group": "rest", "ack": map[string]any{"delivery_ids": []string{"Zm9yZ2Vk"}}})
 		if code != http.StatusBadRequest {
 			t.Fatalf("forged delivery id: %d", code)
 		}
-		code, _ = post(t, "/v1/messages:pull", map[string]any{"group": map[string]any{"name": "rest", "ack_timeout": "5s"}})
+		code, _ = post(t, "/v1/messages:pull", map[string]any{"group": "rest", "group_options": map[string]any{"ack_timeout": "5s"}})
 		if code != http.StatusBadRequest && code != http.StatusPreconditionFailed {
 			t.Fatalf("conflicting group settings: %d", code)
 		}
@@ -512,8 +512,8 @@ func anySlice(v any) []any {
 func TestMessages_DeadLettersOverGRPC(t *testing.T) {
 	g := startMessageGateway(t, nil)
 	client := gatewayv1.NewMessageServiceClient(g.conn)
-	sub := subscribeGRPC(t, g, "dl", &gatewayv1.ConsumerGroup{
-		Name: "fragile", MaxDeliveries: 2, AckTimeout: durationpb.New(time.Minute), OpenIds: []string{g.info.SandboxOpenID},
+	sub := subscribeGRPC(t, g, "dl", "fragile", &gatewayv1.ConsumerGroupOptions{
+		MaxDeliveries: 2, AckTimeout: durationpb.New(time.Minute), OpenIds: []string{g.info.SandboxOpenID},
 	}, 10)
 	createOrders(t, g, 1, 10)
 	settle(t, g.info.Sandbox)

@@ -236,7 +236,7 @@ func TestREST_Contract(t *testing.T) {
 			{"bad_path_param", http.MethodGet, shopPath(openID, "/orders/twelve"), "", nil, 400, "INVALID_ARGUMENT", "order_id"},
 			{"wrong_type_in_body", http.MethodPost, "/v1/call", `{"open_id":5,"method":"open.shop.info.get"}`, jsonCT, 400, "INVALID_ARGUMENT", "open_id"},
 			{"unknown_field_in_body", http.MethodPost, "/v1/call", `{"method":"open.shop.info.get","bogus":1}`, jsonCT, 400, "INVALID_ARGUMENT", "bogus"},
-			{"bad_nested_field_in_body", http.MethodPost, "/v1/messages:pull", `{"group":{"name":"g","start_position":"SOMETIME"}}`, jsonCT, 400, "INVALID_ARGUMENT", "group.start_position"},
+			{"bad_nested_field_in_body", http.MethodPost, "/v1/messages:pull", `{"group":"g","group_options":{"start_position":"SOMETIME"}}`, jsonCT, 400, "INVALID_ARGUMENT", "group_options.start_position"},
 			{"bad_body_with_path_params", http.MethodPost, shopPath(openID, "/orders/1:ship"), `{"express_code":"nine"}`, jsonCT, 400, "INVALID_ARGUMENT", "express_code"},
 			{"malformed_json", http.MethodPost, "/v1/call", `{"method":`, jsonCT, 400, "INVALID_ARGUMENT", ""},
 			{"body_not_an_object", http.MethodPost, "/v1/call", `[1]`, jsonCT, 400, "INVALID_ARGUMENT", ""},
@@ -524,5 +524,88 @@ func BenchmarkEdgeMarshaler_ListOrdersPage(b *testing.B) {
 				b.SetBytes(int64(len(raw)))
 			}
 		})
+	}
+}
+
+// TestREST_ConsumerGroupIsAString holds one field shape for the consumer
+// group: every MessageService request and response names it by a string
+// `group`; the settings of a group that a pull or subscribe may create
+// travel beside it in `group_options`. Over real HTTP, pull, ack, replay
+// and the dead-letter list take the same string, and the old object shape
+// is refused.
+func TestREST_ConsumerGroupIsAString(t *testing.T) {
+	sd := gatewayv1.File_kwaishop_gateway_v1_message_proto.Services().ByName("MessageService")
+	for i := range sd.Methods().Len() {
+		m := sd.Methods().Get(i)
+		for _, md := range []protoreflect.MessageDescriptor{m.Input(), m.Output()} {
+			walkGroupFields(t, md, map[protoreflect.FullName]bool{})
+		}
+	}
+
+	g := startMessageGateway(t, nil)
+	jsonCT := map[string]string{"Content-Type": "application/json"}
+	post := func(t *testing.T, path, body string) (int, []byte, http.Header) {
+		t.Helper()
+		return edgeProbe(t, g, http.MethodPost, path, body, jsonCT, "")
+	}
+	from := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	pull := `{"group":"shapes","group_options":{"open_ids":["` + g.info.SandboxOpenID + `"],"start_position":"START_POSITION_BEGINNING"},"max_messages":10,"wait":"10s"}`
+	createOrders(t, g, 1, 10)
+	settle(t, g.info.Sandbox)
+	code, raw, _ := post(t, "/v1/messages:pull", pull)
+	var pulled gatewayv1.PullMessagesResponse
+	if code != http.StatusOK || protojson.Unmarshal(raw, &pulled) != nil || len(pulled.GetDeliveries()) == 0 {
+		t.Fatalf("pull: %d %s", code, raw)
+	}
+	ack := `{"group":"shapes","ack":{"delivery_ids":["` + pulled.GetDeliveries()[0].GetDeliveryId() + `"]}}`
+	if code, raw, _ := post(t, "/v1/messages:ack", ack); code != http.StatusOK {
+		t.Fatalf("ack: %d %s", code, raw)
+	}
+	if code, raw, _ := post(t, "/v1/messages:replay", `{"group":"shapes","start_time":"`+from+`"}`); code != http.StatusOK {
+		t.Fatalf("replay: %d %s", code, raw)
+	}
+	if code, raw, _ := edgeProbe(t, g, http.MethodGet, "/v1/dead-letters?group=shapes", "", nil, ""); code != http.StatusOK {
+		t.Fatalf("dead letters: %d %s", code, raw)
+	}
+	// The object shape of before is not accepted anywhere.
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/messages:pull", `{"group":{"name":"shapes"}}`},
+		{"/v1/messages:ack", `{"group":{"name":"shapes"},"ack":{"delivery_ids":["x"]}}`},
+		{"/v1/messages:replay", `{"group":{"name":"shapes"},"start_time":"` + from + `"}`},
+	} {
+		code, raw, hdr := post(t, tc.path, tc.body)
+		if f := wantFailure(t, code, raw, hdr, http.StatusBadRequest, "INVALID_ARGUMENT"); !f.violation("group") {
+			t.Fatalf("%s: no violation of group: %s", tc.path, raw)
+		}
+	}
+	// A group name is still checked where the settings are given, and a
+	// violation inside the settings names its path under group_options.
+	for body, field := range map[string]string{
+		`{"group":"no spaces!","group_options":{"start_position":"START_POSITION_BEGINNING"}}`: "group",
+		`{"group":"shapes-t","group_options":{"start_position":"START_POSITION_TIME"}}`:        "group_options.start_time",
+	} {
+		code, raw, hdr := post(t, "/v1/messages:pull", body)
+		if f := wantFailure(t, code, raw, hdr, http.StatusBadRequest, "INVALID_ARGUMENT"); !f.violation(field) {
+			t.Fatalf("%s: no violation of %s: %s", body, field, raw)
+		}
+	}
+}
+
+// walkGroupFields fails on any field named group (in md or the messages it
+// holds) that is not a string.
+func walkGroupFields(t *testing.T, md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]bool) {
+	t.Helper()
+	if seen[md.FullName()] || md.ParentFile().Package() != "kwaishop.gateway.v1" {
+		return
+	}
+	seen[md.FullName()] = true
+	for i := range md.Fields().Len() {
+		fd := md.Fields().Get(i)
+		if fd.Name() == "group" && (fd.Kind() != protoreflect.StringKind || fd.IsList()) {
+			t.Errorf("%s is %s, want a string name", fd.FullName(), fd.Kind())
+		}
+		if fd.Message() != nil {
+			walkGroupFields(t, fd.Message(), seen)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-// Package message is the gateway's push pipeline (protocol section 3): the
+// Package message is the gateway's push pipeline (docs/messages.md): the
 // intake of the platform's AES-encrypted pushes, a de-duplicated durable log
 // on JetStream, consumer groups with acknowledgement, redelivery and dead
 // letters, replay, and a reconciliation poller that publishes changes no
@@ -47,7 +47,7 @@ const (
 	DefaultAckTimeout    = 30 * time.Second
 	DefaultMaxDeliveries = 5
 	// MinDedupeWindow is the platform's retry horizon: 5 retries after
-	// 5+10+20+30+60 minutes (protocol section 3.5).
+	// 5+10+20+30+60 minutes.
 	MinDedupeWindow = 125 * time.Minute
 
 	deadStream      = "KWAISHOP_DEAD_LETTERS"
@@ -489,16 +489,16 @@ type GroupOptions struct {
 
 func (o GroupOptions) check() error {
 	if !plainToken.MatchString(o.Name) {
-		return invalid("group.name", "must match [A-Za-z0-9_-]{1,64}")
+		return invalid("group", "must match [A-Za-z0-9_-]{1,64}")
 	}
 	if o.Start == StartTime && o.StartTime.IsZero() {
-		return invalid("group.start_time", "required with START_POSITION_TIME")
+		return invalid("group_options.start_time", "required with START_POSITION_TIME")
 	}
 	if o.Start == StartSequence && o.StartSequence == 0 {
-		return invalid("group.start_sequence", "required (> 0) with START_POSITION_SEQUENCE")
+		return invalid("group_options.start_sequence", "required (> 0) with START_POSITION_SEQUENCE")
 	}
 	if o.AckTimeout < 0 || (o.AckTimeout > 0 && o.AckTimeout < 100*time.Millisecond) {
-		return invalid("group.ack_timeout", "must be at least 100ms")
+		return invalid("group_options.ack_timeout", "must be at least 100ms")
 	}
 	return checkCombos(o.OpenIDs, o.EventTypes)
 }

@@ -61,9 +61,10 @@ func startPosition(p gatewayv1.StartPosition) message.StartPosition {
 	return message.StartNew
 }
 
-func groupOptions(g *gatewayv1.ConsumerGroup) message.GroupOptions {
+// groupOptions joins a request's group name and its optional settings.
+func groupOptions(name string, g *gatewayv1.ConsumerGroupOptions) message.GroupOptions {
 	o := message.GroupOptions{
-		Name:          g.GetName(),
+		Name:          name,
 		EventTypes:    g.GetEventTypes(),
 		OpenIDs:       g.GetOpenIds(),
 		Start:         startPosition(g.GetStartPosition()),
@@ -101,7 +102,7 @@ func (s *Message) Subscribe(stream gatewayv1.MessageService_SubscribeServer) err
 	if open == nil {
 		return InvalidArgument(FieldViolation{Field: "open", Description: "the first message must open the subscription"})
 	}
-	sess, created, err := s.log.Subscribe(ctx, groupOptions(open.GetGroup()), int(open.GetMaxInFlight()))
+	sess, created, err := s.log.Subscribe(ctx, groupOptions(open.GetGroup(), open.GetGroupOptions()), int(open.GetMaxInFlight()))
 	if err != nil {
 		return s.status(ctx, err)
 	}
@@ -167,7 +168,7 @@ func (s *Message) Subscribe(stream gatewayv1.MessageService_SubscribeServer) err
 
 // PullMessages fetches deliveries for REST clients.
 func (s *Message) PullMessages(ctx context.Context, req *gatewayv1.PullMessagesRequest) (*gatewayv1.PullMessagesResponse, error) {
-	ds, err := s.log.Pull(ctx, groupOptions(req.GetGroup()), int(req.GetMaxMessages()), req.GetWait().AsDuration())
+	ds, err := s.log.Pull(ctx, groupOptions(req.GetGroup(), req.GetGroupOptions()), int(req.GetMaxMessages()), req.GetWait().AsDuration())
 	if err != nil {
 		return nil, s.status(ctx, err)
 	}

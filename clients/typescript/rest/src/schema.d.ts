@@ -1530,13 +1530,15 @@ export interface components {
             refund_id?: string;
         };
         /**
-         * @description ConsumerGroup names a consumer group. The settings apply when the group
-         *     is created by its first subscriber; later subscribers join the existing
-         *     group and must not ask for different filters, ack timeout or maximum
-         *     deliveries (unset fields mean "as the group is"). The start position only
-         *     matters at creation: an existing group resumes where it stopped.
+         * @description ConsumerGroupOptions are the settings of a consumer group, given beside
+         *     the group's name by the requests that may create it (SubscribeOpen,
+         *     PullMessagesRequest). They apply when the group is created by its first
+         *     subscriber; later subscribers join the existing group and must not ask for
+         *     different filters, ack timeout or maximum deliveries (unset fields mean "as
+         *     the group is"). The start position only matters at creation: an existing
+         *     group resumes where it stopped.
          */
-        ConsumerGroup: {
+        ConsumerGroupOptions: {
             /**
              * @description How long a delivery may stay unacknowledged before it is delivered
              *     again (default 30s).
@@ -1550,8 +1552,6 @@ export interface components {
              *     becomes a dead letter (default 5; -1 = never).
              */
             max_deliveries?: number;
-            /** @description The group name. */
-            name: string;
             /** @description Only these shops (empty = all). */
             open_ids?: string[];
             /** @description Where a new group starts. */
@@ -1795,7 +1795,7 @@ export interface components {
         GetQuotaResponse: {
             /**
              * @description Per-API peak calls per second in the last hour against the API's QPS
-             *     limit (platform-protocol.md section 4.2), highest use first.
+             *     limit (docs/security.md section 3), highest use first.
              */
             apis?: components["schemas"]["ApiQps"][];
             /**
@@ -2058,7 +2058,7 @@ export interface components {
             next_page_token?: string;
         };
         /**
-         * @description Message is one pushed platform message (protocol section 3.4): the
+         * @description Message is one pushed platform message (docs/messages.md): the
          *     envelope, the raw `info` JSON, and a typed payload for the known events.
          */
         Message: {
@@ -2339,8 +2339,8 @@ export interface components {
             seller_id?: string;
         };
         /**
-         * @description OrderFeeEvent is the info of kwaishop_order_totalFeeChange (unconfirmed
-         *     fields, protocol section 3.6).
+         * @description OrderFeeEvent is the info of kwaishop_order_totalFeeChange (its fields are
+         *     not confirmed by the platform's documentation).
          */
         OrderFeeEvent: {
             /**
@@ -2550,8 +2550,13 @@ export interface components {
         OrderTimeField: "ORDER_TIME_FIELD_UNSPECIFIED" | "ORDER_TIME_FIELD_CREATE_TIME" | "ORDER_TIME_FIELD_UPDATE_TIME";
         /** @description PullMessagesRequest fetches deliveries of a group. */
         PullMessagesRequest: {
-            /** @description The consumer group (created if missing). */
-            group: components["schemas"]["ConsumerGroup"];
+            /** @description The name of the consumer group (created if missing). */
+            group: string;
+            /**
+             * @description The group's settings, used when this pull creates the group (unset =
+             *     defaults, or "as the group is" when it exists).
+             */
+            group_options?: components["schemas"]["ConsumerGroupOptions"];
             /**
              * Format: int32
              * @description At most this many deliveries (default 10).
@@ -2792,9 +2797,9 @@ export interface components {
         };
         /**
          * @description RefundStatus is an after-sale record's status; the numbers are the
-         *     platform's `status` values from the official API schema (platform protocol
-         *     §8.14, the [TS] set; an older SDK lists a different set). A value not
-         *     listed here is passed through as its number.
+         *     platform's `status` values from the official API schema (an older SDK
+         *     lists a different set). A value not listed here is passed through as its
+         *     number.
          *
          *     - `REFUND_STATUS_UNSPECIFIED`: Not set. As a ListRefunds filter: every status.
          *     - `REFUND_STATUS_REFUND_REQUESTED`: 10 买家仅退款申请: the buyer asks for a refund only; waiting for the seller.

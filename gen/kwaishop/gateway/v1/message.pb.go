@@ -1227,49 +1227,49 @@ func (x *ItemEvent) GetBeforePriceFen() int64 {
 	return 0
 }
 
-// ConsumerGroup names a consumer group. The settings apply when the group
-// is created by its first subscriber; later subscribers join the existing
-// group and must not ask for different filters, ack timeout or maximum
-// deliveries (unset fields mean "as the group is"). The start position only
-// matters at creation: an existing group resumes where it stopped.
-type ConsumerGroup struct {
+// ConsumerGroupOptions are the settings of a consumer group, given beside
+// the group's name by the requests that may create it (SubscribeOpen,
+// PullMessagesRequest). They apply when the group is created by its first
+// subscriber; later subscribers join the existing group and must not ask for
+// different filters, ack timeout or maximum deliveries (unset fields mean "as
+// the group is"). The start position only matters at creation: an existing
+// group resumes where it stopped.
+type ConsumerGroupOptions struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The group name.
-	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Only these event names (empty = all), for example `kwaishop_order_paySuccess`.
-	EventTypes []string `protobuf:"bytes,2,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
+	EventTypes []string `protobuf:"bytes,1,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
 	// Only these shops (empty = all).
-	OpenIds []string `protobuf:"bytes,3,rep,name=open_ids,json=openIds,proto3" json:"open_ids,omitempty"`
+	OpenIds []string `protobuf:"bytes,2,rep,name=open_ids,json=openIds,proto3" json:"open_ids,omitempty"`
 	// Where a new group starts.
-	StartPosition StartPosition `protobuf:"varint,4,opt,name=start_position,json=startPosition,proto3,enum=kwaishop.gateway.v1.StartPosition" json:"start_position,omitempty"`
+	StartPosition StartPosition `protobuf:"varint,3,opt,name=start_position,json=startPosition,proto3,enum=kwaishop.gateway.v1.StartPosition" json:"start_position,omitempty"`
 	// The start time for START_POSITION_TIME.
-	StartTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	// The first sequence for START_POSITION_SEQUENCE.
-	StartSequence uint64 `protobuf:"varint,6,opt,name=start_sequence,json=startSequence,proto3" json:"start_sequence,omitempty"`
+	StartSequence uint64 `protobuf:"varint,5,opt,name=start_sequence,json=startSequence,proto3" json:"start_sequence,omitempty"`
 	// How long a delivery may stay unacknowledged before it is delivered
 	// again (default 30s).
-	AckTimeout *durationpb.Duration `protobuf:"bytes,7,opt,name=ack_timeout,json=ackTimeout,proto3" json:"ack_timeout,omitempty"`
+	AckTimeout *durationpb.Duration `protobuf:"bytes,6,opt,name=ack_timeout,json=ackTimeout,proto3" json:"ack_timeout,omitempty"`
 	// After this many deliveries without an acknowledgement the message
 	// becomes a dead letter (default 5; -1 = never).
-	MaxDeliveries int32 `protobuf:"varint,8,opt,name=max_deliveries,json=maxDeliveries,proto3" json:"max_deliveries,omitempty"`
+	MaxDeliveries int32 `protobuf:"varint,7,opt,name=max_deliveries,json=maxDeliveries,proto3" json:"max_deliveries,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *ConsumerGroup) Reset() {
-	*x = ConsumerGroup{}
+func (x *ConsumerGroupOptions) Reset() {
+	*x = ConsumerGroupOptions{}
 	mi := &file_kwaishop_gateway_v1_message_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *ConsumerGroup) String() string {
+func (x *ConsumerGroupOptions) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*ConsumerGroup) ProtoMessage() {}
+func (*ConsumerGroupOptions) ProtoMessage() {}
 
-func (x *ConsumerGroup) ProtoReflect() protoreflect.Message {
+func (x *ConsumerGroupOptions) ProtoReflect() protoreflect.Message {
 	mi := &file_kwaishop_gateway_v1_message_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -1281,61 +1281,54 @@ func (x *ConsumerGroup) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use ConsumerGroup.ProtoReflect.Descriptor instead.
-func (*ConsumerGroup) Descriptor() ([]byte, []int) {
+// Deprecated: Use ConsumerGroupOptions.ProtoReflect.Descriptor instead.
+func (*ConsumerGroupOptions) Descriptor() ([]byte, []int) {
 	return file_kwaishop_gateway_v1_message_proto_rawDescGZIP(), []int{9}
 }
 
-func (x *ConsumerGroup) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *ConsumerGroup) GetEventTypes() []string {
+func (x *ConsumerGroupOptions) GetEventTypes() []string {
 	if x != nil {
 		return x.EventTypes
 	}
 	return nil
 }
 
-func (x *ConsumerGroup) GetOpenIds() []string {
+func (x *ConsumerGroupOptions) GetOpenIds() []string {
 	if x != nil {
 		return x.OpenIds
 	}
 	return nil
 }
 
-func (x *ConsumerGroup) GetStartPosition() StartPosition {
+func (x *ConsumerGroupOptions) GetStartPosition() StartPosition {
 	if x != nil {
 		return x.StartPosition
 	}
 	return StartPosition_START_POSITION_UNSPECIFIED
 }
 
-func (x *ConsumerGroup) GetStartTime() *timestamppb.Timestamp {
+func (x *ConsumerGroupOptions) GetStartTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.StartTime
 	}
 	return nil
 }
 
-func (x *ConsumerGroup) GetStartSequence() uint64 {
+func (x *ConsumerGroupOptions) GetStartSequence() uint64 {
 	if x != nil {
 		return x.StartSequence
 	}
 	return 0
 }
 
-func (x *ConsumerGroup) GetAckTimeout() *durationpb.Duration {
+func (x *ConsumerGroupOptions) GetAckTimeout() *durationpb.Duration {
 	if x != nil {
 		return x.AckTimeout
 	}
 	return nil
 }
 
-func (x *ConsumerGroup) GetMaxDeliveries() int32 {
+func (x *ConsumerGroupOptions) GetMaxDeliveries() int32 {
 	if x != nil {
 		return x.MaxDeliveries
 	}
@@ -1409,8 +1402,11 @@ func (x *Acknowledgement) GetRedeliverDelay() *durationpb.Duration {
 // SubscribeOpen starts a subscription.
 type SubscribeOpen struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The consumer group to join (created if missing).
-	Group *ConsumerGroup `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	// The name of the consumer group to join (created if missing).
+	Group string `protobuf:"bytes,3,opt,name=group,proto3" json:"group,omitempty"`
+	// The group's settings, used when this subscription creates the group
+	// (unset = defaults, or "as the group is" when it exists).
+	GroupOptions *ConsumerGroupOptions `protobuf:"bytes,4,opt,name=group_options,json=groupOptions,proto3" json:"group_options,omitempty"`
 	// At most this many unacknowledged deliveries to this subscriber at a
 	// time (default 100).
 	MaxInFlight   int32 `protobuf:"varint,2,opt,name=max_in_flight,json=maxInFlight,proto3" json:"max_in_flight,omitempty"`
@@ -1448,9 +1444,16 @@ func (*SubscribeOpen) Descriptor() ([]byte, []int) {
 	return file_kwaishop_gateway_v1_message_proto_rawDescGZIP(), []int{11}
 }
 
-func (x *SubscribeOpen) GetGroup() *ConsumerGroup {
+func (x *SubscribeOpen) GetGroup() string {
 	if x != nil {
 		return x.Group
+	}
+	return ""
+}
+
+func (x *SubscribeOpen) GetGroupOptions() *ConsumerGroupOptions {
+	if x != nil {
+		return x.GroupOptions
 	}
 	return nil
 }
@@ -1759,8 +1762,11 @@ func (*SubscribeResponse_Delivery) isSubscribeResponse_Kind() {}
 // PullMessagesRequest fetches deliveries of a group.
 type PullMessagesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The consumer group (created if missing).
-	Group *ConsumerGroup `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	// The name of the consumer group (created if missing).
+	Group string `protobuf:"bytes,4,opt,name=group,proto3" json:"group,omitempty"`
+	// The group's settings, used when this pull creates the group (unset =
+	// defaults, or "as the group is" when it exists).
+	GroupOptions *ConsumerGroupOptions `protobuf:"bytes,5,opt,name=group_options,json=groupOptions,proto3" json:"group_options,omitempty"`
 	// At most this many deliveries (default 10).
 	MaxMessages int32 `protobuf:"varint,2,opt,name=max_messages,json=maxMessages,proto3" json:"max_messages,omitempty"`
 	// Wait up to this long for the first delivery (default 0: answer at once).
@@ -1799,9 +1805,16 @@ func (*PullMessagesRequest) Descriptor() ([]byte, []int) {
 	return file_kwaishop_gateway_v1_message_proto_rawDescGZIP(), []int{16}
 }
 
-func (x *PullMessagesRequest) GetGroup() *ConsumerGroup {
+func (x *PullMessagesRequest) GetGroup() string {
 	if x != nil {
 		return x.Group
+	}
+	return ""
+}
+
+func (x *PullMessagesRequest) GetGroupOptions() *ConsumerGroupOptions {
+	if x != nil {
+		return x.GroupOptions
 	}
 	return nil
 }
@@ -2722,28 +2735,28 @@ const file_kwaishop_gateway_v1_message_proto_rawDesc = "" +
 	"\x05title\x18\t \x01(\tR\x05title\x12!\n" +
 	"\fbefore_stock\x18\n" +
 	" \x01(\x03R\vbeforeStock\x12(\n" +
-	"\x10before_price_fen\x18\v \x01(\x03R\x0ebeforePriceFen\"\x8b\x04\n" +
-	"\rConsumerGroup\x123\n" +
-	"\x04name\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x04name\x12E\n" +
-	"\vevent_types\x18\x02 \x03(\tB$\xbaH!\x92\x01\x1e\x10 \x18\x01\"\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\n" +
+	"\x10before_price_fen\x18\v \x01(\x03R\x0ebeforePriceFen\"\xdd\x03\n" +
+	"\x14ConsumerGroupOptions\x12E\n" +
+	"\vevent_types\x18\x01 \x03(\tB$\xbaH!\x92\x01\x1e\x10 \x18\x01\"\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\n" +
 	"eventTypes\x12?\n" +
-	"\bopen_ids\x18\x03 \x03(\tB$\xbaH!\x92\x01\x1e\x10@\x18\x01\"\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\aopenIds\x12S\n" +
-	"\x0estart_position\x18\x04 \x01(\x0e2\".kwaishop.gateway.v1.StartPositionB\b\xbaH\x05\x82\x01\x02\x10\x01R\rstartPosition\x129\n" +
+	"\bopen_ids\x18\x02 \x03(\tB$\xbaH!\x92\x01\x1e\x10@\x18\x01\"\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\aopenIds\x12S\n" +
+	"\x0estart_position\x18\x03 \x01(\x0e2\".kwaishop.gateway.v1.StartPositionB\b\xbaH\x05\x82\x01\x02\x10\x01R\rstartPosition\x129\n" +
 	"\n" +
-	"start_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12%\n" +
-	"\x0estart_sequence\x18\x06 \x01(\x04R\rstartSequence\x12J\n" +
-	"\vack_timeout\x18\a \x01(\v2\x19.google.protobuf.DurationB\x0e\xbaH\v\xaa\x01\b\"\x04\b\xc0\xd1\x022\x00R\n" +
+	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12%\n" +
+	"\x0estart_sequence\x18\x05 \x01(\x04R\rstartSequence\x12J\n" +
+	"\vack_timeout\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\x0e\xbaH\v\xaa\x01\b\"\x04\b\xc0\xd1\x022\x00R\n" +
 	"ackTimeout\x12:\n" +
-	"\x0emax_deliveries\x18\b \x01(\x05B\x13\xbaH\x10\x1a\x0e\x18\xe8\a(\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01R\rmaxDeliveries\"\xdc\x01\n" +
+	"\x0emax_deliveries\x18\a \x01(\x05B\x13\xbaH\x10\x1a\x0e\x18\xe8\a(\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01R\rmaxDeliveries\"\xdc\x01\n" +
 	"\x0fAcknowledgement\x12:\n" +
 	"\fdelivery_ids\x18\x01 \x03(\tB\x17\xe0A\x02\xbaH\x11\x92\x01\x0e\b\x01\x10\xe8\a\"\ar\x05\x10\x01\x18\x80\x04R\vdeliveryIds\x12:\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1c.kwaishop.gateway.v1.AckKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12Q\n" +
 	"\x0fredeliver_delay\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
-	"\xaa\x01\a\"\x03\b\x90\x1c2\x00R\x0eredeliverDelay\"\x84\x01\n" +
-	"\rSubscribeOpen\x12C\n" +
-	"\x05group\x18\x01 \x01(\v2\".kwaishop.gateway.v1.ConsumerGroupB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\x05group\x12.\n" +
+	"\xaa\x01\a\"\x03\b\x90\x1c2\x00R\x0eredeliverDelay\"\xcc\x01\n" +
+	"\rSubscribeOpen\x125\n" +
+	"\x05group\x18\x03 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x05group\x12N\n" +
+	"\rgroup_options\x18\x04 \x01(\v2).kwaishop.gateway.v1.ConsumerGroupOptionsR\fgroupOptions\x12.\n" +
 	"\rmax_in_flight\x18\x02 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\x90N(\x00R\vmaxInFlight\"\x95\x01\n" +
+	"\xbaH\a\x1a\x05\x18\x90N(\x00R\vmaxInFlightJ\x04\b\x01\x10\x02\"\x95\x01\n" +
 	"\x10SubscribeRequest\x128\n" +
 	"\x04open\x18\x01 \x01(\v2\".kwaishop.gateway.v1.SubscribeOpenH\x00R\x04open\x128\n" +
 	"\x03ack\x18\x02 \x01(\v2$.kwaishop.gateway.v1.AcknowledgementH\x00R\x03ackB\r\n" +
@@ -2762,12 +2775,13 @@ const file_kwaishop_gateway_v1_message_proto_rawDesc = "" +
 	"subscribed\x18\x01 \x01(\v2\x1f.kwaishop.gateway.v1.SubscribedH\x00R\n" +
 	"subscribed\x12;\n" +
 	"\bdelivery\x18\x02 \x01(\v2\x1d.kwaishop.gateway.v1.DeliveryH\x00R\bdeliveryB\x06\n" +
-	"\x04kind\"\xc6\x01\n" +
-	"\x13PullMessagesRequest\x12C\n" +
-	"\x05group\x18\x01 \x01(\v2\".kwaishop.gateway.v1.ConsumerGroupB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\x05group\x12-\n" +
+	"\x04kind\"\x8e\x02\n" +
+	"\x13PullMessagesRequest\x125\n" +
+	"\x05group\x18\x04 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x05group\x12N\n" +
+	"\rgroup_options\x18\x05 \x01(\v2).kwaishop.gateway.v1.ConsumerGroupOptionsR\fgroupOptions\x12-\n" +
 	"\fmax_messages\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\vmaxMessages\x12;\n" +
-	"\x04wait\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\f\xbaH\t\xaa\x01\x06\"\x02\b\x1e2\x00R\x04wait\"U\n" +
+	"\x04wait\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\f\xbaH\t\xaa\x01\x06\"\x02\b\x1e2\x00R\x04waitJ\x04\b\x01\x10\x02\"U\n" +
 	"\x14PullMessagesResponse\x12=\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x1d.kwaishop.gateway.v1.DeliveryR\n" +
@@ -2876,7 +2890,7 @@ var file_kwaishop_gateway_v1_message_proto_goTypes = []any{
 	(*OrderFeeEvent)(nil),             // 8: kwaishop.gateway.v1.OrderFeeEvent
 	(*RefundEvent)(nil),               // 9: kwaishop.gateway.v1.RefundEvent
 	(*ItemEvent)(nil),                 // 10: kwaishop.gateway.v1.ItemEvent
-	(*ConsumerGroup)(nil),             // 11: kwaishop.gateway.v1.ConsumerGroup
+	(*ConsumerGroupOptions)(nil),      // 11: kwaishop.gateway.v1.ConsumerGroupOptions
 	(*Acknowledgement)(nil),           // 12: kwaishop.gateway.v1.Acknowledgement
 	(*SubscribeOpen)(nil),             // 13: kwaishop.gateway.v1.SubscribeOpen
 	(*SubscribeRequest)(nil),          // 14: kwaishop.gateway.v1.SubscribeRequest
@@ -2921,18 +2935,18 @@ var file_kwaishop_gateway_v1_message_proto_depIdxs = []int32{
 	33, // 16: kwaishop.gateway.v1.RefundEvent.create_time:type_name -> google.protobuf.Timestamp
 	33, // 17: kwaishop.gateway.v1.RefundEvent.update_time:type_name -> google.protobuf.Timestamp
 	33, // 18: kwaishop.gateway.v1.ItemEvent.update_time:type_name -> google.protobuf.Timestamp
-	0,  // 19: kwaishop.gateway.v1.ConsumerGroup.start_position:type_name -> kwaishop.gateway.v1.StartPosition
-	33, // 20: kwaishop.gateway.v1.ConsumerGroup.start_time:type_name -> google.protobuf.Timestamp
-	34, // 21: kwaishop.gateway.v1.ConsumerGroup.ack_timeout:type_name -> google.protobuf.Duration
+	0,  // 19: kwaishop.gateway.v1.ConsumerGroupOptions.start_position:type_name -> kwaishop.gateway.v1.StartPosition
+	33, // 20: kwaishop.gateway.v1.ConsumerGroupOptions.start_time:type_name -> google.protobuf.Timestamp
+	34, // 21: kwaishop.gateway.v1.ConsumerGroupOptions.ack_timeout:type_name -> google.protobuf.Duration
 	1,  // 22: kwaishop.gateway.v1.Acknowledgement.kind:type_name -> kwaishop.gateway.v1.AckKind
 	34, // 23: kwaishop.gateway.v1.Acknowledgement.redeliver_delay:type_name -> google.protobuf.Duration
-	11, // 24: kwaishop.gateway.v1.SubscribeOpen.group:type_name -> kwaishop.gateway.v1.ConsumerGroup
+	11, // 24: kwaishop.gateway.v1.SubscribeOpen.group_options:type_name -> kwaishop.gateway.v1.ConsumerGroupOptions
 	13, // 25: kwaishop.gateway.v1.SubscribeRequest.open:type_name -> kwaishop.gateway.v1.SubscribeOpen
 	12, // 26: kwaishop.gateway.v1.SubscribeRequest.ack:type_name -> kwaishop.gateway.v1.Acknowledgement
 	2,  // 27: kwaishop.gateway.v1.Delivery.message:type_name -> kwaishop.gateway.v1.Message
 	15, // 28: kwaishop.gateway.v1.SubscribeResponse.subscribed:type_name -> kwaishop.gateway.v1.Subscribed
 	16, // 29: kwaishop.gateway.v1.SubscribeResponse.delivery:type_name -> kwaishop.gateway.v1.Delivery
-	11, // 30: kwaishop.gateway.v1.PullMessagesRequest.group:type_name -> kwaishop.gateway.v1.ConsumerGroup
+	11, // 30: kwaishop.gateway.v1.PullMessagesRequest.group_options:type_name -> kwaishop.gateway.v1.ConsumerGroupOptions
 	34, // 31: kwaishop.gateway.v1.PullMessagesRequest.wait:type_name -> google.protobuf.Duration
 	16, // 32: kwaishop.gateway.v1.PullMessagesResponse.deliveries:type_name -> kwaishop.gateway.v1.Delivery
 	12, // 33: kwaishop.gateway.v1.AckMessagesRequest.ack:type_name -> kwaishop.gateway.v1.Acknowledgement

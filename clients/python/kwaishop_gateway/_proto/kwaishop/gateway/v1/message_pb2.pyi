@@ -45,12 +45,11 @@ class Acknowledgement(_message.Message):
     redeliver_delay: _duration_pb2.Duration
     def __init__(self, delivery_ids: _Optional[_Iterable[str]] = ..., kind: _Optional[_Union[AckKind, str]] = ..., redeliver_delay: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
-class ConsumerGroup(_message.Message):
-    __slots__ = ["ack_timeout", "event_types", "max_deliveries", "name", "open_ids", "start_position", "start_sequence", "start_time"]
+class ConsumerGroupOptions(_message.Message):
+    __slots__ = ["ack_timeout", "event_types", "max_deliveries", "open_ids", "start_position", "start_sequence", "start_time"]
     ACK_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
     MAX_DELIVERIES_FIELD_NUMBER: _ClassVar[int]
-    NAME_FIELD_NUMBER: _ClassVar[int]
     OPEN_IDS_FIELD_NUMBER: _ClassVar[int]
     START_POSITION_FIELD_NUMBER: _ClassVar[int]
     START_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
@@ -58,12 +57,11 @@ class ConsumerGroup(_message.Message):
     ack_timeout: _duration_pb2.Duration
     event_types: _containers.RepeatedScalarFieldContainer[str]
     max_deliveries: int
-    name: str
     open_ids: _containers.RepeatedScalarFieldContainer[str]
     start_position: StartPosition
     start_sequence: int
     start_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., event_types: _Optional[_Iterable[str]] = ..., open_ids: _Optional[_Iterable[str]] = ..., start_position: _Optional[_Union[StartPosition, str]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_sequence: _Optional[int] = ..., ack_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_deliveries: _Optional[int] = ...) -> None: ...
+    def __init__(self, event_types: _Optional[_Iterable[str]] = ..., open_ids: _Optional[_Iterable[str]] = ..., start_position: _Optional[_Union[StartPosition, str]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_sequence: _Optional[int] = ..., ack_timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_deliveries: _Optional[int] = ...) -> None: ...
 
 class DeadLetter(_message.Message):
     __slots__ = ["dead_time", "deliveries", "group", "id", "message", "reason"]
@@ -308,14 +306,16 @@ class OrderStatusEvent(_message.Message):
     def __init__(self, oid: _Optional[int] = ..., seller_id: _Optional[int] = ..., status: _Optional[int] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PullMessagesRequest(_message.Message):
-    __slots__ = ["group", "max_messages", "wait"]
+    __slots__ = ["group", "group_options", "max_messages", "wait"]
     GROUP_FIELD_NUMBER: _ClassVar[int]
+    GROUP_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGES_FIELD_NUMBER: _ClassVar[int]
     WAIT_FIELD_NUMBER: _ClassVar[int]
-    group: ConsumerGroup
+    group: str
+    group_options: ConsumerGroupOptions
     max_messages: int
     wait: _duration_pb2.Duration
-    def __init__(self, group: _Optional[_Union[ConsumerGroup, _Mapping]] = ..., max_messages: _Optional[int] = ..., wait: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, group: _Optional[str] = ..., group_options: _Optional[_Union[ConsumerGroupOptions, _Mapping]] = ..., max_messages: _Optional[int] = ..., wait: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class PullMessagesResponse(_message.Message):
     __slots__ = ["deliveries"]
@@ -372,12 +372,14 @@ class RequeueDeadLetterResponse(_message.Message):
     def __init__(self, group: _Optional[str] = ...) -> None: ...
 
 class SubscribeOpen(_message.Message):
-    __slots__ = ["group", "max_in_flight"]
+    __slots__ = ["group", "group_options", "max_in_flight"]
     GROUP_FIELD_NUMBER: _ClassVar[int]
+    GROUP_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
-    group: ConsumerGroup
+    group: str
+    group_options: ConsumerGroupOptions
     max_in_flight: int
-    def __init__(self, group: _Optional[_Union[ConsumerGroup, _Mapping]] = ..., max_in_flight: _Optional[int] = ...) -> None: ...
+    def __init__(self, group: _Optional[str] = ..., group_options: _Optional[_Union[ConsumerGroupOptions, _Mapping]] = ..., max_in_flight: _Optional[int] = ...) -> None: ...
 
 class SubscribeRequest(_message.Message):
     __slots__ = ["ack", "open"]
