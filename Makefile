@@ -1,6 +1,9 @@
 # kwaishop-gateway developer tasks. `make help` lists them.
 SHELL := /usr/bin/env bash
 BUF := bin/buf
+# One golangci-lint build per Go version: a linter built by go1.26 cannot load go1.27 sources
+# (CI lints under the Dockerfile's GO_TOOLCHAIN, contributors under their own Go).
+GOLANGCI_LINT := bin/golangci-lint-$(shell go env GOVERSION)/golangci-lint
 GO_TEST_FLAGS ?= -race -shuffle=on -count=1 -timeout=20m
 
 .PHONY: help
@@ -9,6 +12,10 @@ help: ## list the targets
 
 bin/buf:
 	./scripts/install-buf.sh
+
+# golangci-lint is a go tool of tools/go.mod (its version is pinned there); rebuilt when that changes.
+$(GOLANGCI_LINT): tools/go.mod tools/go.sum
+	cd tools && go build -o $(CURDIR)/$(GOLANGCI_LINT) github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 .PHONY: protodeps
 protodeps: ## link google/api and buf/validate protos into third_party/
@@ -52,12 +59,14 @@ clients-e2e: ## run the Python and TypeScript examples against a freshly started
 	./scripts/clients.sh e2e
 
 .PHONY: lint
-lint: protodeps bin/buf ## buf lint, buf format, gofmt, go vet
+lint: protodeps bin/buf $(GOLANGCI_LINT) ## buf lint, buf format, gofmt, go vet, golangci-lint (.golangci.yml)
 	$(BUF) lint
 	$(BUF) format -d --exit-code proto
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt: $$out" >&2; exit 1; fi
 	go vet ./...
 	cd tools && go vet ./...
+	$(GOLANGCI_LINT) run ./...
+	cd tools && $(CURDIR)/$(GOLANGCI_LINT) run --config ../.golangci.yml ./...
 
 .PHONY: test
 test: ## run every test (race detector on), then the offline Kubernetes manifest checks

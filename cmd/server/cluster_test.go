@@ -263,7 +263,7 @@ func TestCluster_NATSNodeAndReplicaLossUnderLoad(t *testing.T) {
 	)
 	subStop := make(chan struct{})
 	subDone := make(chan struct{})
-	pull := `{"group":{"name":"` + clusterGroup + `","start_position":"START_POSITION_BEGINNING","ack_timeout":"3s","max_deliveries":-1},"max_messages":200,"wait":"1s"}`
+	pull := `{"group":"` + clusterGroup + `","group_options":{"start_position":"START_POSITION_BEGINNING","ack_timeout":"3s","max_deliveries":-1},"max_messages":200,"wait":"1s"}`
 	go func() {
 		defer close(subDone)
 		cur := victim
@@ -383,7 +383,7 @@ func TestCluster_NATSNodeAndReplicaLossUnderLoad(t *testing.T) {
 							Result int `json:"result"`
 						}
 						_ = json.Unmarshal(raw, &r)
-						if resp.StatusCode == 200 && r.Result == 1 {
+						if resp.StatusCode == http.StatusOK && r.Result == 1 {
 							ok = true
 							continue
 						}
@@ -522,7 +522,7 @@ func TestCluster_NATSNodeAndReplicaLossUnderLoad(t *testing.T) {
 		}
 		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(string(raw), "AUTHORIZATION_STATUS_ACTIVE") {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(raw), "AUTHORIZATION_STATUS_ACTIVE") {
 			t.Errorf("authorization on replica-%d: %d %s", i, resp.StatusCode, raw)
 		}
 	}

@@ -82,7 +82,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 		tp = sdktp
 	}
 
-	if err := checkExposure(cfg); err != nil { // design.md decision 8
+	if err := checkExposure(cfg); err != nil { // no API keys: loopback only (docs/security.md)
 		return err
 	}
 	grpcTLS, httpTLS, err := serverTLS(cfg) // optional TLS / mTLS (docs/security.md)

@@ -428,7 +428,6 @@ func (m *edgeMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 			md = msg.ProtoReflect().Descriptor()
 		}
 		vs := checkJSONBody(raw, md)
-		err = nil
 		if len(vs) > 0 {
 			err = service.InvalidArgument(vs...)
 		} else if err = m.Unmarshal(raw, v); err != nil && md != nil {

@@ -29,8 +29,8 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
 
-// testUserCutoff is the platform's lifetime of a test user's authorization
-// [DEVG] [K0006].
+// testUserCutoff is the platform's lifetime of a test user's authorization:
+// it ends 10 days after it was granted.
 const testUserCutoff = 10 * 24 * time.Hour
 
 // reauthorizeURL points a merchant at the gateway's /oauth/start, which issues

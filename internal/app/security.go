@@ -26,7 +26,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
-// checkExposure enforces design.md decision 8 again at start (config
+// checkExposure enforces the exposure rule again at start (config
 // validation checks it too): without API keys the server only listens on
 // loopback, unless anonymous access is explicitly allowed.
 func checkExposure(cfg config.Config) error {

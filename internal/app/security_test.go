@@ -53,14 +53,13 @@ const (
 // sandboxAPI wraps the sandbox's handler and counts what the platform saw:
 // calls per API and per second, and QPS and quota refusals.
 type sandboxAPI struct {
-	mu         sync.Mutex
-	calls      map[string]int           // by API path
-	perSecond  map[string]map[int64]int // by API path and Unix second
-	qpsErrors  int
-	quotaErrs  int
-	inner      http.Handler
-	sb         *sandbox.Sandbox
-	countStart atomic.Bool
+	mu        sync.Mutex
+	calls     map[string]int           // by API path
+	perSecond map[string]map[int64]int // by API path and Unix second
+	qpsErrors int
+	quotaErrs int
+	inner     http.Handler
+	sb        *sandbox.Sandbox
 }
 
 func (s *sandboxAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -111,7 +111,7 @@ var serviceGroups = map[string]string{
 // methodGroups overrides serviceGroups for single RPCs.
 var methodGroups = map[string]string{
 	"/kwaishop.gateway.v1.AuthorizationService/RotateTokenKeys": GroupAdmin,
-	"/kwaishop.gateway.v1.AuthorizationService/GetAccessToken":  GroupAdmin, // design.md decision 7, if ever added
+	"/kwaishop.gateway.v1.AuthorizationService/GetAccessToken":  GroupAdmin, // if ever added: it would hand out raw tokens
 	"/kwaishop.gateway.v1.WebhookService/GetWebhookStats":       "stats",    // read by the dashboard's stats key
 }
 

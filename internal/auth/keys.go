@@ -1,5 +1,5 @@
-// Package auth authenticates the gateway's callers with API keys (design.md
-// decision 8) and limits each key to shops and RPC groups.
+// Package auth authenticates the gateway's callers with API keys
+// (docs/security.md) and limits each key to shops and RPC groups.
 //
 // A caller sends its key as a bearer token: gRPC metadata
 // `authorization: Bearer <secret>`, or the HTTP header

@@ -29,7 +29,8 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/webhook"
 )
 
-// Config is the server configuration (design.md section 3).
+// Config is the server configuration; the README's Configuration section
+// lists every setting.
 type Config struct {
 	GRPCAddr      string        `env:"KWAISHOP_GRPC_ADDR" usage:"gRPC listen address"`
 	HTTPAddr      string        `env:"KWAISHOP_HTTP_ADDR" usage:"REST gateway, OAuth callback, message webhook, dashboard, metrics and health listen address"`
@@ -336,7 +337,7 @@ func (c Config) Validate() error {
 }
 
 // validateSecurity checks the caller, limit and resilience settings,
-// including design.md decision 8: without API keys the server only listens
+// including the exposure rule (docs/security.md): without API keys the server only listens
 // on loopback unless anonymous access is explicitly allowed.
 func (c Config) validateSecurity() []error {
 	var errs []error

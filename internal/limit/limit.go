@@ -1,5 +1,5 @@
 // Package limit keeps the gateway under the platform's call limits before
-// the platform sees a call (platform-protocol.md §4.2): the app's QPS per
+// the platform sees a call (internal/platform/limits.go): the app's QPS per
 // API (and the per-user QPS of the APIs that have one), the app's daily
 // call quota and each test user's daily quota. Going over costs the whole
 // app, so the budgets are shared by every replica through NATS JetStream:
@@ -56,7 +56,7 @@ type Rate struct {
 }
 
 // PlatformRates are the per-API QPS caps that differ from DefaultQPS, from
-// the one table in internal/platform (platform-protocol.md §4.2).
+// the one table in internal/platform.
 var PlatformRates = func() map[string]Rate {
 	out := map[string]Rate{}
 	for m, q := range platform.QPSRows() {
@@ -65,7 +65,7 @@ var PlatformRates = func() map[string]Rate {
 	return out
 }()
 
-// Platform defaults (platform-protocol.md §4.2, §5).
+// Platform defaults (internal/platform/limits.go).
 const (
 	DefaultQPS           = platform.DefaultAPIQPS
 	DailyTest            = platform.DailyCallsTest
@@ -264,7 +264,7 @@ func (l *Limiter) Admit(ctx context.Context, a platform.Attempt) (func(platform.
 	if r.User > 0 && a.OpenID != "" {
 		s, err := l.slots.reserve(sctx, "user."+encode(a.OpenID)+"."+a.Method, l.interval(r.User), start, maxDelay)
 		if err != nil {
-			var tf errTooFar
+			var tf tooFarError
 			if errors.As(err, &tf) {
 				return nil, refuse(KindUserQPS, r.User, tf.wait-maxDelay+l.interval(r.User), nil)
 			}
@@ -275,7 +275,7 @@ func (l *Limiter) Admit(ctx context.Context, a platform.Attempt) (func(platform.
 	if r.App > 0 {
 		s, err := l.slots.reserve(sctx, "qps."+a.Method, l.interval(r.App), start, maxDelay)
 		if err != nil {
-			var tf errTooFar
+			var tf tooFarError
 			if errors.As(err, &tf) {
 				return nil, refuse(KindQPS, r.App, tf.wait-maxDelay+l.interval(r.App), nil)
 			}

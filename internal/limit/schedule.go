@@ -84,14 +84,14 @@ func (s *schedule) state(key string) *slotState {
 	return st
 }
 
-// errTooFar reports a slot beyond the caller's maximum delay; wait is how
+// tooFarError reports a slot beyond the caller's maximum delay; wait is how
 // long until the next slot would start.
-type errTooFar struct{ wait time.Duration }
+type tooFarError struct{ wait time.Duration }
 
-func (e errTooFar) Error() string { return fmt.Sprintf("limit: next slot in %s", e.wait) }
+func (e tooFarError) Error() string { return fmt.Sprintf("limit: next slot in %s", e.wait) }
 
 // reserve books the next slot of key, spaced interval from the previous
-// one, starting no earlier than notBefore. It fails with errTooFar, booking
+// one, starting no earlier than notBefore. It fails with tooFarError, booking
 // nothing, when that slot starts more than maxDelay from now.
 func (s *schedule) reserve(ctx context.Context, key string, interval time.Duration, notBefore time.Time, maxDelay time.Duration) (time.Time, error) {
 	st := s.state(key)
@@ -102,7 +102,7 @@ func (s *schedule) reserve(ctx context.Context, key string, interval time.Durati
 	if t, ok := st.takeFromBlock(s.now().UnixNano(), notBefore.UnixNano(), int64(interval)); ok {
 		if d := time.Duration(t - s.now().UnixNano()); d > maxDelay {
 			st.blockNext -= int64(interval) // leave it to a caller that may wait that long
-			return time.Time{}, errTooFar{wait: d}
+			return time.Time{}, tooFarError{wait: d}
 		}
 		return time.Unix(0, t), nil
 	}
@@ -141,7 +141,7 @@ func (s *schedule) reserve(ctx context.Context, key string, interval time.Durati
 			}
 		}
 		if d := start.Sub(now); d > maxDelay {
-			return time.Time{}, errTooFar{wait: d}
+			return time.Time{}, tooFarError{wait: d}
 		}
 		block := int64(1 + min(st.waiting.Load(), maxSlotBlock-1))
 		next := start.Add(time.Duration(block) * interval).UnixNano()

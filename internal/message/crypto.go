@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// Key is one app's message key (protocol section 3.3): AES with a 16, 24 or
+// Key is one app's message key, as the platform encrypts pushes: AES with a 16, 24 or
 // 32 byte key, CBC mode, a zero IV and PKCS#7 padding. It never prints its
 // bytes.
 type Key struct {
@@ -136,7 +136,7 @@ func reject(reason, detail string) error { return &RejectError{Reason: reason, D
 
 // Decode turns a push body into the platform's plaintext JSON. A body that
 // is a JSON object is accepted only as a clear-text heartbeat
-// (`{"test":true}`, protocol section 3.3); anything else must be the base64
+// (`{"test":true}`, sent when the push URL is saved); anything else must be the base64
 // AES ciphertext, which is tried with each key (a wrong key fails the
 // padding or the JSON check). When the key that worked is bound to an app
 // and the message names another appKey, the push is refused as wrong_key.

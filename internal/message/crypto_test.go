@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-const vectorKey = "AAECAwQFBgcICQoLDA0ODw==" // bytes 0x00..0x0f (protocol section 7)
+const vectorKey = "AAECAwQFBgcICQoLDA0ODw==" // bytes 0x00..0x0f (the key of testdata/message-vectors.json)
 
 type vector struct {
 	Name, MessageKey, Plaintext, Body string

@@ -22,7 +22,7 @@ const (
 	// DefaultMaxBodyBytes caps a push body. Real pushes are a few KiB.
 	DefaultMaxBodyBytes = 256 << 10
 	// DefaultStoreTimeout bounds the store write: the platform waits 3 s
-	// for the acknowledgement (protocol section 3.2).
+	// for the acknowledgement.
 	DefaultStoreTimeout = 2500 * time.Millisecond
 	// MaxFutureSkew is how far ahead of the gateway's clock a push may be
 	// dated (clocks of the platform and the gateway disagree a little).
@@ -189,7 +189,7 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		in.failed.Add(1)
 		in.count(ctx, "store_unavailable")
-		// Not acknowledged: the platform retries (section 3.5).
+		// Not acknowledged: the platform retries (see MinDedupeWindow).
 		in.logger.ErrorContext(ctx, "message: intake: store failed; push not acknowledged", "event", p.Event, "event_id", p.EventID, "err", err)
 		answer(w, http.StatusServiceUnavailable, errorBody("store_unavailable"))
 		return

@@ -16,7 +16,7 @@ import (
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 )
 
-// Platform event names (protocol section 3.6).
+// Platform event names (docs/messages.md maps each to its payload).
 const (
 	EventOrderCreated             = "kwaishop_order_addOrder"
 	EventOrderPaid                = "kwaishop_order_paySuccess"
@@ -34,7 +34,7 @@ const (
 	orderStatusUnpaid       int64 = 10
 )
 
-// orderStatusEvent maps an order status (protocol section 3.6) to the event
+// orderStatusEvent maps an order status (the platform's status code) to the event
 // that announces it; reconciliation synthesizes these.
 var orderStatusEvent = map[int64]string{
 	10: EventOrderCreated,
@@ -45,7 +45,7 @@ var orderStatusEvent = map[int64]string{
 	80: EventOrderFailed,
 }
 
-// Push is the platform's plaintext message (protocol section 3.4). Numbers
+// Push is the platform's plaintext message (the decrypted body). Numbers
 // are accepted as JSON numbers or numeric strings; `info` as a JSON string
 // (the platform's form) or an embedded object.
 type Push struct {
@@ -243,7 +243,7 @@ func (c Change) EventID() string {
 }
 
 // Change derives the state change a message announces, if it announces one:
-// the order status events and the after-sale events (section 3.6). The one
+// the order status events and the after-sale events. The one
 // table of which fields count is here.
 func (p Push) Change() (Change, bool) {
 	in, ok := p.info()
@@ -383,10 +383,6 @@ func token(s string) string {
 
 func msgSubject(openID, event, eventID string) string {
 	return msgPrefix + token(openID) + "." + token(event) + "." + token(eventID)
-}
-
-func replaySubject(group, openID, event, eventID string) string {
-	return replayPrefix + group + "." + token(openID) + "." + token(event) + "." + token(eventID)
 }
 
 // filterSubjects are a group's consumer filters: its messages and its

@@ -435,7 +435,7 @@ func TestClient_Do_ResponseCap(t *testing.T) {
 			t.Parallel()
 			up := newUpstream(t, func(w http.ResponseWriter, _ int, _ hit) {
 				if tt.chunked {
-					w.WriteHeader(200)
+					w.WriteHeader(http.StatusOK)
 					w.(http.Flusher).Flush()
 				}
 				io.WriteString(w, tt.body)
@@ -739,7 +739,7 @@ func BenchmarkClientDo_Canned(b *testing.B) {
 			io.Copy(io.Discard, r.Body)
 			r.Body.Close()
 		}
-		return &http.Response{StatusCode: 200, ContentLength: int64(len(body)), Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+		return &http.Response{StatusCode: http.StatusOK, ContentLength: int64(len(body)), Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
 	})
 	c := newTestClient(b, "http://platform.invalid", func(cfg *Config) { cfg.Now = time.Now; cfg.HTTPClient = &http.Client{Transport: rt} })
 	for _, bc := range []struct{ name, method string }{

@@ -40,7 +40,7 @@ const (
 	ResultBusinessRule     int64 = 11 // delivery blocked by shipping rules [K1009]
 	ResultOperationReject  int64 = 21 // "order operation reject" [K1006]
 	ResultNoPermission     int64 = 22 // UNCONFIRMED [PHP]: token lacks the API's scope
-	ResultRevoked          int64 = 24 // AUTHORIZATION_REVOKED [K0006]
+	ResultRevoked          int64 = 24 // AUTHORIZATION_REVOKED: the merchant revoked it, or a test user's authorization ended
 	ResultAppKeyInvalid    int64 = 25 // UNCONFIRMED [PHP]: unknown or disabled appkey
 	ResultSignInvalid      int64 = 27 // UNCONFIRMED [PHP]: sign or timestamp check failed
 	ResultTokenInvalid     int64 = 28 // UNCONFIRMED [PHP]: access_token unknown or expired

@@ -13,7 +13,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 )
 
-// The merchant consent page (platform-protocol.md §2.2):
+// The merchant consent page (docs/sandbox.md):
 // GET /oauth/authorize renders it, POST /oauth/authorize (the page's form)
 // issues a code and redirects to redirect_uri?code=…&state=….
 
@@ -22,7 +22,7 @@ var consentHTML string
 
 var consentTmpl = template.Must(template.New("consent.html").Parse(consentHTML))
 
-// msgNotTestUser is the platform's refusal for users not on the app's lists [K0010].
+// msgNotTestUser is the platform's refusal for users not on the app's lists.
 const msgNotTestUser = "不属于此应用的授权用户或测试用户"
 
 type authorizeRequest struct {

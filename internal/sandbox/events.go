@@ -2,8 +2,8 @@ package sandbox
 
 import "time"
 
-// The info payloads of pushed messages (platform-protocol.md §3.6, [GO1]
-// [JUSER]); the item payloads are the sandbox's own. Every helper runs with
+// The info payloads of pushed messages, in the platform's shapes [GO1]
+// [JUSER]; the item payloads are the sandbox's own. Every helper runs with
 // Sandbox.mu held.
 
 type orderAddInfo struct {

@@ -16,7 +16,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
 )
 
-// The signed API gateway (platform-protocol.md §1): every path that is not
+// The signed API gateway: every path that is not
 // OAuth or admin is "/" + method name with "." replaced by "/".
 
 // emulated is the registry of API emulations. Catalogued names missing here
@@ -96,7 +96,7 @@ func (c *call) emit(event string, bizID int64, info any) {
 }
 
 // envelope is the platform's response body [K1006] [TS]: requestId in
-// camelCase (protocol §1.7), data only when the API returns some.
+// camelCase (error_msg is not), data only when the API returns some.
 type envelope struct {
 	Result    int64  `json:"result"`
 	ErrorMsg  string `json:"error_msg"`

@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// Item APIs (platform-protocol.md §6).
+// Item APIs (docs/sandbox.md, Emulated APIs).
 
 type itemListEntry struct {
 	itemBase

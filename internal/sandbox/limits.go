@@ -9,7 +9,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 )
 
-// Limits are the platform's call limits (platform-protocol.md §4.2, §5). In
+// Limits are the platform's call limits (internal/platform/limits.go). In
 // every field 0 means the platform's default and a negative value means no
 // limit, so tests can use small numbers and the zero value is the platform.
 type Limits struct {

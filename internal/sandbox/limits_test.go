@@ -11,8 +11,8 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 )
 
-// Each platform rule of platform-protocol.md §2, §4 and §5, shown the way
-// an SDK sees it.
+// Each platform rule on authorization, call limits and test users
+// (docs/sandbox.md, The platform's rules), shown the way an SDK sees it.
 
 func TestRules_TestUserDailyQuota(t *testing.T) {
 	t.Parallel()
@@ -169,7 +169,7 @@ func TestRules_TestUsersAndAuthorizations(t *testing.T) {
 	if _, err := s.AddTestUser(""); err != ErrTestUserLimit {
 		t.Fatalf("AddTestUser: %v", err)
 	}
-	// Only test users may authorize a test-state app [K0010].
+	// Only test users may authorize a test-state app.
 	form := url.Values{"app_id": {c.appKey}, "redirect_uri": {"http://127.0.0.1:1/cb"}, "response_type": {"code"},
 		"scope": {"merchant_order"}, "test_user": {"6"}}
 	resp, err := noRedirect(c).PostForm(c.base+"/oauth/authorize", form)

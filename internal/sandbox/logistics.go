@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Logistics data and APIs (platform-protocol.md §6): express (freight)
+// Logistics data and APIs (docs/sandbox.md, Emulated APIs): express (freight)
 // templates, seller addresses and electronic waybills. Response shapes are
 // UNCONFIRMED (the schemas were not readable); field names follow the
 // platform's naming habits.

@@ -10,7 +10,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 )
 
-// OAuth state (platform-protocol.md §2). A grant is one authorization of one
+// OAuth state. A grant is one authorization of one
 // test user: the code exchange creates it, refreshes extend its chain, and
 // revocation (admin or the 10-day test-authorization expiry) ends it.
 
@@ -48,7 +48,7 @@ type refreshToken struct {
 
 type tokenPair struct{ access, refresh string }
 
-// opaqueToken makes a token shaped like the platform's (protocol §8.18):
+// opaqueToken makes a token shaped like the platform's:
 // base64url of a protobuf-like record {1: kind, 2: 32 random bytes}. Clients
 // must treat it as opaque; the shape only keeps length and alphabet real.
 func opaqueToken(kind string) string {
@@ -140,7 +140,7 @@ func newOAuthError(code int64, msg string) *oauthError {
 }
 
 // OAuth errors travel with HTTP 200, like API errors: SDKs decide on
-// "result" (protocol §1.7); only a wrong HTTP method gets 405.
+// "result"; only a wrong HTTP method gets 405.
 func (s *Sandbox) writeOAuth(w http.ResponseWriter, r *http.Request, grantType string, v any) {
 	res := platform.ResultSuccess
 	if e, ok := v.(*oauthError); ok {
@@ -173,7 +173,7 @@ func (s *Sandbox) checkClient(get func(string) string, names ...string) *oauthEr
 
 // handleAccessToken serves /oauth2/access_token: grant_type=code and
 // grant_type=client_credentials, GET or POST, parameters from the query or
-// the form [AUTH] (protocol §8.4).
+// the form [AUTH].
 func (s *Sandbox) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	if s.fault(w, r, faultOAuthToken, true, "") {
 		return
@@ -248,7 +248,7 @@ func (s *Sandbox) exchangeCode(code string) any {
 }
 
 // handleRefreshToken serves /oauth2/refresh_token (documented POST; GET
-// accepted too, protocol §8.4).
+// accepted too).
 func (s *Sandbox) handleRefreshToken(w http.ResponseWriter, r *http.Request) {
 	if s.fault(w, r, faultOAuthRefresh, true, "") {
 		return
@@ -281,7 +281,7 @@ func (s *Sandbox) handleRefreshToken(w http.ResponseWriter, r *http.Request) {
 	s.writeOAuth(w, r, "refresh_token", resp)
 }
 
-// rotate implements the refresh rules of [AUTH] §2.4: a new access token
+// rotate implements the refresh rules of [AUTH]: a new access token
 // (48 h) and a new refresh token that inherits the chain's expiry; the old
 // refresh token is discarded after RefreshGrace; old access tokens stay
 // valid until their own expiry.

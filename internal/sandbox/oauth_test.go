@@ -35,7 +35,7 @@ func TestOAuth_ConsentPage(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 			t.Fatalf("HTTP %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 		for _, u := range s.TestUsers() {

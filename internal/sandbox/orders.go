@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 )
 
-// Order APIs (platform-protocol.md §6).
+// Order APIs (docs/sandbox.md, Emulated APIs).
 
 var orderStatusNames = map[int]string{
 	orderUnpaid: "待付款", orderPaid: "已付款", orderShipped: "已发货",

@@ -21,7 +21,7 @@ import (
 	"time"
 )
 
-// The message pusher (platform-protocol.md §3): state changes become
+// The message pusher (docs/sandbox.md, Messages): state changes become
 // messages, encrypted with the app's message key and POSTed to the push
 // URL; failures are retried on the sandbox clock (rules.go pushRetries);
 // heartbeats {"test":true} go out every HeartbeatInterval of real time.
@@ -90,7 +90,7 @@ type PushAttempt struct {
 	Duplicate bool   `json:"duplicate,omitempty"` // the deliberate second copy
 }
 
-// pushMessage is the plaintext of a message [MSG] §3.4, in the field order
+// pushMessage is the plaintext of a message [MSG], in the field order
 // of the platform's sample (info is a JSON string).
 type pushMessage struct {
 	EventID    string `json:"eventId"`
@@ -177,7 +177,7 @@ func newPusher(cfg Config, clk *clock, log *slog.Logger) *pusher {
 	return p
 }
 
-// encryptMessage is the platform's message encryption [MSG] §3.3:
+// encryptMessage is the platform's message encryption [MSG]:
 // AES-CBC, IV = 16 zero bytes, PKCS#7 padding, standard base64.
 func encryptMessage(block cipher.Block, plain []byte) string {
 	pad := aes.BlockSize - len(plain)%aes.BlockSize

@@ -20,8 +20,8 @@ import (
 
 const vectorKey = "AAECAwQFBgcICQoLDA0ODw==" // platform-vectors.json message key
 
-// decryptBody is the receiving side's decryption, written from the protocol
-// (§3.3) independently of the sandbox's encryption.
+// decryptBody is the receiving side's decryption, written from the platform's
+// description independently of the sandbox's encryption.
 func decryptBody(keyB64, body string) ([]byte, error) {
 	key, err := base64.StdEncoding.DecodeString(keyB64)
 	if err != nil {
@@ -165,16 +165,6 @@ func waitPushes(t *testing.T, s *Sandbox) {
 	if err := s.WaitPushes(ctx); err != nil {
 		t.Fatalf("pushes did not settle: %v", err)
 	}
-}
-
-func pushByEvent(s *Sandbox, event string) []Push {
-	var out []Push
-	for _, p := range s.Pushes() {
-		if p.Event == event {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func TestPusher_EveryMessage(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"unicode/utf8"
 )
 
-// After-sale (售后) APIs (platform-protocol.md §6).
+// After-sale (售后) APIs (docs/sandbox.md, Emulated APIs).
 
 type refundListData struct {
 	CurrentPage         int64     `json:"currentPage"`

@@ -7,15 +7,17 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 )
 
-// This file is the ONE table of sandbox choices on points that
-// platform-protocol.md leaves open or marks UNCONFIRMED/CONFLICT. Every other
-// file reads these values; correct a choice here and the whole sandbox
-// follows. Facts the protocol confirms carry their source tag.
+// This file is the ONE table of sandbox choices on points the platform's
+// public sources leave open, do not confirm (UNCONFIRMED) or contradict
+// (CONFLICT); docs/sandbox.md summarises them. Every other file reads these
+// values; correct a choice here and the whole sandbox follows. Facts a
+// source confirms carry a short tag in brackets naming the platform document
+// or SDK they come from.
 
 // Lifetimes and windows.
 const (
 	// DefaultTimestampWindow is the allowed |sandbox now - timestamp|. No
-	// source states the platform's skew limit (protocol §8.8); 10 minutes is
+	// source states the platform's skew limit; 10 minutes is
 	// the usual value of Chinese open-platform gateways (Taobao TOP uses it)
 	// and is wide enough for unsynchronised laptops yet still rejects replays
 	// of old captured requests.
@@ -23,7 +25,7 @@ const (
 
 	// DefaultRefreshGrace is how long a rotated refresh token is still
 	// accepted. [AUTH] says "within 5 minutes" in prose and "immediately" in
-	// its table (protocol §8.5); the sandbox defaults to the prose (a gateway
+	// its table; the sandbox defaults to the prose (a gateway
 	// whose two replicas refresh in parallel must not lose the authorization)
 	// and lets tests choose NoRefreshGrace to see the strict behaviour.
 	// Within the grace the old refresh token answers the SAME pair its first
@@ -36,7 +38,7 @@ const (
 	NoRefreshGrace time.Duration = -1
 
 	// DefaultTestAuthorizationTTL: a test user's authorization is cancelled
-	// automatically 10 days after it was granted [DEVG] [K0006]; API calls
+	// automatically 10 days after it was granted; API calls
 	// then answer 24 AUTHORIZATION_REVOKED and refreshes
 	// refreshToken.revokedAuthorization. Negative disables the expiry.
 	DefaultTestAuthorizationTTL = 10 * 24 * time.Hour
@@ -44,10 +46,10 @@ const (
 	codeLifetime         = 2 * time.Minute        // [AUTH] single use
 	accessTokenLifetime  = 172800 * time.Second   // 48 h [AUTH]
 	refreshTokenLifetime = 180 * 24 * time.Hour   // 15552000 s [AUTH] [TS]
-	maxTestUsers         = 5                      // [DEVG] [K1008]
+	maxTestUsers         = 5                      // per app
 	maxLookback          = 90 * 24 * time.Hour    // list APIs: beginTime within the last 90 days [TS] [GO1]
 	orderWindowMax       = 7 * 24 * time.Hour     // open.order.cursor.list [TS]
-	orderPageSizeMax     = 50                     // [TS] schema (GO1 says 100: CONFLICT, §8.13)
+	orderPageSizeMax     = 50                     // [TS] schema (GO1 says 100: CONFLICT)
 	orderPageSizeDefault = 50                     // pageSize absent or 0
 	refundWindowMax      = 24 * time.Hour         // open.seller.order.refund.pcursor.list [TS] [GO1]
 	refundPageSizeMax    = 100                    // [TS] [GO1]
@@ -59,11 +61,11 @@ const (
 	maxRequestBody       = 10 << 20               // bytes; multipart uploads included
 	apiVersion           = "1"                    // the only version [API]
 	tokenTypeBearer      = "bearer"               // [TS] [GO2]
-	requestIDBytes       = 16                     // requestId = 32 hex chars (format unknown, §8.10)
+	requestIDBytes       = 16                     // requestId = 32 hex chars (format unknown)
 	openIDSalt           = "kwaishop-sandbox/v1/" // open_id derivation salt
 )
 
-// Choices about the signed-call check (platform-protocol.md §1, §4).
+// Choices about the signed-call check.
 //
 // Order of the checks (Sandbox.dispatch), each answering HTTP 200 with the
 // JSON envelope: an injected fault, if any (faults.go) → appkey (25) →
@@ -72,8 +74,8 @@ const (
 // (24) → limits (1017 daily quotas, 1016 QPS; see below) → scope of the API
 // family (22) → version (804001) → param is a JSON object (804001) → API
 // known (804004) and emulated (804005) → the API's own checks. Both GET and POST are accepted
-// on every API (the documented verb is not enforced, protocol §8.12); an
-// uppercase MD5 signature is accepted (sign.Verify, protocol §8.9).
+// on every API (the documented verb is not enforced: the sources disagree on
+// it); an uppercase MD5 signature is accepted (sign.Verify).
 const (
 	// defaultSignMethod applies when signMethod is absent: the official Java
 	// helper treats signMethod as optional and signs without it, so the
@@ -101,7 +103,7 @@ const (
 	codeRefundAbsent = platform.ResultRefundNotFound  // refundId not in this shop [RC] 300011
 )
 
-// Permission groups (scopes) [AUTH] §2.8, with the consent page's wording.
+// Permission groups (scopes) [AUTH], with the consent page's wording.
 var knownScopes = []struct{ Name, Desc string }{
 	{"user_base", "获取你的基本信息（昵称、头像）"},
 	{"user_info", "获取你的用户信息"},
@@ -190,7 +192,7 @@ var orderViewStatus = map[int64]int{ // 1 = all
 	2: orderUnpaid, 3: orderPaid, 4: orderShipped, 5: orderReceived, 6: orderSucceeded, 7: orderClosed,
 }
 
-// Refund statuses: the values both conflicting enums share (§8.14).
+// Refund statuses: the values both conflicting enums share.
 const (
 	refundRequested     = 10 // 买家已申请，等待卖家同意
 	refundArbitration   = 20 // 协商纠纷，等待平台处理
@@ -207,7 +209,7 @@ const (
 
 func refundWaiting(status int) bool { return status != refundSucceeded && status != refundClosed }
 
-// App state [FLOW] [K0010]. A test-state app may be authorized only by its
+// App state [FLOW]. A test-state app may be authorized only by its
 // test users, each limited to TestUserDailyCalls a day, and the app to
 // AppDailyCallsTest; an online app has AppDailyCallsOnline and no per-test-user
 // cap. The sandbox only has test users' shops, so in both states the consent
@@ -219,9 +221,9 @@ const (
 	AppStateOnline = "online"
 )
 
-// Default limits (platform-protocol.md §4.2, §5).
+// Default limits (the one table: internal/platform/limits.go).
 const (
-	DefaultTestUserDailyCalls  = platform.TestUserDailyCalls // per test user per day [DEVG] [K1008]
+	DefaultTestUserDailyCalls  = platform.TestUserDailyCalls // per test user per day
 	DefaultAppDailyCallsTest   = platform.DailyCallsTest     // app total per day before launch [FLOW]
 	DefaultAppDailyCallsOnline = platform.DailyCallsOnline   // app total per day after launch, initial tier [FLOW]
 	DefaultAPIQPS              = platform.DefaultAPIQPS      // per app per API [FLOW] [RL]; per-API rows: platform.APIQPS
@@ -248,13 +250,13 @@ const (
 	msgUserQPS   = "Exceed qps limit, KEY [apiId:%s;appkey:%s;primaryUserId:%d], MAX_QPS [%.1f]"
 )
 
-// Message push (platform-protocol.md §3).
+// Message push (docs/sandbox.md, Messages).
 const (
 	// pushAckTimeout: success is HTTP 200 + {"result":1} within 3000 ms [MSG].
 	pushAckTimeout = 3 * time.Second
 	// DefaultHeartbeatInterval is the real-time period of {"test":true}
 	// heartbeats [MSG] (period not documented; one a minute). Heartbeats are
-	// encrypted like every message (UNCONFIRMED §3.3: [DEMO] and [JUSER]
+	// encrypted like every message (UNCONFIRMED: [DEMO] and [JUSER]
 	// decrypt every body before looking at "test"). Setting a push URL sends
 	// one at once, as saving the URL in the console does [MSG].
 	DefaultHeartbeatInterval = time.Minute
@@ -281,8 +283,8 @@ const (
 	PushDropped   = "dropped"
 )
 
-// Event names [MSG] [GO1] (§3.6). The item events are the sandbox's own
-// names: the platform has item messages [DEVG] but no source names them.
+// Event names [MSG] [GO1]. The item events are the sandbox's own
+// names: the platform has item messages but no source names them.
 // Messages go only to shops with a live authorization holding the event's
 // scope [K4001] (order → merchant_order, aftersales → merchant_refund,
 // item → merchant_item). Choice: the sandbox pushes for test-state apps too
@@ -325,7 +327,7 @@ const (
 	refundEventConfirmed     = "SELLER_CONFIRM_RECEIPT"
 )
 
-// Refund state machine (the sandbox's choice on §8.14; statuses are the
+// Refund state machine (the sandbox's choice; statuses are the
 // values both conflicting enums share):
 //
 //	open.seller.order.refund.approve               10, 20 or 40 → 60 (the refund executes at once)

@@ -14,8 +14,8 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
 )
 
-// A tiny outside SDK: it knows only the wire protocol (platform-protocol.md
-// §1-2) and talks to the sandbox over real HTTP.
+// A tiny outside SDK: it knows only the wire protocol (signed calls and
+// OAuth) and talks to the sandbox over real HTTP.
 
 var testEpoch = time.Date(2025, 6, 1, 4, 0, 0, 0, time.UTC) // 12:00 Beijing
 

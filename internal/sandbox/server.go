@@ -6,7 +6,7 @@
 // pusher, faults, limits, counters).
 //
 // Any SDK pointed at Handler sees the platform's wire protocol as
-// platform-protocol.md describes it; where the protocol is uncertain the
+// docs/sandbox.md describes it; where the public sources are uncertain the
 // choice is recorded once, in rules.go. The sandbox is the gateway's default
 // upstream and its test bench; cmd/sandbox serves it on its own.
 package sandbox

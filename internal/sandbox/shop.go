@@ -1,6 +1,6 @@
 package sandbox
 
-// Shop and seller APIs (platform-protocol.md §6). Both take param {}.
+// Shop and seller APIs (docs/sandbox.md, Emulated APIs). Both take param {}.
 
 func shopInfoGet(c *call) (any, *apiError) { return &c.shop.info, nil }
 

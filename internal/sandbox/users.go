@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 )
 
-// TestUser is one of the app's test users [DEVG]: a Kuaishou account that
+// TestUser is one of the app's test users: a Kuaishou account that
 // may authorize the app before it is online. Each owns one seeded shop.
 type TestUser struct {
 	ID       int    `json:"id"`
@@ -21,8 +21,8 @@ type TestUser struct {
 }
 
 // openIDFor is the test user's open_id for this app: 32 lowercase hex,
-// stable for the same AppKey, Seed and user id (protocol §2.3: the user's
-// unique id for this developer).
+// stable for the same AppKey, Seed and user id (the platform's open_id is
+// the user's unique id for this developer).
 func openIDFor(appKey string, seed int64, id int) string {
 	sum := sha256.Sum256([]byte(openIDSalt + appKey + "/" + strconv.FormatInt(seed, 10) + "/" + strconv.Itoa(id)))
 	return hex.EncodeToString(sum[:16])

@@ -19,7 +19,7 @@ import (
 )
 
 // QPSLimit is the app-level QPS limit of an API (the one table:
-// platform.APIQPS, platform-protocol.md §4.2).
+// platform.APIQPS).
 func QPSLimit(api string) int64 { return int64(platform.APIQPS(api).App) }
 
 // platformDay is the platform's day boundary: 00:00 China Standard Time

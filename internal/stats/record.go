@@ -85,13 +85,6 @@ type msgCounts struct {
 	DeadLettered int64 `json:"dlq,omitempty"`
 }
 
-func (m *msgCounts) add(o msgCounts) {
-	m.Received += o.Received
-	m.Duplicated += o.Duplicated
-	m.Delivered += o.Delivered
-	m.DeadLettered += o.DeadLettered
-}
-
 // lagValue is a consumer's pending count as last reported.
 type lagValue struct {
 	Pending int64 `json:"p"`

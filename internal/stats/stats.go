@@ -52,9 +52,9 @@ const (
 const (
 	DefaultFlushInterval      = 5 * time.Second
 	DefaultQuotaCheckInterval = 30 * time.Second
-	DefaultDailyQuota         = platform.DailyCallsTest       // platform-protocol.md §4.2: calls/day before launch
-	DefaultTestUserDailyQuota = platform.TestUserDailyCalls   // §5: calls/day per test user
-	DefaultWarnRatio          = platform.QuotaWarningFraction // §4.2: alerts at 90 %
+	DefaultDailyQuota         = platform.DailyCallsTest       // calls/day before launch (internal/platform/limits.go)
+	DefaultTestUserDailyQuota = platform.TestUserDailyCalls   // calls/day per test user
+	DefaultWarnRatio          = platform.QuotaWarningFraction // the platform alerts at 90 %
 	maxUncatalogued           = 100                           // distinct uncatalogued API names kept per record
 	uncatalogued              = "uncatalogued"
 )

@@ -2,7 +2,7 @@
 // per shop, proactive refresh ahead of expiry, a reactive refresh when the
 // platform rejects a token, and rotation-safe refresh across replicas.
 //
-// A refresh token is single use (platform-protocol.md section 2.4), so at most
+// A refresh token is single use (a refresh returns a new one and voids it), so at most
 // one refresh per shop may be in flight across all replicas: an in-process
 // single-flight first, then a lease written with compare-and-swap on the
 // shop's KV entry. The lease holder refreshes and writes the new pair with

@@ -32,7 +32,7 @@ const (
 	maxTypeLen    = 128
 )
 
-// knownMessageEvents are the platform's event names (protocol section 3.6);
+// knownMessageEvents are the platform's event names (internal/message/model.go);
 // item events are named kwaishop_item_<something>.
 var knownMessageEvents = []string{
 	message.EventOrderCreated, message.EventOrderPaid, message.EventOrderShipped, message.EventOrderReceived,

@@ -233,9 +233,9 @@ func (a *Admin) AccessToken(ctx context.Context, appKey, appSecret string, testU
 	return out.AccessToken, nil
 }
 
-// EncryptPush encrypts a push body as the platform does (protocol §3.3)
-// with the message key, through the gateway's own message.Key (kept against
-// the protocol's vectors in internal/message and the sandbox's pusher).
+// EncryptPush encrypts a push body as the platform does (AES-CBC under the
+// app's message key), through the gateway's own message.Key (checked against
+// the vectors in internal/message/testdata and the sandbox's pusher).
 func EncryptPush(b64Key string, plaintext []byte) (string, error) {
 	k, err := message.NewKey("", b64Key)
 	if err != nil {

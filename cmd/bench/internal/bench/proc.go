@@ -56,10 +56,10 @@ func RSS(pid int) (int64, error) {
 		return 0, fmt.Errorf("bench: rss: %w", err)
 	}
 	defer f.Close()
-	return parseVmRSS(f)
+	return parseVMRSS(f)
 }
 
-func parseVmRSS(r io.Reader) (int64, error) {
+func parseVMRSS(r io.Reader) (int64, error) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:")

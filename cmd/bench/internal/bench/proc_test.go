@@ -43,7 +43,7 @@ func TestParseVmRSS(t *testing.T) {
 		{"bad_unit", "VmRSS:\t 2 MB\n", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseVmRSS(strings.NewReader(tc.status))
+			got, err := parseVMRSS(strings.NewReader(tc.status))
 			if (err == nil) != tc.ok || got != tc.want {
 				t.Fatalf("got %d, %v; want %d, ok=%t", got, err, tc.want, tc.ok)
 			}
