@@ -36,7 +36,8 @@ if [ ! -f "$gpf_dir/.complete" ]; then
   trap 'rm -rf "$tmp"' EXIT
   (cd "$tmp" && npm pack --silent "google-proto-files@$gpf_version" >/dev/null)
   tgz="$tmp/google-proto-files-$gpf_version.tgz"
-  got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+  # node came with npm; it computes the same integrity string npm records.
+  got=$(node -e 'const c=require("crypto"),fs=require("fs");process.stdout.write("sha512-"+c.createHash("sha512").update(fs.readFileSync(process.argv[1])).digest("base64"))' "$tgz")
   if [ "$got" != "$gpf_integrity" ]; then
     echo "protodeps: google-proto-files@$gpf_version tarball is $got, expected $gpf_integrity" >&2
     exit 1
