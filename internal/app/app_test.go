@@ -302,31 +302,45 @@ func TestGateway_SandboxEndToEnd(t *testing.T) {
 		if code != http.StatusOK {
 			t.Fatalf("status %d", code)
 		}
-		spans := g.spans.Ended()
-		var httpSpan, grpcSpan, upstream sdktrace.ReadOnlySpan
-		for _, s := range spans {
-			switch {
-			case s.Name() == "POST /v1/call" && s.SpanKind() == trace.SpanKindServer:
-				httpSpan = s
+		// The gRPC server span ends when the server's stats handler sees
+		// the RPC finish, which may be just after the REST answer was
+		// written: wait for the trace to be complete.
+		var (
+			spans                        []sdktrace.ReadOnlySpan
+			httpSpan, grpcSpan, upstream sdktrace.ReadOnlySpan
+			byID                         map[trace.SpanID]sdktrace.ReadOnlySpan
+		)
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			spans = g.spans.Ended()
+			httpSpan, grpcSpan, upstream = nil, nil, nil
+			for _, s := range spans {
+				if s.Name() == "POST /v1/call" && s.SpanKind() == trace.SpanKindServer {
+					httpSpan = s
+				}
+			}
+			if httpSpan != nil {
+				tid := httpSpan.SpanContext().TraceID()
+				byID = map[trace.SpanID]sdktrace.ReadOnlySpan{}
+				for _, s := range spans {
+					if s.SpanContext().TraceID() == tid {
+						byID[s.SpanContext().SpanID()] = s
+					}
+				}
+				for _, s := range byID {
+					if s.Name() == "kwaishop.gateway.v1.PlatformService/Call" && s.SpanKind() == trace.SpanKindServer {
+						grpcSpan = s
+					}
+					if s.Name() == "kwaishop open.shop.info.get" && s.SpanKind() == trace.SpanKindClient {
+						upstream = s
+					}
+				}
+			}
+			if (httpSpan != nil && grpcSpan != nil && upstream != nil) || time.Now().After(deadline) {
+				break
 			}
 		}
 		if httpSpan == nil {
 			t.Fatal("no HTTP server span")
-		}
-		tid := httpSpan.SpanContext().TraceID()
-		byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
-		for _, s := range spans {
-			if s.SpanContext().TraceID() == tid {
-				byID[s.SpanContext().SpanID()] = s
-			}
-		}
-		for _, s := range byID {
-			if s.Name() == "kwaishop.gateway.v1.PlatformService/Call" && s.SpanKind() == trace.SpanKindServer {
-				grpcSpan = s
-			}
-			if s.Name() == "kwaishop open.shop.info.get" && s.SpanKind() == trace.SpanKindClient {
-				upstream = s
-			}
 		}
 		if grpcSpan == nil || upstream == nil {
 			t.Fatalf("trace lacks gRPC server or upstream span; spans: %v", names(byID))

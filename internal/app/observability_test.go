@@ -356,6 +356,7 @@ func TestObservability_RefreshTrace(t *testing.T) {
 		t.Fatalf("call after expiry: %d %v", code, body)
 	}
 
+	waitGRPCServerSpan(t, g, before)
 	spans := g.spans.Ended()[before:]
 	var httpSpan sdktrace.ReadOnlySpan
 	for _, s := range spans {
@@ -410,6 +411,7 @@ func TestObservability_RefreshTrace(t *testing.T) {
 		if code, _ := g.rest(t, http.MethodPost, "/v1/call", callBody(t, "", "open.shop.info.get", map[string]any{})); code != http.StatusForbidden {
 			t.Fatalf("app-level call: %d", code)
 		}
+		waitGRPCServerSpan(t, g, before)
 		spans := g.spans.Ended()[before:]
 		byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
 		var cc, grpcSpan sdktrace.ReadOnlySpan
@@ -500,5 +502,19 @@ func TestObservability_QuotaWarning(t *testing.T) {
 	if got := metricSum(m, "kwaishop_quota_utilization_ratio", map[string]string{"kwaishop_quota_kind": "app_daily"}); got != 0.9 {
 		t.Log(m)
 		t.Fatalf("kwaishop_quota_utilization = %v", got)
+	}
+}
+
+// waitGRPCServerSpan waits until a PlatformService/Call server span ended
+// after the first before spans: the gRPC server's stats handler ends it when
+// the RPC finishes, which may be just after the REST answer was written.
+func waitGRPCServerSpan(t *testing.T, g *gateway, before int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, s := range g.spans.Ended()[before:] {
+			if s.Name() == "kwaishop.gateway.v1.PlatformService/Call" && s.SpanKind() == trace.SpanKindServer {
+				return
+			}
+		}
 	}
 }
