@@ -463,12 +463,12 @@ func checkJSONBody(raw []byte, md protoreflect.MessageDescriptor) []service.Fiel
 	return walkJSON(raw, md)
 }
 
-var holdsValuesMemo sync.Map // protoreflect.FullName → bool
+var holdsValuesMemo sync.Map // protoreflect.MessageDescriptor → bool (keyed like fieldsByNameMemo)
 
 // holdsValues reports whether messages of type md can hold a Value,
 // Struct or ListValue field at any depth.
 func holdsValues(md protoreflect.MessageDescriptor) bool {
-	if v, ok := holdsValuesMemo.Load(md.FullName()); ok {
+	if v, ok := holdsValuesMemo.Load(md); ok {
 		return v.(bool)
 	}
 	seen := map[protoreflect.FullName]bool{}
@@ -494,7 +494,7 @@ func holdsValues(md protoreflect.MessageDescriptor) bool {
 		return false
 	}
 	h := holds(md)
-	holdsValuesMemo.Store(md.FullName(), h)
+	holdsValuesMemo.Store(md, h)
 	return h
 }
 

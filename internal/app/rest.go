@@ -559,12 +559,15 @@ func lacksCollection(m protoreflect.Message) bool {
 	return false
 }
 
-var fieldsByNameMemo sync.Map // protoreflect.FullName → map[string]protoreflect.FieldDescriptor
+// Memos are keyed by the descriptor itself, not its name: two descriptors
+// may share a full name (a test building one twice), and a field
+// descriptor of one must never be used on a message of the other.
+var fieldsByNameMemo sync.Map // protoreflect.MessageDescriptor → map[string]protoreflect.FieldDescriptor
 
 // fieldsByName indexes md's fields by proto and JSON name (a map lookup
 // by string(bytes) does not allocate).
 func fieldsByName(md protoreflect.MessageDescriptor) map[string]protoreflect.FieldDescriptor {
-	if v, ok := fieldsByNameMemo.Load(md.FullName()); ok {
+	if v, ok := fieldsByNameMemo.Load(md); ok {
 		return v.(map[string]protoreflect.FieldDescriptor)
 	}
 	fields := md.Fields()
@@ -574,17 +577,17 @@ func fieldsByName(md protoreflect.MessageDescriptor) map[string]protoreflect.Fie
 		byName[fd.JSONName()] = fd
 		byName[string(fd.Name())] = fd
 	}
-	fieldsByNameMemo.Store(md.FullName(), byName)
+	fieldsByNameMemo.Store(md, byName)
 	return byName
 }
 
-var holdsCollectionsMemo sync.Map // protoreflect.FullName → bool
+var holdsCollectionsMemo sync.Map // protoreflect.MessageDescriptor → bool
 
 // holdsCollections reports whether messages of type md have a list or map
 // field at any depth (well-known types aside: they have JSON forms of their
 // own).
 func holdsCollections(md protoreflect.MessageDescriptor) bool {
-	if v, ok := holdsCollectionsMemo.Load(md.FullName()); ok {
+	if v, ok := holdsCollectionsMemo.Load(md); ok {
 		return v.(bool)
 	}
 	seen := map[protoreflect.FullName]bool{}
@@ -604,7 +607,7 @@ func holdsCollections(md protoreflect.MessageDescriptor) bool {
 		return false
 	}
 	h := holds(md)
-	holdsCollectionsMemo.Store(md.FullName(), h)
+	holdsCollectionsMemo.Store(md, h)
 	return h
 }
 
