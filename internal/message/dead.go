@@ -15,6 +15,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
 // Dead-letter reasons.
@@ -198,7 +200,7 @@ func (l *Log) DeadLetters(ctx context.Context, group string, pageSize int, token
 	}
 	var out []*gatewayv1.DeadLetter
 	next := ""
-	err = l.scan(ctx, l.dead, []string{filter}, seq, time.Time{}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+	err = store.ScanStream(ctx, l.dead, []string{filter}, seq, time.Time{}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 		if len(out) == pageSize {
 			next = encodeToken(pageToken{Seq: meta.Sequence.Stream, Filter: "dead|" + group})
 			return false
@@ -294,7 +296,7 @@ func (l *Log) Replay(ctx context.Context, group string, start, end time.Time) (i
 		return nil
 	}
 	var pubErr error
-	err = l.scan(ctx, l.stream, filters, 0, start, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+	err = store.ScanStream(ctx, l.stream, filters, 0, start, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 		if !meta.Timestamp.Before(end) {
 			return false
 		}

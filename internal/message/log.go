@@ -38,6 +38,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
 // Defaults.
@@ -59,9 +61,13 @@ const (
 )
 
 // Message headers (besides Nats-Msg-Id and the W3C trace context).
+// HeaderReconciled marks a stored message the reconciler found ("1"), not a
+// push; readers of the stream outside this package (webhooks) use it too.
+const HeaderReconciled = "Kw-Reconciled"
+
 const (
 	hdrEventID    = "Kw-Event-Id"
-	hdrReconciled = "Kw-Reconciled"
+	hdrReconciled = HeaderReconciled
 	hdrReplayOf   = "Kw-Replay-Of"
 	hdrDeadGroup  = "Kw-Dead-Group"
 	hdrDeadReason = "Kw-Dead-Reason"
@@ -384,7 +390,7 @@ func (l *Log) List(ctx context.Context, q Query) ([]*gatewayv1.Message, string, 
 	}
 	var out []*gatewayv1.Message
 	next := ""
-	err = l.scan(ctx, l.stream, filterSubjects("", q.OpenIDs, q.EventTypes), seq, q.Start, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+	err = store.ScanStream(ctx, l.stream, filterSubjects("", q.OpenIDs, q.EventTypes), seq, q.Start, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 		if !q.End.IsZero() && !meta.Timestamp.Before(q.End) {
 			return false
 		}
@@ -406,62 +412,6 @@ func fmtTime(t time.Time) string {
 		return ""
 	}
 	return strconv.FormatInt(t.UnixNano(), 10)
-}
-
-// scan reads a stream with an ephemeral ordered consumer from startSeq (or
-// startTime, or the beginning) until fn returns false or nothing is left.
-func (l *Log) scan(ctx context.Context, s jetstream.Stream, filters []string, startSeq uint64, startTime time.Time,
-	fn func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filters, InactiveThreshold: 30 * time.Second}
-	switch {
-	case startSeq > 0:
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, startSeq
-	case !startTime.IsZero():
-		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &startTime
-	default:
-		cfg.DeliverPolicy = jetstream.DeliverAllPolicy
-	}
-	cons, err := s.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("message: scan: %w", err)
-	}
-	defer func() {
-		if info := cons.CachedInfo(); info != nil {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			_ = s.DeleteConsumer(dctx, info.Name)
-			cancel()
-		}
-	}()
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		batch, err := cons.FetchNoWait(256)
-		if err != nil {
-			return fmt.Errorf("message: scan: %w", err)
-		}
-		n := 0
-		stop := false
-		for m := range batch.Messages() {
-			if stop {
-				continue // drain the batch
-			}
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			if !fn(m, meta) || meta.NumPending == 0 {
-				stop = true
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
-			return fmt.Errorf("message: scan: %w", err)
-		}
-		if stop || n == 0 {
-			return nil
-		}
-	}
 }
 
 // StartPosition of a new group.

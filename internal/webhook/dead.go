@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
 // Limits of one requeue or replay call.
@@ -96,7 +98,7 @@ func (e *Engine) DeadLetters(ctx context.Context, id string, pageSize int, pageT
 	}
 	var out []DeadLetter
 	next := ""
-	err := scan(ctx, e.dead, []string{deadPrefix + id}, start, time.Time{}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+	err := store.ScanStream(ctx, e.dead, []string{deadPrefix + id}, start, time.Time{}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 		if len(out) == pageSize {
 			next = strconv.FormatUint(meta.Sequence.Stream, 10)
 			return false
@@ -127,7 +129,7 @@ func (e *Engine) Requeue(ctx context.Context, id string, ids []uint64, all bool)
 	}
 	var list []dl
 	if all {
-		err := scan(ctx, e.dead, []string{deadPrefix + id}, 0, time.Time{}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
+		err := store.ScanStream(ctx, e.dead, []string{deadPrefix + id}, 0, time.Time{}, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
 			list = append(list, dl{meta.Sequence.Stream, m.Headers(), m.Data()})
 			return len(list) < MaxRequeue
 		})
@@ -224,13 +226,13 @@ func (e *Engine) Replay(ctx context.Context, id string, start, end time.Time) (i
 		return true
 	}
 	if mf := messageFilters(st.filter, st.OpenIDs); len(mf) > 0 {
-		if err := scan(ctx, e.msgs, mf, 0, start, each); err != nil {
+		if err := store.ScanStream(ctx, e.msgs, mf, 0, start, each); err != nil {
 			return n, truncated, err
 		}
 	}
 	if pubErr == nil && !truncated {
 		if ef := eventFilters(id, st.filter, st.OpenIDs)[1:]; len(ef) > 0 { // not the endpoint's own copies
-			if err := scan(ctx, e.events, ef, 0, start, each); err != nil {
+			if err := store.ScanStream(ctx, e.events, ef, 0, start, each); err != nil {
 				return n, truncated, err
 			}
 		}
@@ -240,59 +242,4 @@ func (e *Engine) Replay(ctx context.Context, id string, start, end time.Time) (i
 	}
 	e.log.InfoContext(ctx, "webhook: events replayed", "endpoint", id, "count", n, "truncated", truncated)
 	return n, truncated, nil
-}
-
-// scan reads a stream with an ephemeral ordered consumer from startSeq (or
-// startTime, or the beginning) until fn returns false or nothing is left.
-func scan(ctx context.Context, s jetstream.Stream, filters []string, startSeq uint64, startTime time.Time,
-	fn func(jetstream.Msg, *jetstream.MsgMetadata) bool) error {
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filters, InactiveThreshold: 30 * time.Second}
-	switch {
-	case startSeq > 0:
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, startSeq
-	case !startTime.IsZero():
-		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &startTime
-	default:
-		cfg.DeliverPolicy = jetstream.DeliverAllPolicy
-	}
-	cons, err := s.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("webhook: scan: %w", err)
-	}
-	defer func() {
-		if info := cons.CachedInfo(); info != nil {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			_ = s.DeleteConsumer(dctx, info.Name)
-			cancel()
-		}
-	}()
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		batch, err := cons.FetchNoWait(256)
-		if err != nil {
-			return fmt.Errorf("webhook: scan: %w", err)
-		}
-		n, stop := 0, false
-		for m := range batch.Messages() {
-			if stop {
-				continue // drain the batch
-			}
-			n++
-			meta, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			if !fn(m, meta) || meta.NumPending == 0 {
-				stop = true
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
-			return fmt.Errorf("webhook: scan: %w", err)
-		}
-		if stop || n == 0 {
-			return nil
-		}
-	}
 }

@@ -67,9 +67,6 @@ const (
 	hdrError     = "Kw-Webhook-Error"
 	hdrDeadTime  = "Kw-Webhook-Dead-Time"
 	hdrPinID     = "Nats-Pin-Id" // JetStream: the pin of the pulling client
-	// The message log's flag of messages synthesized by reconciliation
-	// (internal/message).
-	hdrReconciled = "Kw-Reconciled"
 )
 
 // consumer kinds.
@@ -794,7 +791,7 @@ func (e *Engine) renderMessage(data []byte, h nats.Header, seq uint64, stored ti
 	if !stored.IsZero() {
 		pm.ReceiveTime = timestamppb.New(stored)
 	}
-	pm.Reconciled = h.Get(hdrReconciled) == "1"
+	pm.Reconciled = h.Get(message.HeaderReconciled) == "1"
 	raw, err := protoJSON.Marshal(pm)
 	if err != nil {
 		return nil, err
