@@ -38,6 +38,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
 // KV buckets.
@@ -165,14 +166,14 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	slotKV, err := bucket(ctx, cfg.JetStream, jetstream.KeyValueConfig{
+	slotKV, err := store.OpenBucket(ctx, cfg.JetStream, jetstream.KeyValueConfig{
 		Bucket: SlotBucket, Description: "kwaishop-gateway QPS schedules (next free slot per API)",
 		History: 1, TTL: time.Minute, Storage: jetstream.MemoryStorage, Replicas: cfg.Replicas,
 	})
 	if err != nil {
 		return nil, err
 	}
-	quotaKV, err := bucket(ctx, cfg.JetStream, jetstream.KeyValueConfig{
+	quotaKV, err := store.OpenBucket(ctx, cfg.JetStream, jetstream.KeyValueConfig{
 		Bucket: QuotaBucket, Description: "kwaishop-gateway daily call counters (UTC+8 days)",
 		History: 1, TTL: 49 * time.Hour, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	})
@@ -185,20 +186,6 @@ func New(ctx context.Context, cfg Config) (*Limiter, error) {
 		quotas:   &quotas{kv: quotaKV, leases: map[string]*lease{}},
 		inflight: &inflight{max: cfg.MaxInFlight},
 	}, nil
-}
-
-func bucket(ctx context.Context, js jetstream.JetStream, kc jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	kv, err := js.KeyValue(ctx, kc.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, kc)
-		if errors.Is(err, jetstream.ErrBucketExists) { // lost a creation race
-			kv, err = js.KeyValue(ctx, kc.Bucket)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("limit: open bucket %s: %w", kc.Bucket, err)
-	}
-	return kv, nil
 }
 
 // Close gives this replica's unused leased daily calls back.

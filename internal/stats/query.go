@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
 // Window is a statistics window: Buckets aligned buckets of Step, the last
@@ -196,36 +198,25 @@ func (r *Recorder) bucketFor(w Window) jetstream.KeyValue {
 func (r *Recorder) read(ctx context.Context, kv jetstream.KeyValue, shop string, first, last int64) ([]*record, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	w, err := kv.Watch(ctx, "*.*."+shop, jetstream.IgnoreDeletes())
+	var out []*record
+	err := store.EachEntry(ctx, kv, "*.*."+shop, func(e jetstream.KeyValueEntry) error {
+		start, _, _, err := parseRecordKey(e.Key())
+		if err != nil || start < first || start > last {
+			return nil
+		}
+		var rec record
+		if err := json.Unmarshal(e.Value(), &rec); err != nil || rec.V != recordVersion {
+			r.cfg.Log.Warn("stats: skipping unreadable record", "key", e.Key())
+			return nil
+		}
+		rec.Start = start
+		out = append(out, &rec)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("stats: read: %w", err)
 	}
-	defer func() { _ = w.Stop() }()
-	var out []*record
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("stats: read: %w", ctx.Err())
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil, errors.New("stats: read: watcher closed")
-			}
-			if e == nil { // all current values delivered
-				return out, nil
-			}
-			start, _, _, err := parseRecordKey(e.Key())
-			if err != nil || start < first || start > last {
-				continue
-			}
-			var rec record
-			if err := json.Unmarshal(e.Value(), &rec); err != nil || rec.V != recordVersion {
-				r.cfg.Log.Warn("stats: skipping unreadable record", "key", e.Key())
-				continue
-			}
-			rec.Start = start
-			out = append(out, &rec)
-		}
-	}
+	return out, nil
 }
 
 // MessageReport is the answer of MessageStats.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
@@ -237,32 +239,21 @@ func validSubject(s string) bool {
 func (r *Recorder) warnings(ctx context.Context, day time.Time) ([]Warning, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	w, err := r.events.Watch(ctx, strconv.FormatInt(day.Unix(), 10)+".>", jetstream.IgnoreDeletes())
+	var out []Warning
+	err := store.EachEntry(ctx, r.events, strconv.FormatInt(day.Unix(), 10)+".>", func(e jetstream.KeyValueEntry) error {
+		var wn Warning
+		if json.Unmarshal(e.Value(), &wn) == nil {
+			out = append(out, wn)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("stats: warnings: %w", err)
 	}
-	defer func() { _ = w.Stop() }()
-	var out []Warning
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("stats: warnings: %w", ctx.Err())
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil, errors.New("stats: warnings: watcher closed")
-			}
-			if e == nil {
-				slices.SortFunc(out, func(a, b Warning) int {
-					return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Subject, b.Subject))
-				})
-				return out, nil
-			}
-			var wn Warning
-			if json.Unmarshal(e.Value(), &wn) == nil {
-				out = append(out, wn)
-			}
-		}
-	}
+	slices.SortFunc(out, func(a, b Warning) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Subject, b.Subject))
+	})
+	return out, nil
 }
 
 // Metric attribute keys of the quota instruments.

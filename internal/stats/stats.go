@@ -184,19 +184,9 @@ func New(ctx context.Context, cfg Config) (*Recorder, error) {
 }
 
 func openBucket(ctx context.Context, js jetstream.JetStream, name, desc string, ttl time.Duration, replicas int) (jetstream.KeyValue, error) {
-	kv, err := js.KeyValue(ctx, name)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: name, Description: desc, History: 1, TTL: ttl, Storage: jetstream.FileStorage, Replicas: replicas,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) { // another replica created it first
-			kv, err = js.KeyValue(ctx, name)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("stats: open bucket %s: %w", name, err)
-	}
-	return kv, nil
+	return store.OpenBucket(ctx, js, jetstream.KeyValueConfig{
+		Bucket: name, Description: desc, History: 1, TTL: ttl, Storage: jetstream.FileStorage, Replicas: replicas,
+	})
 }
 
 func defaultReplicaID() string {

@@ -60,22 +60,16 @@ func NewIdempotency(ctx context.Context, js jetstream.JetStream, replicas int) (
 	if replicas <= 0 {
 		replicas = 1
 	}
-	kv, err := js.KeyValue(ctx, IdempotencyBucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      IdempotencyBucket,
-			Description: "kwaishop-gateway first results of idempotent writes (AIP-155 request ids)",
-			History:     1,
-			TTL:         IdempotencyTTL,
-			Storage:     jetstream.FileStorage,
-			Replicas:    replicas,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) { // lost a creation race
-			kv, err = js.KeyValue(ctx, IdempotencyBucket)
-		}
-	}
+	kv, err := OpenBucket(ctx, js, jetstream.KeyValueConfig{
+		Bucket:      IdempotencyBucket,
+		Description: "kwaishop-gateway first results of idempotent writes (AIP-155 request ids)",
+		History:     1,
+		TTL:         IdempotencyTTL,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("store: open bucket %s: %w", IdempotencyBucket, err)
+		return nil, err
 	}
 	return &Idempotency{kv: kv, now: time.Now}, nil
 }

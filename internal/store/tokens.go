@@ -92,21 +92,15 @@ func NewTokenStore(ctx context.Context, js jetstream.JetStream, ring *Keyring, r
 	if replicas <= 0 {
 		replicas = 1
 	}
-	kv, err := js.KeyValue(ctx, BucketName)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      BucketName,
-			Description: "kwaishop-gateway OAuth authorizations (tokens sealed with AES-256-GCM)",
-			History:     1,
-			Storage:     jetstream.FileStorage,
-			Replicas:    replicas,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) { // lost a creation race
-			kv, err = js.KeyValue(ctx, BucketName)
-		}
-	}
+	kv, err := OpenBucket(ctx, js, jetstream.KeyValueConfig{
+		Bucket:      BucketName,
+		Description: "kwaishop-gateway OAuth authorizations (tokens sealed with AES-256-GCM)",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("store: open bucket %s: %w", BucketName, err)
+		return nil, err
 	}
 	return &TokenStore{kv: kv, ring: ring, now: time.Now}, nil
 }
@@ -342,27 +336,7 @@ func (t *TokenStore) ListMetadata(ctx context.Context) ([]Authorization, error) 
 
 // each calls fn for every current entry matching filter, as they stream in.
 func (t *TokenStore) each(ctx context.Context, filter string, fn func(jetstream.KeyValueEntry) error) error {
-	w, err := t.kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
-	if err != nil {
-		return fmt.Errorf("store: list %s: %w", filter, err)
-	}
-	defer func() { _ = w.Stop() }()
-	for {
-		select {
-		case e, ok := <-w.Updates():
-			if !ok {
-				return fmt.Errorf("store: list %s: watcher stopped", filter)
-			}
-			if e == nil { // initial values delivered
-				return nil
-			}
-			if err := fn(e); err != nil {
-				return err
-			}
-		case <-ctx.Done():
-			return fmt.Errorf("store: list %s: %w", filter, ctx.Err())
-		}
-	}
+	return EachEntry(ctx, t.kv, filter, fn)
 }
 
 func (t *TokenStore) List(ctx context.Context) ([]Authorization, error) {
