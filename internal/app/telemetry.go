@@ -32,6 +32,7 @@ import (
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/stats"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/telemetry"
@@ -108,7 +109,7 @@ func otlpAttrs(getenv func(string) string, signal, endpoint string) []any {
 			break
 		}
 	}
-	attrs := []any{"endpoint", redactEndpoint(endpoint), "protocol", "grpc", "export_timeout", timeout}
+	attrs := []any{"endpoint", secret.URL(endpoint), "protocol", "grpc", "export_timeout", timeout}
 	for _, k := range []string{"OTEL_EXPORTER_OTLP_" + signal + "_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
 		if v := getenv(k); v != "" && v != "grpc" {
 			attrs = append(attrs, "ignored", k+"="+v+": this gateway exports over OTLP/gRPC only")
@@ -116,19 +117,6 @@ func otlpAttrs(getenv func(string) string, signal, endpoint string) []any {
 		}
 	}
 	return attrs
-}
-
-// redactEndpoint drops user information, query and fragment from an
-// endpoint URL; a bare host:port is returned as it is.
-func redactEndpoint(ep string) string {
-	if u, err := url.Parse(ep); err == nil && u.Scheme != "" && u.Host != "" {
-		u.User, u.RawQuery, u.Fragment = nil, "", ""
-		return u.String()
-	}
-	if i := strings.LastIndexByte(ep, '@'); i >= 0 {
-		return ep[i+1:]
-	}
-	return ep
 }
 
 // flushWindow is the time the final telemetry flush may take: what is left

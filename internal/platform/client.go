@@ -34,6 +34,7 @@ import (
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/internal/wire"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 )
 
 // DefaultBaseURL is the production API gateway.
@@ -100,7 +101,7 @@ func parseBaseURL(s string) (*url.URL, error) {
 // String describes c without its secret.
 func (c Config) String() string {
 	return fmt.Sprintf("platform.Config{BaseURL:%q AppKey:%q SignSecret:%s SignMethod:%s MaxResponseBytes:%d}",
-		c.BaseURL, c.AppKey, redacted(c.SignSecret), c.SignMethod, c.MaxResponseBytes)
+		c.BaseURL, c.AppKey, secret.Mask(c.SignSecret), c.SignMethod, c.MaxResponseBytes)
 }
 
 // GoString is String, so %#v does not print the secret either.
@@ -111,16 +112,9 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("base_url", c.BaseURL),
 		slog.String("app_key", c.AppKey),
-		slog.String("sign_secret", redacted(c.SignSecret)),
+		slog.String("sign_secret", secret.Mask(c.SignSecret)),
 		slog.String("sign_method", string(c.SignMethod)),
 	)
-}
-
-func redacted(s string) string {
-	if s == "" {
-		return `""`
-	}
-	return "[REDACTED]"
 }
 
 // CallInfo describes one upstream attempt, for metrics and statistics.

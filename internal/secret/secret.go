@@ -3,7 +3,11 @@
 // the value is reachable only through Reveal.
 package secret
 
-import "log/slog"
+import (
+	"log/slog"
+	"net/url"
+	"strings"
+)
 
 // String is a secret string value.
 type String struct{ v string }
@@ -28,3 +32,29 @@ func (s String) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 var (
 	_ slog.LogValuer = String{}
 )
+
+// Mask is how a secret held as a plain string is printed: `""` when it is
+// unset (so an operator can see it is missing) and "[REDACTED]" otherwise.
+func Mask(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return redacted
+}
+
+// URL returns raw without what may carry a credential: user information,
+// query and fragment. A URL that does not parse, or a bare host:port, keeps
+// only what precedes '?' or '#' and follows the last '@'.
+func URL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Scheme != "" && u.Host != "" {
+		r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+		return r.String()
+	}
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		raw = raw[:i]
+	}
+	if i := strings.LastIndexByte(raw, '@'); i >= 0 {
+		raw = raw[i+1:]
+	}
+	return raw
+}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/internal/wire"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 )
 
 // DefaultAuthorizeURL is the merchant consent page.
@@ -77,7 +78,7 @@ func (c Config) Validate() error {
 
 // String describes c without its secret.
 func (c Config) String() string {
-	return fmt.Sprintf("oauth.Config{BaseURL:%q AppKey:%q AppSecret:%s}", c.BaseURL, c.AppKey, redacted(c.AppSecret))
+	return fmt.Sprintf("oauth.Config{BaseURL:%q AppKey:%q AppSecret:%s}", c.BaseURL, c.AppKey, secret.Mask(c.AppSecret))
 }
 
 // GoString is String.
@@ -86,14 +87,7 @@ func (c Config) GoString() string { return c.String() }
 // LogValue implements slog.LogValuer without the secret.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("base_url", c.BaseURL), slog.String("app_key", c.AppKey),
-		slog.String("app_secret", redacted(c.AppSecret)))
-}
-
-func redacted(s string) string {
-	if s == "" {
-		return `""`
-	}
-	return "[REDACTED]"
+		slog.String("app_secret", secret.Mask(c.AppSecret)))
 }
 
 func parseHTTPURL(field, s string) (*url.URL, error) {
@@ -123,7 +117,7 @@ type Token struct {
 func (t Token) String() string {
 	return fmt.Sprintf("oauth.Token{OpenID:%q Scopes:%q TokenType:%q Expiry:%s RefreshExpiry:%s AccessToken:%s RefreshToken:%s}",
 		t.OpenID, t.Scopes, t.TokenType, fmtTime(t.Expiry), fmtTime(t.RefreshExpiry),
-		redacted(t.AccessToken), redacted(t.RefreshToken))
+		secret.Mask(t.AccessToken), secret.Mask(t.RefreshToken))
 }
 
 // GoString is String, so %#v does not print the tokens either.
@@ -137,8 +131,8 @@ func (t Token) LogValue() slog.Value {
 		slog.String("token_type", t.TokenType),
 		slog.Time("expiry", t.Expiry),
 		slog.Time("refresh_expiry", t.RefreshExpiry),
-		slog.String("access_token", redacted(t.AccessToken)),
-		slog.String("refresh_token", redacted(t.RefreshToken)),
+		slog.String("access_token", secret.Mask(t.AccessToken)),
+		slog.String("refresh_token", secret.Mask(t.RefreshToken)),
 	)
 }
 

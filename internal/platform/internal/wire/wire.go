@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 )
 
 // DefaultMaxResponseBytes caps a response body unless configured otherwise.
@@ -198,16 +200,6 @@ func NotSent(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
-// RedactURL returns scheme://host/path of u: no query (which carries the
-// access token, app secret and signature), no user info, no fragment.
-func RedactURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	return r.String()
-}
-
 // RedactError rewrites the URL of a *url.Error (as returned by http.Client)
 // so that its message carries no query string. Other errors are returned as is.
 func RedactError(err error) error {
@@ -215,10 +207,5 @@ func RedactError(err error) error {
 	if !errors.As(err, &ue) {
 		return err
 	}
-	u, perr := url.Parse(ue.URL)
-	red := ""
-	if perr == nil {
-		red = RedactURL(u)
-	}
-	return &url.Error{Op: ue.Op, URL: red, Err: ue.Err}
+	return &url.Error{Op: ue.Op, URL: secret.URL(ue.URL), Err: ue.Err}
 }
