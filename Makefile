@@ -34,6 +34,14 @@ generate-check: generate ## fail if generated code (gen/, docs/openapi.yaml) is 
 	@out=$$(git status --porcelain -- gen docs/openapi.yaml); if [ -n "$$out" ]; then \
 		echo "$$out" >&2; echo "generated code is stale: run make generate and commit" >&2; exit 1; fi
 
+.PHONY: catalog
+catalog: ## regenerate internal/catalog/catalog.json from the pinned platform API declarations (scripts/catalog)
+	./scripts/catalog/catalog.sh
+
+.PHONY: catalog-check
+catalog-check: ## fail if internal/catalog/catalog.json is not what the generator makes
+	./scripts/catalog/catalog.sh --check
+
 .PHONY: openapi-check
 openapi-check: ## validate the OpenAPI document (redocly), check its TypeScript types, compile the typed fetch example
 	./scripts/openapi-check.sh

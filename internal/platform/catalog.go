@@ -1,20 +1,19 @@
 package platform
 
 import (
-	_ "embed"
 	"iter"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/catalog"
 )
 
-//go:embed api-catalog.tsv
-var catalogTSV string
-
 // API is one catalogued platform API: its name (the method parameter) and
-// the HTTP verb its documentation prescribes.
+// the HTTP verb its documentation prescribes. The schema catalog
+// (internal/catalog) has the rest: request and response schemas, file
+// fields, limits.
 type API struct {
 	Name       string
 	HTTPMethod string
@@ -26,45 +25,14 @@ type apiCatalog struct {
 }
 
 var loadCatalog = sync.OnceValue(func() apiCatalog {
-	c, err := parseCatalog(catalogTSV)
-	if err != nil {
-		panic(err) // the file is embedded; TestCatalog guards it
+	all := catalog.All() // sorted by name
+	c := apiCatalog{sorted: make([]API, 0, len(all)), byName: make(map[string]string, len(all))}
+	for _, a := range all {
+		c.sorted = append(c.sorted, API{Name: a.Name, HTTPMethod: a.Verb})
+		c.byName[a.Name] = a.Verb
 	}
 	return c
 })
-
-// parseCatalog reads "name<TAB>verb" lines; blank lines and lines starting
-// with '#' are skipped.
-func parseCatalog(s string) (apiCatalog, error) {
-	c := apiCatalog{byName: make(map[string]string, 300)}
-	for i, line := range strings.Split(s, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, verb, ok := strings.Cut(line, "\t")
-		name, verb = strings.TrimSpace(name), strings.TrimSpace(verb)
-		if !ok || !ValidMethodName(name) || (verb != http.MethodGet && verb != http.MethodPost) {
-			return apiCatalog{}, &catalogError{line: i + 1, text: line}
-		}
-		if _, dup := c.byName[name]; dup {
-			return apiCatalog{}, &catalogError{line: i + 1, text: "duplicate " + name}
-		}
-		c.byName[name] = verb
-		c.sorted = append(c.sorted, API{Name: name, HTTPMethod: verb})
-	}
-	slices.SortFunc(c.sorted, func(a, b API) int { return strings.Compare(a.Name, b.Name) })
-	return c, nil
-}
-
-type catalogError struct {
-	line int
-	text string
-}
-
-func (e *catalogError) Error() string {
-	return "platform: api-catalog.tsv line " + strconv.Itoa(e.line) + ": bad entry " + e.text
-}
 
 // Catalog returns every catalogued API, sorted by name. The slice is a copy.
 func Catalog() []API { return slices.Clone(loadCatalog().sorted) }

@@ -25,6 +25,9 @@ func TestCatalog(t *testing.T) {
 		if got, ok := LookupAPI(a.Name); !ok || got != a {
 			t.Errorf("LookupAPI(%q) = %v, %v", a.Name, got, ok)
 		}
+		if !ValidMethodName(a.Name) || (a.HTTPMethod != http.MethodGet && a.HTTPMethod != http.MethodPost) {
+			t.Errorf("catalog entry %q %q", a.Name, a.HTTPMethod)
+		}
 		if HTTPMethodFor(a.Name) != a.HTTPMethod {
 			t.Errorf("HTTPMethodFor(%q) disagrees with catalog", a.Name)
 		}
@@ -112,23 +115,5 @@ func TestValidMethodName(t *testing.T) {
 		if got := ValidMethodName(name); got != want {
 			t.Errorf("ValidMethodName(%q) = %v, want %v", name, got, want)
 		}
-	}
-}
-
-func TestParseCatalog_Errors(t *testing.T) {
-	t.Parallel()
-	for _, in := range []string{
-		"open.a.b\tPUT\n",
-		"open.a.b\n",
-		"bad\tGET\n",
-		"open.a.b\tGET\nopen.a.b\tPOST\n",
-	} {
-		if _, err := parseCatalog(in); err == nil {
-			t.Errorf("parseCatalog(%q) accepted", in)
-		}
-	}
-	c, err := parseCatalog("# comment\n\nopen.b.c\tPOST\nopen.a.b\tGET\n")
-	if err != nil || len(c.sorted) != 2 || c.sorted[0].Name != "open.a.b" {
-		t.Errorf("parseCatalog = %v, %v", c, err)
 	}
 }
