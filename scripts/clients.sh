@@ -186,6 +186,7 @@ cmd_e2e() {
     '^shop open_id=[A-Za-z0-9_-]+$'
     '^order [0-9]+ ORDER_STATUS_[A-Z]+ total_fen=[0-9]+ '
     '^call open\.shop\.info\.get: result=1 request_id=[0-9a-f]+ data=\{.*"shopName"'
+    '^exact ids: order_id=([0-9]{16,}) call oid=\1 equal=true$'
     '^NOT_FOUND reason=ERROR_REASON_AUTHORIZATION_NOT_FOUND domain=kwaishop-gateway '
     '^INVALID_ARGUMENT reason=ERROR_REASON_INVALID_REQUEST field_violations=\[page_size: '
     "^RESOURCE_EXHAUSTED reason=ERROR_REASON_RATE_LIMITED retry_delay=[0-9.]+s limit=qps method=$limited_method\$"

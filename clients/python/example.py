@@ -56,6 +56,25 @@ def call_shop_info(channel: grpc.Channel, open_id: str) -> None:
     print(f"call open.shop.info.get: result={resp.result} request_id={resp.request_id} data={json.dumps(data, ensure_ascii=False)}")
 
 
+def exact_ids(channel: grpc.Channel, open_id: str) -> None:
+    """Platform ids reach 2^53 and beyond (order item ids ~2.6e16): send them in
+    params_json (as written) and read them from body_json (the platform's answer
+    verbatim); Python's json keeps integers exact."""
+    orders = kg.order_pb2_grpc.OrderServiceStub(channel)
+    typed = orders.ListOrders(kg.order_pb2.ListOrdersRequest(open_id=open_id, page_size=1), timeout=30)
+    if not typed.orders:
+        print("exact ids: the shop has no order in the last 7 days")
+        return
+    order_id = typed.orders[0].order_id
+    platform = kg.platform_pb2_grpc.PlatformServiceStub(channel)
+    resp = platform.Call(
+        kg.platform_pb2.CallRequest(open_id=open_id, method="open.order.detail", params_json=json.dumps({"oid": order_id})),
+        timeout=30,
+    )
+    oid = int(json.loads(resp.body_json).get("data", {}).get("orderBaseInfo", {}).get("oid", 0))
+    print(f"exact ids: order_id={order_id} call oid={oid} equal={'true' if oid == order_id else 'false'}")
+
+
 def not_found(channel: grpc.Channel) -> None:
     orders = kg.order_pb2_grpc.OrderServiceStub(channel)
     try:
@@ -110,6 +129,7 @@ def main() -> None:
         print(f"shop open_id={open_id}")
         list_orders(channel, open_id)
         call_shop_info(channel, open_id)
+        exact_ids(channel, open_id)
         not_found(channel)
         invalid_argument(channel, open_id)
         resource_exhausted(channel, open_id, os.environ.get("KWAISHOP_LIMITED_METHOD", "open.user.seller.get"))

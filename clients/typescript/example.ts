@@ -1,5 +1,6 @@
 // kwaishop-gateway from Node over gRPC: list a shop's orders, call a platform
-// API through PlatformService.Call, and handle NOT_FOUND, INVALID_ARGUMENT and
+// API through PlatformService.Call (64-bit ids exact both ways), and
+// handle NOT_FOUND, INVALID_ARGUMENT and
 // RESOURCE_EXHAUSTED with the decoded ErrorInfo reason, BadRequest field
 // violations and RetryInfo delay.
 //
@@ -56,6 +57,59 @@ async function callShopInfo(c: GatewayClients, openId: string): Promise<void> {
   console.log(`call open.shop.info.get: result=${resp.result} request_id=${resp.requestId} data=${JSON.stringify(data)}`);
 }
 
+// quoteBigInts quotes every integer literal of 16 or more digits outside the
+// strings of a JSON text, so that JSON.parse keeps its digits (as a string):
+// JSON.parse alone rounds 2617801683312294173 to a double, and Node 20 cannot
+// show a reviver the number's source text.
+function quoteBigInts(text: string): string {
+  let out = "";
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charAt(i);
+    if (inString) {
+      out += ch;
+      if (ch === "\\") out += text.charAt(++i);
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') {
+      inString = true;
+      out += ch;
+      continue;
+    }
+    if (ch === "-" || (ch >= "0" && ch <= "9")) {
+      let j = i + 1;
+      while (j < text.length && /[0-9.eE+-]/.test(text.charAt(j))) j++;
+      const lit = text.slice(i, j);
+      out += /^-?[0-9]{16,}$/.test(lit) ? `"${lit}"` : lit;
+      i = j - 1;
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+// exactIds: platform ids reach 2^53 and beyond (order item ids ~2.6e16).
+// The typed services carry them as bigint; through Call, send them in
+// params_json (as written) and read them from body_json (the platform's
+// answer verbatim).
+async function exactIds(c: GatewayClients, openId: string): Promise<void> {
+  const typed = await c.orders.listOrders({ openId, pageSize: 1 }, { timeoutMs: 30_000 });
+  const first = typed.orders[0];
+  if (!first) {
+    console.log("exact ids: the shop has no order in the last 7 days");
+    return;
+  }
+  const resp = await c.platform.call(
+    { openId, method: "open.order.detail", paramsJson: `{"oid":${first.orderId}}` },
+    { timeoutMs: 30_000 },
+  );
+  const body = JSON.parse(quoteBigInts(resp.bodyJson)) as { data?: { orderBaseInfo?: { oid?: string } } };
+  const oid = BigInt(body.data?.orderBaseInfo?.oid ?? "0");
+  console.log(`exact ids: order_id=${first.orderId} call oid=${oid} equal=${oid === first.orderId}`);
+}
+
 async function notFound(c: GatewayClients): Promise<void> {
   try {
     await c.orders.listOrders({ openId: "no-such-shop" }, { timeoutMs: 10_000 });
@@ -110,6 +164,7 @@ async function main(): Promise<void> {
   console.log(`shop open_id=${openId}`);
   await listOrders(c, openId);
   await callShopInfo(c, openId);
+  await exactIds(c, openId);
   await notFound(c);
   await invalidArgument(c, openId);
   await resourceExhausted(c, openId, process.env["KWAISHOP_LIMITED_METHOD"] ?? "open.user.seller.get");

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -116,5 +118,84 @@ func TestParseSettings_ReportsEveryProblem(t *testing.T) {
 	if err != nil || st.addr != "127.0.0.1:1" || c.AppKey != "ks2" || c.AppSecret != "a2" || c.SignSecret != "s2" ||
 		c.PushURL != "http://h/p" || c.Seed != 6 || c.TestUsers != 2 || c.AppState != "test" {
 		t.Fatalf("flags: %+v %v", st, err)
+	}
+}
+
+func TestParseSettings_Apps(t *testing.T) {
+	list := `[{"appKey":"ks1","type":"third_party","callbackUrl":"http://127.0.0.1:8080/oauth/callback","state":"online"},{"appKey":"ks2","signMethod":"MD5"}]`
+	file := filepath.Join(t.TempDir(), "apps.json")
+	if err := os.WriteFile(file, []byte(list), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"--apps", list}, {"--apps", "@" + file}} {
+		st, err := parseSettings(args, func(string) string { return "" }, io.Discard)
+		if err != nil || len(st.cfg.Apps) != 2 || st.cfg.Apps[0].AppType != "third_party" || st.cfg.Apps[0].AppState != "online" ||
+			st.cfg.Apps[1].SignMethod != "MD5" || st.cfg.AppState != "" {
+			t.Fatalf("%v: %+v %v", args[1][:8], st.cfg, err)
+		}
+	}
+	env := map[string]string{"KWAISHOP_SANDBOX_APPS": list}
+	if st, err := parseSettings(nil, func(k string) string { return env[k] }, io.Discard); err != nil || len(st.cfg.Apps) != 2 {
+		t.Fatalf("env: %+v %v", st.cfg.Apps, err)
+	}
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"with_single_app": {[]string{"--apps", list, "--app-key", "ks3"}, "either"},
+		"with_app_state":  {[]string{"--apps", list, "--app-state", "test"}, "either"},
+		"unknown_field":   {[]string{"--apps", `[{"appKey":"ks1","secret":"x"}]`}, "unknown field"},
+		"not_a_list":      {[]string{"--apps", `{"appKey":"ks1"}`}, "JSON array"},
+		"empty":           {[]string{"--apps", `[]`}, "no app"},
+		"trailing":        {[]string{"--apps", `[{}] [{}]`}, "trailing"},
+		"no_file":         {[]string{"--apps", "@" + file + ".missing"}, "apps"},
+		"bad_app":         {[]string{"--apps", `[{"type":"isv"}]`}, "Apps[0].AppType"},
+	} {
+		if _, err := parseSettings(tc.args, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error with %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestRun_SeveralApps(t *testing.T) {
+	env := map[string]string{"KWAISHOP_SANDBOX_APPS": `[{"appKey":"ks1","appSecret":"operator-secret","type":"third_party"},{}]`}
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, &stderr, ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("not ready")
+	}
+	resp, err := http.Get("http://" + addr + "/sandbox/v1/apps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apps struct {
+		Apps []struct {
+			AppKey string `json:"appKey"`
+			Type   string `json:"type"`
+		} `json:"apps"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&apps)
+	resp.Body.Close()
+	if err != nil || len(apps.Apps) != 2 || apps.Apps[0].AppKey != "ks1" || apps.Apps[0].Type != "third_party" || apps.Apps[1].Type != "self_use" {
+		t.Fatalf("apps: %+v %v", apps, err)
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "/market?app_id=ks1") || !strings.Contains(out, apps.Apps[1].AppKey+" (generated)") || strings.Contains(out, "operator-secret") {
+		t.Errorf("banner:\n%s", out)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

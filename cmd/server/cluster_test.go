@@ -26,6 +26,7 @@ import (
 	rpccode "google.golang.org/genproto/googleapis/rpc/code"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/msglog"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
@@ -412,7 +413,7 @@ func TestCluster_NATSNodeAndReplicaLossUnderLoad(t *testing.T) {
 	// Midway: stop the NATS node leading the message stream, then SIGKILL a
 	// gateway process.
 	time.Sleep(3 * time.Second)
-	ms, err := js.Stream(ctx, message.StreamName)
+	ms, err := js.Stream(ctx, msglog.StreamName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +427,7 @@ func TestCluster_NATSNodeAndReplicaLossUnderLoad(t *testing.T) {
 	if stopped == nil {
 		stopped = nodes[0]
 	}
-	held := []string{message.StreamName}
+	held := []string{msglog.StreamName}
 	if c, err := ms.Consumer(ctx, clusterGroup); err == nil && c.CachedInfo().Cluster != nil && c.CachedInfo().Cluster.Leader == stopped.Name() {
 		held = append(held, "group "+clusterGroup)
 	}

@@ -25,6 +25,7 @@ import (
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/msglog"
 )
 
 // The scripted hostile run: the acceptance item of the "hostile callers"
@@ -445,7 +446,7 @@ func run(ctx context.Context, n, workers int, fn func(i int)) int {
 // REST and gRPC: random bytes, ack subjects of another stream, and
 // plausible ack subjects of the victim's group with guessed sequence
 // numbers (a delivery id is the base64 of the JetStream ack reply subject
-// today: internal/message/log.go).
+// today: internal/message/delivery/id.go).
 func (h *hostile) forgedAcks() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -460,9 +461,9 @@ func (h *hostile) forgedAcks() {
 			return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "$JS.ACK.OTHER_STREAM.%s.1.%d.%d.%d.0", hostileVictimGroup, i, i, time.Now().UnixNano()))
 		}
 		seq := 1 + guessed.Add(1)%400
-		subj := fmt.Sprintf("$JS.ACK.%s.%s.1.%d.%d.%d.0", message.StreamName, hostileVictimGroup, seq, seq, time.Now().UnixNano())
+		subj := fmt.Sprintf("$JS.ACK.%s.%s.1.%d.%d.%d.0", msglog.StreamName, hostileVictimGroup, seq, seq, time.Now().UnixNano())
 		if seq%7 == 0 { // the 12-token form with a domain and account hash
-			subj = fmt.Sprintf("$JS.ACK._.ACCHASH.%s.%s.1.%d.%d.%d.0.TOKEN", message.StreamName, hostileVictimGroup, seq, seq, time.Now().UnixNano())
+			subj = fmt.Sprintf("$JS.ACK._.ACCHASH.%s.%s.1.%d.%d.%d.0.TOKEN", msglog.StreamName, hostileVictimGroup, seq, seq, time.Now().UnixNano())
 		}
 		return base64.RawURLEncoding.EncodeToString([]byte(subj))
 	}

@@ -4,26 +4,25 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/grpc"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/limit"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/oauth"
-	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/stats"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/telemetry"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
 
@@ -57,91 +56,45 @@ type Info struct {
 	NATSURL string
 }
 
-// Run serves until ctx is done, then shuts down gracefully.
-func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
+// Run serves until ctx is done, then shuts down gracefully. It builds the
+// gateway from cfg with one constructor per part; each returns what it
+// built and how to stop it, and the stops run in reverse order on return.
+func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	started := time.Now()
-	if opts.Getenv == nil {
-		opts.Getenv = os.Getenv
-	}
+	opts = opts.withDefaults()
 	log := newLogger(opts.LogOutput, cfg.LogFormat, cfg.LogLevel)
+	var stops cleanups
+	defer stops.run()
+	embedded := cfg.SandboxMode() // before the sandbox sets credentials
 
-	var cleanups []func()
-	defer func() {
-		for i := len(cleanups) - 1; i >= 0; i-- {
-			cleanups[i]()
-		}
-	}()
-
-	tp := opts.TracerProvider
-	if tp == nil {
-		sdktp, shutdown, err := startTracing(ctx, cfg, log, opts.Getenv)
-		if err != nil {
-			return fmt.Errorf("app: tracing: %w", err)
-		}
-		cleanups = append(cleanups, shutdown) // flush telemetry last, within the shutdown grace
-		tp = sdktp
-	}
-
-	if err := checkExposure(cfg); err != nil { // no API keys: loopback only (docs/security.md)
-		return err
-	}
-	grpcTLS, httpTLS, err := serverTLS(cfg) // optional TLS / mTLS (docs/security.md)
+	tp, stop, err := newTracing(ctx, cfg, log, opts)
 	if err != nil {
 		return err
 	}
-	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
-	if err != nil {
-		return fmt.Errorf("app: listen gRPC: %w", err)
-	}
-	cleanups = append(cleanups, func() { _ = grpcLis.Close() })
-	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("app: listen HTTP: %w", err)
-	}
-	cleanups = append(cleanups, func() { _ = httpLis.Close() })
-	cfg.GRPCAddr, cfg.HTTPAddr = grpcLis.Addr().String(), httpLis.Addr().String()
-	// Connection caps (docs/security.md); the REST gateway reaches the gRPC
-	// server in-process, so a flood of the gRPC port cannot take REST down.
-	grpcLis, httpLis = limitConns(grpcLis, cfg.GRPCMaxConns, "grpc", log), limitConns(httpLis, cfg.HTTPMaxConns, "http", log)
-	hop := newGatewayHop()
-	if grpcTLS != nil {
-		grpcLis, httpLis = tls.NewListener(grpcLis, grpcTLS), tls.NewListener(httpLis, httpTLS)
-	}
-	if cfg.PprofAddr != "" {
-		stopPprof, err := startPprof(cfg.PprofAddr, log)
-		if err != nil {
-			return err
-		}
-		cleanups = append(cleanups, stopPprof)
-	}
-
-	info := Info{GRPCAddr: cfg.GRPCAddr, HTTPAddr: cfg.HTTPAddr}
-	var sb *embeddedSandbox
-	sandboxMode := cfg.SandboxMode()
-	if sandboxMode {
-		if sb, err = startSandbox(ctx, &cfg, log, tp); err != nil {
-			return err
-		}
-		cleanups = append(cleanups, sb.stop)
-		info.SandboxURL, info.Sandbox = sb.url, sb.sb
-	}
-
-	if cfg.NATSURL == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return fmt.Errorf("app: data dir: %w", err)
-		}
-	}
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, NATSURL: cfg.NATSURL, Listen: cfg.NATSListen, Replicas: int(cfg.NATSReplicas), Auth: cfg.NATSAuth()}, log)
+	stops.add(stop) // flush telemetry last, within the shutdown grace
+	lis, stop, err := newListeners(cfg, log)
 	if err != nil {
 		return err
 	}
-	cleanups = append(cleanups, func() { _ = st.Close() })
-	info.NATSURL = st.ClientURL()
-	ring, err := store.ParseKeyring(cfg.TokenKeys.Reveal())
+	stops.add(stop)
+	cfg.GRPCAddr, cfg.HTTPAddr = lis.grpcAddr, lis.httpAddr
+	if stop, err = newPprof(cfg.PprofAddr, log); err != nil {
+		return err
+	}
+	stops.add(stop)
+	sb, stop, err := newSandbox(ctx, &cfg, log) // sandbox mode: cfg now points at it
 	if err != nil {
 		return err
 	}
-	tokens, err := st.TokenStore(ctx, ring)
+	stops.add(stop)
+	apps := cfg.AppList() // final: the sandbox's app in sandbox mode
+	logApps(log, apps)
+	st, stop, err := newStore(ctx, cfg.Store, log)
+	if err != nil {
+		return err
+	}
+	stops.add(stop)
+	tokens, err := st.TokenStore(ctx, cfg.Store.TokenKeys)
 	if err != nil {
 		return err
 	}
@@ -149,90 +102,72 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	cleanups = append(cleanups, obs.close)
-
-	signMethod, _ := sign.ParseMethod(cfg.SignMethod) // validated by config
-	httpClient := &http.Client{Transport: upstreamTransport()}
-	guards, err := newGuards(ctx, cfg, log, st, opts.Now) // breakers and shared limits (docs/security.md)
+	stops.add(obs.close)
+	// The embedded sandbox caps its test users itself; a real app in test
+	// state gets the client-side cap too. The test-user cap counts a main
+	// account and its sub-accounts as one: the token manager knows them.
+	shops := &shopDirectory{}
+	guards, stop, err := newGuards(ctx, cfg, log, st, opts.Now, shops.mainAccount)
 	if err != nil {
 		return err
 	}
-	cleanups = append(cleanups, guards.close)
-	client, err := platform.New(platform.Config{
-		BaseURL: cfg.APIBaseURL, AppKey: cfg.AppKey, SignSecret: cfg.SignSecret.Reveal(), SignMethod: signMethod,
-		HTTPClient: httpClient, Tracer: tp, CallTimeout: cfg.CallTimeout, Observe: obs.observe, Gate: guards.gate,
-	})
+	stops.add(stop)
+	client, err := newPlatform(cfg, apps, !embedded, tp, obs, guards)
 	if err != nil {
 		return err
 	}
-	oc, err := oauth.New(oauth.Config{BaseURL: cfg.APIBaseURL, AppKey: cfg.AppKey, AppSecret: cfg.AppSecret.Reveal(), HTTPClient: httpClient, Tracer: tp})
+	mgr, stop, err := newTokenManager(ctx, cfg, client.tokenApps(obs.metrics.WrapOAuth), log, st, tokens, opts.Now)
 	if err != nil {
 		return err
 	}
-	states, err := store.NewStateStore(ctx, st.JetStream(), st.Replicas(), cfg.OAuthStateMaxBytes)
+	stops.add(stop)
+	shops.set(mgr)
+	msgs, stop, err := newMessages(ctx, cfg, apps, log, tp, st, tokens, client, mgr, obs, sb)
 	if err != nil {
 		return err
 	}
-	mgr, err := token.New(token.Config{
-		AppKey: cfg.AppKey, Store: tokens, OAuth: obs.metrics.WrapOAuth(oc), Log: log, Conn: st.Conn(), States: states,
-		AuthorizeURL: cfg.AuthorizeURL, RedirectURI: cfg.EffectiveRedirectURI(), ReturnHosts: returnHosts(cfg), TestApp: sandboxMode || cfg.AppState == "test",
-		TestUserCutoff: testUserCutoff, ReauthorizeURL: reauthorizeURL(cfg),
-		ReplicaID: cfg.ReplicaID, LeaseTTL: cfg.LeaseTTL, Now: opts.Now,
-	})
+	stops.add(stop)
+	hooks, err := startWebhooks(ctx, cfg, log, st, cfg.Store.TokenKeys, obs.provider.MeterProvider()) // after the message log they read
 	if err != nil {
 		return err
 	}
-	lifecycleCtx, stopLifecycle := context.WithCancel(context.WithoutCancel(ctx))
-	lifecycleDone := make(chan struct{})
-	go func() {
-		defer close(lifecycleDone)
-		if err := mgr.Run(lifecycleCtx); err != nil {
-			log.Error("token lifecycle stopped", "err", err)
-		}
-	}()
-	cleanups = append(cleanups, func() { stopLifecycle(); <-lifecycleDone })
-
-	// Pushed messages (docs/messages.md): log, intake, dead letters, reconciliation.
-	msgs, err := startMessages(ctx, cfg, log, tp, st, tokens, client, mgr, obs.metrics.Messages(), obs.provider.MeterProvider(), sb)
-	if err != nil {
-		return err
-	}
-	cleanups = append(cleanups, msgs.stop)
-
-	// Outward webhooks (docs/webhooks.md): after the message log they read.
-	hooks, err := startWebhooks(ctx, cfg, log, st, ring, obs.provider.MeterProvider())
-	if err != nil {
-		return err
-	}
-	cleanups = append(cleanups, hooks.stop)
-
+	stops.add(hooks.stop)
 	var ready atomic.Bool
-	srv, err := newServers(ctx, serverDeps{cfg: cfg, log: log, tp: tp, client: client, tokens: mgr, authz: tokens, mgr: mgr, keyID: ring.PrimaryID(), store: st, obs: obs, msgs: msgs, hooks: hooks, ready: &ready, hop: hop})
+	srv, err := newServers(ctx, serverDeps{cfg: cfg, apps: apps, log: log, tp: tp, client: client, tokens: mgr, authz: tokens, mgr: mgr,
+		keyID: cfg.Store.TokenKeys.PrimaryID(), store: st, obs: obs, msgs: msgs, hooks: hooks, ready: &ready, hop: lis.hop})
 	if err != nil {
 		return err
 	}
+	info := Info{GRPCAddr: cfg.GRPCAddr, HTTPAddr: cfg.HTTPAddr, NATSURL: st.ClientURL()}
+	return serve(ctx, cfg, log, opts, started, info, srv, lis, sb, mgr, &ready)
+}
 
+// serve runs the servers on the listeners, authorizes the sandbox shop in
+// sandbox mode, reports ready, and stops the servers when ctx is done or a
+// server fails.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options, started time.Time, info Info,
+	srv *servers, lis *listeners, sb *embeddedSandbox, mgr *token.Manager, ready *atomic.Bool) error {
 	serveErr := make(chan error, 2)
-	go func() { serveErr <- srv.grpc.Serve(grpcLis) }()
-	go func() { _ = srv.grpc.Serve(hop.lis) }() // the REST gateway's in-process hop
+	go func() { serveErr <- srv.grpc.Serve(lis.grpc) }()
+	go func() { _ = srv.grpc.Serve(lis.hop.lis) }() // the REST gateway's in-process hop
 	go func() {
-		if err := srv.http.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.http.Serve(lis.http); !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- err
 		}
 	}()
 
 	if sb != nil {
-		openID, err := sb.authorizeShop(ctx, cfg, mgr)
+		openID, err := sb.authorizeShop(ctx, mgr)
 		if err != nil {
 			stopServers(srv, log, time.Second)
 			return err
 		}
-		info.SandboxOpenID = openID
+		info.SandboxURL, info.Sandbox, info.SandboxOpenID = sb.url, sb.sb, openID
 		logExamples(log, opts.Banner, cfg, openID, sb.sb.Now())
 	}
 	ready.Store(true)
 	srv.health.Resume()
-	log.Info("kwaishop-gateway ready", "grpc", cfg.GRPCAddr, "http", cfg.HTTPAddr, "sandbox", sandboxMode, "startup", time.Since(started).String())
+	log.Info("kwaishop-gateway ready", "grpc", cfg.GRPCAddr, "http", cfg.HTTPAddr, "sandbox", sb != nil, "startup", time.Since(started).String())
 	if opts.Ready != nil {
 		opts.Ready(info)
 	}
@@ -248,6 +183,197 @@ func Run(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	ready.Store(false)
 	stopServers(srv, log, cfg.ShutdownGrace)
 	return nil
+}
+
+// withDefaults fills the options tests leave out.
+func (o Options) withDefaults() Options {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	return o
+}
+
+// cleanups are the stops of what Run built, run in reverse order.
+type cleanups []func()
+
+// add keeps stop (nil: nothing to stop).
+func (c *cleanups) add(stop func()) {
+	if stop != nil {
+		*c = append(*c, stop)
+	}
+}
+
+// run stops in reverse order. Its receiver is a pointer: a deferred run
+// sees the stops added after the defer statement.
+func (c *cleanups) run() {
+	for i := len(*c) - 1; i >= 0; i-- {
+		(*c)[i]()
+	}
+}
+
+// newTracing is opts.TracerProvider, or the provider built from the OTEL_*
+// variables with its flush.
+func newTracing(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (trace.TracerProvider, func(), error) {
+	if opts.TracerProvider != nil {
+		return opts.TracerProvider, nil, nil
+	}
+	tp, shutdown, err := startTracing(ctx, cfg, log, opts.Getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: tracing: %w", err)
+	}
+	return tp, shutdown, nil
+}
+
+// newStore opens the store: the embedded NATS server in the data directory,
+// or the external NATS of KWAISHOP_NATS_URL.
+func newStore(ctx context.Context, s store.Settings, log *slog.Logger) (*store.Store, func(), error) {
+	if s.NATSURL == "" {
+		if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("app: data dir: %w", err)
+		}
+	}
+	st, err := store.Open(ctx, s.Config(), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, func() { _ = st.Close() }, nil
+}
+
+// upstream is the gateway's one way to the platform: a platform.Client per
+// app, built at start, each signing with its app's credentials, admitted by
+// its app's limits and recorded as its app's calls; one transport, one set
+// of circuit breakers and one statistics recorder for all. A call goes to
+// the client of its token source's app (the shop's, or the app-level
+// source's), so calls use the shop's app's credentials without a look-up of
+// their own; a client per app rather than credentials chosen per request
+// keeps the client, its signer and its gate immutable (docs/apps.md).
+type upstream struct {
+	apps    []config.App
+	clients map[string]*platform.Client
+	oauth   map[string]*oauth.Client
+}
+
+// appKeyed is a token source that names its app (token.Manager's sources).
+type appKeyed interface{ AppKey() string }
+
+// Do sends r with the client of its token source's app; a source that
+// names no app (or none) is the only app's.
+func (u *upstream) Do(ctx context.Context, r *platform.Request) (*platform.Response, error) {
+	key := ""
+	if k, ok := r.Token.(appKeyed); ok {
+		key = k.AppKey()
+	}
+	if key == "" && len(u.apps) == 1 {
+		key = u.apps[0].Key
+	}
+	c := u.clients[key]
+	if c == nil {
+		return nil, fmt.Errorf("app: no platform client for app %q", key)
+	}
+	return c.Do(ctx, r)
+}
+
+// tokenApps are the apps of the token manager, with their OAuth clients
+// wrapped by wrap.
+func (u *upstream) tokenApps(wrap func(telemetry.OAuth) telemetry.OAuth) []token.App {
+	out := make([]token.App, 0, len(u.apps))
+	for _, a := range u.apps {
+		out = append(out, token.App{Key: a.Key, OAuth: wrap(u.oauth[a.Key]), RedirectURI: a.RedirectURI, TestApp: a.TestState()})
+	}
+	return out
+}
+
+// newPlatform builds the platform client and the OAuth client of every
+// app: each call passes the breakers and its app's limits (the test-user
+// cap only with capTestUsers) and is observed as its app's.
+func newPlatform(cfg config.Config, apps []config.App, capTestUsers bool, tp trace.TracerProvider, obs *observability, g *guards) (*upstream, error) {
+	httpClient := &http.Client{Transport: upstreamTransport()}
+	u := &upstream{apps: apps, clients: map[string]*platform.Client{}, oauth: map[string]*oauth.Client{}}
+	for _, a := range apps {
+		lim := limit.App{Key: a.Key, Daily: a.DailyQuota}
+		if capTestUsers {
+			lim.TestUserDaily = a.TestUserDailyQuota
+		}
+		key := a.Key
+		client, err := platform.New(platform.Config{
+			BaseURL: cfg.APIBaseURL, AppKey: a.Key, SignSecret: a.SignSecret.Reveal(), SignMethod: a.SignMethod,
+			HTTPClient: httpClient, Tracer: tp, CallTimeout: cfg.CallTimeout, Gate: g.forApp(lim),
+			Observe: func(ci platform.CallInfo) {
+				obs.metrics.ObserveCall(ci)
+				obs.stats.RecordApp(key, ci)
+			},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("app %s: %w", a.Key, err)
+		}
+		oc, err := oauth.New(oauth.Config{BaseURL: cfg.APIBaseURL, AppKey: a.Key, AppSecret: a.Secret.Reveal(), HTTPClient: httpClient, Tracer: tp})
+		if err != nil {
+			return nil, fmt.Errorf("app %s: %w", a.Key, err)
+		}
+		u.clients[a.Key], u.oauth[a.Key] = client, oc
+	}
+	return u, nil
+}
+
+// statsApps are the apps of the statistics: each one's calls and quotas
+// are told apart.
+func statsApps(apps []config.App) []stats.App {
+	out := make([]stats.App, 0, len(apps))
+	for _, a := range apps {
+		out = append(out, stats.App{Key: a.Key, Daily: a.DailyQuota, TestUserDaily: a.TestUserDailyQuota})
+	}
+	return out
+}
+
+// logApps says which apps the gateway serves (never their secrets).
+func logApps(log *slog.Logger, apps []config.App) {
+	for _, a := range apps {
+		log.Info("app", "app_key", a.Key, "type", a.Type, "state", a.State, "daily_quota", a.DailyQuota,
+			"test_user_daily_quota", a.TestUserDailyQuota, "require_state", a.StateRequired(), "message_keys", len(a.MessageKeys), "redirect_uri", a.RedirectURI)
+	}
+}
+
+// shopDirectory answers what the token manager knows of shops (their main
+// account) to the parts built before it: the limits.
+type shopDirectory struct{ mgr atomic.Pointer[token.Manager] }
+
+func (d *shopDirectory) set(m *token.Manager) { d.mgr.Store(m) }
+
+// mainAccount is the shop's main account (the shop itself until the
+// manager is built).
+func (d *shopDirectory) mainAccount(ctx context.Context, openID string) string {
+	if m := d.mgr.Load(); m != nil {
+		return m.MainAccount(ctx, openID)
+	}
+	return openID
+}
+
+// newTokenManager opens the OAuth state store, builds the token manager and
+// runs its lifecycle (refreshes, warnings) until stopped, for every app.
+func newTokenManager(ctx context.Context, cfg config.Config, apps []token.App, log *slog.Logger, st *store.Store, tokens *store.TokenStore,
+	now func() time.Time) (*token.Manager, func(), error) {
+	states, err := store.NewStateStore(ctx, st.JetStream(), st.Replicas(), cfg.Store.OAuthStateMaxBytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	mgr, err := token.New(token.Config{
+		Apps: apps, Store: tokens, Log: log, Conn: st.Conn(), States: states,
+		AuthorizeURL: cfg.AuthorizeURL, ReturnHosts: cfg.Token.ReturnHosts,
+		TestUserCutoff: testUserCutoff, ReauthorizeURL: reauthorizeURL(cfg),
+		ReplicaID: cfg.ReplicaID, LeaseTTL: cfg.Token.LeaseTTL, Now: now,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Run(runCtx); err != nil {
+			log.Error("token lifecycle stopped", "err", err)
+		}
+	}()
+	return mgr, func() { cancel(); <-done }, nil
 }
 
 // stopServers: not ready → gRPC GracefulStop and HTTP Shutdown, bounded by
@@ -270,5 +396,3 @@ func stopServers(s *servers, log *slog.Logger, grace time.Duration) {
 		s.grpc.Stop()
 	}
 }
-
-var _ = grpc.NewServer

@@ -64,8 +64,33 @@ func startGateway(t testing.TB) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0", dir, "127.0.0.1:0"
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir, cfg.Store.NATSListen = "127.0.0.1:0", "127.0.0.1:0", dir, "127.0.0.1:0"
 	return startGatewayWith(t, cfg, Options{})
+}
+
+// mustSet sets one setting of cfg from its text (KWAISHOP_API_KEYS, say),
+// parsed as the environment's value would be; a test's own value that does
+// not parse is a bug in the test.
+func mustSet(cfg *config.Config, env, value string) {
+	if err := cfg.Set(env, value); err != nil {
+		panic(err)
+	}
+}
+
+// Run's stops run in reverse order when Run returns, including those added
+// after the deferred run was set up.
+func TestCleanups_ReverseOrderWhenDeferred(t *testing.T) {
+	var order []int
+	func() {
+		var c cleanups
+		defer c.run()
+		c.add(func() { order = append(order, 1) })
+		c.add(nil) // nothing to stop
+		c.add(func() { order = append(order, 2) })
+	}()
+	if len(order) != 2 || order[0] != 2 || order[1] != 1 {
+		t.Fatalf("stops ran as %v, want [2 1]", order)
+	}
 }
 
 // startGatewayWith runs one gateway (replica) with cfg until the test ends.
@@ -74,7 +99,7 @@ func startGatewayWith(t testing.TB, cfg config.Config, opts Options) *gateway {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway{dataDir: cfg.DataDir, logs: &syncBuffer{}, spans: tracetest.NewSpanRecorder(), http: &http.Client{Timeout: 10 * time.Second}}
+	g := &gateway{dataDir: cfg.Store.DataDir, logs: &syncBuffer{}, spans: tracetest.NewSpanRecorder(), http: &http.Client{Timeout: 10 * time.Second}}
 	opts.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(g.spans))
 	opts.LogOutput = g.logs
 	opts.Getenv = func(string) string { return "" }

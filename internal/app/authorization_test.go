@@ -74,7 +74,7 @@ func TestAuthorization_ConsentFlowAndStates(t *testing.T) {
 	var clock atomic.Int64 // gateway clock offset
 	dir := t.TempDir()
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", dir
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir = "127.0.0.1:0", "127.0.0.1:0", dir
 	g := startGatewayWith(t, cfg, Options{Now: func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }})
 	sb := g.info.Sandbox
 	user, err := sb.AddTestUser("second shop")
@@ -263,16 +263,16 @@ func replicas(t *testing.T, n int, sbCfg sandbox.Config) (*sandbox.Sandbox, []*g
 	var gws []*gateway
 	for i := range n {
 		cfg := config.Defaults()
-		cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+		cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
 		cfg.AppKey, cfg.AppSecret, cfg.SignSecret = sc.AppKey, secret.New(sc.AppSecret), secret.New(sc.SignSecret)
 		cfg.APIBaseURL, cfg.AuthorizeURL, cfg.AppState = srv.URL, srv.URL+"/oauth/authorize", "test"
-		cfg.TokenKeys = secret.New(key.Encode())
+		mustSet(&cfg, "KWAISHOP_TOKEN_KEYS", key.Encode())
 		cfg.ReplicaID = "replica-" + strconv.Itoa(i)
-		cfg.LeaseTTL = 3 * time.Second
+		cfg.Token.LeaseTTL = 3 * time.Second
 		if i == 0 {
-			cfg.NATSListen = "127.0.0.1:0"
+			cfg.Store.NATSListen = "127.0.0.1:0"
 		} else {
-			cfg.NATSURL = gws[0].info.NATSURL
+			cfg.Store.NATSURL = gws[0].info.NATSURL
 		}
 		gws = append(gws, startGatewayWith(t, cfg, Options{}))
 	}
@@ -339,7 +339,7 @@ func TestAuthorization_ThreeReplicasRefreshOnce(t *testing.T) {
 func TestAuthorization_NoPlaintextAtRest(t *testing.T) {
 	dir := t.TempDir()
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0", dir, "127.0.0.1:0"
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir, cfg.Store.NATSListen = "127.0.0.1:0", "127.0.0.1:0", dir, "127.0.0.1:0"
 	g := startGatewayWith(t, cfg, Options{})
 	secrets := g.secrets(t)
 	// Nothing secret in the store directory (the sandbox credentials file
@@ -378,10 +378,10 @@ func TestAuthorization_KeyRotationKeepsShopsUsable(t *testing.T) {
 	ctx := context.Background()
 	start := func(keys string) *gateway {
 		cfg := config.Defaults()
-		cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", dir
+		cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir = "127.0.0.1:0", "127.0.0.1:0", dir
 		cfg.AppKey, cfg.AppSecret, cfg.SignSecret = sc.AppKey, secret.New(sc.AppSecret), secret.New(sc.SignSecret)
 		cfg.APIBaseURL, cfg.AuthorizeURL, cfg.AppState = srv.URL, srv.URL+"/oauth/authorize", "test"
-		cfg.TokenKeys = secret.New(keys)
+		mustSet(&cfg, "KWAISHOP_TOKEN_KEYS", keys)
 		return startGatewayWith(t, cfg, Options{})
 	}
 	call := func(g *gateway, openID string) error {

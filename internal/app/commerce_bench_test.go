@@ -27,9 +27,10 @@ func BenchmarkListOrdersPage(b *testing.B) {
 	// The benchmark makes far more calls than the platform allows a test
 	// user: lift the gateway's client-side limits and the sandbox's.
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0", b.TempDir(), "127.0.0.1:0"
-	cfg.APIQPS, cfg.APIQPSOverrides = 0, "open.order.cursor.list=1000000/1000000"
-	cfg.DailyQuota, cfg.TestUserDailyQuota = 1_000_000_000, 1_000_000_000
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir, cfg.Store.NATSListen = "127.0.0.1:0", "127.0.0.1:0", b.TempDir(), "127.0.0.1:0"
+	cfg.Limit.QPS = 0
+	mustSet(&cfg, "KWAISHOP_API_QPS_OVERRIDES", "open.order.cursor.list=1000000/1000000")
+	cfg.Limit.DailyQuota, cfg.Limit.TestUserDailyQuota = 1_000_000_000, 1_000_000_000
 	g := startGatewayWith(b, cfg, Options{})
 	openID := g.info.SandboxOpenID
 	unlimited := 1_000_000_000

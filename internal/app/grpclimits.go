@@ -66,9 +66,9 @@ var grpcKeepaliveEnforcement = keepalive.EnforcementPolicy{MinTime: grpcMinClien
 
 // newStreamLimiter caps the streaming calls each API key holds open
 // (KWAISHOP_MAX_STREAMS_PER_KEY).
-func newStreamLimiter(cfg config.Config, log *slog.Logger) *auth.StreamLimiter {
+func newStreamLimiter(s auth.Settings, log *slog.Logger) *auth.StreamLimiter {
 	return auth.NewStreamLimiter(auth.StreamLimiterConfig{
-		Max:    int(cfg.MaxStreamsPerKey),
+		Max:    int(s.MaxStreamsPerKey),
 		Status: streamLimitStatus,
 		Log:    log.With("component", "auth"),
 	})

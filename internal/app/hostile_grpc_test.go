@@ -30,7 +30,6 @@ import (
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
-	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 )
 
 // closeBound bounds every wait for the server to close a connection: far
@@ -42,8 +41,8 @@ const closeBound = 30 * time.Second
 func startLimitedGateway(t *testing.T, edit func(*config.Config)) *gateway {
 	t.Helper()
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
-	cfg.ReconcileInterval = 0
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	cfg.Message.ReconcileInterval = 0
 	edit(&cfg)
 	return startGatewayWith(t, cfg, Options{})
 }
@@ -305,7 +304,7 @@ func h2Call(t *testing.T, c net.Conn, path string, fields ...hpack.HeaderField) 
 // Finding 4: a 15 MB authorization header was read and decoded before the
 // 401.
 func TestHostileGRPC_HeaderListCap(t *testing.T) {
-	g := startLimitedGateway(t, func(c *config.Config) { c.APIKeys = secret.New("admin:" + keyAdmin + ":rpc=*") })
+	g := startLimitedGateway(t, func(c *config.Config) { mustSet(c, "KWAISHOP_API_KEYS", "admin:"+keyAdmin+":rpc=*") })
 	huge := "Bearer " + strings.Repeat("x", 2<<20)
 	const watch = "/kwaishop.gateway.v1.AuthorizationService/WatchAuthorizationEvents"
 
@@ -387,8 +386,8 @@ func TestHostileGRPC_StreamsPerKey(t *testing.T) {
 		keyB = "stream-key-b-0123456789"
 	)
 	g := startLimitedGateway(t, func(c *config.Config) {
-		c.APIKeys = secret.New("a:" + keyA + ":rpc=messages:rpc=authorization,b:" + keyB + ":rpc=messages:rpc=authorization")
-		c.MaxStreamsPerKey = 5
+		mustSet(c, "KWAISHOP_API_KEYS", "a:"+keyA+":rpc=messages:rpc=authorization,b:"+keyB+":rpc=messages:rpc=authorization")
+		c.Auth.MaxStreamsPerKey = 5
 	})
 	msgs := gatewayv1.NewMessageServiceClient(g.conn)
 	authz := gatewayv1.NewAuthorizationServiceClient(g.conn)

@@ -23,8 +23,8 @@ import (
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/msglog"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox"
-	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 )
 
 // Probes of the message pipeline by hostile callers, replayed against a
@@ -43,7 +43,7 @@ const (
 func hmGateway(t *testing.T) *gateway {
 	t.Helper()
 	return startMessageGateway(t, func(c *config.Config) {
-		c.APIKeys = secret.New("admin:" + keyAdmin + ":rpc=*,shopa:" + hmKeyShopA + ":shop=" + hmShopA)
+		mustSet(c, "KWAISHOP_API_KEYS", "admin:"+keyAdmin+":rpc=*,shopa:"+hmKeyShopA+":shop="+hmShopA)
 	})
 }
 
@@ -137,7 +137,7 @@ func hmPullAll(t *testing.T, g *gateway, key string, group map[string]any, want 
 // with guessed stream sequences 1..n. When like is such an id, its subject
 // is copied with only the group and the sequences replaced.
 func hmGuessedIDs(group, like string, n int) []string {
-	tmpl := []string{"$JS", "ACK", message.StreamName, group, "1", "0", "0", strconv.FormatInt(time.Now().UnixNano(), 10), "0"}
+	tmpl := []string{"$JS", "ACK", msglog.StreamName, group, "1", "0", "0", strconv.FormatInt(time.Now().UnixNano(), 10), "0"}
 	if b, err := base64.RawURLEncoding.DecodeString(like); err == nil {
 		if toks := strings.Split(string(b), "."); len(toks) == 9 && toks[0] == "$JS" && toks[1] == "ACK" {
 			tmpl = toks
@@ -529,7 +529,7 @@ func TestHostileMessages_ForgedAcksChangeNothing(t *testing.T) {
 // platform retries). A fresh push still goes through.
 func TestHostileMessages_StalePushKeptOut(t *testing.T) {
 	g := startMessageGateway(t, nil)
-	window := config.Defaults().MessageDedupeWindow
+	window := config.Defaults().Message.DedupeWindow
 	const shop, marker = "hm-shop-old", "hm-payload-marker-7f3a"
 	group := map[string]any{"name": "hm-old", "open_ids": []string{shop}, "start_position": "START_POSITION_BEGINNING"}
 	if code, body := hmPostJSON(t, g, "/v1/messages:pull", hmJSON(hmPullBody(group, map[string]any{}))); code != http.StatusOK {
@@ -666,8 +666,8 @@ func grepLines(s, sub string) string {
 func TestHostileMessages_IDsAcrossReplicas(t *testing.T) {
 	msgKey := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
 	api, gws, _ := securedReplicas(t, 2, sandbox.Config{Seed: 11}, func(c *config.Config) {
-		c.APIKeys = secret.New("admin:" + keyAdmin + ":rpc=*,shopa:" + hmKeyShopA + ":shop=" + hmShopA)
-		c.MessageKey = secret.New(msgKey)
+		mustSet(c, "KWAISHOP_API_KEYS", "admin:"+keyAdmin+":rpc=*,shopa:"+hmKeyShopA+":shop="+hmShopA)
+		mustSet(c, "KWAISHOP_MESSAGE_KEY", msgKey)
 	})
 	appKey := api.sb.Config().AppKey
 	k, err := message.NewKey(appKey, msgKey)

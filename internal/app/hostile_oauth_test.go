@@ -83,7 +83,7 @@ func dirSize(t *testing.T, dir string) int64 {
 func hostileGateway(t *testing.T, mutate func(*config.Config)) *gateway {
 	t.Helper()
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir, cfg.Store.NATSListen = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -373,7 +373,9 @@ func jetstreamOf(t *testing.T, g *gateway) jetstream.JetStream {
 }
 
 func TestHostileOAuth_ReturnHostsSetting(t *testing.T) {
-	g := hostileGateway(t, func(c *config.Config) { c.OAuthReturnHosts = "app.example.com, shop.example.com:8443" })
+	g := hostileGateway(t, func(c *config.Config) {
+		mustSet(c, "KWAISHOP_OAUTH_RETURN_HOSTS", "app.example.com, shop.example.com:8443")
+	})
 	authz := gatewayv1.NewAuthorizationServiceClient(g.conn)
 	ctx := context.Background()
 	for u, ok := range map[string]bool{
@@ -494,7 +496,7 @@ func TestClientLimiter(t *testing.T) {
 func TestHostileOAuth_StateStoreCapped(t *testing.T) {
 	const capBytes = 64 << 10
 	g := hostileGateway(t, func(c *config.Config) {
-		c.OAuthStateMaxBytes = capBytes
+		c.Store.OAuthStateMaxBytes = capBytes
 		c.OAuthStartRate, c.OAuthStartBurst = 100000, 10000
 	})
 	kv := stateBucket(t, g)

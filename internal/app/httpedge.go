@@ -49,6 +49,11 @@ import (
 //   - Path and query values must be UTF-8, headers forwarded to gRPC
 //     printable ASCII, a body exactly one JSON value, params numbers exact
 //     and params at most service.MaxParamsDepth deep: 400, never 500.
+//     CallRequest's params are taken from the body's JSON text, exactly
+//     (exactParams); numbers in other Value fields must fit a double.
+//   - A body is at most MaxRequestBytes, files aside: the routes of
+//     requests that carry files (uploads) take up to maxUploadBodyBytes,
+//     of which at most MaxRequestBytes are not file members.
 //   - A known path with another verb is 405 with Allow, not 501.
 type httpEdge struct {
 	log       *slog.Logger
@@ -60,21 +65,14 @@ type httpEdge struct {
 func newHTTPEdge(cfg config.Config, keys bool, log *slog.Logger) (*httpEdge, error) {
 	e := &httpEdge{log: log, csrf: http.NewCrossOriginProtection(), marshaler: newEdgeMarshaler()}
 	if !keys {
-		hosts, err := auth.ParseHosts(cfg.AllowedHosts)
-		if err != nil {
-			return nil, err
-		}
+		hosts := cfg.Auth.AllowedHosts.Clone()
 		hosts.Add(cfg.HTTPAddr) // the bound address
 		if u, err := url.Parse(cfg.EffectiveRedirectURI()); err == nil && u.Host != "" {
 			hosts.Add(u.Host) // where the platform sends merchants back
 		}
 		e.hosts = hosts
 	}
-	origins, err := auth.ParseOrigins(cfg.AllowedOrigins)
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range origins {
+	for _, o := range cfg.Auth.AllowedOrigins {
 		if err := e.csrf.AddTrustedOrigin(o); err != nil {
 			return nil, err
 		}
@@ -102,7 +100,7 @@ func (e *httpEdge) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, r := beginRequest(w, r)
 		defer endRequest(r.Context(), in, r)
-		if e.hosts != nil && !certFreePaths[r.URL.Path] && !e.hosts.Allows(r.Host) {
+		if e.hosts != nil && !certFree(r.URL.Path) && !e.hosts.Allows(r.Host) {
 			e.log.InfoContext(r.Context(), "http request refused", "path", r.URL.Path, "reason", "host not allowed", "host", r.Host, "peer", r.RemoteAddr)
 			e.writeError(w, http.StatusForbidden, refusal(codes.PermissionDenied, gatewayv1.ErrorReason_ERROR_REASON_PERMISSION_DENIED,
 				"host not allowed: without API keys the gateway answers only its own names (localhost, its address, KWAISHOP_ALLOWED_HOSTS)"))
@@ -331,7 +329,11 @@ func (e *httpEdge) middleware(next runtime.HandlerFunc) runtime.HandlerFunc {
 				return
 			}
 			r2 := *r
-			r2.Body = &edgeBody{ReadCloser: r.Body}
+			body := r.Body
+			if !uploadRoutes[routeTemplate(r.Context())] {
+				body = http.MaxBytesReader(w, body, MaxRequestBytes) // the server's cap is the uploads' one
+			}
+			r2.Body = &edgeBody{ReadCloser: body}
 			r = &r2
 		}
 		next(w, r, params)
@@ -427,11 +429,27 @@ func (m *edgeMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 		if msg != nil {
 			md = msg.ProtoReflect().Descriptor()
 		}
-		vs := checkJSONBody(raw, md)
+		if md != nil && len(raw) > MaxRequestBytes && nonFileBytes(raw, md) > MaxRequestBytes {
+			err := invalid("the body is larger than " + strconv.Itoa(MaxRequestBytes) + " bytes, files aside")
+			if b, ok := r.(*edgeBody); ok {
+				b.refused = &runtime.HTTPStatusError{HTTPStatus: http.StatusRequestEntityTooLarge, Err: err}
+			}
+			return err
+		}
+		var params []byte // CallRequest's params member, taken out of raw
+		var vs []service.FieldViolation
+		if md != nil && md.FullName() == callRequestName && json.Valid(raw) {
+			raw, params, vs = takeParams(raw)
+		}
+		if len(vs) == 0 {
+			vs = checkJSONBody(raw, md)
+		}
 		if len(vs) > 0 {
 			err = service.InvalidArgument(vs...)
 		} else if err = m.Unmarshal(raw, v); err != nil && md != nil {
 			vs = bodyViolations(raw, md, err)
+		} else if params != nil {
+			vs, err = exactParams(msg, params)
 		}
 		if b, ok := r.(*edgeBody); ok && len(vs) > 0 {
 			if md != nil {
@@ -442,6 +460,123 @@ func (m *edgeMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 		}
 		return err
 	})
+}
+
+var callRequestName = (&gatewayv1.CallRequest{}).ProtoReflect().Descriptor().FullName()
+
+// uploadRoutes are the REST routes (templates) of the RPCs whose requests
+// carry files (service.MaxMessageBytes); TestUpload_Routes keeps the two in
+// step.
+var uploadRoutes = map[string]bool{
+	"/v1/call":                          true,
+	"/v1/shops/{open_id}/images:upload": true,
+}
+
+// maxUploadBodyBytes caps the body of a route whose request carries files:
+// MaxRequestBytes and the files of service.MaxUploadBytes in base64, with
+// room for their names.
+const maxUploadBodyBytes = MaxRequestBytes + (service.MaxUploadBytes-MaxRequestBytes+2)/3*4 + 1024
+
+// takeParams takes the params member out of the JSON object of a
+// CallRequest (valid JSON), so that protojson never reads it as a Value of
+// doubles: it returns the body without it and the member's text (nil when
+// absent). A body naming params twice is refused.
+func takeParams(raw []byte) (rest, params []byte, vs []service.FieldViolation) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return raw, nil, nil // not an object: protojson says so
+	}
+	rest = make([]byte, 0, len(raw))
+	rest = append(rest, '{')
+	for n := 0; ; n++ {
+		i = skipSpace(raw, i+1)
+		if n == 0 && i < len(raw) && raw[i] == '}' {
+			break
+		}
+		ks, ke := i, skipString(raw, i)
+		if ke < 0 {
+			return raw, nil, nil
+		}
+		vs0 := skipSpace(raw, skipSpace(raw, ke)+1) // past the colon
+		ve := skipValue(raw, vs0)
+		if ve < 0 {
+			return raw, nil, nil
+		}
+		var key string
+		if json.Unmarshal(raw[ks:ke], &key) == nil && key == "params" {
+			if params != nil {
+				return raw, nil, []service.FieldViolation{{Field: "params", Description: "given twice"}}
+			}
+			params = raw[vs0:ve]
+		} else {
+			if len(rest) > 1 {
+				rest = append(rest, ',')
+			}
+			rest = append(append(append(rest, raw[ks:ke]...), ':'), raw[vs0:ve]...)
+		}
+		i = skipSpace(raw, ve)
+		if i >= len(raw) || raw[i] != ',' {
+			break
+		}
+	}
+	return append(rest, '}'), params, nil
+}
+
+// exactParams puts params, the text of a REST CallRequest's params member,
+// into msg as params_json: exactly, every number's digits as written.
+func exactParams(msg proto.Message, params []byte) ([]service.FieldViolation, error) {
+	req, ok := msg.(*gatewayv1.CallRequest)
+	if !ok {
+		return nil, nil
+	}
+	if req.GetParamsJson() != "" {
+		vs := []service.FieldViolation{{Field: "params", Description: "set at most one of params and params_json"}}
+		return vs, service.InvalidArgument(vs...)
+	}
+	exact, bad := service.ExactParams("params", params)
+	if bad != nil {
+		return []service.FieldViolation{*bad}, service.InvalidArgument(*bad)
+	}
+	req.ParamsJson = string(exact)
+	return nil, nil
+}
+
+// nonFileBytes is the size of a JSON body without the values of its
+// top-level bytes members (files in base64); len(raw) when the body is no
+// JSON object or its type has no such members.
+func nonFileBytes(raw []byte, md protoreflect.MessageDescriptor) int {
+	fileBytes := 0
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return len(raw)
+	}
+	for n := 0; ; n++ {
+		i = skipSpace(raw, i+1)
+		if n == 0 && i < len(raw) && raw[i] == '}' {
+			break
+		}
+		ks, ke := i, skipString(raw, i)
+		if ke < 0 {
+			return len(raw)
+		}
+		vs := skipSpace(raw, skipSpace(raw, ke)+1)
+		ve := skipValue(raw, vs)
+		if ve < 0 {
+			return len(raw)
+		}
+		var key string
+		if json.Unmarshal(raw[ks:ke], &key) == nil {
+			fd := fieldsByName(md)[key]
+			if fd != nil && (fd.Kind() == protoreflect.BytesKind || fd.IsMap() && fd.MapValue().Kind() == protoreflect.BytesKind) {
+				fileBytes += ve - vs
+			}
+		}
+		i = skipSpace(raw, ve)
+		if i >= len(raw) || raw[i] != ',' {
+			break
+		}
+	}
+	return len(raw) - fileBytes
 }
 
 // checkJSONBody finds what is wrong with a body that is not exactly one

@@ -19,7 +19,6 @@ import (
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
-	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 )
 
 // TestMetrics_InboundServerDurations: after REST and gRPC calls with known
@@ -31,8 +30,8 @@ import (
 func TestMetrics_InboundServerDurations(t *testing.T) {
 	const key = "inbound-metrics-key-0123456789"
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
-	cfg.APIKeys = secret.New("ops:" + key + ":rpc=*")
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir, cfg.Store.NATSListen = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
+	mustSet(&cfg, "KWAISHOP_API_KEYS", "ops:"+key+":rpc=*")
 	g := startGatewayWith(t, cfg, Options{})
 	openID := g.info.SandboxOpenID
 	auth := map[string]string{"Authorization": "Bearer " + key}

@@ -5,12 +5,14 @@ import (
 	"log/slog"
 	"sync"
 
-	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
-	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/delivery"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/intake"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/msglog"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/reconcile"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
@@ -20,76 +22,79 @@ import (
 // durable log, the intake handler, the dead-letter copier and the
 // reconciliation poller.
 type messagePipeline struct {
-	log        *message.Log
-	intake     *message.Intake
-	reconciler *message.Reconciler // nil when reconciliation is off
-	stop       func()
+	log        *msglog.Log
+	groups     *delivery.Groups
+	intake     *intake.Handler
+	reconciler *reconcile.Reconciler // nil when reconciliation is off
 }
 
-// PushPath is where the platform pushes messages.
+// PushPath is where the platform pushes messages; PushPath/{app_key} takes
+// only that app's (docs/apps.md).
 const PushPath = "/callbacks/messages"
 
-// startMessages opens the message log and starts its background work. In
+// newMessages opens the message log and starts its background work. In
 // sandbox mode it points the sandbox's pusher at the gateway's push URL.
-// The intake's kwaishop.messages.refused counter goes to mp (the provider
-// /metrics exports).
-func startMessages(ctx context.Context, cfg config.Config, log *slog.Logger, tp trace.TracerProvider, st *store.Store,
-	tokens *store.TokenStore, client *platform.Client, mgr *token.Manager, obs message.Observer, mp metric.MeterProvider,
-	sb *embeddedSandbox) (*messagePipeline, error) {
+// The intake's kwaishop.messages.refused counter goes to the provider
+// /metrics exports.
+func newMessages(ctx context.Context, cfg config.Config, apps []config.App, log *slog.Logger, tp trace.TracerProvider, st *store.Store,
+	tokens *store.TokenStore, client reconcile.Caller, mgr *token.Manager, obs *observability,
+	sb *embeddedSandbox) (*messagePipeline, func(), error) {
+	// Every app's keys: a push is the app's whose key opens it, and only a
+	// message of that app is accepted (message.DecodeKey).
 	var keys []message.Key
-	if !cfg.MessageKey.Empty() {
-		k, err := message.NewKey(cfg.AppKey, cfg.MessageKey.Reveal())
-		if err != nil {
-			return nil, err
+	for _, a := range apps {
+		if len(a.MessageKeys) == 0 {
+			log.Warn("message: no message key configured for the app: its pushed messages will be refused", "app_key", a.Key)
 		}
-		keys = append(keys, k)
+		keys = append(keys, a.MessageKeys...)
 	}
-	more, err := message.ParseKeys(cfg.MessageKeys.Reveal())
-	if err != nil {
-		return nil, err
-	}
-	keys = append(keys, more...)
-	if len(keys) == 0 {
-		log.Warn("message: no message key configured (KWAISHOP_MESSAGE_KEY): pushed messages will be refused")
+	reconcileApp := "" // the app key of synthesized messages, when there is one app
+	if len(apps) == 1 {
+		reconcileApp = apps[0].Key
 	}
 	mlog := log.With("component", "messages")
-	l, err := message.Open(ctx, st.JetStream(), message.Config{
-		DedupeWindow: cfg.MessageDedupeWindow, Retention: cfg.MessageRetention, Replicas: st.Replicas(),
-		Logger: mlog, TracerProvider: tp, Observer: obs,
+	l, err := msglog.Open(ctx, st.JetStream(), msglog.Config{
+		DedupeWindow: cfg.Message.DedupeWindow, Retention: cfg.Message.Retention, Replicas: st.Replicas(),
+		Logger: mlog, TracerProvider: tp,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	p := &messagePipeline{log: l, intake: message.NewIntake(l, message.IntakeConfig{Keys: keys, Logger: mlog, MeterProvider: mp})}
-	if cfg.ReconcileInterval > 0 {
-		p.reconciler, err = message.NewReconciler(ctx, message.ReconcilerConfig{
-			Log: l, Shops: tokens, Tokens: mgr, Caller: client, AppKey: cfg.AppKey,
-			Interval: cfg.ReconcileInterval, Lag: cfg.ReconcileLag, Replicas: st.Replicas(), ReplicaID: cfg.ReplicaID,
+	groups, err := delivery.Open(ctx, l, delivery.Config{Observer: obs.metrics.Messages()})
+	if err != nil {
+		return nil, nil, err
+	}
+	mp := obs.provider.MeterProvider()
+	p := &messagePipeline{log: l, groups: groups, intake: intake.New(l, intake.Config{Keys: keys, Logger: mlog, MeterProvider: mp, Observer: obs.metrics.Messages()})}
+	if cfg.Message.ReconcileInterval > 0 {
+		p.reconciler, err = reconcile.New(ctx, reconcile.Config{
+			Log: l, Shops: tokens, Tokens: mgr, Caller: client, AppKey: reconcileApp,
+			Interval: cfg.Message.ReconcileInterval, Lag: cfg.Message.ReconcileLag, Replicas: st.Replicas(), ReplicaID: cfg.ReplicaID,
 			Logger: mlog.With("part", "reconcile"),
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if err := l.RunDeadLetters(runCtx); err != nil && runCtx.Err() == nil {
+		if err := groups.RunDeadLetters(runCtx); err != nil && runCtx.Err() == nil {
 			mlog.Error("message: dead-letter copier stopped", "err", err)
 		}
 	})
 	if p.reconciler != nil {
 		wg.Go(func() { p.reconciler.Run(runCtx) })
 	}
-	p.stop = func() { cancel(); wg.Wait() }
+	stop := func() { cancel(); wg.Wait() }
 
 	if sb != nil && sb.sb.Pusher().URL == "" {
 		url := "http://" + loopbackEndpoint(cfg.HTTPAddr) + PushPath
 		if _, err := sb.sb.SetPusher(sandbox.PusherUpdate{URL: &url}); err != nil {
-			p.stop()
-			return nil, err
+			stop()
+			return nil, nil, err
 		}
 		mlog.Info("sandbox pusher sends messages to the gateway", "push_url", url)
 	}
-	return p, nil
+	return p, stop, nil
 }

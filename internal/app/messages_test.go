@@ -18,6 +18,7 @@ import (
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/delivery"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
@@ -27,8 +28,8 @@ import (
 func startMessageGateway(t *testing.T, edit func(*config.Config)) *gateway {
 	t.Helper()
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
-	cfg.ReconcileInterval = 0
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir, cfg.Store.NATSListen = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
+	cfg.Message.ReconcileInterval = 0
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -236,8 +237,8 @@ func TestMessages_PusherToOneGroupExactlyOnce(t *testing.T) {
 // missing changes (reconciled=true) and nothing twice.
 func TestMessages_ReconciliationRecoversDroppedPushes(t *testing.T) {
 	g := startMessageGateway(t, func(c *config.Config) {
-		c.ReconcileInterval = time.Second
-		c.ReconcileLag = 2 * time.Second
+		c.Message.ReconcileInterval = time.Second
+		c.Message.ReconcileLag = 2 * time.Second
 	})
 	sb := g.info.Sandbox
 	sub := subscribeGRPC(t, g, "recon", "recon", &gatewayv1.ConsumerGroupOptions{EventTypes: []string{message.EventOrderCreated}, OpenIds: []string{g.info.SandboxOpenID}}, 1000)
@@ -536,7 +537,7 @@ func TestMessages_DeadLettersOverGRPC(t *testing.T) {
 			t.Fatal("no dead letter")
 		}
 	}
-	if dl.GetDeliveries() != 2 || dl.GetReason() != message.DeadMaxDeliveries || dl.GetMessage().GetEvent() != message.EventOrderCreated {
+	if dl.GetDeliveries() != 2 || dl.GetReason() != delivery.DeadMaxDeliveries || dl.GetMessage().GetEvent() != message.EventOrderCreated {
 		t.Fatalf("dead letter %v", dl)
 	}
 	// The same over REST, and the requeue too.

@@ -93,12 +93,12 @@ func TestNATSSecure_GatewayOnProductionNATS(t *testing.T) {
 	pki := newTestPKI(t)
 	url, seedFile, seed := productionNATS(t, pki)
 	base := config.Defaults()
-	base.GRPCAddr, base.HTTPAddr, base.DataDir, base.NATSURL = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), url
-	base.ReconcileInterval = 0
+	base.GRPCAddr, base.HTTPAddr, base.Store.DataDir, base.Store.NATSURL = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), url
+	base.Message.ReconcileInterval = 0
 
 	t.Run("connects", func(t *testing.T) {
 		cfg := base
-		cfg.NATSCA, cfg.NATSNkeySeed = pki.caFile, seedFile
+		cfg.Store.NATSCA, cfg.Store.NATSNkeySeed = pki.caFile, seedFile
 		g := startGatewayWith(t, cfg, Options{})
 		resp, err := g.http.Get("http://" + g.info.HTTPAddr + "/readyz")
 		if err != nil {
@@ -143,7 +143,7 @@ func TestNATSSecure_GatewayOnProductionNATS(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := base
-			cfg.NATSCA, cfg.NATSNkeySeed, cfg.NATSUser, cfg.NATSPassword = tc.ca, tc.seed, tc.user, tc.pass
+			cfg.Store.NATSCA, cfg.Store.NATSNkeySeed, cfg.Store.NATSUser, cfg.Store.NATSPassword = tc.ca, tc.seed, tc.user, tc.pass
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}

@@ -24,6 +24,7 @@ import (
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/service"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
@@ -58,33 +59,139 @@ type resultData struct {
 	OpenID, Error string
 }
 
-// oauthCallback completes the code flow the platform redirects the merchant
-// to: the state is consumed first (forged, replayed or expired states are
-// refused before any code exchange), then the code is exchanged.
-func oauthCallback(mgr *token.Manager, log *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		code, state := q.Get("code"), q.Get("state")
-		if code == "" || state == "" {
-			writeResult(w, http.StatusBadRequest, "", resultData{Error: "The link is missing its code or state. Start the authorization again."})
-			return
+// Stateless codes (the service market's "use service" redirect) cost a
+// platform call each, with nothing of the gateway's to check first; beyond
+// the per-client budget the callback shares one budget for all of them, so
+// a flood from many addresses cannot spend the app's OAuth calls.
+const (
+	statelessPerMinute = 120
+	statelessBurst     = 30
+)
+
+// callbackHandler completes the code flow the platform redirects the
+// merchant to (GET /oauth/callback?code[&state]), docs/oauth.md:
+//
+//   - with a state (the gateway's consent flow): the state is consumed first
+//     (forged, replayed or expired states are refused before any code
+//     exchange), then the code is exchanged; source oauth_flow;
+//   - without a state (the platform's own redirect: a merchant who ordered
+//     the app in the service market pressed "use service"): the code is
+//     exchanged; source service_market. RequireState refuses such codes.
+//
+// Every request takes from the client's budget (KWAISHOP_OAUTH_START_RATE /
+// _BURST, like /oauth/start), and stateless codes also from a budget shared
+// by all clients; 429 with Retry-After beyond either.
+type callbackHandler struct {
+	mgr       *token.Manager
+	log       *slog.Logger
+	perClient *clientLimiter
+	stateless *rate.Limiter
+	app       string // the app whose callback this is; "" = the state's, or the only app (oauthCallbacks)
+
+	// RequireState refuses codes without a gateway state (400, nothing
+	// exchanged): for self-use apps, which never receive the service
+	// market's redirect. Default false; the app's setting
+	// (KWAISHOP_OAUTH_REQUIRE_STATE, or the app type's default) in
+	// oauthCallbacks.
+	RequireState bool
+}
+
+// oauthCallback builds the callback; set RequireState on the result to make
+// the state mandatory.
+func oauthCallback(cfg config.Config, mgr *token.Manager, log *slog.Logger) *callbackHandler {
+	return &callbackHandler{
+		mgr: mgr, log: log,
+		perClient: newClientLimiter(cfg.OAuthStartRate, int(cfg.OAuthStartBurst)),
+		stateless: rate.NewLimiter(rate.Limit(float64(statelessPerMinute)/60), statelessBurst),
+	}
+}
+
+// Pages of the callback. None repeats the code or state.
+const (
+	pageMissing      = "The link is missing its code or state. Start the authorization again."
+	pageBadLink      = "This authorization link is not valid. Start the authorization again."
+	pageUnknownState = "This authorization link is unknown or was already used. Start the authorization again."
+	pageExpiredState = "This authorization link expired (links are valid for 10 minutes). Start the authorization again."
+	pageBadCode      = "The platform did not accept this authorization code: codes are valid for 2 minutes and once only. Start the authorization again."
+	pageNoOrder      = "The platform refused the authorization: the app's service is not ordered, or the order ended. Order or renew it in the Kuaishou service market (服务市场), then press 使用服务 (use service)."
+	pagePlatform     = "The platform did not accept the authorization. Start it again."
+	pageBusy         = "Too many authorizations right now. Try again in a moment."
+)
+
+func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if wait, ok := h.perClient.allow(r.RemoteAddr, time.Now()); !ok {
+		h.log.DebugContext(ctx, "oauth callback refused: client over its rate", "peer", r.RemoteAddr)
+		w.Header().Set("Retry-After", retrySeconds(wait))
+		writeResult(w, http.StatusTooManyRequests, "", resultData{Error: pageBusy})
+		return
+	}
+	q := r.URL.Query()
+	if len(q["code"]) > 1 || len(q["state"]) > 1 { // which one would the platform mean?
+		writeResult(w, http.StatusBadRequest, "", resultData{Error: pageBadLink})
+		return
+	}
+	code, state := q.Get("code"), q.Get("state")
+	if code == "" || (state == "" && h.RequireState) {
+		writeResult(w, http.StatusBadRequest, "", resultData{Error: pageMissing})
+		return
+	}
+
+	var (
+		a         store.Authorization
+		returnURL string
+		err       error
+	)
+	if state != "" {
+		a, returnURL, err = h.mgr.CompleteApp(ctx, h.app, code, state)
+	} else if len(token.CheckCode(code)) > 0 {
+		err = &token.InvalidError{Violations: token.CheckCode(code)} // refused before the shared budget
+	} else if res := h.stateless.Reserve(); res.Delay() > 0 {
+		res.Cancel()
+		h.log.DebugContext(ctx, "oauth callback refused: stateless codes over their shared rate")
+		w.Header().Set("Retry-After", retrySeconds(res.Delay()))
+		writeResult(w, http.StatusTooManyRequests, "", resultData{Error: pageBusy})
+		return
+	} else {
+		a, err = h.mgr.AcceptApp(ctx, h.app, code, store.SourceServiceMarket)
+	}
+	if err != nil {
+		msg, status := callbackRefusal(err)
+		if status >= 500 {
+			h.log.WarnContext(ctx, "oauth callback failed", "err", err)
+		} else {
+			h.log.InfoContext(ctx, "oauth callback refused", "reason", msg, "err", err)
 		}
-		a, returnURL, err := mgr.Complete(r.Context(), code, state)
-		if err != nil {
-			msg, status := "The platform did not accept the authorization. Start it again.", http.StatusBadGateway
-			switch {
-			case errors.Is(err, token.ErrStateInvalid):
-				msg, status = "This authorization link is unknown or was already used. Start the authorization again.", http.StatusBadRequest
-			case errors.Is(err, token.ErrStateExpired):
-				msg, status = "This authorization link expired (links are valid for 10 minutes). Start the authorization again.", http.StatusBadRequest
-			}
-			log.WarnContext(r.Context(), "oauth callback refused", "reason", msg, "err", err)
-			writeResult(w, status, returnURL, resultData{Error: msg})
-			return
-		}
-		log.InfoContext(r.Context(), "shop authorized", "open_id", a.OpenID)
-		writeResult(w, http.StatusOK, returnURL, resultData{OK: true, OpenID: a.OpenID})
-	})
+		writeResult(w, status, returnURL, resultData{Error: msg})
+		return
+	}
+	source := store.SourceOAuthFlow
+	if state == "" {
+		source = store.SourceServiceMarket
+	}
+	h.log.InfoContext(ctx, "shop authorized", "open_id", a.OpenID, "source", source)
+	writeResult(w, http.StatusOK, returnURL, resultData{OK: true, OpenID: a.OpenID})
+}
+
+// callbackRefusal is the page and status of a failed callback: the
+// merchant's link or code is at fault (400), the merchant has no order of
+// the app (403), or the platform failed (502).
+func callbackRefusal(err error) (string, int) {
+	var ierr *token.InvalidError
+	var perr *platform.Error
+	switch {
+	case errors.Is(err, token.ErrStateInvalid):
+		return pageUnknownState, http.StatusBadRequest
+	case errors.Is(err, token.ErrStateExpired):
+		return pageExpiredState, http.StatusBadRequest
+	case errors.As(err, &ierr):
+		return pageBadLink, http.StatusBadRequest
+	case errors.As(err, &perr) && perr.Class == platform.ClassSubscription:
+		return pageNoOrder, http.StatusForbidden
+	case errors.As(err, &perr) && (perr.Result == platform.ResultOAuthInvalidCode || perr.Result == platform.ResultOAuthInvalidReq):
+		return pageBadCode, http.StatusBadRequest
+	}
+	return pagePlatform, http.StatusBadGateway
 }
 
 // writeResult shows the outcome page, or sends the browser to returnURL
@@ -111,15 +218,9 @@ func writeResult(w http.ResponseWriter, status int, returnURL string, d resultDa
 	_ = resultPage.Execute(w, d)
 }
 
-// returnHosts are the hosts a StartAuthorization return URL may point at
-// (KWAISHOP_OAUTH_RETURN_HOSTS; none = the redirect URI's host).
-func returnHosts(cfg config.Config) []string {
-	hosts, _ := token.ParseReturnHosts(cfg.OAuthReturnHosts) // checked by config.Validate
-	return hosts
-}
-
 // oauthStart sends a merchant to the consent page with a fresh state:
-// GET /oauth/start?scope=a,b[&open_id=…]. It takes no return URL: this
+// GET /oauth/start?scope=a,b[&open_id=…][&app_key=…] (the app: by default
+// the known shop's, or the only one). It takes no return URL: this
 // endpoint is public, and a caller-chosen redirect would be an open redirect
 // (StartAuthorization, an authenticated RPC, may set one).
 //
@@ -146,7 +247,7 @@ func oauthStart(cfg config.Config, mgr *token.Manager, log *slog.Logger) http.Ha
 				scopes = append(scopes, s)
 			}
 		}
-		st, err := mgr.Start(r.Context(), scopes, "", q.Get("open_id"))
+		st, err := mgr.StartApp(r.Context(), q.Get("app_key"), scopes, "", q.Get("open_id"))
 		var ierr *token.InvalidError
 		switch {
 		case errors.As(err, &ierr):

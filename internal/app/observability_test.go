@@ -472,8 +472,8 @@ func attr(s sdktrace.ReadOnlySpan, key string) string {
 // one warning event, one log line and one metric increment.
 func TestObservability_QuotaWarning(t *testing.T) {
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
-	cfg.DailyQuota = 10
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir, cfg.Store.NATSListen = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
+	cfg.Limit.DailyQuota = 10
 	g := startGatewayWith(t, cfg, Options{})
 	start := time.Now()
 	for range 9 {

@@ -24,7 +24,6 @@ import (
 
 	_ "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1" // registers the protos
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
-	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 )
 
 // The OpenAPI document served at /openapi.json, checked against the
@@ -481,8 +480,8 @@ func TestOpenAPI_AnswersMatchTheDocument(t *testing.T) {
 	const key = "openapi-test-key-0123456789"
 	const ordersOnly = "openapi-orders-key-0123456789"
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
-	cfg.APIKeys = secret.New("ops:" + key + ":rpc=*,fulfilment:" + ordersOnly + ":rpc=orders")
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir, cfg.Store.NATSListen = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
+	mustSet(&cfg, "KWAISHOP_API_KEYS", "ops:"+key+":rpc=*,fulfilment:"+ordersOnly+":rpc=orders")
 	g := startGatewayWith(t, cfg, Options{})
 	doc := fetchAPIDoc(t, g)
 	shop := g.info.SandboxOpenID

@@ -9,11 +9,14 @@ import (
 	"time"
 )
 
-// startPprof serves net/http/pprof on addr (KWAISHOP_PPROF_ADDR; config
+// newPprof serves net/http/pprof on addr (KWAISHOP_PPROF_ADDR; config
 // allows loopback addresses only) for profiling, e.g. by `make bench`. It is
-// off by default and separate from the public HTTP port. The returned
-// function stops it.
-func startPprof(addr string, log *slog.Logger) (func(), error) {
+// off by default (addr "": nothing to stop) and separate from the public
+// HTTP port. The returned function stops it.
+func newPprof(addr string, log *slog.Logger) (func(), error) {
+	if addr == "" {
+		return nil, nil
+	}
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("app: listen pprof: %w", err)

@@ -38,6 +38,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
 
+	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/rest"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/service"
 )
@@ -502,6 +503,11 @@ func wrapMember(key string, raw []byte) []byte {
 
 func (m *edgeMarshaler) marshalMessage(msg proto.Message) ([]byte, error) {
 	raw, err := m.Marshaler.Marshal(msg)
+	if err == nil {
+		if r, ok := msg.(*gatewayv1.CallResponse); ok {
+			return exactAnswer(raw, r.GetBodyJson())
+		}
+	}
 	if err != nil || !holdsCollections(msg.ProtoReflect().Descriptor()) {
 		return raw, err
 	}
@@ -612,6 +618,71 @@ func holdsCollections(md protoreflect.MessageDescriptor) bool {
 }
 
 var errNotJSONObject = errors.New("app: a message's JSON is not what protojson writes")
+
+// exactAnswer writes raw, the protojson of a CallResponse, with its data
+// and members written from body, the platform's answer (body_json), as
+// the platform wrote them: protojson would write their numbers as doubles.
+// Any other member is copied as it is.
+func exactAnswer(raw []byte, body string) ([]byte, error) {
+	if body == "" {
+		return raw, nil
+	}
+	data, members, err := service.SplitAnswer([]byte(body))
+	if err != nil {
+		return raw, nil // body_json is no JSON object: the lossy forms stay
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(raw) + len(body))
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil, errNotJSONObject
+	}
+	buf.WriteByte('{')
+	for n := 0; ; n++ {
+		i = skipSpace(raw, i+1)
+		if n == 0 && i < len(raw) && raw[i] == '}' {
+			break
+		}
+		ks, ke := i, skipString(raw, i)
+		if ke < 0 {
+			return nil, errNotJSONObject
+		}
+		vs := skipSpace(raw, skipSpace(raw, ke)+1)
+		ve := skipValue(raw, vs)
+		if ve < 0 {
+			return nil, errNotJSONObject
+		}
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(raw[ks:ke])
+		buf.WriteByte(':')
+		switch string(raw[ks:ke]) {
+		case `"data"`:
+			buf.Write(bytes.TrimSpace(data))
+		case `"members"`:
+			buf.WriteByte('{')
+			for j, mem := range members {
+				if j > 0 {
+					buf.WriteByte(',')
+				}
+				k, _ := json.Marshal(mem.Name)
+				buf.Write(k)
+				buf.WriteByte(':')
+				buf.Write(bytes.TrimSpace(mem.Value))
+			}
+			buf.WriteByte('}')
+		default:
+			buf.Write(raw[vs:ve])
+		}
+		i = skipSpace(raw, ve)
+		if i >= len(raw) || raw[i] != ',' {
+			break
+		}
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
 
 // appendWithCollections writes raw, the protojson of m, with the empty
 // list and map fields of m and of the messages inside it added. It scans

@@ -315,8 +315,8 @@ func TestREST_Contract(t *testing.T) {
 // RetryInfo, and the Retry-After header says the same in seconds.
 func TestREST_RetryAfterOn429(t *testing.T) {
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
-	cfg.DailyQuota = 2
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir, cfg.Store.NATSListen = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
+	cfg.Limit.DailyQuota = 2
 	g := startGatewayWith(t, cfg, Options{})
 	var last struct {
 		code int
@@ -402,7 +402,7 @@ func TestEdgeMarshaler_EmptyLists(t *testing.T) {
 		{"nested", &gatewayv1.ListOrdersResponse{Orders: []*gatewayv1.Order{{OrderId: 7}}, NextPageToken: "n"},
 			`{"orders":[{"order_id":"7","logistics":[],"refunds":[],"notes":[]}],"next_page_token":"n"}`},
 		{"value_keeps_its_json", &gatewayv1.CallRequest{Method: "m", Params: structpb.NewStructValue(params)},
-			`{"method":"m","params":{"list":[],"obj":{}}}`},
+			`{"method":"m","params":{"list":[],"obj":{}},"files":{}}`}, // every collection is present, maps too
 		{"timestamp", &gatewayv1.ListOrdersRequest{StartTime: timestamppb.New(time.Unix(0, 0).UTC())},
 			`{"start_time":"1970-01-01T00:00:00Z"}`},
 	} {

@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
@@ -29,10 +27,9 @@ import (
 var sandboxScopes = []string{"user_info", "merchant_user", "merchant_order", "merchant_item", "merchant_refund", "merchant_logistics"}
 
 type embeddedSandbox struct {
-	sb   *sandbox.Sandbox
-	srv  *http.Server
-	url  string
-	stop func()
+	sb  *sandbox.Sandbox
+	srv *http.Server
+	url string
 }
 
 // sandboxFile keeps the generated sandbox app credentials and token keys in
@@ -69,35 +66,53 @@ func saveSandboxFile(dir string, f sandboxFile) error {
 	return os.WriteFile(filepath.Join(dir, "sandbox-credentials.json"), raw, 0o600)
 }
 
-// startSandbox runs the platform sandbox in-process on a loopback port and
-// points cfg at it.
-func startSandbox(ctx context.Context, cfg *config.Config, log *slog.Logger, _ trace.TracerProvider) (*embeddedSandbox, error) {
-	saved, err := loadSandboxFile(cfg.DataDir)
+// newSandbox runs the platform sandbox in-process on a loopback port and
+// points cfg at it: its app credentials, its URLs, and (unless configured)
+// its message key and the token keys kept in the data directory. With app
+// credentials it does nothing (nil sandbox, nothing to stop).
+func newSandbox(ctx context.Context, cfg *config.Config, log *slog.Logger) (*embeddedSandbox, func(), error) {
+	if !cfg.SandboxMode() {
+		return nil, nil, nil
+	}
+	dir := cfg.Store.DataDir
+	saved, err := loadSandboxFile(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sb, err := sandbox.New(sandbox.Config{
 		AppKey: saved.AppKey, AppSecret: saved.AppSecret, SignSecret: saved.SignSecret, MessageKey: saved.MessageKey,
 		Seed: cfg.SandboxSeed, TestUsers: 1, Logger: log.With("component", "sandbox"),
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sc := sb.Config()
+	ring := new(store.Keyring)
 	if saved.TokenKeys == "" {
 		k, err := store.GenerateKey("k1")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		saved.TokenKeys = k.Encode()
+		if ring, err = store.NewKeyring(k); err != nil {
+			return nil, nil, err
+		}
+	} else if err := ring.UnmarshalText([]byte(saved.TokenKeys)); err != nil {
+		return nil, nil, fmt.Errorf("app: %s: tokenKeys: %w", filepath.Join(dir, "sandbox-credentials.json"), err)
+	}
+	msgKey := cfg.Message.Key
+	if msgKey.IsZero() {
+		if err := msgKey.UnmarshalText([]byte(sc.MessageKey)); err != nil {
+			return nil, nil, fmt.Errorf("app: sandbox message key: %w", err)
+		}
 	}
 	saved.AppKey, saved.AppSecret, saved.SignSecret, saved.MessageKey = sc.AppKey, sc.AppSecret, sc.SignSecret, sc.MessageKey
-	if err := saveSandboxFile(cfg.DataDir, saved); err != nil {
-		return nil, fmt.Errorf("app: save sandbox credentials: %w", err)
+	if err := saveSandboxFile(dir, saved); err != nil {
+		return nil, nil, fmt.Errorf("app: save sandbox credentials: %w", err)
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("app: sandbox listen: %w", err)
+		return nil, nil, fmt.Errorf("app: sandbox listen: %w", err)
 	}
 	srv := &http.Server{Handler: sb.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(lis) }()
@@ -106,26 +121,26 @@ func startSandbox(ctx context.Context, cfg *config.Config, log *slog.Logger, _ t
 	cfg.AppKey = sc.AppKey
 	cfg.AppSecret = secret.New(sc.AppSecret)
 	cfg.SignSecret = secret.New(sc.SignSecret)
-	if cfg.MessageKey.Empty() {
-		cfg.MessageKey = secret.New(sc.MessageKey)
-	}
-	if cfg.TokenKeys.Empty() {
-		cfg.TokenKeys = secret.New(saved.TokenKeys)
+	cfg.AppState = config.AppTest // the sandbox's app is in test state
+	cfg.Message.Key = msgKey
+	if cfg.Store.TokenKeys == nil {
+		cfg.Store.TokenKeys = ring
 	}
 	cfg.APIBaseURL = base
 	cfg.AuthorizeURL = base + "/oauth/authorize"
 	log.Info("sandbox mode: no app credentials set, serving the embedded platform sandbox",
-		"sandbox_url", base, "app_key", sc.AppKey, "credentials_file", filepath.Join(cfg.DataDir, "sandbox-credentials.json"))
-	return &embeddedSandbox{sb: sb, srv: srv, url: base, stop: func() {
+		"sandbox_url", base, "app_key", sc.AppKey, "credentials_file", filepath.Join(dir, "sandbox-credentials.json"))
+	e := &embeddedSandbox{sb: sb, srv: srv, url: base}
+	return e, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
-	}}, nil
+	}, nil
 }
 
 // authorizeShop authorizes the sandbox's first test user through the real
 // code flow over HTTP: consent form → 302 with code → code exchange → store.
-func (e *embeddedSandbox) authorizeShop(ctx context.Context, cfg config.Config, mgr *token.Manager) (string, error) {
+func (e *embeddedSandbox) authorizeShop(ctx context.Context, mgr *token.Manager) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -30,11 +30,7 @@ import (
 // validation checks it too): without API keys the server only listens on
 // loopback, unless anonymous access is explicitly allowed.
 func checkExposure(cfg config.Config) error {
-	keys, err := auth.Parse(cfg.APIKeys.Reveal())
-	if err != nil {
-		return fmt.Errorf("app: %w", err)
-	}
-	if keys.Len() > 0 || cfg.AllowAnonymous {
+	if cfg.Auth.Keys.Len() > 0 || cfg.AllowAnonymous {
 		return nil
 	}
 	for _, addr := range []string{cfg.GRPCAddr, cfg.HTTPAddr} {
@@ -45,63 +41,53 @@ func checkExposure(cfg config.Config) error {
 	return nil
 }
 
-// newAuthenticator builds the caller check from KWAISHOP_API_KEYS.
-func newAuthenticator(cfg config.Config, log *slog.Logger) (*auth.Authenticator, error) {
-	keys, err := auth.Parse(cfg.APIKeys.Reveal())
-	if err != nil {
-		return nil, fmt.Errorf("app: %w", err)
-	}
-	if keys.Len() == 0 {
+// newAuthenticator builds the caller check from the API keys; shopApp
+// tells keys limited to apps which app a shop authorized.
+func newAuthenticator(s auth.Settings, log *slog.Logger, shopApp auth.ShopApp) *auth.Authenticator {
+	if s.Keys.Len() == 0 {
 		log.Warn("no API keys configured: every caller has full access (loopback only unless KWAISHOP_ALLOW_ANONYMOUS)")
 	} else {
-		log.Info("caller authentication on", "keys", keys.Names())
+		log.Info("caller authentication on", "keys", s.Keys.Names())
 	}
 	return auth.New(auth.Config{
-		Keys:   keys,
+		Keys:   s.Keys,
 		Status: func(ctx context.Context, err error) error { return service.ToStatus(ctx, log, err) },
-		Log:    log.With("component", "auth"),
-	}), nil
+		Log:     log.With("component", "auth"),
+		ShopApp: shopApp,
+	})
 }
 
-// guards are the platform client's gate: the circuit breakers first (fail
-// fast without spending budget), then the shared limits.
+// guards are the platform clients' gates: the circuit breakers first (fail
+// fast without spending budget), then the shared limits, each app drawing
+// from its own budget.
 type guards struct {
-	gate     platform.Gate
 	breakers *breaker.Set
 	limiter  *limit.Limiter
 }
 
-func newGuards(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, now func() time.Time) (*guards, error) {
+// forApp is the gate of one app's platform client.
+func (g *guards) forApp(a limit.App) platform.Gate { return platform.Gates{g.breakers, g.limiter.ForApp(a)} }
+
+// newGuards builds the breakers and the shared limits; mainAccount names
+// the main account whose test-user cap a shop's calls count against. The
+// stop gives unused leased quota back.
+func newGuards(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, now func() time.Time,
+	mainAccount func(ctx context.Context, openID string) string) (*guards, func(), error) {
 	bs, err := breaker.New(breaker.Config{
 		Failures: int(cfg.BreakerFailures), Cooldown: cfg.BreakerCooldown, Log: log.With("component", "breaker"),
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rates, err := limit.ParseRates(cfg.APIQPSOverrides)
-	if err != nil {
-		return nil, err
-	}
-	lc := limit.Config{
-		JetStream: st.JetStream(), Replicas: st.Replicas(),
-		QPS: float64(cfg.APIQPS), Rates: rates, Headroom: float64(cfg.QPSHeadroom) / 100,
-		AppDaily: cfg.DailyQuota, MaxQueue: cfg.LimitMaxQueue, MaxInFlight: int(cfg.MaxInFlight),
-		Now: now, Log: log.With("component", "limit"),
-	}
-	if cfg.QPSHeadroom == 0 {
-		lc.Headroom = -1 // none (0 selects the default)
-	}
-	if cfg.LimitMaxQueue == 0 {
-		lc.MaxQueue = -1 // no queueing
-	}
-	if cfg.SandboxMode() || cfg.AppState == "test" {
-		lc.TestUserDaily = cfg.TestUserDailyQuota // every shop of a test app is a test user
-	}
+	lc := cfg.Limit.Config()
+	lc.JetStream, lc.Replicas, lc.Now, lc.Log = st.JetStream(), st.Replicas(), now, log.With("component", "limit")
+	lc.MainAccount = mainAccount
 	lim, err := limit.New(ctx, lc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &guards{gate: platform.Gates{bs, lim}, breakers: bs, limiter: lim}, nil
+	g := &guards{breakers: bs, limiter: lim}
+	return g, g.close, nil
 }
 
 // close gives unused leased quota back.
@@ -161,6 +147,24 @@ func serverTLS(cfg config.Config) (grpcTLS, httpTLS *tls.Config, err error) {
 // are protected by the OAuth state and the message key instead).
 var certFreePaths = map[string]bool{"/healthz": true, "/readyz": true, "/oauth/callback": true, "/oauth/start": true, PushPath: true}
 
+// certFreePrefixes are the per-app routes of the same kind
+// (/oauth/callback/{app_key}, /callbacks/messages/{app_key}).
+var certFreePrefixes = []string{"/oauth/callback/", PushPath + "/"}
+
+// certFree reports whether path stays reachable without a client
+// certificate.
+func certFree(path string) bool {
+	if certFreePaths[path] {
+		return true
+	}
+	for _, p := range certFreePrefixes {
+		if rest, ok := strings.CutPrefix(path, p); ok && rest != "" && !strings.Contains(rest, "/") {
+			return true
+		}
+	}
+	return false
+}
+
 // clientCertGuard requires a verified client certificate on every other
 // HTTP route when mTLS is on (a no-op otherwise).
 func clientCertGuard(cfg config.Config, h http.Handler) http.Handler {
@@ -168,7 +172,7 @@ func clientCertGuard(cfg config.Config, h http.Handler) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if certFreePaths[r.URL.Path] || (r.TLS != nil && len(r.TLS.VerifiedChains) > 0) {
+		if certFree(r.URL.Path) || (r.TLS != nil && len(r.TLS.VerifiedChains) > 0) {
 			h.ServeHTTP(w, r)
 			return
 		}

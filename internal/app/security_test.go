@@ -125,16 +125,16 @@ func securedReplicas(t *testing.T, n int, sbCfg sandbox.Config, mutate func(*con
 	var gws []*gateway
 	for i := range n {
 		cfg := config.Defaults()
-		cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+		cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
 		cfg.AppKey, cfg.AppSecret, cfg.SignSecret = sc.AppKey, secret.New(sc.AppSecret), secret.New(sc.SignSecret)
 		cfg.APIBaseURL, cfg.AuthorizeURL, cfg.AppState = srv.URL, srv.URL+"/oauth/authorize", "test"
-		cfg.TokenKeys = secret.New(key.Encode())
+		mustSet(&cfg, "KWAISHOP_TOKEN_KEYS", key.Encode())
 		cfg.ReplicaID = "replica-" + strconv.Itoa(i)
-		cfg.ReconcileInterval = 0 // no background polling: the sandbox sees only the test's calls
+		cfg.Message.ReconcileInterval = 0 // no background polling: the sandbox sees only the test's calls
 		if i == 0 {
-			cfg.NATSListen = "127.0.0.1:0"
+			cfg.Store.NATSListen = "127.0.0.1:0"
 		} else {
-			cfg.NATSURL = gws[0].info.NATSURL
+			cfg.Store.NATSURL = gws[0].info.NATSURL
 		}
 		if mutate != nil {
 			mutate(&cfg)
@@ -216,7 +216,7 @@ func TestSecurity_CallerAuthentication(t *testing.T) {
 		"shop:" + keyShop + ":shop=" + shopID + ":rpc=platform",
 		"other:" + keyOther + ":shop=someone-else",
 	}, ",")
-	_, gws, openID := securedReplicas(t, 1, sbCfg, func(c *config.Config) { c.APIKeys = secret.New(keys) })
+	_, gws, openID := securedReplicas(t, 1, sbCfg, func(c *config.Config) { mustSet(c, "KWAISHOP_API_KEYS", keys) })
 	g := gws[0]
 	if openID != shopID {
 		t.Fatalf("authorized %s, want %s", openID, shopID)
@@ -344,7 +344,7 @@ func TestSecurity_CallerAuthentication(t *testing.T) {
 
 func TestSecurity_RefusesNonLoopbackWithoutKeys(t *testing.T) {
 	base := config.Defaults()
-	base.DataDir = t.TempDir()
+	base.Store.DataDir = t.TempDir()
 	tests := []struct {
 		name    string
 		mutate  func(*config.Config)
@@ -355,7 +355,7 @@ func TestSecurity_RefusesNonLoopbackWithoutKeys(t *testing.T) {
 		{"ipv6_wildcard_no_keys", func(c *config.Config) { c.GRPCAddr = "[::]:0" }, true},
 		{"loopback_no_keys", func(c *config.Config) {}, false},
 		{"wildcard_anonymous_allowed", func(c *config.Config) { c.GRPCAddr, c.AllowAnonymous = "0.0.0.0:0", true }, false},
-		{"wildcard_with_keys", func(c *config.Config) { c.GRPCAddr, c.APIKeys = "0.0.0.0:0", secret.New("a:"+keyAdmin) }, false},
+		{"wildcard_with_keys", func(c *config.Config) { c.GRPCAddr = "0.0.0.0:0"; mustSet(c, "KWAISHOP_API_KEYS", "a:"+keyAdmin) }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -389,7 +389,7 @@ func TestLimits_QPSShapedAcrossReplicas(t *testing.T) {
 	// together send at most 20 a second: the sandbox never refuses one.
 	const qps, seconds = 20, 3
 	api, gws, openID := securedReplicas(t, 3, sandbox.Config{Seed: 6, Limits: sandbox.Limits{APIQPS: qps}},
-		func(c *config.Config) { c.APIQPS = qps })
+		func(c *config.Config) { c.Limit.QPS = qps })
 	const path = "/open/shop/info/get"
 	before, _, _, _ := api.snapshot(path)
 
@@ -446,7 +446,7 @@ func TestLimits_DailyQuotaNeverExceeded(t *testing.T) {
 	// gateways are configured the same. Two replicas send far more.
 	const userDaily, appDaily = 25, 40
 	api, gws, openID := securedReplicas(t, 2, sandbox.Config{Seed: 7, Limits: sandbox.Limits{TestUserDailyCalls: userDaily, AppDailyCallsTest: appDaily}},
-		func(c *config.Config) { c.DailyQuota, c.TestUserDailyQuota = appDaily, userDaily })
+		func(c *config.Config) { c.Limit.DailyQuota, c.Limit.TestUserDailyQuota = appDaily, userDaily })
 	send := func(openID string, n int) (ok int, quota int) {
 		var wg sync.WaitGroup
 		var okN, quotaN atomic.Int32
@@ -455,7 +455,7 @@ func TestLimits_DailyQuotaNeverExceeded(t *testing.T) {
 				ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), "x-kwaishop-wait", "true"), 10*time.Second)
 				defer cancel()
 				_, err := gatewayv1.NewPlatformServiceClient(gws[i%2].conn).Call(ctx,
-					&gatewayv1.CallRequest{OpenId: openID, Method: "open.order.detail", Params: nil})
+					&gatewayv1.CallRequest{OpenId: openID, Method: "open.order.detail", Params: nil, SkipValidation: true}) // the platform's refusal counts too
 				st := status.Convert(err)
 				switch {
 				case st.Code() == codes.ResourceExhausted && reasonOf(st) == gatewayv1.ErrorReason_ERROR_REASON_QUOTA_EXCEEDED.String():
@@ -504,7 +504,7 @@ func TestResilience_BreakerOpensOnUpstreamFailures(t *testing.T) {
 	client := gatewayv1.NewPlatformServiceClient(gws[0].conn)
 	var last error
 	for range 5 {
-		_, last = client.Call(context.Background(), &gatewayv1.CallRequest{OpenId: openID, Method: "open.order.detail"})
+		_, last = client.Call(context.Background(), &gatewayv1.CallRequest{OpenId: openID, Method: "open.order.detail", SkipValidation: true})
 	}
 	st := status.Convert(last)
 	if st.Code() != codes.Unavailable || reasonOf(st) != gatewayv1.ErrorReason_ERROR_REASON_CIRCUIT_OPEN.String() || retryDelay(st) <= 0 {
@@ -522,7 +522,7 @@ func TestResilience_BreakerOpensOnUpstreamFailures(t *testing.T) {
 // runCancelable runs one gateway whose Run the test stops itself.
 func runCancelable(t *testing.T, cfg config.Config) (g *gateway, stop func() error) {
 	t.Helper()
-	g = &gateway{dataDir: cfg.DataDir, logs: &syncBuffer{}, http: &http.Client{Timeout: 20 * time.Second}}
+	g = &gateway{dataDir: cfg.Store.DataDir, logs: &syncBuffer{}, http: &http.Client{Timeout: 20 * time.Second}}
 	ready := make(chan Info, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -556,8 +556,8 @@ func runCancelable(t *testing.T, cfg config.Config) (g *gateway, stop func() err
 
 func TestResilience_ShutdownDrainsInFlightCall(t *testing.T) {
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
-	cfg.ReconcileInterval = 0
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	cfg.Message.ReconcileInterval = 0
 	g, stop := runCancelable(t, cfg)
 	sb := g.info.Sandbox
 	if _, err := sb.InjectFault(sandbox.Fault{Method: "open.shop.info.get", Kind: sandbox.FaultDelay, DelayMs: 1500, Count: 1}); err != nil {
@@ -604,8 +604,8 @@ func TestResilience_NotReadyWhileStoreDown(t *testing.T) {
 	}
 	defer nats.Close()
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSURL = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), nats.ClientURL()
-	cfg.ReconcileInterval = 0
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir, cfg.Store.NATSURL = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), nats.ClientURL()
+	cfg.Message.ReconcileInterval = 0
 	g, _ := runCancelable(t, cfg)
 	ready := func() int {
 		resp, err := g.http.Get("http://" + g.info.HTTPAddr + "/readyz")
@@ -721,12 +721,12 @@ func TestSecurity_MutualTLS(t *testing.T) {
 	sc := sb.Config()
 	key, _ := store.GenerateKey("k1")
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
 	cfg.AppKey, cfg.AppSecret, cfg.SignSecret = sc.AppKey, secret.New(sc.AppSecret), secret.New(sc.SignSecret)
 	cfg.APIBaseURL, cfg.AuthorizeURL, cfg.AppState = srv.URL, srv.URL+"/oauth/authorize", "test"
-	cfg.TokenKeys = secret.New(key.Encode())
-	cfg.ReconcileInterval = 0
-	cfg.APIKeys = secret.New("admin:" + keyAdmin + ":rpc=*")
+	mustSet(&cfg, "KWAISHOP_TOKEN_KEYS", key.Encode())
+	cfg.Message.ReconcileInterval = 0
+	mustSet(&cfg, "KWAISHOP_API_KEYS", "admin:"+keyAdmin+":rpc=*")
 	cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA = pki.serverCert, pki.serverKey, pki.caFile
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -29,17 +30,19 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/dashboard"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/limit"
-	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/intake"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/service"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
 
-// MaxRequestBytes caps a request body on both transports.
-const MaxRequestBytes = 1 << 20
+// MaxRequestBytes caps a request body on both transports, files aside
+// (uploads: service.MaxUploadBytes, maxUploadBodyBytes).
+const MaxRequestBytes = service.MaxRequestBytes
 
 type serverDeps struct {
 	cfg    config.Config
+	apps   []config.App
 	log    *slog.Logger
 	tp     trace.TracerProvider
 	client service.Caller
@@ -74,13 +77,11 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		d.log.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
 	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
-	authn, err := newAuthenticator(d.cfg, d.log) // API keys (docs/security.md)
-	if err != nil {
-		return nil, err
-	}
+	authn := newAuthenticator(d.cfg.Auth, d.log, d.mgr.ShopApp) // API keys (docs/security.md)
 	gs := grpc.NewServer(
 		grpc.StatsHandler(inboundGRPC(d.tp, d.obs.provider.MeterProvider())), // spans, rpc.server.call.duration (telemetry.go)
-		grpc.MaxRecvMsgSize(MaxRequestBytes),
+		// The uploads' cap; other requests are capped by service.DecodeRequest.
+		grpc.MaxRecvMsgSize(service.MaxUploadBytes),
 		grpc.ForceServerCodecV2(newRequestCodec()), // undecodable requests are InvalidArgument (codec.go)
 		grpc.MaxConcurrentStreams(uint32(d.cfg.MaxStreams)),
 		// Connection limits (grpclimits.go): handshake deadline, idle close,
@@ -99,7 +100,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
 			authn.StreamServerInterceptor(),
-			newStreamLimiter(d.cfg, d.log).StreamServerInterceptor(), // after authn: counts by key
+			newStreamLimiter(d.cfg.Auth, d.log).StreamServerInterceptor(), // after authn: counts by key
 			logging.StreamServerInterceptor(rpcLog, logOpts...),
 			limit.StreamServerInterceptor(),
 			validator.Stream(),
@@ -108,7 +109,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 	gatewayv1.RegisterPlatformServiceServer(gs, service.NewPlatform(d.client, d.tokens, d.log))
 	gatewayv1.RegisterAuthorizationServiceServer(gs, service.NewAuthorization(d.authz, d.mgr, d.keyID, testUserCutoff, d.log))
 	gatewayv1.RegisterStatsServiceServer(gs, service.NewStats(d.obs.stats, d.log))
-	gatewayv1.RegisterMessageServiceServer(gs, service.NewMessage(d.msgs.log, d.log, ctx.Done()))
+	gatewayv1.RegisterMessageServiceServer(gs, service.NewMessage(d.msgs.log, d.msgs.groups, d.log, ctx.Done()))
 	gatewayv1.RegisterWebhookServiceServer(gs, service.NewWebhook(d.hooks.engine, d.log))
 	// Typed commerce services; their writes keep first results in the
 	// idempotency bucket.
@@ -187,14 +188,18 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.JSON)
 	})
-	mux.Handle("GET /oauth/callback", oauthCallback(d.mgr, d.log))
+	callback, appCallbacks := oauthCallbacks(d.cfg, d.apps, d.mgr, d.log)
+	mux.Handle("GET /oauth/callback", callback)
+	mux.Handle("GET /oauth/callback/{"+appPathKey+"}", appCallbacks)
 	mux.Handle("GET /oauth/start", oauthStart(d.cfg, d.mgr, d.log))
 	mux.Handle("GET /metrics", authn.HTTP("stats", d.obs.provider.Handler())) // a key with rpc=stats and every shop
 	mux.Handle("/dashboard", dashboard.Handler())
 	mux.Handle("/dashboard/", dashboard.Handler())
 	// The platform's pushes: outside the gateway mux's cap, with the intake's own.
 	mux.Handle("POST "+PushPath, d.msgs.intake)
-	mux.Handle("/", http.MaxBytesHandler(gw, MaxRequestBytes))
+	mux.Handle("POST "+PushPath+"/{"+intake.PathApp+"}", d.msgs.intake) // one app's pushes only
+	// The uploads' body cap; other routes are capped by the edge middleware.
+	mux.Handle("/", http.MaxBytesHandler(gw, maxUploadBodyBytes))
 
 	// Spans and http.server.request.duration (telemetry.go); scrapes of
 	// /metrics are neither.
@@ -208,6 +213,44 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
 	}
 	return &servers{grpc: gs, http: hsrv, health: hs}, nil
+}
+
+// listeners are the gateway's two ports, with their connection caps and
+// TLS, and the REST gateway's in-process hop to the gRPC server.
+type listeners struct {
+	grpc, http         net.Listener
+	grpcAddr, httpAddr string // bound addresses (port 0 resolved)
+	hop                *gatewayHop
+}
+
+// newListeners checks the exposure rule, loads the TLS material and
+// listens on both ports.
+func newListeners(cfg config.Config, log *slog.Logger) (*listeners, func(), error) {
+	if err := checkExposure(cfg); err != nil { // no API keys: loopback only (docs/security.md)
+		return nil, nil, err
+	}
+	grpcTLS, httpTLS, err := serverTLS(cfg) // optional TLS / mTLS (docs/security.md)
+	if err != nil {
+		return nil, nil, err
+	}
+	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: listen gRPC: %w", err)
+	}
+	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		_ = grpcLis.Close()
+		return nil, nil, fmt.Errorf("app: listen HTTP: %w", err)
+	}
+	l := &listeners{grpcAddr: grpcLis.Addr().String(), httpAddr: httpLis.Addr().String(), hop: newGatewayHop()}
+	stop := func() { _ = httpLis.Close(); _ = grpcLis.Close() }
+	// Connection caps (docs/security.md); the REST gateway reaches the gRPC
+	// server in-process, so a flood of the gRPC port cannot take REST down.
+	l.grpc, l.http = limitConns(grpcLis, cfg.GRPCMaxConns, "grpc", log), limitConns(httpLis, cfg.HTTPMaxConns, "http", log)
+	if grpcTLS != nil {
+		l.grpc, l.http = tls.NewListener(l.grpc, grpcTLS), tls.NewListener(l.http, httpTLS)
+	}
+	return l, stop, nil
 }
 
 // loopbackEndpoint turns a wildcard listen address into one we can dial.
@@ -237,4 +280,31 @@ func upstreamTransport() *http.Transport {
 	return t
 }
 
-var _ = platform.Catalog
+// appPathKey is the wildcard of the per-app OAuth callback route.
+const appPathKey = "app_key"
+
+// oauthCallbacks builds the OAuth callback of every app: at
+// /oauth/callback/{app_key} each app's (its codes, its state rule:
+// config.App.RequireState), and at /oauth/callback the one for codes whose
+// state names the app, or the only app's. With several apps a code without
+// a state names no app there, so that route requires the state. All share
+// one per-client and one stateless budget.
+func oauthCallbacks(cfg config.Config, apps []config.App, mgr *token.Manager, log *slog.Logger) (http.Handler, http.Handler) {
+	base := oauthCallback(cfg, mgr, log)
+	byApp := make(map[string]*callbackHandler, len(apps))
+	for _, a := range apps {
+		h := *base
+		h.app, h.RequireState = a.Key, a.StateRequired()
+		byApp[a.Key] = &h
+	}
+	base.RequireState = len(apps) != 1 || apps[0].StateRequired()
+	perApp := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, ok := byApp[r.PathValue(appPathKey)]
+		if !ok {
+			writeResult(w, http.StatusNotFound, "", resultData{Error: pageBadLink})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	return base, perApp
+}

@@ -388,7 +388,7 @@ func startObservability(ctx context.Context, cfg config.Config, log *slog.Logger
 	}
 	o.stats, err = stats.New(ctx, stats.Config{
 		JetStream: st.JetStream(), KVReplicas: st.Replicas(), ReplicaID: replica,
-		FlushInterval: cfg.StatsFlushInterval, DailyQuota: cfg.DailyQuota, TestUserDailyQuota: cfg.TestUserDailyQuota,
+		FlushInterval: cfg.Stats.FlushInterval, Apps: statsApps(cfg.AppList()),
 		Authorizations: tokens.ListMetadata, Meter: o.metrics.Meter(), Log: log.With("component", "stats"), Now: now,
 	})
 	if err != nil {

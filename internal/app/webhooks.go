@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"time"
 
 	"go.opentelemetry.io/otel/metric"
 
@@ -27,23 +26,18 @@ type webhookPipeline struct {
 // Secrets are sealed with the token keyring.
 func startWebhooks(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, ring *store.Keyring, mp metric.MeterProvider) (*webhookPipeline, error) {
 	wlog := log.With("component", "webhooks")
-	e, err := webhook.Open(ctx, webhook.Config{
-		JetStream: st.JetStream(), Replicas: st.Replicas(), Keyring: ring, ReplicaID: cfg.ReplicaID,
-		Retention: cfg.MessageRetention,
-		Guard:     webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP},
-		Timeout:   cfg.WebhookTimeout, RetryInitial: cfg.WebhookRetryInitial, RetryMaxDelay: cfg.WebhookRetryMaxDelay,
-		RetryBudget: cfg.WebhookRetryBudget, DisableAfter: disableAfter(cfg.WebhookDisableAfter),
-		Concurrency: int(cfg.WebhookConcurrency), MaxEndpoints: int(cfg.WebhookMaxEndpoints), SecretGrace: cfg.WebhookSecretGrace,
-		StatsFlush:        cfg.StatsFlushInterval,
-		AuthorizationData: service.AuthorizationEventData(testUserCutoff),
-		Logger:            wlog, MeterProvider: mp,
-	})
+	wc := cfg.Webhook.Config()
+	wc.JetStream, wc.Replicas, wc.Keyring, wc.ReplicaID = st.JetStream(), st.Replicas(), ring, cfg.ReplicaID
+	wc.Retention, wc.StatsFlush = cfg.Message.Retention, cfg.Stats.FlushInterval
+	wc.Render = service.WebhookRenderer(testUserCutoff)
+	wc.Logger, wc.MeterProvider = wlog, mp
+	e, err := webhook.Open(ctx, wc)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.WebhookAllowPrivate || cfg.WebhookAllowHTTP {
+	if cfg.Webhook.AllowPrivate || cfg.Webhook.AllowHTTP {
 		wlog.Warn("webhook: endpoints may point at private addresses or use http (KWAISHOP_WEBHOOK_ALLOW_PRIVATE / _ALLOW_HTTP)",
-			"allow_private", cfg.WebhookAllowPrivate, "allow_http", cfg.WebhookAllowHTTP)
+			"allow_private", cfg.Webhook.AllowPrivate, "allow_http", cfg.Webhook.AllowHTTP)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -53,12 +47,4 @@ func startWebhooks(ctx context.Context, cfg config.Config, log *slog.Logger, st 
 		}
 	})
 	return &webhookPipeline{engine: e, stop: func() { cancel(); wg.Wait() }}, nil
-}
-
-// disableAfter maps the setting's 0 (never) to the engine's "never" (< 0).
-func disableAfter(d time.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return d
 }

@@ -30,7 +30,6 @@ import (
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
-	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
@@ -217,9 +216,9 @@ func delivered(reqs []whReq) map[string]whReq {
 func whGateway(t *testing.T, edit func(*config.Config)) *gateway {
 	t.Helper()
 	return startMessageGateway(t, func(c *config.Config) {
-		c.WebhookAllowPrivate, c.WebhookAllowHTTP = true, true
-		c.WebhookRetryInitial, c.WebhookRetryMaxDelay, c.WebhookRetryBudget = 100*time.Millisecond, 400*time.Millisecond, time.Minute
-		c.StatsFlushInterval = 200 * time.Millisecond
+		c.Webhook.AllowPrivate, c.Webhook.AllowHTTP = true, true
+		c.Webhook.RetryInitial, c.Webhook.RetryMaxDelay, c.Webhook.RetryBudget = 100*time.Millisecond, 400*time.Millisecond, time.Minute
+		c.Stats.FlushInterval = 200 * time.Millisecond
 		if edit != nil {
 			edit(c)
 		}
@@ -426,7 +425,7 @@ func checkShopOrder(t *testing.T, reqs []whReq, order map[string]int, shopOf map
 // endpoint does not want are never sent.
 func TestWebhooks_DeadLettersRequeue(t *testing.T) {
 	g := whGateway(t, func(c *config.Config) {
-		c.WebhookRetryInitial, c.WebhookRetryMaxDelay, c.WebhookRetryBudget = 50*time.Millisecond, 100*time.Millisecond, 700*time.Millisecond
+		c.Webhook.RetryInitial, c.Webhook.RetryMaxDelay, c.Webhook.RetryBudget = 50*time.Millisecond, 100*time.Millisecond, 700*time.Millisecond
 	})
 	testStart := time.Now()
 	rcv := newWHReceiver(t)
@@ -572,7 +571,7 @@ func TestWebhooks_DeadLettersRequeue(t *testing.T) {
 // webhook.endpoint_disabled hears of both. Enabled again, the first one
 // resumes where it stopped.
 func TestWebhooks_FailingEndpointDisabledWithEvent(t *testing.T) {
-	g := whGateway(t, func(c *config.Config) { c.WebhookDisableAfter = time.Second })
+	g := whGateway(t, func(c *config.Config) { c.Webhook.DisableAfter = time.Second })
 	failing, gone, watcher := newWHReceiver(t), newWHReceiver(t), newWHReceiver(t)
 	failing.set(func(r *whReceiver) { r.down = true })
 	gone.set(func(r *whReceiver) { r.status = http.StatusGone })
@@ -651,8 +650,8 @@ func TestWebhooks_PrivateTargetsRefusedByDefault(t *testing.T) {
 // redirect or answer without end, and the endpoint limit.
 func TestWebhooks_HostileCallers(t *testing.T) {
 	g := whGateway(t, func(c *config.Config) {
-		c.APIKeys = secret.New("admin:" + keyAdmin + ":rpc=*,shopa:" + hmKeyShopA + ":shop=" + hmShopA)
-		c.WebhookMaxEndpoints = 4
+		mustSet(c, "KWAISHOP_API_KEYS", "admin:"+keyAdmin+":rpc=*,shopa:"+hmKeyShopA+":shop="+hmShopA)
+		c.Webhook.MaxEndpoints = 4
 	})
 	wc := gatewayv1.NewWebhookServiceClient(g.conn)
 	admin, shop := bearer(context.Background(), keyAdmin), bearer(context.Background(), hmKeyShopA)
@@ -863,9 +862,9 @@ func BenchmarkWebhooks_SlowEndpoint(b *testing.B) {
 
 func benchWebhooks(b *testing.B, mode string) {
 	cfg := config.Defaults()
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0", b.TempDir(), "127.0.0.1:0"
-	cfg.ReconcileInterval, cfg.LogLevel = 0, "warn"
-	cfg.WebhookAllowPrivate, cfg.WebhookAllowHTTP = true, true
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir, cfg.Store.NATSListen = "127.0.0.1:0", "127.0.0.1:0", b.TempDir(), "127.0.0.1:0"
+	cfg.Message.ReconcileInterval, cfg.LogLevel = 0, "warn"
+	cfg.Webhook.AllowPrivate, cfg.Webhook.AllowHTTP = true, true
 	g := startGatewayWith(b, cfg, Options{})
 	n := b.N
 
@@ -1031,11 +1030,12 @@ func TestWebhooks_TwoReplicasOneDeliverer(t *testing.T) {
 	msgKey := base64.StdEncoding.EncodeToString(rawKey)
 	start := func(name string) *gateway {
 		cfg := config.Defaults()
-		cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir, cfg.NATSURL = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), natsURL
-		cfg.ReconcileInterval, cfg.ReplicaID = 0, name
-		cfg.TokenKeys, cfg.MessageKey = secret.New(tokenKey.Encode()), secret.New(msgKey)
-		cfg.WebhookAllowPrivate, cfg.WebhookAllowHTTP = true, true
-		cfg.WebhookRetryInitial, cfg.WebhookRetryMaxDelay = 100*time.Millisecond, 400*time.Millisecond
+		cfg.GRPCAddr, cfg.HTTPAddr, cfg.Store.DataDir, cfg.Store.NATSURL = "127.0.0.1:0", "127.0.0.1:0", t.TempDir(), natsURL
+		cfg.Message.ReconcileInterval, cfg.ReplicaID = 0, name
+		mustSet(&cfg, "KWAISHOP_TOKEN_KEYS", tokenKey.Encode())
+		mustSet(&cfg, "KWAISHOP_MESSAGE_KEY", msgKey)
+		cfg.Webhook.AllowPrivate, cfg.Webhook.AllowHTTP = true, true
+		cfg.Webhook.RetryInitial, cfg.Webhook.RetryMaxDelay = 100*time.Millisecond, 400*time.Millisecond
 		return startGatewayWith(t, cfg, Options{})
 	}
 	k, err := message.NewKey("", msgKey)

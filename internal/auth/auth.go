@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
 // Error is a refused call: Code is codes.Unauthenticated (no key, a
@@ -45,18 +47,22 @@ type Config struct {
 	// plain status with Error's code and message).
 	Status func(ctx context.Context, err error) error
 	Log    *slog.Logger // refusals at Info; default slog.Default()
+	// ShopApp names the app of a shop, for keys limited to apps (app=):
+	// without it such keys may act for no shop.
+	ShopApp ShopApp
 }
 
 // Authenticator checks callers. It is safe for concurrent use.
 type Authenticator struct {
-	keys   *Keys
-	status func(context.Context, error) error
-	log    *slog.Logger
+	keys    *Keys
+	status  func(context.Context, error) error
+	log     *slog.Logger
+	shopApp ShopApp
 }
 
 // New returns an Authenticator for cfg.
 func New(cfg Config) *Authenticator {
-	a := &Authenticator{keys: cfg.Keys, status: cfg.Status, log: cfg.Log}
+	a := &Authenticator{keys: cfg.Keys, status: cfg.Status, log: cfg.Log, shopApp: cfg.ShopApp}
 	if a.status == nil {
 		a.status = func(_ context.Context, err error) error {
 			var e *Error
@@ -128,6 +134,7 @@ var allShopsServices = map[string]bool{
 // statistics, messages without a shop filter) needs a key for all shops.
 var shopFree = map[string]bool{
 	"/kwaishop.gateway.v1.PlatformService/ListApis":   true,
+	"/kwaishop.gateway.v1.PlatformService/GetApi":     true,
 	"/kwaishop.gateway.v1.MessageService/AckMessages": true, // delivery ids the key was given
 }
 
@@ -190,32 +197,101 @@ func authorize(k *Key, fullMethod string) error {
 		Msg: fmt.Sprintf("API key %q may not call %s (%s)", k.Name, strings.TrimPrefix(fullMethod, "/"), what)}
 }
 
-// checkShops checks the shops a request message names against k.
-func checkShops(k *Key, fullMethod string, req any, first bool) error {
+// errShopUnknown refuses a key limited to apps a shop outside its apps:
+// the same answer as for a shop the gateway does not know (the service
+// answers that one NotFound), so the key cannot tell another app's shops
+// from no shop at all.
+var errShopUnknown = fmt.Errorf("auth: %w", store.ErrNotFound)
+
+// checkShops checks the shops and apps a request message names against k:
+// a key limited to shops may name only its shops; a key limited to apps
+// only their shops (others are unknown to it: errShopUnknown) and apps.
+// Such keys must name the shops (or, limited to apps only, the app) of an
+// RPC that would span them.
+func (a *Authenticator) checkShops(ctx context.Context, k *Key, fullMethod string, req any, first bool) error {
 	if k.AllShops() {
 		return nil
 	}
 	if svc, _, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/"); allShopsServices[svc] {
 		return &Error{Code: codes.PermissionDenied, Key: k.Name,
-			Msg: fmt.Sprintf("API key %q is limited to shops: %s acts for every shop (use a key with shop=*)", k.Name, strings.TrimPrefix(fullMethod, "/"))}
+			Msg: fmt.Sprintf("API key %q is limited to shops or apps: %s acts for every shop (use a key with shop=* and app=*)", k.Name, strings.TrimPrefix(fullMethod, "/"))}
 	}
 	m, ok := req.(proto.Message)
 	if !ok {
 		return nil
 	}
-	var shops []string
+	var shops, apps []string
 	named := collectShops(m.ProtoReflect(), &shops, 0)
 	for _, s := range shops {
-		if !k.AllowsShop(s) {
+		if k.shops != nil && !k.shops[s] {
 			return &Error{Code: codes.PermissionDenied, Key: k.Name,
 				Msg: fmt.Sprintf("API key %q may not act for shop %q", k.Name, s)}
 		}
 	}
-	if named || !first || shopFree[fullMethod] {
+	appNamed := false
+	if !k.AllApps() {
+		appNamed = collectApps(m.ProtoReflect(), &apps, 0)
+		for _, app := range apps {
+			if !k.AllowsApp(app) {
+				return &Error{Code: codes.PermissionDenied, Key: k.Name,
+					Msg: fmt.Sprintf("API key %q may not act for app %q", k.Name, app)}
+			}
+		}
+		for _, s := range shops {
+			if err := a.checkShopApp(ctx, k, s); err != nil {
+				return err
+			}
+		}
+	}
+	if named || (appNamed && k.shops == nil) || !first || shopFree[fullMethod] {
 		return nil
+	}
+	if k.shops == nil {
+		return &Error{Code: codes.PermissionDenied, Key: k.Name,
+			Msg: fmt.Sprintf("API key %q is limited to apps: %s spans shops (name the shop in open_id / open_ids or the app in app_key, or use a key with app=*)", k.Name, strings.TrimPrefix(fullMethod, "/"))}
 	}
 	return &Error{Code: codes.PermissionDenied, Key: k.Name,
 		Msg: fmt.Sprintf("API key %q is limited to shops: %s spans shops (name the shop in open_id / open_ids, or use a key with shop=*)", k.Name, strings.TrimPrefix(fullMethod, "/"))}
+}
+
+// checkShopApp refuses a shop outside the apps of k as unknown.
+func (a *Authenticator) checkShopApp(ctx context.Context, k *Key, openID string) error {
+	if a.shopApp == nil {
+		return errShopUnknown
+	}
+	app, err := a.shopApp(ctx, openID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return errShopUnknown
+	case err != nil:
+		return err
+	case !k.AllowsApp(app):
+		a.log.InfoContext(ctx, "call refused: the shop is another app's", "key", k.Name, "open_id", openID)
+		return errShopUnknown
+	}
+	return nil
+}
+
+// collectApps appends the values of every populated app_key field of m
+// (nested messages included) and reports whether any was set.
+func collectApps(m protoreflect.Message, out *[]string, depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
+	named := false
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.Name() == "app_key" && fd.Kind() == protoreflect.StringKind && !fd.IsList():
+			if s := v.String(); s != "" {
+				*out = append(*out, s)
+				named = true
+			}
+		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap() && !fd.IsList():
+			named = collectApps(v.Message(), out, depth+1) || named
+		}
+		return true
+	})
+	return named
 }
 
 // maxDepth bounds the walk through nested request messages.
@@ -283,6 +359,11 @@ func (a *Authenticator) admit(ctx context.Context, fullMethod string) (context.C
 	if err != nil {
 		return ctx, nil, err
 	}
+	if !k.AllApps() { // the context's copy can tell a shop's app (AllowsShop)
+		bound := *k
+		bound.shopApp = a.shopApp
+		k = &bound
+	}
 	return context.WithValue(ctx, keyCtx{}, k), k, nil
 }
 
@@ -291,7 +372,7 @@ func (a *Authenticator) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		ctx, k, err := a.admit(ctx, info.FullMethod)
 		if err == nil && k != nil {
-			err = checkShops(k, info.FullMethod, req, true)
+			err = a.checkShops(ctx, k, info.FullMethod, req, true)
 		}
 		if err != nil {
 			return nil, a.refuse(ctx, info.FullMethod, err)
@@ -332,7 +413,7 @@ func (s *checkedStream) RecvMsg(m any) error {
 		return err
 	}
 	s.n++
-	if err := checkShops(s.k, s.method, m, s.n == 1); err != nil {
+	if err := s.a.checkShops(s.ctx, s.k, s.method, m, s.n == 1); err != nil {
 		return s.a.refuse(s.ctx, s.method, err)
 	}
 	return nil

@@ -31,7 +31,7 @@ func (a *Authenticator) HTTP(group string, h http.Handler) http.Handler {
 			err = &Error{Code: codes.PermissionDenied, Key: k.Name, Msg: "API key \"" + k.Name + "\" may not call " + r.URL.Path + " (group " + group + ")"}
 		}
 		if err == nil && !k.AllShops() {
-			err = &Error{Code: codes.PermissionDenied, Key: k.Name, Msg: "API key \"" + k.Name + "\" is limited to shops: " + r.URL.Path + " spans shops (use a key with shop=*)"}
+			err = &Error{Code: codes.PermissionDenied, Key: k.Name, Msg: "API key \"" + k.Name + "\" is limited to shops or apps: " + r.URL.Path + " spans shops (use a key with shop=* and app=*)"}
 		}
 		if err != nil {
 			a.writeError(w, r, err)

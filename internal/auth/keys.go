@@ -14,16 +14,20 @@
 //	secret = 16*512( VCHAR except ":" "," )     ; the bearer token itself, or
 //	       / "sha256=" 64HEXDIG                 ;   the hex SHA-256 of it
 //	scope  = "shop=" ( open_id / "*" )          ; repeatable; none = every shop
+//	       / "app=" ( app_key / "*" )           ; repeatable; none = every app
 //	       / "rpc=" ( group / "*" )             ; repeatable; none = every group but admin
 //	group  = "platform" / "authorization" / "orders" / "items" / "refunds"
 //	       / "logistics" / "shop" / "messages" / "stats" / "webhooks" / "admin"
 //
 // For example `billing:Zq8…:rpc=orders:rpc=refunds:shop=f3a…` may call the
-// order and refund services for one shop. Secrets are compared in constant
-// time over their SHA-256, against every key, and never logged.
+// order and refund services for one shop, and `brandA:Xy2…:app=ks123` every
+// service for the shops of the app ks123 (when the gateway serves several
+// apps, docs/apps.md). Secrets are compared in constant time over their
+// SHA-256, against every key, and never logged.
 package auth
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -32,6 +36,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Groups are the RPC groups a key may be limited to.
@@ -46,15 +51,47 @@ type Key struct {
 	Name      string
 	hash      [sha256.Size]byte
 	shops     map[string]bool // nil: every shop
+	apps      map[string]bool // nil: every app
 	groups    map[string]bool // nil: every group but admin
 	allGroups bool            // rpc=*
+
+	// shopApp names a shop's app: set on the copy of a key limited to apps
+	// that the Authenticator puts in a call's context (KeyFrom).
+	shopApp ShopApp
 }
 
-// AllShops reports whether the key may act for every shop.
-func (k *Key) AllShops() bool { return k.shops == nil }
+// ShopApp names the app a shop authorized, or fails with an error wrapping
+// store.ErrNotFound for a shop the gateway does not know.
+type ShopApp func(ctx context.Context, openID string) (appKey string, err error)
 
-// AllowsShop reports whether the key may act for the shop openID.
-func (k *Key) AllowsShop(openID string) bool { return k.shops == nil || k.shops[openID] }
+// AllShops reports whether the key may act for every shop (of every app).
+func (k *Key) AllShops() bool { return k.shops == nil && k.apps == nil }
+
+// AllApps reports whether the key may act for every app.
+func (k *Key) AllApps() bool { return k.apps == nil }
+
+// AllowsApp reports whether the key may act for the app appKey.
+func (k *Key) AllowsApp(appKey string) bool { return k.apps == nil || k.apps[appKey] }
+
+// AllowsShop reports whether the key may act for the shop openID: one of
+// its shops, of one of its apps. A key limited to apps needs to know the
+// shop's app: only the key of a call's context (KeyFrom) can tell, and
+// without it, or for a shop the gateway does not know, the answer is no.
+func (k *Key) AllowsShop(openID string) bool {
+	if k.shops != nil && !k.shops[openID] {
+		return false
+	}
+	if k.apps == nil {
+		return true
+	}
+	if k.shopApp == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shopAppTimeout)
+	defer cancel()
+	app, err := k.shopApp(ctx, openID)
+	return err == nil && k.apps[app]
+}
 
 // AllowsGroup reports whether the key may call RPCs of group g ("" = an
 // RPC outside every group: only rpc=* keys).
@@ -78,6 +115,10 @@ func (k *Key) String() string {
 		b.WriteString("all")
 	} else {
 		b.WriteString(strings.Join(sortedKeys(k.shops), ","))
+	}
+	if k.apps != nil {
+		b.WriteString("; apps: ")
+		b.WriteString(strings.Join(sortedKeys(k.apps), ","))
 	}
 	b.WriteString("; rpc: ")
 	switch {
@@ -139,6 +180,9 @@ func (ks *Keys) Authenticate(secret string) *Key {
 	}
 	return found
 }
+
+// shopAppTimeout bounds the look-up of a shop's app for AllowsShop.
+const shopAppTimeout = 2 * time.Second
 
 const (
 	minSecretLen = 16
@@ -218,8 +262,22 @@ func Parse(s string) (*Keys, error) {
 			// misplaced secret must not reach the error message.
 			kind, val, ok := strings.Cut(sc, "=")
 			switch {
-			case !ok || val == "" || (kind != "shop" && kind != "rpc"):
-				bad("scope %d: want shop=<open_id|*> or rpc=<group|*>", j+1)
+			case !ok || val == "" || (kind != "shop" && kind != "rpc" && kind != "app"):
+				bad("scope %d: want shop=<open_id|*>, app=<app_key|*> or rpc=<group|*>", j+1)
+			case kind == "app" && val == "*":
+				if k.apps == nil {
+					k.apps = map[string]bool{}
+				}
+				k.apps["*"] = true
+			case kind == "app":
+				if !validName(val) {
+					bad("scope %d: app=: not an app key (letters, digits, '-' or '_', at most %d)", j+1, maxNameLen)
+					continue
+				}
+				if k.apps == nil {
+					k.apps = map[string]bool{}
+				}
+				k.apps[val] = true
 			case kind == "shop" && val == "*":
 				if k.shops == nil {
 					k.shops = map[string]bool{}
@@ -249,6 +307,9 @@ func Parse(s string) (*Keys, error) {
 		}
 		if k.shops["*"] {
 			k.shops = nil // shop=* wins over single shops
+		}
+		if k.apps["*"] {
+			k.apps = nil // app=* wins over single apps
 		}
 		ks.keys = append(ks.keys, k)
 	}

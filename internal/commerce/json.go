@@ -4,28 +4,20 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/jsonx"
 )
 
-// Tolerant JSON scalars. The platform's schemas say "number" for ids, money
-// and times, but SDKs and the platform's own examples also show them as
-// strings ("expressCode":"9999"). These types accept a JSON number or a
-// decimal string, read integers from the raw bytes (never through float64,
-// so 64-bit ids keep every digit), and turn anything else (null, bool,
-// object) into the zero value instead of failing: a surprising field must
-// never make a whole page undecodable; the raw JSON keeps the original.
+// Tolerant JSON scalars (internal/jsonx): the platform's schemas say
+// "number" for ids, money and times, but SDKs and the platform's own
+// examples also show them as strings ("expressCode":"9999"). A surprising
+// field must never make a whole page undecodable; the raw JSON keeps the
+// original.
 
 // i64 is an integer sent as a number or a string.
-type i64 int64
-
-func (n *i64) UnmarshalJSON(b []byte) error {
-	*n = i64(parseInt(b))
-	return nil
-}
+type i64 = jsonx.Int
 
 // opt64 is an i64 that remembers whether the member was present and not
 // null (0 and absent mean different things for shelfStatus).
@@ -40,103 +32,12 @@ func (o *opt64) UnmarshalJSON(b []byte) error {
 		*o = opt64{}
 		return nil
 	}
-	*o = opt64{V: parseInt(b), Set: true}
+	*o = opt64{V: jsonx.ParseInt(b), Set: true}
 	return nil
-}
-
-func parseInt(b []byte) int64 {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		return 0
-	}
-	if v, ok := atoi(b); ok {
-		return v
-	}
-	var s string
-	if b[0] == '"' {
-		str, ok := unquote(b)
-		if !ok {
-			return 0
-		}
-		s = strings.TrimSpace(str)
-	} else {
-		s = string(b)
-	}
-	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return v
-	}
-	// "12.0" or 1.2e3: accept integral values that a float holds exactly.
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-		return int64(f)
-	}
-	return 0
-}
-
-// atoi is the common case of parseInt without allocating: an optional
-// minus and at most 18 digits (no overflow possible).
-func atoi(b []byte) (int64, bool) {
-	neg := len(b) > 0 && b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
-}
-
-// unquote decodes a JSON string literal. Most platform strings hold no
-// escapes: those are copied without a second pass of the JSON decoder.
-func unquote(b []byte) (string, bool) {
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return "", false
-	}
-	in := b[1 : len(b)-1]
-	plain := true
-	for _, c := range in {
-		if c == '\\' || c == '"' || c < 0x20 {
-			plain = false
-			break
-		}
-	}
-	if plain && utf8.Valid(in) {
-		return string(in), true
-	}
-	var s string
-	if json.Unmarshal(b, &s) != nil {
-		return "", false
-	}
-	return s, true
 }
 
 // str is a string sent as a string or as a number.
-type str string
-
-func (s *str) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0:
-		*s = ""
-	case b[0] == '"':
-		v, _ := unquote(b)
-		*s = str(v)
-	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
-		*s = str(b)
-	default:
-		*s = ""
-	}
-	return nil
-}
+type str = jsonx.String
 
 // flag is a boolean sent as true/false, 0/1 or "true"/"1".
 type flag bool

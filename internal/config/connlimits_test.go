@@ -20,12 +20,12 @@ func TestLoad_ConnectionLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.MaxHeaderBytes != 32768 || cfg.GRPCMaxConns != 50 || cfg.HTTPMaxConns != 60 || cfg.GRPCHandshakeTimeout != 3*time.Second ||
-		cfg.GRPCMaxConnIdle != time.Minute || cfg.MaxStreamsPerKey != 7 {
+		cfg.GRPCMaxConnIdle != time.Minute || cfg.Auth.MaxStreamsPerKey != 7 {
 		t.Fatalf("settings not applied: %+v", cfg)
 	}
 	d := Defaults()
 	if d.MaxHeaderBytes != 64<<10 || d.GRPCMaxConns <= 0 || d.HTTPMaxConns <= 0 || d.GRPCHandshakeTimeout <= 0 || d.GRPCHandshakeTimeout >= 2*time.Minute ||
-		d.GRPCMaxConnIdle <= 0 || d.MaxStreamsPerKey <= 0 {
+		d.GRPCMaxConnIdle <= 0 || d.Auth.MaxStreamsPerKey <= 0 {
 		t.Fatalf("unsafe defaults: %+v", d)
 	}
 

@@ -13,14 +13,14 @@ func TestLoad_MessageSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.MessageDedupeWindow != 3*time.Hour || cfg.MessageRetention != 7*24*time.Hour ||
-		cfg.ReconcileInterval != 5*time.Minute || cfg.ReconcileLag != 30*time.Second {
-		t.Fatalf("message defaults: %v %v %v %v", cfg.MessageDedupeWindow, cfg.MessageRetention, cfg.ReconcileInterval, cfg.ReconcileLag)
+	if cfg.Message.DedupeWindow != 3*time.Hour || cfg.Message.Retention != 7*24*time.Hour ||
+		cfg.Message.ReconcileInterval != 5*time.Minute || cfg.Message.ReconcileLag != 30*time.Second {
+		t.Fatalf("message defaults: %v %v %v %v", cfg.Message.DedupeWindow, cfg.Message.Retention, cfg.Message.ReconcileInterval, cfg.Message.ReconcileLag)
 	}
 	cfg, err = Load([]string{"--reconcile-interval", "0"}, env(map[string]string{
 		"KWAISHOP_MESSAGE_DEDUPE_WINDOW": "4h", "KWAISHOP_MESSAGE_KEYS": "ks2:AAECAwQFBgcICQoLDA0ODw==",
 	}), io.Discard)
-	if err != nil || cfg.MessageDedupeWindow != 4*time.Hour || cfg.ReconcileInterval != 0 {
+	if err != nil || cfg.Message.DedupeWindow != 4*time.Hour || cfg.Message.ReconcileInterval != 0 {
 		t.Fatalf("cfg=%+v err=%v", cfg, err)
 	}
 

@@ -47,14 +47,14 @@ func TestLoad_NATSAuth(t *testing.T) {
 	if err != nil {
 		t.Fatalf("nkey seed: %v", err)
 	}
-	if a := cfg.NATSAuth(); a.NkeySeedFile != seedFile || a.Method() != "nkey" {
+	if a := cfg.Store.Auth(); a.NkeySeedFile != seedFile || a.Method() != "nkey" {
 		t.Fatalf("NATSAuth = %+v", a)
 	}
 	cfg, err = Load(nil, env(with(map[string]string{"KWAISHOP_NATS_USER": "gateway", "KWAISHOP_NATS_PASSWORD": password})), io.Discard)
 	if err != nil {
 		t.Fatalf("user/password: %v", err)
 	}
-	if a := cfg.NATSAuth(); a.User != "gateway" || a.Password.Reveal() != password {
+	if a := cfg.Store.Auth(); a.User != "gateway" || a.Password.Reveal() != password {
 		t.Fatalf("NATSAuth = %+v", a)
 	}
 

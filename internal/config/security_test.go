@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/limit"
 )
 
 func TestLoad_SecuritySettings(t *testing.T) {
@@ -17,7 +19,7 @@ func TestLoad_SecuritySettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cfg.AllowAnonymous || cfg.APIQPS != 20 || cfg.BreakerCooldown != 30*time.Second || cfg.APIQPSOverrides != "open.shop.info.get=10/5" {
+	if !cfg.AllowAnonymous || cfg.Limit.QPS != 20 || cfg.BreakerCooldown != 30*time.Second || cfg.Limit.Rates["open.shop.info.get"] != (limit.Rate{App: 10, User: 5}) {
 		t.Fatalf("settings not applied: %+v", cfg)
 	}
 }

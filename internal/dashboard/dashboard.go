@@ -4,6 +4,8 @@
 // /v1/stats/messages, /v1/authorizations) every five seconds and draws
 // per-API volume and success rate over time, the error breakdown, quota
 // gauges, authorizations with their expiry, and message flow and lag.
+// Each API name in the per-API table links to its description
+// (#api=<name>: GET /v1/apis/{name}, its JSON Schemas included).
 package dashboard
 
 import (

@@ -19,6 +19,10 @@
 // it waits up to its deadline. Priorities (PriorityOf) keep the end of the
 // daily quotas and of the in-flight slots for writes.
 //
+// Several apps share one Limiter: each app's gate (ForApp) books its own
+// QPS schedules and draws from its own daily quota and test-user caps, as
+// the platform counts them per app; the in-flight cap is the replica's.
+//
 // When the store cannot be reached, calls fail with KindUnavailable (fail
 // closed: an unknown budget is not spent).
 package limit
@@ -85,15 +89,20 @@ type Config struct {
 	Rates map[string]Rate
 	// Headroom is the fraction of every QPS limit left unused, for jitter
 	// between replicas and the platform; default 0.1, at most 0.5,
-	// negative for none.
+	// NoHeadroom for none.
 	Headroom float64
 	// AppDaily is the app's calls per day (the platform's day, UTC+8).
 	AppDaily int64
-	// TestUserDaily caps each shop's calls per day (set it when the app is
-	// in test state: every authorized shop is then a test user).
+	// TestUserDaily caps each test user's calls per day (set it when the
+	// app is in test state: every authorized shop is then a test user). A
+	// main account and its sub-accounts count as one (MainAccount).
 	TestUserDaily int64
+	// MainAccount names the main account of a shop, whose test-user cap the
+	// shop's calls count against (optional: a shop is its own main account).
+	// It is asked only when a test-user cap applies.
+	MainAccount func(ctx context.Context, openID string) string
 	// MaxQueue is how long a call that did not ask to wait may wait for a
-	// QPS slot before failing; default 1s. Negative: not at all.
+	// QPS slot before failing; default 1s. NoQueue: not at all.
 	MaxQueue time.Duration
 	// MaxInFlight caps concurrent upstream calls of this replica (low
 	// priority may use half, normal three quarters).
@@ -104,6 +113,14 @@ type Config struct {
 	Now func() time.Time
 	Log *slog.Logger // default slog.Default()
 }
+
+// The Config values that turn a default off (their zero value selects the
+// default): no headroom, and no queueing for a QPS slot. Any negative value
+// means the same.
+const (
+	NoHeadroom float64       = -1
+	NoQueue    time.Duration = -1
+)
 
 // Validate reports every violation at once.
 func (c Config) Validate() error {
@@ -205,9 +222,63 @@ const reserveForCall = 250 * time.Millisecond
 // storeTimeout bounds one limiter store round trip.
 const storeTimeout = 2 * time.Second
 
-// Admit implements platform.Gate: quotas, then a QPS slot (waiting for it),
-// then an in-flight slot held until done.
+// App is one app's budget: its own QPS schedules, daily quota and
+// test-user caps (the platform counts all of them per app).
+type App struct {
+	Key           string // the appKey: letters, digits, '-' and '_'
+	Daily         int64  // the app's calls per day (0 = no limit)
+	TestUserDaily int64  // each test user's (main account's) calls per day (0 = no cap)
+}
+
+// ForApp returns the gate of one app (app.Key must be a valid KV key
+// token; New's callers check app keys with the configuration).
+func (l *Limiter) ForApp(app App) platform.Gate { return appGate{l: l, app: app} }
+
+type appGate struct {
+	l   *Limiter
+	app App
+}
+
+func (g appGate) Admit(ctx context.Context, a platform.Attempt) (func(platform.Outcome), error) {
+	return g.l.admit(ctx, g.app, a)
+}
+
+// Admit implements platform.Gate with the Limiter's own budget
+// (Config.AppDaily and TestUserDaily): for one app, or for callers that do
+// not tell apps apart.
 func (l *Limiter) Admit(ctx context.Context, a platform.Attempt) (func(platform.Outcome), error) {
+	return l.admit(ctx, App{Daily: l.cfg.AppDaily, TestUserDaily: l.cfg.TestUserDaily}, a)
+}
+
+// keys are the KV keys of one app's budget: the Limiter's own (app "")
+// keeps the keys of a single-app gateway; an app's carry its key after
+// '=', which no API name or day holds.
+type keys struct{ app string }
+
+func (k keys) qps(method string) string {
+	if k.app == "" {
+		return "qps." + method
+	}
+	return "qps=" + k.app + "." + method
+}
+
+func (k keys) daily(today string) (name, key string) {
+	if k.app == "" {
+		return "app", "day." + today + ".app"
+	}
+	return "app=" + k.app, "day." + today + ".app=" + k.app
+}
+
+func (k keys) testUser(today, main string) (name, key string) {
+	if k.app == "" {
+		return "shop." + main, "day." + today + ".shop." + main
+	}
+	return "user=" + k.app + "." + main, "day." + today + ".user=" + k.app + "." + main
+}
+
+// admit is Admit for app: quotas, then a QPS slot (waiting for it), then
+// an in-flight slot held until done.
+func (l *Limiter) admit(ctx context.Context, app App, a platform.Attempt) (func(platform.Outcome), error) {
 	p := PriorityOf(ctx, a)
 	refuse := func(k Kind, limit float64, retry time.Duration, err error) error {
 		return &Error{Kind: k, Method: a.Method, Limit: limit, RetryAfter: retry, Priority: p, Err: err, Waited: Waits(ctx)}
@@ -220,13 +291,21 @@ func (l *Limiter) Admit(ctx context.Context, a platform.Attempt) (func(platform.
 		return refuse(KindUnavailable, 0, time.Second, err)
 	}
 	today, untilTomorrow := day(l.cfg.Now())
+	ks := keys{app.Key}
 	var qs []quotaRef
-	if l.cfg.AppDaily > 0 {
-		qs = append(qs, quotaRef{KindDaily, "app", "day." + today + ".app", l.cfg.AppDaily})
+	if app.Daily > 0 {
+		name, key := ks.daily(today)
+		qs = append(qs, quotaRef{KindDaily, name, key, app.Daily})
 	}
-	if l.cfg.TestUserDaily > 0 && a.OpenID != "" {
-		shop := encode(a.OpenID)
-		qs = append(qs, quotaRef{KindTestUserDaily, "shop." + shop, "day." + today + ".shop." + shop, l.cfg.TestUserDaily})
+	if app.TestUserDaily > 0 && a.OpenID != "" {
+		main := a.OpenID
+		if l.cfg.MainAccount != nil {
+			if m := l.cfg.MainAccount(ctx, a.OpenID); m != "" {
+				main = m
+			}
+		}
+		name, key := ks.testUser(today, encode(main))
+		qs = append(qs, quotaRef{KindTestUserDaily, name, key, app.TestUserDaily})
 	}
 	// A used quota is known locally: refuse before booking a QPS slot.
 	for _, q := range qs {
@@ -260,7 +339,7 @@ func (l *Limiter) Admit(ctx context.Context, a platform.Attempt) (func(platform.
 		start = s
 	}
 	if r.App > 0 {
-		s, err := l.slots.reserve(sctx, "qps."+a.Method, l.interval(r.App), start, maxDelay)
+		s, err := l.slots.reserve(sctx, ks.qps(a.Method), l.interval(r.App), start, maxDelay)
 		if err != nil {
 			var tf tooFarError
 			if errors.As(err, &tf) {

@@ -119,8 +119,8 @@ const (
 	// ReasonFuture: the push is dated more than MaxFutureSkew ahead (400).
 	ReasonFuture = "future"
 	// ReasonStale: the push is older than the de-duplication window. It is
-	// answered {"result":1} but not stored (see Intake.ServeHTTP); the
-	// counter counts it under this reason all the same.
+	// answered {"result":1} but not stored (see intake.Handler.ServeHTTP);
+	// the counter counts it under this reason all the same.
 	ReasonStale = "stale"
 )
 
@@ -132,7 +132,8 @@ type RejectError struct {
 
 func (e *RejectError) Error() string { return "message: " + e.Reason + ": " + e.Detail }
 
-func reject(reason, detail string) error { return &RejectError{Reason: reason, Detail: detail} }
+// Reject returns a *RejectError.
+func Reject(reason, detail string) error { return &RejectError{Reason: reason, Detail: detail} }
 
 // Decode turns a push body into the platform's plaintext JSON. A body that
 // is a JSON object is accepted only as a clear-text heartbeat
@@ -141,45 +142,60 @@ func reject(reason, detail string) error { return &RejectError{Reason: reason, D
 // padding or the JSON check). When the key that worked is bound to an app
 // and the message names another appKey, the push is refused as wrong_key.
 func Decode(keys []Key, body []byte) (plain []byte, heartbeat bool, err error) {
+	plain, _, heartbeat, err = DecodeKey(keys, body)
+	return plain, heartbeat, err
+}
+
+// DecodeKey is Decode that also returns the key that decrypted the body
+// (the zero Key for a clear-text heartbeat). A key bound to an app only
+// accepts a message of that app: one that decrypts but names another
+// appKey is passed over for the next key (two apps may share a key), and
+// refused as wrong_key if no key of its app opens it.
+func DecodeKey(keys []Key, body []byte) (plain []byte, key Key, heartbeat bool, err error) {
 	body = bytes.TrimSpace(body)
 	if len(body) > 0 && body[0] == '{' {
 		var hb struct {
 			Test bool `json:"test"`
 		}
 		if json.Unmarshal(body, &hb) != nil || !hb.Test {
-			return nil, false, reject(ReasonMalformed, "a clear-text body must be the {\"test\":true} heartbeat")
+			return nil, Key{}, false, Reject(ReasonMalformed, "a clear-text body must be the {\"test\":true} heartbeat")
 		}
-		return body, true, nil
+		return body, Key{}, true, nil
 	}
 	if len(keys) == 0 {
-		return nil, false, reject(ReasonNoKey, "no message key is configured")
+		return nil, Key{}, false, Reject(ReasonNoKey, "no message key is configured")
 	}
 	ct := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
 	n, err := base64.StdEncoding.Decode(ct, body)
 	if err != nil {
-		return nil, false, reject(ReasonNotBase64, "body is not standard base64")
+		return nil, Key{}, false, Reject(ReasonNotBase64, "body is not standard base64")
 	}
 	ct = ct[:n]
 	if len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
-		return nil, false, reject(ReasonUndecryptable, "ciphertext is not a whole number of AES blocks (truncated?)")
+		return nil, Key{}, false, Reject(ReasonUndecryptable, "ciphertext is not a whole number of AES blocks (truncated?)")
 	}
-	var head struct {
-		AppKey string `json:"appKey"`
-		Test   bool   `json:"test"`
-	}
+	wrongApp := false
 	for _, k := range keys {
 		pt, ok := k.decrypt(ct)
 		if !ok || !json.Valid(pt) || len(bytes.TrimSpace(pt)) == 0 || bytes.TrimSpace(pt)[0] != '{' {
 			continue
 		}
+		var head struct {
+			AppKey string `json:"appKey"`
+			Test   bool   `json:"test"`
+		}
 		_ = json.Unmarshal(pt, &head)
 		if k.AppKey != "" && head.AppKey != "" && head.AppKey != k.AppKey {
-			return nil, false, reject(ReasonWrongKey, "decrypted with a key of another app than the message's appKey")
+			wrongApp = true
+			continue
 		}
-		return pt, head.Test, nil
+		return pt, k, head.Test, nil
+	}
+	if wrongApp {
+		return nil, Key{}, false, Reject(ReasonWrongKey, "decrypted with a key of another app than the message's appKey")
 	}
 	if len(keys) == 1 {
-		return nil, false, reject(ReasonUndecryptable, "body does not decrypt to JSON with the message key (wrong key or corrupt body)")
+		return nil, Key{}, false, Reject(ReasonUndecryptable, "body does not decrypt to JSON with the message key (wrong key or corrupt body)")
 	}
-	return nil, false, reject(ReasonUndecryptable, "body does not decrypt to JSON with any configured message key")
+	return nil, Key{}, false, Reject(ReasonUndecryptable, "body does not decrypt to JSON with any configured message key")
 }

@@ -57,6 +57,7 @@ type Config struct {
 	Observe          func(CallInfo)       // optional; called after every upstream attempt
 	CallTimeout      time.Duration        // deadline of one Do (all attempts) unless ctx has an earlier one; default 10s
 	Gate             Gate                 // optional; admits every attempt (limits, breakers), see gate.go
+	MaxFileBytes     int64                // the most bytes of files one call may carry (uploads); default DefaultMaxFileBytes
 }
 
 // Validate reports every problem of c at once.
@@ -80,6 +81,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxResponseBytes < 0 {
 		errs = append(errs, errors.New("platform: MaxResponseBytes must not be negative"))
+	}
+	if c.MaxFileBytes < 0 {
+		errs = append(errs, errors.New("platform: MaxFileBytes must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -136,6 +140,10 @@ type Request struct {
 	HTTPMethod string          // GET or POST; default HTTPMethodFor(Method)
 	OpenID     string          // the merchant, for tracing and Observe only
 	Token      TokenSource     // nil sends no access_token (tests, token-less calls)
+	// Files make the call an upload: a multipart/form-data POST with the
+	// parameters as form fields and each file as a part (upload.go). They
+	// must pass CheckFiles.
+	Files []File
 }
 
 // Response is a decoded platform response envelope.
@@ -158,6 +166,7 @@ type Client struct {
 	base        *url.URL
 	appKey      string
 	callTimeout time.Duration
+	maxFiles    int64 // bytes of files per call
 }
 
 // New returns a Client for cfg.
@@ -182,7 +191,10 @@ func New(cfg Config) (*Client, error) {
 	s := NewSender(SenderConfig{HTTPClient: cfg.HTTPClient, MaxResponseBytes: cfg.MaxResponseBytes, Tracer: cfg.Tracer})
 	s.signer = &signer{sign: sg, now: cfg.Now}
 	s.gate, s.observe = cfg.Gate, cfg.Observe
-	return &Client{sender: s, base: base, appKey: cfg.AppKey, callTimeout: cfg.CallTimeout}, nil
+	if cfg.MaxFileBytes == 0 {
+		cfg.MaxFileBytes = DefaultMaxFileBytes
+	}
+	return &Client{sender: s, base: base, appKey: cfg.AppKey, callTimeout: cfg.CallTimeout, maxFiles: cfg.MaxFileBytes}, nil
 }
 
 // Do sends r and decodes the response: newRequest builds the call once,
@@ -200,7 +212,9 @@ func New(cfg Config) (*Client, error) {
 // When the platform rejects the access token and r.Token is an
 // Invalidator, the token is replaced once and the call sent once more; when
 // it answers that the authorization is revoked and r.Token is a
-// RevocationReporter, the source is told.
+// RevocationReporter, the source is told; when it answers that the token
+// lacks the API's scope and r.Token is a PermissionExplainer, the error
+// returned is the source's (wrapping the platform's).
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	out, err := c.newRequest(r)
 	if err != nil {
@@ -225,6 +239,10 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if rr, ok := r.Token.(RevocationReporter); ok && err != nil && IsClass(err, ClassRevoked) {
 		rr.Revoked(ctx)
 	}
+	var pe *Error
+	if px, ok := r.Token.(PermissionExplainer); ok && errors.As(err, &pe) && pe.Result == ResultNoPermission {
+		err = px.ExplainPermission(ctx, pe)
+	}
 	return resp, err
 }
 
@@ -241,9 +259,22 @@ func (c *Client) newRequest(r *Request) (*Outgoing, error) {
 	switch verb {
 	case "":
 		verb = HTTPMethodFor(r.Method)
+		if len(r.Files) > 0 {
+			verb = http.MethodPost // an upload is a multipart POST
+		}
 	case http.MethodGet, http.MethodPost:
 	default:
 		return nil, bad("http method %q: want GET or POST", truncate(r.HTTPMethod, 16))
+	}
+	var up *upload
+	if len(r.Files) > 0 {
+		if verb != http.MethodPost {
+			return nil, bad("files are sent with POST, not %s", verb)
+		}
+		if err := CheckFiles(r.Files, c.maxFiles); err != nil {
+			return nil, &Error{Method: r.Method, Class: ClassInvalidArgument, Msg: err.Error(), Err: err}
+		}
+		up = newUpload(r.Files)
 	}
 	version := r.Version
 	if version == 0 {
@@ -269,6 +300,7 @@ func (c *Client) newRequest(r *Request) (*Outgoing, error) {
 		openID:     r.OpenID,
 		token:      r.Token,
 		signed:     p,
+		upload:     up,
 	}
 	if r.OpenID != "" {
 		out.Attributes = []attribute.KeyValue{attribute.String("kwaishop.open_id", r.OpenID)}

@@ -17,9 +17,10 @@ const (
 	ClassInvalidArgument       // the business parameters were rejected
 	ClassBusiness              // a business rule refused the operation
 	ClassUpstream              // the platform failed (5xx, malformed body, transport, server_error)
+	ClassSubscription          // the merchant's service-market order is missing or ended (100200101 at the OAuth endpoints)
 )
 
-var classNames = [...]string{"unknown", "auth", "revoked", "permission", "signature", "rate_limit", "quota", "invalid_argument", "business", "upstream"}
+var classNames = [...]string{"unknown", "auth", "revoked", "permission", "signature", "rate_limit", "quota", "invalid_argument", "business", "upstream", "subscription"}
 
 func (c Class) String() string {
 	if c < 0 || int(c) >= len(classNames) {
@@ -40,7 +41,7 @@ const (
 	ResultBusinessRule     int64 = 11 // delivery blocked by shipping rules [K1009]
 	ResultOperationReject  int64 = 21 // "order operation reject" [K1006]
 	ResultNoPermission     int64 = 22 // UNCONFIRMED [PHP]: token lacks the API's scope
-	ResultRevoked          int64 = 24 // AUTHORIZATION_REVOKED: the merchant revoked it, or a test user's authorization ended
+	ResultRevoked          int64 = 24 // AUTHORIZATION_REVOKED: the merchant revoked it, or a test user's authorization ended (UNCONFIRMED, one knowledge-base article: or the service-market order ended; see ClassSubscription)
 	ResultAppKeyInvalid    int64 = 25 // UNCONFIRMED [PHP]: unknown or disabled appkey
 	ResultSignInvalid      int64 = 27 // UNCONFIRMED [PHP]: sign or timestamp check failed
 	ResultTokenInvalid     int64 = 28 // UNCONFIRMED [PHP]: access_token unknown or expired
@@ -55,7 +56,7 @@ const (
 	ResultRefundState      int64 = 300002 // UNCONFIRMED (3000xx family [RC], number chosen by the sandbox): after-sale status does not allow the operation
 	ResultRefundRange      int64 = 300019 // after-sale time range over limit [RC]
 	ResultOAuthInvalidReq  int64 = 100200100
-	ResultOAuthBadClient   int64 = 100200101
+	ResultOAuthBadClient   int64 = 100200101 // unauthorized_client: the app is unknown, in a wrong status, or (third-party apps) the merchant has not ordered the service or the order ended (服务未订购)
 	ResultOAuthDenied      int64 = 100200102
 	ResultOAuthRespType    int64 = 100200103
 	ResultOAuthGrantType   int64 = 100200104
@@ -78,6 +79,19 @@ type codeInfo struct {
 }
 
 // codes is the one table of platform result codes.
+//
+// Subscriptions: the OAuth endpoints answer 100200101 (unauthorized_client)
+// for a bad app, an app in a wrong status, and, for a third-party app, a
+// merchant without a service-market order (服务未订购). 100200101 is
+// ClassSubscription: a refresh or code exchange answering it moves the shop
+// to its own status (internal/token), distinct from revoked and from a
+// failed refresh. A message naming the app's id or secret is the app's own
+// credentials (Classify: ClassAuth), and so is 100200101 at the
+// client_credentials grant, where no merchant takes part (internal/platform/oauth).
+// In API calls an ended order is said (by one knowledge-base article only)
+// to answer 24 AUTHORIZATION_REVOKED; 24 stays ClassRevoked, and the token
+// manager asks the refresh endpoint, whose answers are documented, which of
+// the two it is (docs/oauth.md).
 var codes = map[int64]codeInfo{
 	ResultBusinessRule:     {ClassBusiness, "operation blocked by platform rules"},
 	ResultOperationReject:  {ClassPermission, "order operation reject"},
@@ -98,7 +112,7 @@ var codes = map[int64]codeInfo{
 	ResultRefundState:      {ClassBusiness, "refund status does not allow this operation"},
 	ResultRefundRange:      {ClassInvalidArgument, "time range over limit"},
 	ResultOAuthInvalidReq:  {ClassInvalidArgument, "invalid_request"},
-	ResultOAuthBadClient:   {ClassAuth, "unauthorized_client"},
+	ResultOAuthBadClient:   {ClassSubscription, "unauthorized_client"},
 	ResultOAuthDenied:      {ClassAuth, "access_denied"},
 	ResultOAuthRespType:    {ClassInvalidArgument, "unsupported_response_type"},
 	ResultOAuthGrantType:   {ClassInvalidArgument, "unsupported_grant_type"},
@@ -125,14 +139,19 @@ func CodeMessage(result int64) string {
 }
 
 // Classify returns the class of a result code. msg refines codes whose class
-// depends on the sub-reason (access_denied with refreshToken.revokedAuthorization
-// means the merchant revoked the authorization).
+// depends on the sub-reason: access_denied with refreshToken.revokedAuthorization
+// means the merchant revoked the authorization, and unauthorized_client whose
+// message names the app's id or secret is the app's credentials (ClassAuth),
+// not a merchant's service-market order.
 func Classify(result int64, msg string) Class {
 	if result == ResultSuccess {
 		return ClassUnknown
 	}
 	if result == ResultOAuthDenied && strings.Contains(msg, MsgRefreshRevoked) {
 		return ClassRevoked
+	}
+	if result == ResultOAuthBadClient && namesAppCredentials(msg) {
+		return ClassAuth // the app's id or secret, not a merchant's order
 	}
 	if c, ok := codes[result]; ok {
 		return c.class
@@ -150,4 +169,16 @@ func Classify(result int64, msg string) Class {
 		return ClassAuth
 	}
 	return ClassBusiness
+}
+
+// namesAppCredentials reports whether an unauthorized_client message is about
+// the app's own credentials (app_id not found, app_secret invalid, …).
+func namesAppCredentials(msg string) bool {
+	m := strings.ToLower(msg)
+	for _, w := range []string{"app_id", "appid", "app_key", "appkey", "app_secret", "appsecret", "secret"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -94,6 +94,7 @@ type Outgoing struct {
 	openID string      // the merchant, for spans, Observe and the gate
 	token  TokenSource // asked once per attempt; nil sends no access_token
 	signed *signed     // the signed parameters of an API call; nil: unsigned
+	upload *upload     // the files of an upload (a multipart POST); nil: none
 	sent   string      // the access token of the latest attempt
 }
 
@@ -189,12 +190,22 @@ const formContentType = "application/x-www-form-urlencoded;charset=UTF-8"
 // whether the failure allows another attempt.
 func (s *Sender) send(ctx context.Context, out *Outgoing, query string, h http.Header, check Check) (resp *Response, status int, retry bool, err error) {
 	var req *http.Request
-	if out.HTTPMethod == http.MethodGet {
+	switch {
+	case out.HTTPMethod == http.MethodGet:
 		req, err = http.NewRequestWithContext(ctx, http.MethodGet, out.URL.String(), nil)
 		if err == nil {
 			req.URL.RawQuery = query
 		}
-	} else {
+	case out.upload != nil:
+		body, n, berr := out.upload.body(query)
+		if req, err = http.NewRequestWithContext(ctx, out.HTTPMethod, out.URL.String(), body); berr != nil {
+			err = berr
+		}
+		if err == nil {
+			req.ContentLength = n
+		}
+		h.Set("Content-Type", out.upload.contentType())
+	default:
 		req, err = http.NewRequestWithContext(ctx, out.HTTPMethod, out.URL.String(), strings.NewReader(query))
 		h.Set("Content-Type", formContentType)
 	}

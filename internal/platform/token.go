@@ -30,6 +30,14 @@ type RevocationReporter interface {
 	Revoked(ctx context.Context)
 }
 
+// PermissionExplainer is implemented by token sources that can tell a
+// caller how to obtain a permission the platform refused (result 22, the
+// token lacks the API's scope). The error it returns wraps err, so the
+// platform's answer stays reachable with errors.As.
+type PermissionExplainer interface {
+	ExplainPermission(ctx context.Context, err *Error) error
+}
+
 // TokenRejected reports whether err is the platform rejecting the access
 // token itself (not the app, not a scope, not a revoked authorization).
 func TokenRejected(err error) bool {

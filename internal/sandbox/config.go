@@ -7,18 +7,57 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"slices"
 	"time"
 
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/app"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/ids"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/rules"
 )
 
+// AppConfig is one app of a sandbox with several (Config.Apps). Empty
+// credentials are generated as in Config; the JSON names are those of
+// cmd/sandbox's app list.
+type AppConfig struct {
+	// AppKey, AppSecret and SignSecret are the app's credentials.
+	AppKey     string `json:"appKey"`
+	AppSecret  string `json:"appSecret"`
+	SignSecret string `json:"signSecret"`
+	// SignMethod is "MD5" or "HMAC_SHA256" when the app accepts only that
+	// sign method; empty accepts either (the call's signMethod decides).
+	SignMethod string `json:"signMethod"`
+	// MessageKey is the base64 AES key of the app's pushed messages.
+	MessageKey string `json:"messageKey"`
+	// AppType is AppTypeSelfUse (default) or AppTypeThirdParty.
+	AppType string `json:"type"`
+	// AppState is AppStateTest (default) or AppStateOnline.
+	AppState string `json:"state"`
+	// CallbackURL is the app's registered callback: consent redirects must
+	// be on its origin, and the service market's "use service" goes to it.
+	CallbackURL string `json:"callbackUrl"`
+	// PushURL receives the app's pushed messages (empty: none yet).
+	PushURL string `json:"pushUrl"`
+	// Scopes are the permission groups the app holds (empty: all).
+	Scopes []string `json:"scopes"`
+}
+
 // Config configures a Sandbox. The zero value is valid: credentials are
 // generated and every duration takes its default from package rules.
+//
+// The sandbox serves one app described by the single-app fields (AppKey,
+// AppSecret, SignSecret, SignMethod, MessageKey, AppType, AppState,
+// CallbackURL, PushURL, Scopes), or several listed in Apps; set one or the
+// other (the single-app fields may repeat Apps[0], as Config returns them).
 type Config struct {
+	// Apps are the apps (at most rules.MaxApps, distinct AppKeys); the
+	// first is the one the Sandbox New returns drives (App picks another).
+	Apps []AppConfig
 	// AppKey, AppSecret and SignSecret are the app's credentials. Empty ones
 	// are generated: appkey "ks" + 18 digits, secrets 32 lowercase hex.
 	AppKey, AppSecret, SignSecret string
+	// SignMethod, AppType and CallbackURL: as in AppConfig.
+	SignMethod, AppType, CallbackURL string
 	// MessageKey is the base64 AES key of pushed messages (16 bytes: AES-128
 	// as on the platform; 24 or 32 accepted). Generated if empty.
 	MessageKey string
@@ -72,37 +111,25 @@ func (c *Config) Validate() error {
 	bad := func(format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, a...)...))
 	}
-	for _, f := range []struct{ name, v string }{{"AppKey", c.AppKey}, {"AppSecret", c.AppSecret}, {"SignSecret", c.SignSecret}} {
-		if f.v != "" && !credentialRE.MatchString(f.v) {
-			bad("%s must be 1-128 printable ASCII characters without spaces", f.name)
-		}
+	single := c.singleApp()
+	if len(c.Apps) == 0 {
+		validateApp(single, "", bad)
+	} else if !single.isZero() && !single.equal(c.Apps[0]) {
+		bad("set either the single-app fields (AppKey, AppSecret, SignSecret, SignMethod, MessageKey, AppType, AppState, CallbackURL, PushURL, Scopes) or Apps, not both")
 	}
-	if c.MessageKey != "" {
-		k, err := base64.StdEncoding.DecodeString(c.MessageKey)
-		if err != nil {
-			bad("MessageKey is not standard base64")
-		} else if n := len(k); n != 16 && n != 24 && n != 32 {
-			bad("MessageKey decodes to %d bytes, want 16 (AES-128), 24 or 32", n)
-		}
+	if len(c.Apps) > rules.MaxApps {
+		bad("Apps lists %d apps, at most %d", len(c.Apps), rules.MaxApps)
 	}
-	if c.PushURL != "" {
-		u, err := url.Parse(c.PushURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("PushURL must be an absolute http(s) URL")
+	keys := map[string]bool{}
+	for i, a := range c.Apps {
+		validateApp(a, fmt.Sprintf("Apps[%d].", i), bad)
+		if a.AppKey != "" && keys[a.AppKey] {
+			bad("Apps[%d].AppKey %q listed twice", i, a.AppKey)
 		}
+		keys[a.AppKey] = true
 	}
 	if c.TestUsers < 0 || c.TestUsers > rules.MaxTestUsers {
 		bad("TestUsers is %d, want 0 (default 1) to %d", c.TestUsers, rules.MaxTestUsers)
-	}
-	seen := map[string]bool{}
-	for _, s := range c.Scopes {
-		if !rules.IsKnownScope(s) {
-			bad("Scopes: unknown permission group %q", s)
-		}
-		if seen[s] {
-			bad("Scopes: %q listed twice", s)
-		}
-		seen[s] = true
 	}
 	if c.TimestampWindow < 0 {
 		bad("TimestampWindow is negative")
@@ -115,34 +142,126 @@ func (c *Config) Validate() error {
 			bad("%s is %v, want 0 to 1", r.name, r.v)
 		}
 	}
-	if c.AppState != "" && c.AppState != AppStateTest && c.AppState != AppStateOnline {
-		bad("AppState is %q, want %q or %q", c.AppState, AppStateTest, AppStateOnline)
-	}
 	errs = append(errs, c.Limits.Validate())
 	return errors.Join(errs...)
 }
 
+// validateApp reports a's violations, each field named with prefix.
+func validateApp(a AppConfig, prefix string, bad func(string, ...any)) {
+	for _, f := range []struct{ name, v string }{{"AppKey", a.AppKey}, {"AppSecret", a.AppSecret}, {"SignSecret", a.SignSecret}} {
+		if f.v != "" && !credentialRE.MatchString(f.v) {
+			bad("%s%s must be 1-128 printable ASCII characters without spaces", prefix, f.name)
+		}
+	}
+	if a.MessageKey != "" {
+		k, err := base64.StdEncoding.DecodeString(a.MessageKey)
+		if err != nil {
+			bad("%sMessageKey is not standard base64", prefix)
+		} else if n := len(k); n != 16 && n != 24 && n != 32 {
+			bad("%sMessageKey decodes to %d bytes, want 16 (AES-128), 24 or 32", prefix, n)
+		}
+	}
+	if a.PushURL != "" {
+		u, err := url.Parse(a.PushURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("%sPushURL must be an absolute http(s) URL", prefix)
+		}
+	}
+	if err := app.CheckCallbackURL(a.CallbackURL); err != nil {
+		bad("%sCallbackURL: %v", prefix, err)
+	}
+	if a.SignMethod != "" && a.SignMethod != string(sign.MD5) && a.SignMethod != string(sign.HMACSHA256) {
+		bad("%sSignMethod is %q, want empty (either), %q or %q", prefix, a.SignMethod, sign.MD5, sign.HMACSHA256)
+	}
+	if a.AppType != "" && a.AppType != AppTypeSelfUse && a.AppType != AppTypeThirdParty {
+		bad("%sAppType is %q, want %q or %q", prefix, a.AppType, AppTypeSelfUse, AppTypeThirdParty)
+	}
+	if a.AppState != "" && a.AppState != AppStateTest && a.AppState != AppStateOnline {
+		bad("%sAppState is %q, want %q or %q", prefix, a.AppState, AppStateTest, AppStateOnline)
+	}
+	seen := map[string]bool{}
+	for _, s := range a.Scopes {
+		if !rules.IsKnownScope(s) {
+			bad("%sScopes: unknown permission group %q", prefix, s)
+		}
+		if seen[s] {
+			bad("%sScopes: %q listed twice", prefix, s)
+		}
+		seen[s] = true
+	}
+}
+
+// singleApp is the app of the single-app fields.
+func (c *Config) singleApp() AppConfig {
+	return AppConfig{
+		AppKey: c.AppKey, AppSecret: c.AppSecret, SignSecret: c.SignSecret, SignMethod: c.SignMethod, MessageKey: c.MessageKey,
+		AppType: c.AppType, AppState: c.AppState, CallbackURL: c.CallbackURL, PushURL: c.PushURL, Scopes: c.Scopes,
+	}
+}
+
+// setSingleApp copies a into the single-app fields.
+func (c *Config) setSingleApp(a AppConfig) {
+	c.AppKey, c.AppSecret, c.SignSecret, c.SignMethod, c.MessageKey = a.AppKey, a.AppSecret, a.SignSecret, a.SignMethod, a.MessageKey
+	c.AppType, c.AppState, c.CallbackURL, c.PushURL, c.Scopes = a.AppType, a.AppState, a.CallbackURL, a.PushURL, slices.Clone(a.Scopes)
+}
+
+func (a AppConfig) isZero() bool { return a.equal(AppConfig{}) }
+
+func (a AppConfig) equal(b AppConfig) bool {
+	return a.AppKey == b.AppKey && a.AppSecret == b.AppSecret && a.SignSecret == b.SignSecret && a.SignMethod == b.SignMethod &&
+		a.MessageKey == b.MessageKey && a.AppType == b.AppType && a.AppState == b.AppState && a.CallbackURL == b.CallbackURL &&
+		a.PushURL == b.PushURL && slices.Equal(a.Scopes, b.Scopes)
+}
+
+// withDefaults fills in an app's generated credentials and defaults; taken
+// are the keys of the apps before it.
+func (a AppConfig) withDefaults(taken map[string]bool) AppConfig {
+	for a.AppKey == "" {
+		if k := "ks" + ids.Digits(18); !taken[k] {
+			a.AppKey = k
+		}
+	}
+	if a.AppSecret == "" {
+		a.AppSecret = ids.Hex(16)
+	}
+	if a.SignSecret == "" {
+		a.SignSecret = ids.Hex(16)
+	}
+	if a.MessageKey == "" {
+		a.MessageKey = base64.StdEncoding.EncodeToString(ids.Bytes(16))
+	}
+	if a.AppType == "" {
+		a.AppType = AppTypeSelfUse
+	}
+	if a.AppState == "" {
+		a.AppState = AppStateTest
+	}
+	if len(a.Scopes) == 0 {
+		a.Scopes = rules.DefaultAppScopes()
+	} else {
+		a.Scopes = slices.Clone(a.Scopes)
+	}
+	return a
+}
+
 // withDefaults returns c with generated credentials and default durations.
 func (c Config) withDefaults() Config {
-	if c.AppKey == "" {
-		c.AppKey = "ks" + ids.Digits(18)
+	apps := slices.Clone(c.Apps)
+	if len(apps) == 0 {
+		apps = []AppConfig{c.singleApp()}
 	}
-	if c.AppSecret == "" {
-		c.AppSecret = ids.Hex(16)
+	taken := map[string]bool{}
+	for _, a := range apps {
+		taken[a.AppKey] = true
 	}
-	if c.SignSecret == "" {
-		c.SignSecret = ids.Hex(16)
+	for i, a := range apps {
+		apps[i] = a.withDefaults(taken)
+		taken[apps[i].AppKey] = true
 	}
-	if c.MessageKey == "" {
-		c.MessageKey = base64.StdEncoding.EncodeToString(ids.Bytes(16))
-	}
+	c.Apps = apps
+	c.setSingleApp(apps[0])
 	if c.TestUsers == 0 {
 		c.TestUsers = 1
-	}
-	if len(c.Scopes) == 0 {
-		c.Scopes = rules.DefaultAppScopes()
-	} else {
-		c.Scopes = append([]string(nil), c.Scopes...)
 	}
 	if c.TimestampWindow == 0 {
 		c.TimestampWindow = DefaultTimestampWindow
@@ -155,9 +274,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HeartbeatInterval == 0 {
 		c.HeartbeatInterval = DefaultHeartbeatInterval
-	}
-	if c.AppState == "" {
-		c.AppState = AppStateTest
 	}
 	c.Limits = c.Limits.WithDefaults()
 	if c.Now == nil {

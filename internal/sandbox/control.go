@@ -1,20 +1,57 @@
 package sandbox
 
-// The Go face of the admin API: every admin action as a method.
+import "time"
 
-// TestUsers lists the app's test users.
+// The Go face of the admin API: every admin action as a method. The
+// per-app ones act on this value's app (App picks another).
+
+// TestUsers lists the app's test users, sub-accounts included.
 func (s *Sandbox) TestUsers() []TestUser { return s.shops.TestUsers() }
 
 // AddTestUser adds a test user with a freshly seeded shop (name empty = a
 // generated one). A sixth user is refused with ErrTestUserLimit.
 func (s *Sandbox) AddTestUser(name string) (TestUser, error) { return s.shops.AddTestUser(name) }
 
-// IssueCode authorizes the app for a test user without the consent page and
-// returns the authorization code (valid 2 minutes, single use). Empty scopes
-// means every scope the app holds.
+// AddSubAccount adds a sub-account (子账号) of the main account mainID
+// (name empty = a generated one): it authorizes with its own open_id, works
+// on the main account's shop, and its calls count against the main
+// account's test-user cap. Beyond MaxSubAccounts: ErrSubAccountLimit.
+func (s *Sandbox) AddSubAccount(mainID int, name string) (TestUser, error) {
+	return s.shops.AddSubAccount(mainID, name)
+}
+
+// IssueCode is the developer console's "refresh code / copy code": it
+// authorizes the app for a test user without the consent page or any
+// redirect and returns the authorization code (valid 2 minutes, single
+// use). Empty scopes means every scope the app holds. A third-party app
+// that is online gets none (ErrConsoleCodes), and a third-party app's code
+// is exchanged only with the merchant's live order.
 func (s *Sandbox) IssueCode(testUser int, scopes []string) (string, error) {
 	return s.oauth.IssueCode(testUser, scopes)
 }
+
+// OrderService orders, or renews, a third-party app's service in the
+// service market for the merchant testUser (a sub-account orders for its
+// main account), for period on the sandbox clock (0 = DefaultServicePeriod,
+// 30 days): the order then ends period after its current end, or after now
+// when it has none or it has ended. Self-use apps: ErrNotThirdParty.
+func (s *Sandbox) OrderService(testUser int, period time.Duration) (ServiceOrder, error) {
+	return s.oauth.OrderService(testUser, period)
+}
+
+// ServiceOrders lists the app's service-market orders.
+func (s *Sandbox) ServiceOrders() []ServiceOrder { return s.oauth.ServiceOrders() }
+
+// UseService is the service market's "use service" (使用服务): it returns
+// the URL the platform redirects the merchant to, the app's callback with
+// a code (every scope the app holds) and no state. It needs a third-party
+// app with a callback URL and the merchant's live order (ErrNotThirdParty,
+// ErrNoCallback, ErrNotOrdered).
+func (s *Sandbox) UseService(testUser int) (string, error) { return s.oauth.UseService(testUser) }
+
+// SetCallbackURL registers the app's callback ("" = none): consent
+// redirects must then be on its origin, and "use service" redirects to it.
+func (s *Sandbox) SetCallbackURL(u string) error { return s.app.SetCallbackURL(u) }
 
 // Revoke cancels every authorization of the test user with this id or open
 // id (pass 0 or "" for the other): calls then answer 24
@@ -37,12 +74,14 @@ func (s *Sandbox) Limits() Limits { return s.limits.Limits() }
 // Counts so far are kept.
 func (s *Sandbox) SetLimits(l Limits) error { return s.limits.Set(l) }
 
-// Usage reports today's counts.
+// Usage reports today's counts; the test users' are by main account (its
+// sub-accounts' calls included).
 func (s *Sandbox) Usage() Usage {
-	users := s.shops.TestUsers()
-	ids := make([]int, len(users))
-	for i, u := range users {
-		ids[i] = u.ID
+	var ids []int
+	for _, u := range s.shops.TestUsers() {
+		if u.MainID == 0 {
+			ids = append(ids, u.ID)
+		}
 	}
 	return s.limits.Usage(s.clock.Now(), ids)
 }

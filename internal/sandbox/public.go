@@ -18,8 +18,14 @@ type (
 	// Counters are what the sandbox has seen, for tests and the admin API.
 	Counters = counters.Counters
 	// TestUser is one of the app's test users: a Kuaishou account that may
-	// authorize the app before it is online. Each owns one seeded shop.
+	// authorize the app before it is online. Each main account owns one
+	// seeded shop; a sub-account (MainID set) works on its main account's.
 	TestUser = shop.TestUser
+	// StaffInfo is open.user.seller.get's staffInfo of a sub-account.
+	StaffInfo = shop.StaffInfo
+	// ServiceOrder is a merchant's service-market order of a third-party
+	// app's service.
+	ServiceOrder = oauth.ServiceOrder
 	// OrderSpec describes an order to create (POST /sandbox/v1/orders).
 	OrderSpec = shop.OrderSpec
 	// RefundSpec describes an after-sale request (POST /sandbox/v1/refunds).
@@ -50,6 +56,21 @@ var (
 	ErrInvalidConfig = rules.ErrInvalidConfig
 	// ErrTestUserLimit is returned when a sixth test user is added.
 	ErrTestUserLimit = shop.ErrTestUserLimit
+	// ErrSubAccountLimit is returned beyond MaxSubAccounts sub-accounts of
+	// one main account.
+	ErrSubAccountLimit = shop.ErrSubAccountLimit
+	// ErrConsoleCodes is returned by IssueCode for a third-party app that is
+	// online: the console issues codes only for self-use apps and apps in
+	// test state.
+	ErrConsoleCodes = oauth.ErrConsoleCodes
+	// ErrNotThirdParty is returned for service-market actions on a
+	// self-use app.
+	ErrNotThirdParty = oauth.ErrNotThirdParty
+	// ErrNotOrdered is returned by UseService without a live order.
+	ErrNotOrdered = oauth.ErrNotOrdered
+	// ErrNoCallback is returned by UseService for an app without a
+	// callback URL.
+	ErrNoCallback = oauth.ErrNoCallback
 	// ErrUnknownTestUser is returned for a test user id or openId the app does not have.
 	ErrUnknownTestUser = shop.ErrUnknownTestUser
 	// ErrInvalidScope is returned for scopes the app does not hold.
@@ -73,12 +94,16 @@ const (
 	DefaultAppDailyCallsTest    = rules.DefaultAppDailyCallsTest
 	DefaultAppDailyCallsOnline  = rules.DefaultAppDailyCallsOnline
 	DefaultAPIQPS               = rules.DefaultAPIQPS
+	DefaultServicePeriod        = rules.DefaultServicePeriod
+	MaxSubAccounts              = rules.MaxSubAccounts
 )
 
-// App states.
+// App states and types.
 const (
-	AppStateTest   = rules.AppStateTest
-	AppStateOnline = rules.AppStateOnline
+	AppStateTest      = rules.AppStateTest
+	AppStateOnline    = rules.AppStateOnline
+	AppTypeSelfUse    = rules.AppTypeSelfUse
+	AppTypeThirdParty = rules.AppTypeThirdParty
 )
 
 // Push statuses.

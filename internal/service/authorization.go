@@ -10,9 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/auth"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
@@ -26,8 +28,9 @@ type AuthorizationStore interface {
 
 // AuthorizationFlow runs the OAuth lifecycle (implemented by *token.Manager).
 type AuthorizationFlow interface {
-	Start(ctx context.Context, scopes []string, returnURL, openID string) (token.Started, error)
-	Complete(ctx context.Context, code, state string) (store.Authorization, string, error)
+	StartApp(ctx context.Context, appKey string, scopes []string, returnURL, openID string) (token.Started, error)
+	CompleteApp(ctx context.Context, appKey, code, state string) (store.Authorization, string, error)
+	AcceptApp(ctx context.Context, appKey, code, source string) (store.Authorization, error)
 	Refresh(ctx context.Context, openID string) (store.Authorization, error)
 	Delete(ctx context.Context, openID string) error
 	Watch(ctx context.Context, openID string) (<-chan token.Event, error)
@@ -56,16 +59,30 @@ func NewAuthorization(s AuthorizationStore, f AuthorizationFlow, primaryKey stri
 // the scopes, and the return URL against the allowed hosts, before it stores
 // anything (token.InvalidError → InvalidArgument with field violations).
 func (s *Authorization) StartAuthorization(ctx context.Context, req *gatewayv1.StartAuthorizationRequest) (*gatewayv1.StartAuthorizationResponse, error) {
-	st, err := s.flow.Start(ctx, req.GetScopes(), req.GetReturnUrl(), "")
+	st, err := s.flow.StartApp(ctx, req.GetAppKey(), req.GetScopes(), req.GetReturnUrl(), "")
 	if err != nil {
 		return nil, ToStatus(ctx, s.log, err)
 	}
 	return &gatewayv1.StartAuthorizationResponse{Url: st.URL, State: st.State, ExpireTime: timestamppb.New(st.Expiry)}, nil
 }
 
-// CompleteAuthorization consumes the state and exchanges the code.
+// CompleteAuthorization consumes the state and exchanges the code. Without
+// a state the code is one the platform issued on its own (the developer
+// console's copied code): only a key with the admin group may complete it,
+// and the authorization's source is console. With authentication off (no
+// keys: loopback only, docs/security.md) every caller may, as every caller
+// may call the admin RPCs then.
 func (s *Authorization) CompleteAuthorization(ctx context.Context, req *gatewayv1.CompleteAuthorizationRequest) (*gatewayv1.CompleteAuthorizationResponse, error) {
-	a, _, err := s.flow.Complete(ctx, req.GetCode(), req.GetState())
+	var a store.Authorization
+	var err error
+	if req.GetState() != "" {
+		a, _, err = s.flow.CompleteApp(ctx, req.GetAppKey(), req.GetCode(), req.GetState())
+	} else if k := auth.KeyFrom(ctx); k != nil && !k.AllowsGroup(auth.GroupAdmin) {
+		err = &auth.Error{Code: codes.PermissionDenied, Key: k.Name,
+			Msg: "completing a code without a state (a code the developer console issued) needs a key with the admin group; codes of the gateway's consent flow come with their state"}
+	} else {
+		a, err = s.flow.AcceptApp(ctx, req.GetAppKey(), req.GetCode(), store.SourceConsole)
+	}
 	if err != nil {
 		return nil, ToStatus(ctx, s.log, err)
 	}
@@ -86,14 +103,28 @@ const (
 	pageTokenCheck   = 8 // bytes of SHA-256
 )
 
-func encodePageToken(filter gatewayv1.AuthorizationStatus, lastOpenID string) string {
-	body := pageTokenVersion + "\x00" + strconv.Itoa(int(filter)) + "\x00" + lastOpenID
+// pageFilter is the filter a page token is bound to: the status and the
+// app (the app after a '/', which no status number holds).
+func pageFilter(req *gatewayv1.ListAuthorizationsRequest) string {
+	return pageFilterOf(req.GetStatus(), req.GetAppKey())
+}
+
+func pageFilterOf(status gatewayv1.AuthorizationStatus, appKey string) string {
+	f := strconv.Itoa(int(status))
+	if appKey != "" {
+		f += "/" + appKey
+	}
+	return f
+}
+
+func encodePageToken(filter, lastOpenID string) string {
+	body := pageTokenVersion + "\x00" + filter + "\x00" + lastOpenID
 	sum := sha256.Sum256([]byte(body))
 	return base64.RawURLEncoding.EncodeToString(append([]byte(body), sum[:pageTokenCheck]...))
 }
 
 // decodePageToken returns the open_id after which the page starts.
-func decodePageToken(tok string, filter gatewayv1.AuthorizationStatus) (string, error) {
+func decodePageToken(tok, filter string) (string, error) {
 	refuse := func(why string) (string, error) {
 		return "", InvalidArgument(FieldViolation{Field: "page_token", Description: why})
 	}
@@ -107,8 +138,8 @@ func decodePageToken(tok string, filter gatewayv1.AuthorizationStatus) (string, 
 	if subtle.ConstantTimeCompare(check, sum[:pageTokenCheck]) != 1 || len(parts) != 3 || parts[0] != pageTokenVersion || parts[2] == "" {
 		return refuse("not a page token of this API; pass next_page_token from the previous page, or none for the first page")
 	}
-	if parts[1] != strconv.Itoa(int(filter)) {
-		return refuse("was issued for another status filter; list from the first page again")
+	if parts[1] != filter {
+		return refuse("was issued for another status or app filter; list from the first page again")
 	}
 	return parts[2], nil
 }
@@ -119,7 +150,7 @@ func (s *Authorization) ListAuthorizations(ctx context.Context, req *gatewayv1.L
 	after := ""
 	if t := req.GetPageToken(); t != "" {
 		var err error
-		if after, err = decodePageToken(t, req.GetStatus()); err != nil {
+		if after, err = decodePageToken(t, pageFilter(req)); err != nil {
 			return nil, err
 		}
 	}
@@ -140,8 +171,11 @@ func (s *Authorization) ListAuthorizations(ctx context.Context, req *gatewayv1.L
 		if req.GetStatus() != gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_UNSPECIFIED && p.GetStatus() != req.GetStatus() {
 			continue
 		}
+		if app := req.GetAppKey(); app != "" && p.GetAppKey() != app {
+			continue
+		}
 		if len(out.Authorizations) == size {
-			out.NextPageToken = encodePageToken(req.GetStatus(), out.Authorizations[size-1].GetOpenId())
+			out.NextPageToken = encodePageToken(pageFilter(req), out.Authorizations[size-1].GetOpenId())
 			break
 		}
 		out.Authorizations = append(out.Authorizations, p)
@@ -200,14 +234,15 @@ func (s *Authorization) RotateTokenKeys(ctx context.Context, _ *gatewayv1.Rotate
 }
 
 var eventTypes = map[token.EventType]gatewayv1.AuthorizationEventType{
-	token.EventAuthorized:     gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_AUTHORIZED,
-	token.EventRefreshed:      gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_REFRESHED,
-	token.EventRefreshFailed:  gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_REFRESH_FAILED,
-	token.EventRevoked:        gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_REVOKED,
-	token.EventExpired:        gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_EXPIRED,
-	token.EventExpiringSoon:   gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON,
-	token.EventTestUserCutoff: gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON,
-	token.EventDeleted:        gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_DELETED,
+	token.EventAuthorized:          gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_AUTHORIZED,
+	token.EventRefreshed:           gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_REFRESHED,
+	token.EventRefreshFailed:       gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_REFRESH_FAILED,
+	token.EventRevoked:             gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_REVOKED,
+	token.EventExpired:             gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_EXPIRED,
+	token.EventExpiringSoon:        gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON,
+	token.EventTestUserCutoff:      gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON,
+	token.EventDeleted:             gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_DELETED,
+	token.EventSubscriptionExpired: gatewayv1.AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_SUBSCRIPTION_EXPIRED,
 }
 
 func (s *Authorization) eventProto(ev token.Event) *gatewayv1.AuthorizationEvent {
@@ -219,10 +254,17 @@ func (s *Authorization) eventProto(ev token.Event) *gatewayv1.AuthorizationEvent
 }
 
 var statusProto = map[string]gatewayv1.AuthorizationStatus{
-	store.StatusActive:        gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_ACTIVE,
-	store.StatusRefreshFailed: gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_REFRESH_FAILED,
-	store.StatusRevoked:       gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_REVOKED,
-	store.StatusExpired:       gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_EXPIRED,
+	store.StatusActive:              gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_ACTIVE,
+	store.StatusRefreshFailed:       gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_REFRESH_FAILED,
+	store.StatusRevoked:             gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_REVOKED,
+	store.StatusExpired:             gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_EXPIRED,
+	store.StatusSubscriptionExpired: gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_SUBSCRIPTION_EXPIRED,
+}
+
+var sourceProto = map[string]gatewayv1.AuthorizationSource{
+	store.SourceOAuthFlow:     gatewayv1.AuthorizationSource_AUTHORIZATION_SOURCE_OAUTH_FLOW,
+	store.SourceServiceMarket: gatewayv1.AuthorizationSource_AUTHORIZATION_SOURCE_SERVICE_MARKET,
+	store.SourceConsole:       gatewayv1.AuthorizationSource_AUTHORIZATION_SOURCE_CONSOLE,
 }
 
 // proto converts a stored authorization; tokens are never copied.
@@ -236,6 +278,9 @@ func (s *Authorization) proto(a store.Authorization) *gatewayv1.Authorization {
 		CreateTime:             ts(a.CreatedAt),
 		LastRefreshTime:        ts(a.LastRefresh),
 		TestUser:               a.TestUser,
+		Source:                 sourceProto[a.Source],
+		AppKey:                 a.AppKey,
+		MainOpenId:             a.MainOpenID,
 	}
 	if a.TestUser && !a.CreatedAt.IsZero() {
 		p.TestUserCutoffTime = ts(a.CreatedAt.Add(s.cutoff))

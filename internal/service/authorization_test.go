@@ -14,12 +14,12 @@ func TestPageToken(t *testing.T) {
 	t.Parallel()
 	active := gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_ACTIVE
 	for _, openID := range []string{"f1a2b3", "shop_1-A", "a", "x\x00y"} {
-		tok := encodePageToken(active, openID)
-		if got, err := decodePageToken(tok, active); err != nil || got != openID {
+		tok := encodePageToken(pageFilterOf(active, ""), openID)
+		if got, err := decodePageToken(tok, pageFilterOf(active, "")); err != nil || got != openID {
 			t.Fatalf("%q: round trip %q, %v", openID, got, err)
 		}
 	}
-	tok := encodePageToken(active, "f1a2b3")
+	tok := encodePageToken(pageFilterOf(active, ""), "f1a2b3")
 	raw, _ := base64.RawURLEncoding.DecodeString(tok)
 	flipped := append([]byte(nil), raw...)
 	flipped[len(flipped)-pageTokenCheck-1] ^= 1 // a different open_id, old check
@@ -31,11 +31,11 @@ func TestPageToken(t *testing.T) {
 		"extended":         tok + "A",
 		"tampered":         base64.RawURLEncoding.EncodeToString(flipped),
 		"old_unchecked":    base64.RawURLEncoding.EncodeToString([]byte("f1a2b3")),
-		"other_filter":     encodePageToken(gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_REVOKED, "f1a2b3"),
-		"empty_position":   encodePageToken(active, ""),
+		"other_filter":     encodePageToken(pageFilterOf(gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_REVOKED, ""), "f1a2b3"),
+		"empty_position":   encodePageToken(pageFilterOf(active, ""), ""),
 		"only_check_bytes": base64.RawURLEncoding.EncodeToString(raw[len(raw)-pageTokenCheck:]),
 	} {
-		_, err := decodePageToken(bad, active)
+		_, err := decodePageToken(bad, pageFilterOf(active, ""))
 		st := status.Convert(err)
 		if st.Code() != codes.InvalidArgument || len(st.Details()) < 2 {
 			t.Errorf("%s: %v", name, err)

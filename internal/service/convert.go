@@ -15,12 +15,19 @@ import (
 // handling ways and address types are the proto enums' numbers, so those
 // convert by value (an unknown value passes through as its number).
 
-// timestamp converts a time; the zero time (unset) gives nil.
+// timestamp converts a time; the zero time (unset) gives nil, and so does a
+// time a Timestamp cannot hold (before year 1 or after 9999 — a pushed or
+// listed record may carry any number of milliseconds), which would make the
+// whole answer unencodable. The record's raw JSON keeps the original.
 func timestamp(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
 		return nil
 	}
-	return timestamppb.New(t)
+	ts := timestamppb.New(t)
+	if ts.CheckValid() != nil {
+		return nil
+	}
+	return ts
 }
 
 // rangeEnd converts a list range's start or end: nil is unset (the zero

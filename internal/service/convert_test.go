@@ -9,6 +9,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
@@ -110,5 +111,26 @@ func TestEnumConverters(t *testing.T) {
 		gatewayv1.OrderStatus(commerce.OrderStatusSucceeded) != gatewayv1.OrderStatus_ORDER_STATUS_SUCCEEDED ||
 		gatewayv1.SellerAddressType(commerce.SellerAddressShipFrom) != gatewayv1.SellerAddressType_SELLER_ADDRESS_TYPE_SHIP_FROM {
 		t.Error("status numbers differ")
+	}
+}
+
+// A record may carry any number of milliseconds; a time a Timestamp cannot
+// hold converts to unset instead of making the answer unencodable (a 500).
+func TestTimestamp_OutOfRangeIsUnset(t *testing.T) {
+	for _, ms := range []int64{9e18, -9e18, 253402300800000 /* year 10000 */} {
+		if got := timestamp(time.UnixMilli(ms)); got != nil {
+			t.Errorf("timestamp(%d ms) = %v, want nil", ms, got)
+		}
+	}
+	ok := time.UnixMilli(1700000000123)
+	if got := timestamp(ok); got == nil || !got.AsTime().Equal(ok) {
+		t.Errorf("timestamp(%v) = %v", ok, got)
+	}
+	if timestamp(time.Time{}) != nil {
+		t.Error("the zero time must stay unset")
+	}
+	m := &gatewayv1.Order{UpdateTime: timestamp(time.UnixMilli(9e18))}
+	if _, err := protojson.Marshal(m); err != nil {
+		t.Fatalf("an order with an absurd time must still encode: %v", err)
 	}
 }

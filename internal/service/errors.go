@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,7 @@ var classMapping = map[platform.Class]struct {
 	platform.ClassInvalidArgument: {codes.InvalidArgument, gatewayv1.ErrorReason_ERROR_REASON_PLATFORM_INVALID_ARGUMENT},
 	platform.ClassBusiness:        {codes.FailedPrecondition, gatewayv1.ErrorReason_ERROR_REASON_PLATFORM_BUSINESS},
 	platform.ClassUpstream:        {codes.Unavailable, gatewayv1.ErrorReason_ERROR_REASON_UPSTREAM_UNAVAILABLE},
+	platform.ClassSubscription:    {codes.FailedPrecondition, gatewayv1.ErrorReason_ERROR_REASON_SUBSCRIPTION_EXPIRED},
 	platform.ClassUnknown:         {codes.Unknown, gatewayv1.ErrorReason_ERROR_REASON_PLATFORM_BUSINESS},
 }
 
@@ -69,6 +71,8 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 	}
 	var perr *platform.Error
 	var rerr *token.RevokedError
+	var serr *token.SubscriptionError
+	var scerr *token.ScopeError
 	var aerr *auth.Error
 	var lerr *limit.Error
 	var berr *breaker.OpenError
@@ -88,6 +92,22 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 		}
 		return gatewayStatus(codes.FailedPrecondition, gatewayv1.ErrorReason_ERROR_REASON_AUTHORIZATION_REVOKED,
 			"the shop's authorization is "+rerr.Status+"; the merchant must authorize again (see reauthorize_url)", md)
+	case errors.As(err, &serr):
+		md := map[string]string{"open_id": serr.OpenID, "status": store.StatusSubscriptionExpired, "action": token.SubscriptionAction}
+		if serr.ReauthorizeURL != "" {
+			md["reauthorize_url"] = serr.ReauthorizeURL
+		}
+		return gatewayStatus(codes.FailedPrecondition, gatewayv1.ErrorReason_ERROR_REASON_SUBSCRIPTION_EXPIRED,
+			"the shop has no active service-market order of the app (platform result 100200101); the merchant must "+token.SubscriptionAction, md)
+	case errors.As(err, &scerr):
+		md := map[string]string{"open_id": scerr.OpenID, "granted_scopes": strings.Join(scerr.Granted, ",")}
+		if scerr.Missing != "" {
+			md["missing_scope"] = scerr.Missing
+		}
+		if scerr.ReauthorizeURL != "" {
+			md["reauthorize_url"] = scerr.ReauthorizeURL
+		}
+		return platformStatus(ctx, scerr.Err, md)
 	case errors.Is(err, token.ErrStateInvalid), errors.Is(err, token.ErrStateExpired):
 		return InvalidArgument(FieldViolation{Field: "state", Description: strings.TrimPrefix(err.Error(), "token: ")})
 	case errors.As(err, &ierr): // a refused OAuth start; nothing was stored
@@ -100,7 +120,7 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 		return gatewayStatus(codes.Unavailable, gatewayv1.ErrorReason_ERROR_REASON_RATE_LIMITED,
 			"too many authorizations are pending; retry later", nil, retryInfo(StateStoreFullRetryDelay))
 	case errors.As(err, &perr):
-		return platformStatus(ctx, perr)
+		return platformStatus(ctx, perr, nil)
 	case errors.Is(err, store.ErrNotFound):
 		return gatewayStatus(codes.NotFound, gatewayv1.ErrorReason_ERROR_REASON_AUTHORIZATION_NOT_FOUND, "no authorization is stored for this open_id", nil)
 	case errors.Is(err, context.DeadlineExceeded):
@@ -126,7 +146,9 @@ var notFound = map[string]int64{
 	gatewayv1.RefundService_GetRefund_FullMethodName: platform.ResultRefundNotFound,
 }
 
-func platformStatus(ctx context.Context, e *platform.Error) error {
+// platformStatus is the status of a platform failure; extra adds ErrorInfo
+// metadata (a missing scope's reauthorize_url).
+func platformStatus(ctx context.Context, e *platform.Error, extra map[string]string) error {
 	m, ok := classMapping[e.Class]
 	if !ok {
 		m = classMapping[platform.ClassUnknown]
@@ -137,6 +159,9 @@ func platformStatus(ctx context.Context, e *platform.Error) error {
 	msg := e.Msg
 	if msg == "" {
 		msg = platform.CodeMessage(e.Result)
+	}
+	if s := extra["missing_scope"]; s != "" && extra["reauthorize_url"] != "" {
+		msg += "; the shop has not granted " + s + ": the merchant grants it at reauthorize_url"
 	}
 	st := status.New(m.code, "platform: "+e.Method+": "+msg)
 	md := map[string]string{
@@ -152,6 +177,7 @@ func platformStatus(ctx context.Context, e *platform.Error) error {
 	if e.HTTPStatus != 0 {
 		md["http_status"] = strconv.Itoa(e.HTTPStatus)
 	}
+	maps.Copy(md, extra)
 	details := []protoadapter{&errdetails.ErrorInfo{Reason: m.reason.String(), Domain: DomainPlatform, Metadata: md}}
 	if e.Class == platform.ClassRateLimit {
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(RateLimitRetryDelay)})

@@ -43,6 +43,7 @@ func TestToStatus_EveryPlatformClass(t *testing.T) {
 		{platform.ResultParamInvalid, "param invalid", platform.ClassInvalidArgument, codes.InvalidArgument, http.StatusBadRequest, gatewayv1.ErrorReason_ERROR_REASON_PLATFORM_INVALID_ARGUMENT, false},
 		{300011, "refund not found", platform.ClassBusiness, codes.FailedPrecondition, http.StatusBadRequest, gatewayv1.ErrorReason_ERROR_REASON_PLATFORM_BUSINESS, false},
 		{0, "", platform.ClassUpstream, codes.Unavailable, http.StatusServiceUnavailable, gatewayv1.ErrorReason_ERROR_REASON_UPSTREAM_UNAVAILABLE, false},
+		{platform.ResultOAuthBadClient, "服务未订购", platform.ClassSubscription, codes.FailedPrecondition, http.StatusBadRequest, gatewayv1.ErrorReason_ERROR_REASON_SUBSCRIPTION_EXPIRED, false},
 	} {
 		t.Run(tc.class.String(), func(t *testing.T) {
 			t.Parallel()

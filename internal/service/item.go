@@ -2,9 +2,11 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/commerce"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 )
 
 // ListItems lists the shop's items.
@@ -67,3 +69,48 @@ func (s *Item) SetItemShelfStatus(ctx context.Context, req *gatewayv1.SetItemShe
 		return &gatewayv1.SetItemShelfStatusResponse{ItemId: req.GetItemId(), PlatformRequestId: id}, nil
 	})
 }
+
+// UploadImage stores an image on the platform (open.item.image.upload, a
+// multipart upload of imgBytes) and returns its URL. Not a write of the
+// idempotency store: a repeat only stores the image once more.
+func (s *Item) UploadImage(ctx context.Context, req *gatewayv1.UploadImageRequest) (*gatewayv1.UploadImageResponse, error) {
+	shop, err := s.base.shop(ctx, req.GetOpenId())
+	if err != nil {
+		return nil, s.base.status(ctx, err)
+	}
+	param, err := json.Marshal(struct {
+		UploadType int32  `json:"uploadType"`
+		ImgURL     string `json:"imgUrl"`
+	}{int32(req.GetUploadType()), req.GetImageUrl()})
+	if err != nil {
+		return nil, s.base.status(ctx, err)
+	}
+	resp, err := shop.Caller.Do(ctx, &platform.Request{
+		Method: uploadImageAPI,
+		Param:  param,
+		OpenID: shop.OpenID,
+		Token:  shop.Token,
+		Files:  []platform.File{{Field: "imgBytes", Content: req.GetImage()}},
+	})
+	if err != nil {
+		return nil, fileStatus(ctx, s.base.cfg.Log, err, func(string) string { return "image" })
+	}
+	var img struct {
+		KwaiImgURL   string `json:"kwaiImgUrl"`
+		OriginImgURL string `json:"originImgUrl"`
+	}
+	if len(resp.Data) > 0 && string(resp.Data) != "null" {
+		if err := json.Unmarshal(resp.Data, &img); err != nil {
+			return nil, s.base.status(ctx, &platform.Error{Method: uploadImageAPI, Class: platform.ClassUpstream, Msg: "the answer's data is not an image object", Err: err})
+		}
+	}
+	return &gatewayv1.UploadImageResponse{
+		KwaiImageUrl:      img.KwaiImgURL,
+		OriginImageUrl:    img.OriginImgURL,
+		PlatformRequestId: resp.RequestID,
+		Raw:               string(resp.Data),
+	}, nil
+}
+
+// uploadImageAPI is the platform API of UploadImage.
+const uploadImageAPI = "open.item.image.upload"

@@ -5,21 +5,23 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/auth"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/delivery"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/msglog"
 )
 
-// Message implements gatewayv1.MessageServiceServer on the message log.
+// Message implements gatewayv1.MessageServiceServer on the message log and
+// its consumer groups.
 type Message struct {
 	gatewayv1.UnimplementedMessageServiceServer
-	log      *message.Log
+	log      *msglog.Log
+	groups   *delivery.Groups
 	logger   *slog.Logger
 	shutdown <-chan struct{}
 }
@@ -28,8 +30,8 @@ var _ gatewayv1.MessageServiceServer = (*Message)(nil)
 
 // NewMessage builds the MessageService. Subscriptions end when shutdown is
 // closed, so a graceful stop does not wait for subscribers to leave.
-func NewMessage(l *message.Log, logger *slog.Logger, shutdown <-chan struct{}) *Message {
-	return &Message{log: l, logger: logger, shutdown: shutdown}
+func NewMessage(l *msglog.Log, g *delivery.Groups, logger *slog.Logger, shutdown <-chan struct{}) *Message {
+	return &Message{log: l, groups: g, logger: logger, shutdown: shutdown}
 }
 
 func (s *Message) status(ctx context.Context, err error) error {
@@ -39,55 +41,14 @@ func (s *Message) status(ctx context.Context, err error) error {
 		return nil
 	case errors.As(err, &inv):
 		return InvalidArgument(FieldViolation{Field: inv.Field, Description: inv.Description})
-	case errors.Is(err, message.ErrGroupConflict):
+	case errors.Is(err, delivery.ErrGroupConflict):
 		return status.Error(codes.FailedPrecondition, err.Error())
-	case errors.Is(err, message.ErrGroupNotFound):
+	case errors.Is(err, delivery.ErrGroupNotFound):
 		return status.Error(codes.NotFound, "no such consumer group")
-	case errors.Is(err, message.ErrNotFound):
+	case errors.Is(err, msglog.ErrNotFound), errors.Is(err, delivery.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
 	}
 	return ToStatus(ctx, s.logger, err)
-}
-
-func startPosition(p gatewayv1.StartPosition) message.StartPosition {
-	switch p {
-	case gatewayv1.StartPosition_START_POSITION_BEGINNING:
-		return message.StartBeginning
-	case gatewayv1.StartPosition_START_POSITION_TIME:
-		return message.StartTime
-	case gatewayv1.StartPosition_START_POSITION_SEQUENCE:
-		return message.StartSequence
-	}
-	return message.StartNew
-}
-
-// groupOptions joins a request's group name and its optional settings.
-func groupOptions(name string, g *gatewayv1.ConsumerGroupOptions) message.GroupOptions {
-	o := message.GroupOptions{
-		Name:          name,
-		EventTypes:    g.GetEventTypes(),
-		OpenIDs:       g.GetOpenIds(),
-		Start:         startPosition(g.GetStartPosition()),
-		StartSequence: g.GetStartSequence(),
-		AckTimeout:    g.GetAckTimeout().AsDuration(),
-		MaxDeliveries: int(g.GetMaxDeliveries()),
-	}
-	if g.GetStartTime() != nil {
-		o.StartTime = g.GetStartTime().AsTime()
-	}
-	return o
-}
-
-func ackKind(k gatewayv1.AckKind) message.AckKind {
-	switch k {
-	case gatewayv1.AckKind_ACK_KIND_NACK:
-		return message.Nack
-	case gatewayv1.AckKind_ACK_KIND_IN_PROGRESS:
-		return message.InProgress
-	case gatewayv1.AckKind_ACK_KIND_TERMINATE:
-		return message.Terminate
-	}
-	return message.Ack
 }
 
 // Subscribe runs one subscriber of a consumer group.
@@ -102,7 +63,7 @@ func (s *Message) Subscribe(stream gatewayv1.MessageService_SubscribeServer) err
 	if open == nil {
 		return InvalidArgument(FieldViolation{Field: "open", Description: "the first message must open the subscription"})
 	}
-	sess, created, err := s.log.Subscribe(ctx, groupOptions(open.GetGroup(), open.GetGroupOptions()), int(open.GetMaxInFlight()))
+	sess, created, err := s.groups.Subscribe(ctx, groupOptions(open.GetGroup(), open.GetGroupOptions()), int(open.GetMaxInFlight()))
 	if err != nil {
 		return s.status(ctx, err)
 	}
@@ -141,8 +102,8 @@ func (s *Message) Subscribe(stream gatewayv1.MessageService_SubscribeServer) err
 		case <-ctx.Done():
 		}
 	}()
-	runErr := sess.Run(ctx, func(d *gatewayv1.Delivery) error {
-		return stream.Send(&gatewayv1.SubscribeResponse{Kind: &gatewayv1.SubscribeResponse_Delivery{Delivery: d}})
+	runErr := sess.Run(ctx, func(d delivery.Delivery) error {
+		return stream.Send(&gatewayv1.SubscribeResponse{Kind: &gatewayv1.SubscribeResponse_Delivery{Delivery: deliveryProto(d)}})
 	})
 	select {
 	case err := <-recvErr:
@@ -153,7 +114,7 @@ func (s *Message) Subscribe(stream gatewayv1.MessageService_SubscribeServer) err
 	default:
 	}
 	switch {
-	case errors.Is(runErr, message.ErrGroupNotFound):
+	case errors.Is(runErr, delivery.ErrGroupNotFound):
 		return status.Error(codes.NotFound, "the consumer group was deleted")
 	case runErr == nil, errors.Is(runErr, context.Canceled):
 		select {
@@ -168,18 +129,18 @@ func (s *Message) Subscribe(stream gatewayv1.MessageService_SubscribeServer) err
 
 // PullMessages fetches deliveries for REST clients.
 func (s *Message) PullMessages(ctx context.Context, req *gatewayv1.PullMessagesRequest) (*gatewayv1.PullMessagesResponse, error) {
-	ds, err := s.log.Pull(ctx, groupOptions(req.GetGroup(), req.GetGroupOptions()), int(req.GetMaxMessages()), req.GetWait().AsDuration())
+	ds, err := s.groups.Pull(ctx, groupOptions(req.GetGroup(), req.GetGroupOptions()), int(req.GetMaxMessages()), req.GetWait().AsDuration())
 	if err != nil {
 		return nil, s.status(ctx, err)
 	}
-	return &gatewayv1.PullMessagesResponse{Deliveries: ds}, nil
+	return &gatewayv1.PullMessagesResponse{Deliveries: deliveryProtos(ds)}, nil
 }
 
 // callerShops limits acknowledgements to the shops of the caller's API key
 // (nil with authentication off or a key for every shop). AckMessages names
 // no shop, so the interceptor lets shop-limited keys call it; the shop of
 // each delivery is sealed in its id and checked here instead.
-func callerShops(ctx context.Context) message.ShopFilter {
+func callerShops(ctx context.Context) delivery.ShopFilter {
 	k := auth.KeyFrom(ctx)
 	if k == nil || k.AllShops() {
 		return nil
@@ -196,23 +157,16 @@ func callerShops(ctx context.Context) message.ShopFilter {
 // forged id from another shop's real one.
 func (s *Message) AckMessages(ctx context.Context, req *gatewayv1.AckMessagesRequest) (*gatewayv1.AckMessagesResponse, error) {
 	a := req.GetAck()
-	n, err := s.log.Ack(ctx, req.GetGroup(), a.GetDeliveryIds(), ackKind(a.GetKind()), a.GetRedeliverDelay().AsDuration(), callerShops(ctx))
+	n, err := s.groups.Ack(ctx, req.GetGroup(), a.GetDeliveryIds(), ackKind(a.GetKind()), a.GetRedeliverDelay().AsDuration(), callerShops(ctx))
 	if err != nil {
 		return nil, s.status(ctx, err)
 	}
 	return &gatewayv1.AckMessagesResponse{Acknowledged: int32(n)}, nil
 }
 
-func timeOf(t *timestamppb.Timestamp) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.AsTime()
-}
-
 // ListMessages lists stored messages.
 func (s *Message) ListMessages(ctx context.Context, req *gatewayv1.ListMessagesRequest) (*gatewayv1.ListMessagesResponse, error) {
-	msgs, next, err := s.log.List(ctx, message.Query{
+	msgs, next, err := s.log.List(ctx, msglog.Query{
 		EventTypes: req.GetEventTypes(), OpenIDs: req.GetOpenIds(),
 		Start: timeOf(req.GetStartTime()), End: timeOf(req.GetEndTime()),
 		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
@@ -220,7 +174,7 @@ func (s *Message) ListMessages(ctx context.Context, req *gatewayv1.ListMessagesR
 	if err != nil {
 		return nil, s.status(ctx, err)
 	}
-	return &gatewayv1.ListMessagesResponse{Messages: msgs, NextPageToken: next}, nil
+	return &gatewayv1.ListMessagesResponse{Messages: messageProtos(msgs), NextPageToken: next}, nil
 }
 
 // GetMessage returns one message by event id.
@@ -229,12 +183,12 @@ func (s *Message) GetMessage(ctx context.Context, req *gatewayv1.GetMessageReque
 	if err != nil {
 		return nil, s.status(ctx, err)
 	}
-	return &gatewayv1.GetMessageResponse{Message: m}, nil
+	return &gatewayv1.GetMessageResponse{Message: messageProto(m)}, nil
 }
 
 // ReplayMessages queues a time range again for one group.
 func (s *Message) ReplayMessages(ctx context.Context, req *gatewayv1.ReplayMessagesRequest) (*gatewayv1.ReplayMessagesResponse, error) {
-	n, err := s.log.Replay(ctx, req.GetGroup(), timeOf(req.GetStartTime()), timeOf(req.GetEndTime()))
+	n, err := s.groups.Replay(ctx, req.GetGroup(), timeOf(req.GetStartTime()), timeOf(req.GetEndTime()))
 	if err != nil {
 		return nil, s.status(ctx, err)
 	}
@@ -243,16 +197,20 @@ func (s *Message) ReplayMessages(ctx context.Context, req *gatewayv1.ReplayMessa
 
 // ListDeadLetters lists dead letters.
 func (s *Message) ListDeadLetters(ctx context.Context, req *gatewayv1.ListDeadLettersRequest) (*gatewayv1.ListDeadLettersResponse, error) {
-	dls, next, err := s.log.DeadLetters(ctx, req.GetGroup(), int(req.GetPageSize()), req.GetPageToken())
+	dls, next, err := s.groups.DeadLetters(ctx, req.GetGroup(), int(req.GetPageSize()), req.GetPageToken())
 	if err != nil {
 		return nil, s.status(ctx, err)
 	}
-	return &gatewayv1.ListDeadLettersResponse{DeadLetters: dls, NextPageToken: next}, nil
+	out := &gatewayv1.ListDeadLettersResponse{NextPageToken: next}
+	for _, d := range dls {
+		out.DeadLetters = append(out.DeadLetters, deadLetterProto(d))
+	}
+	return out, nil
 }
 
 // RequeueDeadLetter delivers a dead letter again to its group.
 func (s *Message) RequeueDeadLetter(ctx context.Context, req *gatewayv1.RequeueDeadLetterRequest) (*gatewayv1.RequeueDeadLetterResponse, error) {
-	group, err := s.log.Requeue(ctx, req.GetId())
+	group, err := s.groups.Requeue(ctx, req.GetId())
 	if err != nil {
 		return nil, s.status(ctx, err)
 	}

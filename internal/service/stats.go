@@ -14,8 +14,8 @@ import (
 
 // StatsReader answers statistics queries (implemented by *stats.Recorder).
 type StatsReader interface {
-	APIStats(ctx context.Context, window, openID string) (*stats.APIReport, error)
-	Quota(ctx context.Context) (*stats.QuotaReport, error)
+	APIStatsFor(ctx context.Context, q stats.APIQuery) (*stats.APIReport, error)
+	QuotaFor(ctx context.Context, appKey string) (*stats.QuotaReport, error)
 	MessageStats(ctx context.Context, window string) (*stats.MessageReport, error)
 }
 
@@ -35,22 +35,28 @@ func (s *Stats) toStatus(ctx context.Context, err error) error {
 	if errors.Is(err, stats.ErrUnknownWindow) { // the proto rules normally catch it first
 		return InvalidArgument(FieldViolation{Field: "window", Description: "must be 1h, 24h or 7d"})
 	}
+	if errors.Is(err, stats.ErrUnknownApp) {
+		return InvalidArgument(FieldViolation{Field: "app_key", Description: "not an app this gateway serves"})
+	}
 	return ToStatus(ctx, s.log, err)
 }
 
 // GetApiStats reports per-API statistics of a window.
 func (s *Stats) GetApiStats(ctx context.Context, req *gatewayv1.GetApiStatsRequest) (*gatewayv1.GetApiStatsResponse, error) {
-	rep, err := s.r.APIStats(ctx, req.GetWindow(), req.GetOpenId())
+	rep, err := s.r.APIStatsFor(ctx, stats.APIQuery{Window: req.GetWindow(), OpenID: req.GetOpenId(), AppKey: req.GetAppKey()})
 	if err != nil {
 		return nil, s.toStatus(ctx, err)
 	}
 	out := &gatewayv1.GetApiStatsResponse{
 		Window: rep.Window, StartTime: timestamppb.New(rep.Start), EndTime: timestamppb.New(rep.End),
 		StepSeconds: int32(rep.Step / time.Second), OpenId: rep.OpenID, Total: apiStatsProto(rep.Total), Replicas: rep.Replicas,
-		Apis: make([]*gatewayv1.ApiStats, 0, len(rep.APIs)),
+		Apis: make([]*gatewayv1.ApiStats, 0, len(rep.APIs)), AppKey: rep.AppKey,
 	}
 	for _, a := range rep.APIs {
 		out.Apis = append(out.Apis, apiStatsProto(a))
+	}
+	for _, a := range rep.Apps {
+		out.Apps = append(out.Apps, &gatewayv1.AppApiStats{AppKey: a.AppKey, Total: apiStatsProto(a.Total)})
 	}
 	return out, nil
 }
@@ -84,25 +90,28 @@ func quotaUse(u stats.Use) *gatewayv1.QuotaUse {
 }
 
 // GetQuota reports today's quota use.
-func (s *Stats) GetQuota(ctx context.Context, _ *gatewayv1.GetQuotaRequest) (*gatewayv1.GetQuotaResponse, error) {
-	rep, err := s.r.Quota(ctx)
+func (s *Stats) GetQuota(ctx context.Context, req *gatewayv1.GetQuotaRequest) (*gatewayv1.GetQuotaResponse, error) {
+	rep, err := s.r.QuotaFor(ctx, req.GetAppKey())
 	if err != nil {
 		return nil, s.toStatus(ctx, err)
 	}
 	out := &gatewayv1.GetQuotaResponse{
 		DayStartTime: timestamppb.New(rep.DayStart), AppDaily: quotaUse(rep.AppDaily), WarnRatio: rep.WarnRatio,
-		QpsSinceTime: timestamppb.New(rep.QPSSince),
+		QpsSinceTime: timestamppb.New(rep.QPSSince), AppKey: rep.AppKey,
+	}
+	for _, a := range rep.Apps {
+		out.Apps = append(out.Apps, &gatewayv1.AppQuota{AppKey: a.AppKey, Daily: quotaUse(a.Daily), TestUserDailyLimit: a.TestUserDaily})
 	}
 	for _, t := range rep.TestUsers {
-		out.TestUsers = append(out.TestUsers, &gatewayv1.TestUserQuota{OpenId: t.OpenID, Daily: quotaUse(t.Daily)})
+		out.TestUsers = append(out.TestUsers, &gatewayv1.TestUserQuota{OpenId: t.OpenID, Daily: quotaUse(t.Daily), AppKey: t.AppKey, SubOpenIds: t.SubOpenIDs})
 	}
 	for _, q := range rep.APIs {
-		out.Apis = append(out.Apis, &gatewayv1.ApiQps{Method: q.Method, PeakQps: q.Peak, LimitQps: q.Limit, Ratio: q.Ratio, PeakTime: timestamppb.New(q.PeakTime)})
+		out.Apis = append(out.Apis, &gatewayv1.ApiQps{Method: q.Method, PeakQps: q.Peak, LimitQps: q.Limit, Ratio: q.Ratio, PeakTime: timestamppb.New(q.PeakTime), AppKey: q.AppKey})
 	}
 	for _, w := range rep.Warnings {
 		out.Warnings = append(out.Warnings, &gatewayv1.QuotaWarning{
 			Kind: quotaKinds[w.Kind], Subject: w.Subject, Used: w.Used, Limit: w.Limit, Ratio: w.Ratio,
-			CreateTime: timestamppb.New(w.Time), Replica: w.Replica,
+			CreateTime: timestamppb.New(w.Time), Replica: w.Replica, AppKey: w.AppKey,
 		})
 	}
 	return out, nil

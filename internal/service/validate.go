@@ -11,6 +11,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 )
 
 // Validator enforces the protovalidate rules declared in the protos, in one
@@ -111,9 +113,33 @@ const decodeMark protowire.Number = protowire.MaxValidNumber
 const (
 	markTooDeep   = 1
 	markMalformed = 2
+	markTooLarge  = 3
 )
 
-// DecodeRequest decodes a request received over gRPC. It never fails: the
+// MaxRequestBytes caps a request message, except the messages that carry
+// files (uploadRequests), capped at MaxUploadBytes: the gRPC server's own
+// cap is MaxUploadBytes, and DecodeRequest applies this one.
+const (
+	MaxRequestBytes = 1 << 20
+	MaxUploadBytes  = MaxRequestBytes + platform.DefaultMaxFileBytes
+)
+
+// uploadRequests are the request messages that carry files.
+var uploadRequests = map[protoreflect.FullName]bool{
+	"kwaishop.gateway.v1.CallRequest":        true,
+	"kwaishop.gateway.v1.UploadImageRequest": true,
+}
+
+// MaxMessageBytes is the size cap of a request message of type md.
+func MaxMessageBytes(md protoreflect.MessageDescriptor) int {
+	if uploadRequests[md.FullName()] {
+		return MaxUploadBytes
+	}
+	return MaxRequestBytes
+}
+
+// DecodeRequest decodes a request received over gRPC. A request larger
+// than MaxMessageBytes is left empty and marked. It never fails: the
 // gRPC server would answer a decoding error with Internal, yet a request
 // that cannot be decoded is the caller's mistake. A request nested deeper
 // than maxWireDepth is decoded without the top-level field holding that
@@ -123,6 +149,10 @@ func DecodeRequest(b []byte, m proto.Message) {
 	r := m.ProtoReflect()
 	mark := func(reason byte, field string) {
 		r.SetUnknown(protowire.AppendBytes(protowire.AppendTag(r.GetUnknown(), decodeMark, protowire.BytesType), append([]byte{reason}, field...)))
+	}
+	if len(b) > MaxMessageBytes(r.Descriptor()) {
+		mark(markTooLarge, "")
+		return
 	}
 	if fd := deepField(b, r.Descriptor()); fd != nil {
 		if err := proto.Unmarshal(dropField(b, fd.Number()), m); err != nil {
@@ -227,6 +257,9 @@ func checkDecoded(r protoreflect.Message) error {
 			}
 			if len(payload) > 0 && payload[0] == markTooDeep {
 				return InvalidArgument(FieldViolation{Field: field, Description: ParamsTooDeep})
+			}
+			if len(payload) > 0 && payload[0] == markTooLarge {
+				return InvalidArgument(FieldViolation{Description: "the request is larger than " + strconv.Itoa(MaxMessageBytes(r.Descriptor())) + " bytes"})
 			}
 			return InvalidArgument(FieldViolation{Field: field, Description: "not a valid protobuf encoding of the request (malformed data or a string that is not UTF-8)"})
 		}

@@ -9,13 +9,10 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/auth"
-	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/webhook"
 )
 
@@ -31,14 +28,6 @@ var _ gatewayv1.WebhookServiceServer = (*Webhook)(nil)
 // NewWebhook builds the WebhookService.
 func NewWebhook(e *webhook.Engine, log *slog.Logger) *Webhook {
 	return &Webhook{engine: e, log: log}
-}
-
-// AuthorizationEventData renders lifecycle events as the API's
-// AuthorizationEvent (the data of authorization.* webhooks), as
-// WatchAuthorizationEvents shows them.
-func AuthorizationEventData(testUserCutoff time.Duration) func(token.Event) proto.Message {
-	a := &Authorization{cutoff: testUserCutoff}
-	return func(ev token.Event) proto.Message { return a.eventProto(ev) }
 }
 
 // webhookAllShops refuses keys limited to shops: an endpoint receives every
@@ -75,26 +64,6 @@ func (s *Webhook) status(ctx context.Context, err error, prefix string) error {
 		return status.Error(codes.FailedPrecondition, err.Error())
 	}
 	return ToStatus(ctx, s.log, err)
-}
-
-func endpointProto(e webhook.Endpoint) *gatewayv1.WebhookEndpoint {
-	return &gatewayv1.WebhookEndpoint{
-		Id: e.ID, Url: e.URL, EventTypes: e.EventTypes, OpenIds: e.OpenIDs, Description: e.Description,
-		Disabled: e.Disabled, DisabledReason: e.DisabledReason, CreateTime: ts(e.Created), UpdateTime: ts(e.Updated),
-		PreviousSecretExpireTime: webhookFutureTS(e.PreviousSecretExpiry), FailingSince: ts(e.FailingSince),
-	}
-}
-
-// webhookFutureTS: a grace that already ended is not shown.
-func webhookFutureTS(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() || !t.After(time.Now()) {
-		return nil
-	}
-	return timestamppb.New(t)
-}
-
-func webhookInput(p *gatewayv1.WebhookEndpoint) webhook.Input {
-	return webhook.Input{URL: p.GetUrl(), EventTypes: p.GetEventTypes(), OpenIDs: p.GetOpenIds(), Description: p.GetDescription(), Disabled: p.GetDisabled()}
 }
 
 // CreateWebhookEndpoint stores an endpoint; the secret is in this answer only.
@@ -174,7 +143,7 @@ func (s *Webhook) RotateWebhookSecret(ctx context.Context, req *gatewayv1.Rotate
 	if err != nil {
 		return nil, s.status(ctx, err, "")
 	}
-	return &gatewayv1.RotateWebhookSecretResponse{Secret: secret, PreviousSecretExpireTime: ts(prev)}, nil
+	return &gatewayv1.RotateWebhookSecretResponse{Secret: secret, PreviousSecretExpireTime: timestamp(prev)}, nil
 }
 
 // SendWebhookTestEvent sends one test event now.
@@ -202,11 +171,7 @@ func (s *Webhook) ListWebhookDeadLetters(ctx context.Context, req *gatewayv1.Lis
 	}
 	out := &gatewayv1.ListWebhookDeadLettersResponse{NextPageToken: next}
 	for _, d := range dls {
-		out.DeadLetters = append(out.DeadLetters, &gatewayv1.WebhookDeadLetter{
-			Id: d.ID, WebhookId: d.WebhookID, EventType: d.Type, OpenId: d.OpenID, Attempts: uint32(max(d.Attempts, 0)),
-			LastStatusCode: int32(d.LastStatus), LastError: d.LastError, EventTime: ts(d.EventTime), DeadTime: ts(d.DeadTime),
-			Payload: string(d.Payload),
-		})
+		out.DeadLetters = append(out.DeadLetters, webhookDeadLetterProto(d))
 	}
 	return out, nil
 }
@@ -250,15 +215,7 @@ func (s *Webhook) GetWebhookStats(ctx context.Context, req *gatewayv1.GetWebhook
 	}
 	out := &gatewayv1.GetWebhookStatsResponse{}
 	for _, st := range list {
-		out.Endpoints = append(out.Endpoints, &gatewayv1.WebhookStats{
-			Id: st.ID, Description: st.Description, Disabled: st.Disabled,
-			Attempts: st.Attempts, Successes: st.Successes, Failures: st.Failures, SuccessRate: st.SuccessRate(),
-			MeanLatencyMs: durationMillis(st.MeanLatency), MaxLatencyMs: durationMillis(st.MaxLatency), Pending: st.Pending, LagMs: durationMillis(st.Lag),
-			DeadLetters: st.DeadLetters, LastSuccessTime: ts(st.LastSuccess), LastFailureTime: ts(st.LastFailure),
-			LastError: st.LastError, FailingSince: ts(st.FailingSince),
-		})
+		out.Endpoints = append(out.Endpoints, webhookStatsProto(st))
 	}
 	return out, nil
 }
-
-func durationMillis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

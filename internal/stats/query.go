@@ -59,9 +59,17 @@ type APIReport struct {
 	End      time.Time // when computed
 	Step     time.Duration
 	OpenID   string
+	AppKey   string     // the app filter, "" for none
 	Total    APIStats
 	APIs     []APIStats // most calls first, then by name
+	Apps     []AppStats // each app's totals (Config.Apps, or the filtered app), without a shop filter
 	Replicas []string   // sorted
+}
+
+// AppStats are one app's totals in a window (their Method is empty).
+type AppStats struct {
+	AppKey string
+	Total  APIStats
 }
 
 // APIStats are one API's numbers in a window.
@@ -93,31 +101,92 @@ type Point struct {
 	Calls, Failures int64
 }
 
+// ErrUnknownApp is returned for an app filter that names no configured app.
+var ErrUnknownApp = errors.New("stats: unknown app (not one of the configured apps)")
+
+// APIQuery selects an API report: a window ("" = 1h), and optionally the
+// calls of one shop or of one app.
+type APIQuery struct {
+	Window, OpenID, AppKey string
+}
+
 // APIStats reports every API called in window, for one shop when openID is
 // set. It flushes this replica first.
 func (r *Recorder) APIStats(ctx context.Context, window, openID string) (*APIReport, error) {
-	w, err := LookupWindow(window)
+	return r.APIStatsFor(ctx, APIQuery{Window: window, OpenID: openID})
+}
+
+// APIStatsFor reports every API called in q's window: all calls, one
+// shop's (OpenID) or one app's (AppKey; with OpenID too, the shop's). The
+// report's Apps rows hold each app's totals (only the filtered app's with
+// AppKey, none with OpenID). It flushes this replica first.
+func (r *Recorder) APIStatsFor(ctx context.Context, q APIQuery) (*APIReport, error) {
+	w, err := LookupWindow(q.Window)
 	if err != nil {
 		return nil, err
+	}
+	apps := r.appKeys()
+	if q.AppKey != "" && !slices.Contains(apps, q.AppKey) {
+		return nil, ErrUnknownApp
 	}
 	if err := r.Flush(ctx); err != nil {
 		return nil, err
 	}
 	now := r.cfg.Now()
 	first, last := w.bounds(now)
-	shop := shopAll
-	if openID != "" {
-		if !validToken(openID) {
+	seg := shopAll
+	switch {
+	case q.OpenID != "":
+		if !validToken(q.OpenID) {
 			return nil, fmt.Errorf("stats: invalid open_id")
 		}
-		shop = openID
+		seg = q.OpenID
+	case q.AppKey != "":
+		seg = appSegment(q.AppKey)
 	}
-	recs, err := r.read(ctx, r.bucketFor(w), shop, first, last)
+	recs, err := r.read(ctx, r.bucketFor(w), seg, first, last)
 	if err != nil {
 		return nil, err
 	}
+	rep := &APIReport{Window: w.Name, Start: time.Unix(first, 0).UTC(), End: now.UTC(), Step: w.Step, OpenID: q.OpenID, AppKey: q.AppKey}
+	var replicas map[string]bool
+	rep.Total, rep.APIs, replicas = aggregate(recs, w, first)
+	if q.OpenID == "" {
+		if q.AppKey != "" {
+			apps = []string{q.AppKey}
+		}
+		for _, app := range apps {
+			total := rep.Total
+			if q.AppKey == "" {
+				recs, err := r.read(ctx, r.bucketFor(w), appSegment(app), first, last)
+				if err != nil {
+					return nil, err
+				}
+				total, _, _ = aggregate(recs, w, first)
+			}
+			rep.Apps = append(rep.Apps, AppStats{AppKey: app, Total: total})
+		}
+	}
+	for id := range replicas {
+		rep.Replicas = append(rep.Replicas, id)
+	}
+	slices.Sort(rep.Replicas)
+	return rep, nil
+}
+
+// appKeys are the configured apps' keys, in order.
+func (r *Recorder) appKeys() []string {
+	out := make([]string, 0, len(r.cfg.Apps))
+	for _, a := range r.cfg.Apps {
+		out = append(out, a.Key)
+	}
+	return out
+}
+
+// aggregate sums records of one segment: the totals, one entry per API
+// (most calls first) and the replicas seen.
+func aggregate(recs []*record, w Window, first int64) (APIStats, []APIStats, map[string]bool) {
 	step := int64(w.Step / time.Second)
-	rep := &APIReport{Window: w.Name, Start: time.Unix(first, 0).UTC(), End: now.UTC(), Step: w.Step, OpenID: openID}
 	type acc struct {
 		total *cell
 		line  []Point
@@ -148,18 +217,14 @@ func (r *Recorder) APIStats(ctx context.Context, window, openID string) (*APIRep
 			}
 		}
 	}
-	rep.Total = summarize("", all.total, all.line)
+	apis := make([]APIStats, 0, len(per))
 	for api, a := range per {
-		rep.APIs = append(rep.APIs, summarize(api, a.total, a.line))
+		apis = append(apis, summarize(api, a.total, a.line))
 	}
-	slices.SortFunc(rep.APIs, func(a, b APIStats) int {
+	slices.SortFunc(apis, func(a, b APIStats) int {
 		return cmp.Or(cmp.Compare(b.Calls, a.Calls), cmp.Compare(a.Method, b.Method))
 	})
-	for id := range replicas {
-		rep.Replicas = append(rep.Replicas, id)
-	}
-	slices.Sort(rep.Replicas)
-	return rep, nil
+	return summarize("", all.total, all.line), apis, replicas
 }
 
 func summarize(method string, c *cell, line []Point) APIStats {

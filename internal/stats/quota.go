@@ -43,13 +43,26 @@ const (
 
 // QuotaReport is the answer of Quota.
 type QuotaReport struct {
-	DayStart  time.Time
+	DayStart time.Time
+	AppKey   string // the app filter, "" for none
+	// AppDaily is the app's use against its daily quota: the filtered or
+	// only app's; with several apps and no filter, all apps' calls against
+	// the sum of their quotas.
 	AppDaily  Use
-	TestUsers []TestUserUse // by open_id
+	Apps      []AppQuota    // each app (the filtered one), in configured order
+	TestUsers []TestUserUse // by app, then main account
 	APIs      []APIQPS      // highest ratio first
 	Warnings  []Warning     // oldest first
 	WarnRatio float64
 	QPSSince  time.Time
+}
+
+// AppQuota is one app's use of its daily quota; TestUserDaily is the cap of
+// each of its test users (0 = the app has none: it is online).
+type AppQuota struct {
+	AppKey        string
+	Daily         Use
+	TestUserDaily int64
 }
 
 // Use is a count against a limit.
@@ -66,14 +79,18 @@ func use(used, limit int64) Use {
 	return u
 }
 
-// TestUserUse is one test user's daily use.
+// TestUserUse is one test user's daily use: a main account and its
+// sub-accounts, which share one cap.
 type TestUserUse struct {
-	OpenID string
-	Daily  Use
+	AppKey     string
+	OpenID     string   // the main account
+	SubOpenIDs []string // its sub-accounts that authorized the app, sorted
+	Daily      Use
 }
 
-// APIQPS is an API's peak calls per second against its limit.
+// APIQPS is an API's peak calls per second of one app against its limit.
 type APIQPS struct {
+	AppKey   string
 	Method   string
 	Peak     int64
 	Limit    int64
@@ -81,12 +98,13 @@ type APIQPS struct {
 	PeakTime time.Time
 }
 
-// Warning is raised once per quota, subject and day when use crosses the
-// warn ratio; it is stored in EventBucket so that exactly one replica raises
-// it.
+// Warning is raised once per quota, app, subject and day when use crosses
+// the warn ratio; it is stored in EventBucket so that exactly one replica
+// raises it.
 type Warning struct {
 	Kind    string    `json:"kind"`
-	Subject string    `json:"subject,omitempty"` // test user open_id or API name
+	AppKey  string    `json:"app,omitempty"`
+	Subject string    `json:"subject,omitempty"` // test user open_id (main account) or API name
 	Used    int64     `json:"used"`
 	Limit   int64     `json:"limit"`
 	Ratio   float64   `json:"ratio"`
@@ -94,55 +112,124 @@ type Warning struct {
 	Replica string    `json:"replica"`
 }
 
-// Quota computes today's quota use over all replicas (flushing this one
-// first), raises the warnings due, and returns the view.
-func (r *Recorder) Quota(ctx context.Context) (*QuotaReport, error) {
+// quotaApps are the apps of the quota view: Config.Apps, or the one app of
+// DailyQuota and TestUserDailyQuota (key "": the totals of all calls).
+func (r *Recorder) quotaApps() []App {
+	if len(r.cfg.Apps) > 0 {
+		return r.cfg.Apps
+	}
+	return []App{{Daily: r.cfg.DailyQuota, TestUserDaily: r.cfg.TestUserDailyQuota}}
+}
+
+// Quota computes today's quota use of every app over all replicas
+// (flushing this one first), raises the warnings due, and returns the view.
+func (r *Recorder) Quota(ctx context.Context) (*QuotaReport, error) { return r.QuotaFor(ctx, "") }
+
+// QuotaFor is Quota for one app (appKey "" = every app); ErrUnknownApp for
+// a key that is none of Config.Apps.
+func (r *Recorder) QuotaFor(ctx context.Context, appKey string) (*QuotaReport, error) {
+	apps := r.quotaApps()
+	if appKey != "" {
+		i := slices.IndexFunc(apps, func(a App) bool { return a.Key == appKey })
+		if i < 0 || len(r.cfg.Apps) == 0 {
+			return nil, ErrUnknownApp
+		}
+		apps = apps[i : i+1]
+	}
 	if err := r.Flush(ctx); err != nil {
 		return nil, err
 	}
 	now := r.cfg.Now()
 	day := dayStart(now)
-	rep := &QuotaReport{DayStart: day.UTC(), WarnRatio: r.cfg.WarnRatio}
+	rep := &QuotaReport{DayStart: day.UTC(), AppKey: appKey, WarnRatio: r.cfg.WarnRatio}
+	w := Windows["1h"]
+	first, last := w.bounds(now)
+	rep.QPSSince = time.Unix(first, 0).UTC()
 
-	// Daily use: hour records since the start of the platform day (UTC+8 is
-	// a whole number of hours, so hours align with days).
-	hours, err := r.read(ctx, r.hours, shopAll, day.Unix(), now.Unix())
-	if err != nil {
-		return nil, err
-	}
-	var appUsed int64
-	perShop := map[string]int64{}
-	for _, rec := range hours {
-		for _, c := range rec.APIs {
-			appUsed += c.Reached
+	var sumUsed, sumLimit int64
+	perShop := map[string]map[string]int64{} // app → open_id → reached calls today
+	for _, app := range apps {
+		seg := shopAll
+		if app.Key != "" {
+			seg = appSegment(app.Key)
 		}
-		for id, n := range rec.Shops {
-			perShop[id] += n
+		// Daily use: hour records since the start of the platform day (UTC+8
+		// is a whole number of hours, so hours align with days).
+		hours, err := r.read(ctx, r.hours, seg, day.Unix(), now.Unix())
+		if err != nil {
+			return nil, err
 		}
+		var used int64
+		shops := map[string]int64{}
+		for _, rec := range hours {
+			for _, c := range rec.APIs {
+				used += c.Reached
+			}
+			for id, n := range rec.Shops {
+				shops[id] += n
+			}
+		}
+		perShop[app.Key] = shops
+		rep.Apps = append(rep.Apps, AppQuota{AppKey: app.Key, Daily: use(used, app.Daily), TestUserDaily: app.TestUserDaily})
+		sumUsed, sumLimit = sumUsed+used, sumLimit+app.Daily
+
+		// QPS peaks: the minute records of the last hour, summed per second
+		// across replicas (so the peak is exact, not a sum of per-replica
+		// peaks).
+		minutes, err := r.read(ctx, r.minutes, seg, first, last)
+		if err != nil {
+			return nil, err
+		}
+		rep.APIs = append(rep.APIs, peaks(app.Key, minutes)...)
 	}
-	rep.AppDaily = use(appUsed, r.cfg.DailyQuota)
+	rep.AppDaily = use(sumUsed, sumLimit)
+	slices.SortFunc(rep.APIs, func(a, b APIQPS) int {
+		return cmp.Or(cmp.Compare(b.Ratio, a.Ratio), cmp.Compare(a.AppKey, b.AppKey), cmp.Compare(a.Method, b.Method))
+	})
 	if r.cfg.Authorizations != nil {
 		auths, err := r.cfg.Authorizations(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("stats: quota: list authorizations: %w", err)
 		}
-		for _, a := range auths {
-			if a.TestUser && a.OpenID != "" {
-				rep.TestUsers = append(rep.TestUsers, TestUserUse{OpenID: a.OpenID, Daily: use(perShop[a.OpenID], r.cfg.TestUserDailyQuota)})
-			}
-		}
-		slices.SortFunc(rep.TestUsers, func(a, b TestUserUse) int { return cmp.Compare(a.OpenID, b.OpenID) })
+		rep.TestUsers = testUsers(apps, r.quotaApps()[0].Key, auths, perShop)
 	}
 
-	// QPS peaks: the minute records of the last hour, summed per second
-	// across replicas (so the peak is exact, not a sum of per-replica peaks).
-	w := Windows["1h"]
-	first, last := w.bounds(now)
-	rep.QPSSince = time.Unix(first, 0).UTC()
-	minutes, err := r.read(ctx, r.minutes, shopAll, first, last)
+	// Warnings.
+	for _, a := range rep.Apps {
+		if a.Daily.Ratio >= r.cfg.WarnRatio && a.Daily.Limit > 0 {
+			r.warn(ctx, day, Warning{Kind: QuotaAppDaily, AppKey: a.AppKey, Used: a.Daily.Used, Limit: a.Daily.Limit, Ratio: a.Daily.Ratio})
+		}
+	}
+	for _, t := range rep.TestUsers {
+		if t.Daily.Ratio >= r.cfg.WarnRatio && t.Daily.Limit > 0 {
+			r.warn(ctx, day, Warning{Kind: QuotaTestUserDaily, AppKey: t.AppKey, Subject: t.OpenID, Used: t.Daily.Used, Limit: t.Daily.Limit, Ratio: t.Daily.Ratio})
+		}
+	}
+	for _, q := range rep.APIs {
+		if q.Ratio >= r.cfg.WarnRatio {
+			r.warn(ctx, day, Warning{Kind: QuotaAPIQPS, AppKey: q.AppKey, Subject: q.Method, Used: q.Peak, Limit: q.Limit, Ratio: q.Ratio})
+		}
+	}
+	all, err := r.warnings(ctx, day)
 	if err != nil {
 		return nil, err
 	}
+	for _, wn := range all {
+		if appKey == "" || wn.AppKey == appKey {
+			rep.Warnings = append(rep.Warnings, wn)
+		}
+	}
+
+	if appKey == "" {
+		r.quotaMu.Lock()
+		r.lastQuota = rep
+		r.quotaMu.Unlock()
+	}
+	return rep, nil
+}
+
+// peaks are the QPS peaks of one app's minute records.
+func peaks(appKey string, minutes []*record) []APIQPS {
 	perSecond := map[string]map[int64]int64{}
 	for _, rec := range minutes {
 		for api, secs := range rec.QPS {
@@ -156,58 +243,82 @@ func (r *Recorder) Quota(ctx context.Context) (*QuotaReport, error) {
 			}
 		}
 	}
+	out := make([]APIQPS, 0, len(perSecond))
 	for api, secs := range perSecond {
-		q := APIQPS{Method: api, Limit: QPSLimit(api)}
+		q := APIQPS{AppKey: appKey, Method: api, Limit: QPSLimit(api)}
 		for sec, n := range secs {
 			if n > q.Peak || n == q.Peak && sec < q.PeakTime.Unix() {
 				q.Peak, q.PeakTime = n, time.Unix(sec, 0).UTC()
 			}
 		}
 		q.Ratio = float64(q.Peak) / float64(q.Limit)
-		rep.APIs = append(rep.APIs, q)
+		out = append(out, q)
 	}
-	slices.SortFunc(rep.APIs, func(a, b APIQPS) int {
-		return cmp.Or(cmp.Compare(b.Ratio, a.Ratio), cmp.Compare(a.Method, b.Method))
-	})
-
-	// Warnings.
-	if rep.AppDaily.Ratio >= r.cfg.WarnRatio && rep.AppDaily.Limit > 0 {
-		r.warn(ctx, day, Warning{Kind: QuotaAppDaily, Used: rep.AppDaily.Used, Limit: rep.AppDaily.Limit, Ratio: rep.AppDaily.Ratio})
-	}
-	for _, t := range rep.TestUsers {
-		if t.Daily.Ratio >= r.cfg.WarnRatio && t.Daily.Limit > 0 {
-			r.warn(ctx, day, Warning{Kind: QuotaTestUserDaily, Subject: t.OpenID, Used: t.Daily.Used, Limit: t.Daily.Limit, Ratio: t.Daily.Ratio})
-		}
-	}
-	for _, q := range rep.APIs {
-		if q.Ratio >= r.cfg.WarnRatio {
-			r.warn(ctx, day, Warning{Kind: QuotaAPIQPS, Subject: q.Method, Used: q.Peak, Limit: q.Limit, Ratio: q.Ratio})
-		}
-	}
-	if rep.Warnings, err = r.warnings(ctx, day); err != nil {
-		return nil, err
-	}
-
-	r.quotaMu.Lock()
-	r.lastQuota = rep
-	r.quotaMu.Unlock()
-	return rep, nil
+	return out
 }
 
-// warningKey is <day start>.<kind>.<subject>; API names keep their dots.
+// testUsers groups the test users of apps by main account: a main account
+// and its sub-accounts share one cap, and their calls today add up. An
+// authorization without an app key (stored before apps were told apart)
+// is the first app's (firstApp).
+func testUsers(apps []App, firstApp string, auths []store.Authorization, perShop map[string]map[string]int64) []TestUserUse {
+	type group struct {
+		app, main string
+		subs      []string
+		used      int64
+	}
+	groups := map[[2]string]*group{}
+	caps := map[string]int64{}
+	for _, a := range apps {
+		caps[a.Key] = a.TestUserDaily
+	}
+	for _, a := range auths {
+		app := a.AppKey
+		if app == "" || len(apps) == 1 && apps[0].Key == "" {
+			app = firstApp
+		}
+		if !a.TestUser || a.OpenID == "" || caps[app] <= 0 {
+			continue // not a test user, or of an app without test users or outside the view
+		}
+		main := a.MainAccount()
+		g := groups[[2]string{app, main}]
+		if g == nil {
+			g = &group{app: app, main: main}
+			groups[[2]string{app, main}] = g
+		}
+		if a.OpenID != main {
+			g.subs = append(g.subs, a.OpenID)
+		}
+		g.used += perShop[app][a.OpenID]
+	}
+	out := make([]TestUserUse, 0, len(groups))
+	for _, g := range groups {
+		slices.Sort(g.subs)
+		out = append(out, TestUserUse{AppKey: g.app, OpenID: g.main, SubOpenIDs: g.subs, Daily: use(g.used, caps[g.app])})
+	}
+	slices.SortFunc(out, func(a, b TestUserUse) int { return cmp.Or(cmp.Compare(a.AppKey, b.AppKey), cmp.Compare(a.OpenID, b.OpenID)) })
+	return out
+}
+
+// warningKey is <day start>.<kind>.<subject>, with =<app key> after the
+// kind for an app's warning; API names keep their dots.
 func warningKey(day time.Time, w Warning) string {
 	subject := w.Subject
 	if subject == "" {
 		subject = "app"
 	}
-	return strconv.FormatInt(day.Unix(), 10) + "." + w.Kind + "." + subject
+	kind := w.Kind
+	if w.AppKey != "" {
+		kind += "=" + w.AppKey
+	}
+	return strconv.FormatInt(day.Unix(), 10) + "." + kind + "." + subject
 }
 
 // warn raises w unless some replica already did today: the event is
 // created with KV Create, which only one writer wins. The winner logs a
 // warning and counts it in kwaishop.quota.warnings.
 func (r *Recorder) warn(ctx context.Context, day time.Time, w Warning) {
-	if w.Subject != "" && !validSubject(w.Subject) {
+	if w.Subject != "" && !validSubject(w.Subject) || w.AppKey != "" && !validToken(w.AppKey) {
 		return
 	}
 	w.Time, w.Replica = r.cfg.Now().UTC(), r.cfg.ReplicaID
@@ -219,7 +330,7 @@ func (r *Recorder) warn(ctx context.Context, day time.Time, w Warning) {
 		return
 	}
 	r.cfg.Log.WarnContext(ctx, "stats: quota use crossed the warning threshold",
-		"quota", w.Kind, "subject", w.Subject, "used", w.Used, "limit", w.Limit, "ratio", w.Ratio, "threshold", r.cfg.WarnRatio)
+		"quota", w.Kind, "app", w.AppKey, "subject", w.Subject, "used", w.Used, "limit", w.Limit, "ratio", w.Ratio, "threshold", r.cfg.WarnRatio)
 	if r.inst != nil {
 		r.inst.warnings.Add(ctx, 1, metric.WithAttributes(attribute.String(AttrQuotaKind, w.Kind)))
 	}

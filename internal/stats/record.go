@@ -16,7 +16,15 @@ const (
 	shopAll     = "=all"     // every call of the replica in the period
 	shopApp     = "=app"     // app-level (client_credentials) calls
 	shopInvalid = "=invalid" // an open_id that is not a valid key token
+	appPrefix   = "=all="    // + app key: every call of one app (appSegment)
 )
+
+// appSegment is the key segment of one app's totals.
+func appSegment(appKey string) string { return appPrefix + appKey }
+
+// totals reports whether a segment holds totals (all calls, or one app's),
+// which keep the reached calls per shop and per second.
+func totals(seg string) bool { return seg == shopAll || strings.HasPrefix(seg, appPrefix) }
 
 // cell is what one replica saw of one API in one period (and one shop, or
 // all of them).
@@ -99,8 +107,8 @@ type record struct {
 	Replica string                     `json:"replica"`
 	Start   int64                      `json:"start"` // unix seconds of the period start
 	APIs    map[string]*cell           `json:"apis,omitempty"`
-	Shops   map[string]int64           `json:"shops,omitempty"` // shopAll only: reached calls per open_id ("" = app-level)
-	QPS     map[string]map[int64]int64 `json:"qps,omitempty"`   // shopAll minutes only: API → second offset → reached calls
+	Shops   map[string]int64           `json:"shops,omitempty"` // totals only: reached calls per open_id ("" = app-level)
+	QPS     map[string]map[int64]int64 `json:"qps,omitempty"`   // totals' minutes only: API → second offset → reached calls
 	Msgs    msgCounts                  `json:"msgs,omitzero"`   // shopAll only
 	Lag     map[string]lagValue        `json:"lag,omitempty"`   // shopAll only
 }

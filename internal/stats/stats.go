@@ -71,9 +71,13 @@ type Config struct {
 	ReplicaID          string
 	FlushInterval      time.Duration // default DefaultFlushInterval
 	QuotaCheckInterval time.Duration // default DefaultQuotaCheckInterval
-	DailyQuota         int64         // the app's daily call quota; default DefaultDailyQuota
+	DailyQuota         int64         // the app's daily call quota without Apps; default DefaultDailyQuota
 	TestUserDailyQuota int64         // default DefaultTestUserDailyQuota
 	WarnRatio          float64       // default DefaultWarnRatio
+	// Apps are the apps whose calls RecordApp records: the quota view
+	// reports each against its own quotas. None: the calls of Record count
+	// against DailyQuota and TestUserDailyQuota.
+	Apps []App
 	// Authorizations lists the stored authorizations, to find the test users
 	// (optional; without it no test user appears in the quota view).
 	Authorizations func(ctx context.Context) ([]store.Authorization, error)
@@ -97,6 +101,18 @@ func (c Config) Validate() error {
 	}
 	if c.DailyQuota < 0 || c.TestUserDailyQuota < 0 {
 		errs = append(errs, errors.New("stats: quotas must not be negative"))
+	}
+	seen := map[string]bool{}
+	for _, a := range c.Apps {
+		switch {
+		case !validToken(a.Key):
+			errs = append(errs, errors.New("stats: an app key must be letters, digits, '-' or '_'"))
+		case seen[a.Key]:
+			errs = append(errs, fmt.Errorf("stats: app %s listed twice", a.Key))
+		case a.Daily < 0 || a.TestUserDaily < 0:
+			errs = append(errs, fmt.Errorf("stats: app %s: quotas must not be negative", a.Key))
+		}
+		seen[a.Key] = true
 	}
 	if c.WarnRatio < 0 || c.WarnRatio > 1 {
 		errs = append(errs, errors.New("stats: WarnRatio must be between 0 and 1"))
@@ -242,8 +258,19 @@ func ClassOf(ci platform.CallInfo) string {
 	}
 }
 
+// App is one app whose calls are told apart: its key and its daily
+// quotas (0 TestUserDaily: the app has no test users).
+type App struct {
+	Key                  string
+	Daily, TestUserDaily int64
+}
+
 // Record adds one upstream attempt (a platform.Config.Observe hook).
-func (r *Recorder) Record(ci platform.CallInfo) {
+func (r *Recorder) Record(ci platform.CallInfo) { r.RecordApp("", ci) }
+
+// RecordApp adds one upstream attempt of the app appKey: to the totals of
+// all apps, the app's own totals and the shop's ("" = no app's totals).
+func (r *Recorder) RecordApp(appKey string, ci platform.CallInfo) {
 	now := r.cfg.Now().Unix()
 	ms := float64(ci.Duration) / float64(time.Millisecond)
 	failed := ci.Err != nil
@@ -251,14 +278,20 @@ func (r *Recorder) Record(ci platform.CallInfo) {
 	class := ClassOf(ci)
 	shop := shopSegment(ci.OpenID)
 	minute, hour := now-now%60, now-now%3600
+	keys := [...]pkey{{false, minute, shopAll}, {false, minute, shop}, {true, hour, shopAll}, {true, hour, shop}, {}, {}}
+	n := 4
+	if appKey != "" && validToken(appKey) {
+		seg := appSegment(appKey)
+		keys[4], keys[5], n = pkey{false, minute, seg}, pkey{true, hour, seg}, 6
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	api := r.apiName(ci.Method, minute, hour)
-	for _, k := range [...]pkey{{false, minute, shopAll}, {false, minute, shop}, {true, hour, shopAll}, {true, hour, shop}} {
+	for _, k := range keys[:n] {
 		rec := r.touch(k)
 		rec.cell(api).observe(ms, failed, reached, class, ci.Result)
-		if k.shop != shopAll || !reached {
+		if !totals(k.shop) || !reached {
 			continue
 		}
 		if rec.Shops == nil {

@@ -339,7 +339,8 @@ func TestRecorder_QuotaAcrossReplicas(t *testing.T) {
 	if rep.AppDaily != (Use{Used: 13, Limit: 20, Ratio: 0.65}) {
 		t.Fatalf("app daily = %+v", rep.AppDaily)
 	}
-	if len(rep.TestUsers) != 2 || rep.TestUsers[0] != (TestUserUse{"tu1", Use{9, 10, 0.9}}) || rep.TestUsers[1] != (TestUserUse{"tu2", Use{1, 10, 0.1}}) {
+	if len(rep.TestUsers) != 2 || rep.TestUsers[0].OpenID != "tu1" || rep.TestUsers[0].Daily != (Use{9, 10, 0.9}) ||
+		rep.TestUsers[1].OpenID != "tu2" || rep.TestUsers[1].Daily != (Use{1, 10, 0.1}) {
 		t.Fatalf("test users = %+v", rep.TestUsers)
 	}
 	if len(rep.APIs) != 2 || rep.APIs[0].Method != orders || rep.APIs[0].Peak != 10 || rep.APIs[0].Limit != 300 ||

@@ -51,6 +51,7 @@ type OAuthState struct {
 	Scopes    []string  `json:"scopes"`
 	ReturnURL string    `json:"returnUrl,omitempty"`
 	OpenID    string    `json:"openId,omitempty"` // set for a re-authorization of a known shop
+	AppKey    string    `json:"appKey,omitempty"` // the app the consent is for ("" = the only app)
 	Expiry    time.Time `json:"expiry"`
 }
 

@@ -47,7 +47,9 @@ type record struct {
 	AppKey        string    `json:"app_key,omitempty"`
 	Scopes        []string  `json:"scopes,omitempty"`
 	Status        string    `json:"status,omitempty"`
+	Source        string    `json:"source,omitempty"`
 	TestUser      bool      `json:"test_user,omitempty"`
+	MainOpenID    string    `json:"main_open_id,omitempty"`
 	AccessExpiry  time.Time `json:"access_expiry,omitzero"`
 	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
 	CreatedAt     time.Time `json:"created_at,omitzero"`
@@ -124,7 +126,9 @@ func (t *TokenStore) encode(key string, a Authorization) ([]byte, error) {
 		AppKey:        a.AppKey,
 		Scopes:        a.Scopes,
 		Status:        a.Status,
+		Source:        a.Source,
 		TestUser:      a.TestUser,
+		MainOpenID:    a.MainOpenID,
 		AccessExpiry:  utc(a.AccessExpiry),
 		RefreshExpiry: utc(a.RefreshExpiry),
 		CreatedAt:     utc(a.CreatedAt),
@@ -173,7 +177,9 @@ func (t *TokenStore) decode(key string, data []byte) (Authorization, error) {
 		AppKey:        r.AppKey,
 		Scopes:        r.Scopes,
 		Status:        r.Status,
+		Source:        r.Source,
 		TestUser:      r.TestUser,
+		MainOpenID:    r.MainOpenID,
 		AccessToken:   s.Access,
 		RefreshToken:  s.Refresh,
 		AccessExpiry:  r.AccessExpiry,
@@ -321,7 +327,8 @@ func (t *TokenStore) ListMetadata(ctx context.Context) ([]Authorization, error) 
 			return err
 		}
 		out = append(out, Authorization{
-			OpenID: r.OpenID, AppKey: r.AppKey, Scopes: r.Scopes, Status: r.Status, TestUser: r.TestUser,
+			OpenID: r.OpenID, AppKey: r.AppKey, Scopes: r.Scopes, Status: r.Status, Source: r.Source, TestUser: r.TestUser,
+			MainOpenID:   r.MainOpenID,
 			AccessExpiry: r.AccessExpiry, RefreshExpiry: r.RefreshExpiry, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 			LastRefresh: r.LastRefresh, LeaseOwner: r.LeaseOwner, LeaseExpiry: r.LeaseExpiry,
 		})

@@ -194,7 +194,7 @@ func (m *Metrics) ObserveAuthorizations(list func(context.Context) ([]store.Auth
 			cancel()
 			if err == nil {
 				counts, at = map[key]int64{}, time.Now()
-				for _, s := range []string{store.StatusActive, store.StatusRefreshFailed, store.StatusRevoked, store.StatusExpired} {
+				for _, s := range store.Statuses {
 					counts[key{s, false}] = 0 // every status is reported, zero included
 				}
 				for _, a := range auths {

@@ -98,6 +98,7 @@ func TestMetrics_PrometheusNamesAndLabels(t *testing.T) {
 		`kwaishop_authorizations{kwaishop_authorization_status="active",kwaishop_test_user="false"} 1`,
 		`kwaishop_authorizations{kwaishop_authorization_status="revoked",kwaishop_test_user="false"} 1`,
 		`kwaishop_authorizations{kwaishop_authorization_status="expired",kwaishop_test_user="false"} 0`,
+		`kwaishop_authorizations{kwaishop_authorization_status="subscription_expired",kwaishop_test_user="false"} 0`,
 		`kwaishop_messages_received_total{kwaishop_event="kwaishop_order_paySuccess"} 1`,
 		`kwaishop_messages_received_total{kwaishop_event="other"} 1`,
 		`kwaishop_messages_duplicated_total{kwaishop_event="kwaishop_order_paySuccess"} 1`,

@@ -26,7 +26,10 @@ const (
 	EventExpiringSoon   EventType = "expiring_soon"
 	EventTestUserCutoff EventType = "test_user_cutoff_soon"
 	EventDeleted        EventType = "deleted"
-	eventSubjectPrefix            = "kwaishop.authz.events."
+	// EventSubscriptionExpired: the platform answered 100200101 (service
+	// not ordered); the status is store.StatusSubscriptionExpired.
+	EventSubscriptionExpired EventType = "subscription_expired"
+	eventSubjectPrefix                 = "kwaishop.authz.events."
 )
 
 // EventSubject is the NATS subject a shop's events are published on;

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/oauth"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
@@ -70,15 +71,15 @@ func (m *Manager) Scan(ctx context.Context) {
 	}
 	now := m.cfg.Now()
 	for _, a := range all {
-		if dead(a.Status) {
-			continue
+		if _, err := m.appOf(a); blocked(a.Status) || err != nil {
+			continue // nothing to do, or an app this gateway does not serve
 		}
 		if !a.RefreshExpiry.IsZero() && !now.Before(a.RefreshExpiry) {
 			m.markDead(ctx, a.OpenID, store.StatusExpired, EventExpired, "the refresh token expired")
 			continue
 		}
 		if !now.Add(m.cfg.RefreshBefore).Before(a.AccessExpiry) && a.Status == store.StatusActive {
-			if _, err := m.refresh(ctx, a.OpenID, ""); err != nil {
+			if _, err := m.refresh(ctx, a.OpenID, "", false); err != nil {
 				m.cfg.Log.Warn("token: proactive refresh", "open_id", a.OpenID, "err", err)
 			}
 		}
@@ -143,8 +144,18 @@ type Started struct {
 // the platform consent URL around it. The input is checked first (scope
 // names and count, the return URL's scheme and host, the open_id): a refused
 // start is an *InvalidError and stores nothing. A full state store answers
-// store.ErrStateStoreFull.
+// store.ErrStateStoreFull. The consent is for the only app (StartApp
+// names one).
 func (m *Manager) Start(ctx context.Context, scopes []string, returnURL, openID string) (Started, error) {
+	return m.StartApp(ctx, "", scopes, returnURL, openID)
+}
+
+// StartApp is Start for the app appKey: "" is the app of the known shop
+// openID names (a re-authorization), else the only app; with several apps
+// and none of those, the start is refused (*InvalidError on app_key). The
+// state remembers the app, and the consent URL carries its key and
+// callback.
+func (m *Manager) StartApp(ctx context.Context, appKey string, scopes []string, returnURL, openID string) (Started, error) {
 	if m.cfg.States == nil || m.cfg.AuthorizeURL == "" {
 		return Started{}, errNoFlow
 	}
@@ -152,12 +163,24 @@ func (m *Manager) Start(ctx context.Context, scopes []string, returnURL, openID 
 	if err != nil {
 		return Started{}, err
 	}
-	exp := m.cfg.Now().Add(m.cfg.StateTTL)
-	state, err := m.cfg.States.Issue(ctx, store.OAuthState{Scopes: scopes, ReturnURL: returnURL, OpenID: openID, Expiry: exp})
+	if openID != "" && len(m.apps) > 1 {
+		if c, err := m.lookup(ctx, openID); err == nil {
+			if appKey != "" && appKey != c.app {
+				return Started{}, &InvalidError{Violations: []Violation{{"app_key", "the shop open_id names authorized another app"}}}
+			}
+			appKey = c.app
+		}
+	}
+	app, err := m.app(appKey)
 	if err != nil {
 		return Started{}, err
 	}
-	u, err := oauth.AuthorizeURL(m.cfg.AuthorizeURL, m.cfg.AppKey, m.cfg.RedirectURI, scopes, state)
+	exp := m.cfg.Now().Add(m.cfg.StateTTL)
+	state, err := m.cfg.States.Issue(ctx, store.OAuthState{Scopes: scopes, ReturnURL: returnURL, OpenID: openID, AppKey: app.Key, Expiry: exp})
+	if err != nil {
+		return Started{}, err
+	}
+	u, err := oauth.AuthorizeURL(m.cfg.AuthorizeURL, app.Key, app.RedirectURI, scopes, state)
 	if err != nil {
 		return Started{}, err
 	}
@@ -165,13 +188,29 @@ func (m *Manager) Start(ctx context.Context, scopes []string, returnURL, openID 
 }
 
 // Complete consumes the state (refusing forged, replayed and expired ones
-// before any code exchange), then exchanges the code and stores the shop.
-// It returns the state's return URL too, if it is still one the merchant may
-// be sent to (a state stored by an older version or before the allowed
-// hosts changed is checked again; "" otherwise).
+// before any code exchange), then exchanges the code and stores the shop
+// with source store.SourceOAuthFlow. It returns the state's return URL too,
+// if it is still one the merchant may be sent to (a state stored by an older
+// version or before the allowed hosts changed is checked again; ""
+// otherwise). A code that is not one (CheckCode) is an *InvalidError and
+// leaves the state unused. When the exchange answers 100200101 (service not
+// ordered) for a state issued to re-authorize a known shop, that shop moves
+// to store.StatusSubscriptionExpired. The code is exchanged with the app
+// the state was issued for.
 func (m *Manager) Complete(ctx context.Context, code, state string) (store.Authorization, string, error) {
+	return m.CompleteApp(ctx, "", code, state)
+}
+
+// CompleteApp is Complete where the code came back for the app appKey (its
+// own callback, or a caller that names it; "" = not named): a state issued
+// for another app is refused as invalid (ErrStateInvalid) before any
+// exchange.
+func (m *Manager) CompleteApp(ctx context.Context, appKey, code, state string) (store.Authorization, string, error) {
 	if m.cfg.States == nil {
 		return store.Authorization{}, "", errNoFlow
+	}
+	if vs := CheckCode(code); len(vs) > 0 {
+		return store.Authorization{}, "", &InvalidError{Violations: vs}
 	}
 	s, err := m.cfg.States.Consume(ctx, state, m.cfg.Now())
 	if s.ReturnURL != "" {
@@ -189,6 +228,51 @@ func (m *Manager) Complete(ctx context.Context, code, state string) (store.Autho
 	case err != nil:
 		return store.Authorization{}, "", err
 	}
-	a, err := m.Authorize(ctx, code, false)
+	stateApp := s.AppKey
+	switch {
+	case stateApp == "": // a state stored before states named their app
+		stateApp = appKey
+	case appKey != "" && appKey != stateApp:
+		m.cfg.Log.InfoContext(ctx, "token: a state of another app came back; refused", "app_key", appKey, "state_app_key", stateApp)
+		return store.Authorization{}, "", ErrStateInvalid
+	}
+	a, err := m.AuthorizeApp(ctx, stateApp, code, store.SourceOAuthFlow, false)
+	if err != nil && s.OpenID != "" && platform.IsClass(err, platform.ClassSubscription) {
+		m.subscriptionEnded(ctx, s.OpenID)
+	}
 	return a, s.ReturnURL, err
+}
+
+// Accept exchanges a code the platform issued without a gateway state and
+// stores the shop: source is store.SourceServiceMarket (the service market's
+// "use service" redirect reached the callback) or store.SourceConsole (an
+// admin completes a code the developer console issued). Who may do that is
+// the caller's decision (the callback's RequireState, the admin group of
+// CompleteAuthorization). A code that is not one (CheckCode) is an
+// *InvalidError and reaches no platform endpoint. The code is the only
+// app's (AcceptApp names one).
+func (m *Manager) Accept(ctx context.Context, code, source string) (store.Authorization, error) {
+	return m.AcceptApp(ctx, "", code, source)
+}
+
+// AcceptApp is Accept for a code the platform issued to the app appKey
+// ("" = the only app).
+func (m *Manager) AcceptApp(ctx context.Context, appKey, code, source string) (store.Authorization, error) {
+	if source != store.SourceServiceMarket && source != store.SourceConsole {
+		return store.Authorization{}, fmt.Errorf("token: accept: source %q is not a platform-issued code's", source)
+	}
+	if vs := CheckCode(code); len(vs) > 0 {
+		return store.Authorization{}, &InvalidError{Violations: vs}
+	}
+	return m.AuthorizeApp(ctx, appKey, code, source, false)
+}
+
+// subscriptionEnded moves a known shop to store.StatusSubscriptionExpired
+// (once, with an event) after a code exchange for it answered 100200101.
+func (m *Manager) subscriptionEnded(ctx context.Context, openID string) {
+	if _, _, err := m.cfg.Store.Get(ctx, openID); err != nil {
+		return // not a shop the gateway knows: nothing to record
+	}
+	m.markDead(ctx, openID, store.StatusSubscriptionExpired, EventSubscriptionExpired,
+		"the code exchange answered 100200101 (service not ordered): "+SubscriptionAction)
 }

@@ -15,6 +15,9 @@ const (
 	MaxScopes = 32
 	// MaxReturnURLLen bounds a return URL.
 	MaxReturnURLLen = 2048
+	// MaxCodeLen bounds an authorization code, as
+	// CompleteAuthorizationRequest.code declares in the proto.
+	MaxCodeLen = 512
 )
 
 var (
@@ -29,9 +32,10 @@ var (
 // Violation names one refused input of Start and why.
 type Violation struct{ Field, Reason string }
 
-// InvalidError is a Start refused for its input; nothing was stored. Field
-// names are the StartAuthorization request's (scopes, scopes[i],
-// return_url, open_id). Reasons never repeat the refused value.
+// InvalidError is a Start (or a code for Complete or Accept) refused for its
+// input; nothing was stored or sent. Field names are the requests' (scopes,
+// scopes[i], return_url, open_id, code). Reasons never repeat the refused
+// value.
 type InvalidError struct{ Violations []Violation }
 
 func (e *InvalidError) Error() string {
@@ -71,6 +75,24 @@ func CheckScopes(scopes []string) []Violation {
 		seen[s] = true
 	}
 	return vs
+}
+
+// CheckCode reports what is wrong with an authorization code: 1 to
+// MaxCodeLen visible ASCII characters (OAuth's VSCHAR), checked before a
+// code reaches the platform.
+func CheckCode(code string) []Violation {
+	switch {
+	case code == "":
+		return []Violation{{"code", "missing: the platform's redirect carries the authorization code"}}
+	case len(code) > MaxCodeLen:
+		return []Violation{{"code", fmt.Sprintf("longer than %d characters", MaxCodeLen)}}
+	}
+	for i := 0; i < len(code); i++ {
+		if code[i] < 0x20 || code[i] > 0x7e {
+			return []Violation{{"code", "not an authorization code (visible ASCII characters only)"}}
+		}
+	}
+	return nil
 }
 
 // CheckOpenID reports what is wrong with a shop's open_id ("" is allowed:
@@ -114,8 +136,9 @@ func canonicalHost(h string) string {
 }
 
 // returnHostRules are the allowed hosts, or when none are configured the
-// host of the redirect URI (the gateway's own public address), any port.
-func returnHostRules(hosts []string, redirectURI string) ([]hostRule, error) {
+// hosts of the apps' redirect URIs (the gateway's own public address), any
+// port.
+func returnHostRules(hosts []string, redirectURIs []string) ([]hostRule, error) {
 	var rules []hostRule
 	for _, h := range hosts {
 		r, err := parseHostRule(h)
@@ -124,9 +147,11 @@ func returnHostRules(hosts []string, redirectURI string) ([]hostRule, error) {
 		}
 		rules = append(rules, r)
 	}
-	if len(rules) == 0 && redirectURI != "" {
-		if u, err := url.Parse(redirectURI); err == nil && u.Hostname() != "" {
-			rules = append(rules, hostRule{host: canonicalHost(u.Hostname())})
+	if len(rules) == 0 {
+		for _, redirectURI := range redirectURIs {
+			if u, err := url.Parse(redirectURI); redirectURI != "" && err == nil && u.Hostname() != "" {
+				rules = append(rules, hostRule{host: canonicalHost(u.Hostname())})
+			}
 		}
 	}
 	return rules, nil

@@ -62,7 +62,7 @@ func TestParseReturnHosts(t *testing.T) {
 func TestManager_CheckReturnURL(t *testing.T) {
 	t.Parallel()
 	rules := func(hosts []string, redirect string) *Manager {
-		r, err := returnHostRules(hosts, redirect)
+		r, err := returnHostRules(hosts, []string{redirect})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func TestManager_CheckReturnURL(t *testing.T) {
 
 func TestManager_CheckStart(t *testing.T) {
 	t.Parallel()
-	r, _ := returnHostRules(nil, "http://127.0.0.1:8080/oauth/callback")
+	r, _ := returnHostRules(nil, []string{"http://127.0.0.1:8080/oauth/callback"})
 	m := &Manager{returnHosts: r}
 	_, err := m.checkStart([]string{"a b", "merchant_order"}, "https://evil.example", "<script>")
 	var ierr *InvalidError

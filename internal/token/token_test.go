@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,51 +22,84 @@ import (
 type fakeOAuth struct {
 	mu        sync.Mutex
 	n         int
-	live      map[string]string // refresh token → open_id
-	revoked   map[string]bool   // open_id
+	live      map[string]string   // refresh token → open_id
+	scopesOf  map[string][]string // refresh token → its grant's scopes
+	revoked   map[string]bool     // open_id
+	ended     map[string]bool     // open_id whose service-market order ended: refresh answers 100200101
+	badCodes  map[string]error    // code → the exchange's answer
 	refreshes atomic.Int64
 	discards  atomic.Int64
+	exchanges atomic.Int64
 	delay     time.Duration
 	offset    atomic.Int64 // the shared test clock: time.Now() + offset
+
+	exchangeDelay time.Duration
+	refreshHook   func() // called inside Refresh before it answers (without f.mu)
 }
 
 func (f *fakeOAuth) now() time.Time { return time.Now().Add(time.Duration(f.offset.Load())) }
 
 func newFakeOAuth() *fakeOAuth {
-	return &fakeOAuth{live: map[string]string{}, revoked: map[string]bool{}}
+	return &fakeOAuth{live: map[string]string{}, scopesOf: map[string][]string{}, revoked: map[string]bool{}, ended: map[string]bool{}, badCodes: map[string]error{}}
 }
 
-func (f *fakeOAuth) issue(openID string) *oauth.Token {
+func (f *fakeOAuth) issue(openID string, scopes []string) *oauth.Token {
 	f.n++
 	rt := fmt.Sprintf("rt-%s-%d", openID, f.n)
 	f.live[rt] = openID
+	f.scopesOf[rt] = scopes
 	return &oauth.Token{AccessToken: fmt.Sprintf("at-%s-%d", openID, f.n), RefreshToken: rt, OpenID: openID,
-		Scopes: []string{"merchant_order"}, Expiry: f.now().Add(48 * time.Hour), RefreshExpiry: f.now().Add(180 * 24 * time.Hour)}
+		Scopes: scopes, Expiry: f.now().Add(48 * time.Hour), RefreshExpiry: f.now().Add(180 * 24 * time.Hour)}
 }
 
+// oauthErr is the platform's answer with result code r, classified by the
+// code table as the OAuth client does it.
+func oauthErr(method string, r int64, msg string) *platform.Error {
+	return &platform.Error{Method: method, Result: r, Msg: msg, Class: platform.Classify(r, msg)}
+}
+
+// Exchange takes "open_id" or "open_id|scope,scope" as the code (default
+// scope merchant_order).
 func (f *fakeOAuth) Exchange(_ context.Context, code string) (*oauth.Token, error) {
+	f.exchanges.Add(1)
+	if f.exchangeDelay > 0 {
+		time.Sleep(f.exchangeDelay)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.issue(code), nil
+	if err := f.badCodes[code]; err != nil {
+		return nil, err
+	}
+	openID, scopes, ok := strings.Cut(code, "|")
+	if !ok {
+		scopes = "merchant_order"
+	}
+	return f.issue(openID, strings.Split(scopes, ",")), nil
 }
 
 func (f *fakeOAuth) Refresh(_ context.Context, rt string) (*oauth.Token, error) {
 	if f.delay > 0 {
 		time.Sleep(f.delay)
 	}
+	if f.refreshHook != nil {
+		f.refreshHook()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	openID, ok := f.live[rt]
 	if !ok {
 		f.discards.Add(1)
-		return nil, &platform.Error{Result: platform.ResultOAuthDenied, Msg: platform.MsgRefreshDiscarded, Class: platform.ClassAuth}
+		return nil, oauthErr(oauth.MethodRefreshToken, platform.ResultOAuthDenied, platform.MsgRefreshDiscarded)
 	}
 	if f.revoked[openID] {
-		return nil, &platform.Error{Result: platform.ResultOAuthDenied, Msg: platform.MsgRefreshRevoked, Class: platform.ClassRevoked}
+		return nil, oauthErr(oauth.MethodRefreshToken, platform.ResultOAuthDenied, platform.MsgRefreshRevoked)
+	}
+	if f.ended[openID] {
+		return nil, oauthErr(oauth.MethodRefreshToken, platform.ResultOAuthBadClient, "服务未订购")
 	}
 	delete(f.live, rt)
 	f.refreshes.Add(1)
-	return f.issue(openID), nil
+	return f.issue(openID, f.scopesOf[rt]), nil
 }
 
 func (f *fakeOAuth) ClientCredentials(context.Context) (*oauth.Token, error) {
@@ -113,7 +147,7 @@ func TestManager_OneRefreshAcrossReplicas(t *testing.T) {
 	e.oauth.delay = 30 * time.Millisecond // a refresh in flight long enough to race
 	ms := []*Manager{e.manager(t, "a"), e.manager(t, "b"), e.manager(t, "c")}
 	ctx := context.Background()
-	a, err := ms[0].Authorize(ctx, "shop1", false)
+	a, err := ms[0].Authorize(ctx, "shop1", store.SourceOAuthFlow, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +185,7 @@ func TestManager_CrashedLeaseHolderIsTakenOver(t *testing.T) {
 	e := newEnv(t)
 	m := e.manager(t, "survivor")
 	ctx := context.Background()
-	a, err := m.Authorize(ctx, "shop1", false)
+	a, err := m.Authorize(ctx, "shop1", store.SourceOAuthFlow, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +212,7 @@ func TestManager_DiscardedRereadsStore(t *testing.T) {
 	e := newEnv(t)
 	m := e.manager(t, "a")
 	ctx := context.Background()
-	a, _ := m.Authorize(ctx, "shop1", false)
+	a, _ := m.Authorize(ctx, "shop1", store.SourceOAuthFlow, false)
 	// Another party rotated the refresh token behind this manager's back:
 	// the old one is now discarded, the store has the new pair.
 	fresh, err := e.oauth.Refresh(ctx, a.RefreshToken)
@@ -216,7 +250,7 @@ func TestManager_RevokedAndEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := m.Authorize(ctx, "shop1", false)
+	a, _ := m.Authorize(ctx, "shop1", store.SourceOAuthFlow, false)
 	if ev := <-events; ev.Type != EventAuthorized || ev.OpenID != a.OpenID || ev.Authorization.AccessToken != "" {
 		t.Fatalf("event %+v", ev)
 	}
@@ -241,8 +275,8 @@ func TestManager_ScanExpiresAndWarns(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	events, _ := m.Watch(ctx, "")
-	a, _ := m.Authorize(ctx, "soon", true)
-	b, _ := m.Authorize(ctx, "gone", false)
+	a, _ := m.Authorize(ctx, "soon", store.SourceOAuthFlow, true)
+	b, _ := m.Authorize(ctx, "gone", store.SourceOAuthFlow, false)
 	<-events
 	<-events
 	for _, x := range []struct {
@@ -277,7 +311,7 @@ func BenchmarkShopToken_CacheHit(b *testing.B) {
 	e := newEnv(b)
 	m := e.manager(b, "a")
 	ctx := context.Background()
-	a, _ := m.Authorize(ctx, "shop1", false)
+	a, _ := m.Authorize(ctx, "shop1", store.SourceOAuthFlow, false)
 	src, _ := m.Shop(ctx, a.OpenID)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -298,7 +332,7 @@ func BenchmarkRefreshStorm(b *testing.B) {
 	ctx := context.Background()
 	ids := make([]string, shops)
 	for i := range ids {
-		a, err := ms[0].Authorize(ctx, "shop"+strconv.Itoa(i), false)
+		a, err := ms[0].Authorize(ctx, "shop"+strconv.Itoa(i), store.SourceOAuthFlow, false)
 		if err != nil {
 			b.Fatal(err)
 		}

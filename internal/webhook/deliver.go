@@ -19,12 +19,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
-	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/msglog"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
 
@@ -643,9 +640,9 @@ func (w *worker) disable(reason string) {
 	}
 	w.e.log.Warn("webhook: endpoint disabled", "endpoint", w.id, "host", hostOf(rec.URL), "reason", reason)
 	w.e.metrics.disabled(ctx, w.id)
-	data, _ := protojson.MarshalOptions{UseProtoNames: true}.Marshal(&gatewayv1.WebhookEndpoint{
-		Id: rec.ID, Description: rec.Description, Disabled: true, DisabledReason: reason,
-		FailingSince: tsOrNil(rec.FailingSince), UpdateTime: tsOrNil(rec.Updated),
+	data, _ := w.e.cfg.Render.EndpointDisabled(Endpoint{
+		ID: rec.ID, Description: rec.Description, Disabled: true, DisabledReason: reason,
+		FailingSince: rec.FailingSince, Updated: rec.Updated,
 	})
 	now := w.e.cfg.Now()
 	body := envelope(TypeEndpointDisabled, now, data)
@@ -658,13 +655,6 @@ func (w *worker) disable(reason string) {
 	if _, err := w.e.js.PublishMsg(ctx, m); err != nil {
 		w.e.log.Warn("webhook: announce disabled endpoint", "endpoint", w.id, "err", err)
 	}
-}
-
-func tsOrNil(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamppb.New(t)
 }
 
 // result is one attempt's outcome.
@@ -778,27 +768,22 @@ func (e *Engine) prepare(m jetstream.Msg, meta *jetstream.MsgMetadata) (*deliver
 	return nil, errors.New("unexpected subject")
 }
 
-var protoJSON = protojson.MarshalOptions{UseProtoNames: true}
-
 // renderMessage: a stored push as the API's Message.
 func (e *Engine) renderMessage(data []byte, h nats.Header, seq uint64, stored time.Time) (*delivery, error) {
 	p, err := message.ParsePush(data)
 	if err != nil {
 		return nil, err
 	}
-	pm := p.Proto()
-	pm.Sequence = seq
-	if !stored.IsZero() {
-		pm.ReceiveTime = timestamppb.New(stored)
-	}
-	pm.Reconciled = h.Get(message.HeaderReconciled) == "1"
-	raw, err := protoJSON.Marshal(pm)
+	m := p.Message()
+	m.Sequence, m.ReceiveTime = seq, stored
+	m.Reconciled = h.Get(msglog.HeaderReconciled) == "1"
+	raw, err := e.cfg.Render.Message(m)
 	if err != nil {
 		return nil, err
 	}
 	when := stored
-	if pm.GetCreateTime() != nil {
-		when = pm.GetCreateTime().AsTime()
+	if !m.CreateTime.IsZero() {
+		when = m.CreateTime
 	}
 	// The same change (a push, its retries, a reconciliation) has the same
 	// de-duplication id in the log, and so the same webhook-id.
@@ -816,13 +801,7 @@ func (e *Engine) renderAuthorization(subject string, data []byte, stored time.Ti
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return nil, err
 	}
-	var pm proto.Message
-	if e.cfg.AuthorizationData != nil {
-		pm = e.cfg.AuthorizationData(ev)
-	} else {
-		pm = &gatewayv1.AuthorizationEvent{OpenId: ev.OpenID, Time: tsOrNil(ev.Time), Message: ev.Message}
-	}
-	raw, err := protoJSON.Marshal(pm)
+	raw, err := e.cfg.Render.Authorization(ev)
 	if err != nil {
 		return nil, err
 	}

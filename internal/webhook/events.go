@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/msglog"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
 
@@ -22,7 +23,7 @@ const (
 	// TypeTest is the event SendTest sends (never subscribed to).
 	TypeTest = "webhook.test"
 
-	itemEventPrefix = "kwaishop_item_"
+	itemEventPrefix = message.ItemEventPrefix
 )
 
 // Limits on an endpoint's filters (the API enforces them too).
@@ -32,7 +33,7 @@ const (
 	maxTypeLen    = 128
 )
 
-// knownMessageEvents are the platform's event names (internal/message/model.go);
+// knownMessageEvents are the platform's event names (internal/message);
 // item events are named kwaishop_item_<something>.
 var knownMessageEvents = []string{
 	message.EventOrderCreated, message.EventOrderPaid, message.EventOrderShipped, message.EventOrderReceived,
@@ -44,6 +45,7 @@ var knownMessageEvents = []string{
 var knownAuthorizationEvents = []string{
 	string(token.EventAuthorized), string(token.EventRefreshed), string(token.EventRefreshFailed), string(token.EventRevoked),
 	string(token.EventExpired), string(token.EventExpiringSoon), string(token.EventTestUserCutoff), string(token.EventDeleted),
+	string(token.EventSubscriptionExpired),
 }
 
 var (
@@ -191,10 +193,10 @@ func (f typeFilter) match(t string) bool {
 }
 
 // Subjects in JetStream. The message log's subjects are
-// kwaishop.msg.<open_id>.<event>.<event id> (internal/message); the token
-// manager publishes lifecycle events on kwaishop.authz.events.<open_id>.
+// kwaishop.msg.<open_id>.<event>.<event id> (internal/message/msglog); the
+// token manager publishes lifecycle events on kwaishop.authz.events.<open_id>.
 const (
-	msgPrefix       = "kwaishop.msg."
+	msgPrefix       = msglog.MessagePrefix
 	authzPrefix     = "kwaishop.authz.events."
 	systemPrefix    = "kwaishop.webhook.events."
 	redeliverPrefix = "kwaishop.webhook.redeliver."

@@ -11,6 +11,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
 // counters are one replica's delivery counters of one endpoint since it
@@ -160,19 +162,15 @@ func (e *Engine) Stats(ctx context.Context, id string) ([]Stats, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Every replica's counters; a read that fails counts nothing.
 		var sum counters
-		if l, err := e.statsKV.ListKeysFiltered(ctx, id+".*"); err == nil {
-			for k := range l.Keys() {
-				ent, err := e.statsKV.Get(ctx, k)
-				if err != nil {
-					continue
-				}
-				var c counters
-				if json.Unmarshal(ent.Value(), &c) == nil {
-					sum.add(c)
-				}
+		_ = store.EachEntry(ctx, e.statsKV, id+".*", func(ent jetstream.KeyValueEntry) error {
+			var c counters
+			if json.Unmarshal(ent.Value(), &c) == nil {
+				sum.add(c)
 			}
-		}
+			return nil
+		})
 		s := Stats{
 			Endpoint: rec.public(), Attempts: sum.Attempts, Successes: sum.Successes, Failures: sum.Failures,
 			MaxLatency:  time.Duration(sum.LatencyMaxMs * float64(time.Millisecond)),

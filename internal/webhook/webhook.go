@@ -40,9 +40,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/msglog"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
 )
@@ -112,14 +112,26 @@ type Config struct {
 	SecretGrace   time.Duration // default grace of a rotated secret (default 24h)
 	StatsFlush    time.Duration // how often counters are written to the store (default 5s)
 
-	// AuthorizationData turns a lifecycle event into the data of its
-	// authorization.* webhook (the API's AuthorizationEvent). Default: the
-	// event's own fields.
-	AuthorizationData func(token.Event) proto.Message
+	// Render writes the data of the webhooks (required).
+	Render Renderer
 
 	Logger        *slog.Logger
 	MeterProvider metric.MeterProvider
 	Now           func() time.Time
+}
+
+// Renderer writes the data member of webhooks in the API's JSON form (the
+// proto messages' JSON with their field names): internal/service implements
+// it, so a webhook shows an event as the API does.
+type Renderer interface {
+	// Message renders a stored message (message.* webhooks).
+	Message(message.Message) ([]byte, error)
+	// Authorization renders a lifecycle event (authorization.* webhooks).
+	Authorization(token.Event) ([]byte, error)
+	// EndpointDisabled renders the data of webhook.endpoint_disabled: the
+	// endpoint's id, description, disabled reason, failing-since and update
+	// time; never its URL (its query may hold a receiver's credential).
+	EndpointDisabled(Endpoint) ([]byte, error)
 }
 
 func (c *Config) defaults() {
@@ -264,24 +276,30 @@ type Engine struct {
 	handles map[string]jetstream.Consumer // by consumer name: keeps the priority-group pin across restarts
 }
 
-// Open creates or updates the buckets and streams; the message log
-// (internal/message) must exist.
+// Open creates or updates the streams and the statistics bucket, and opens
+// (or creates) the endpoint bucket; the message log
+// (internal/message/msglog) must exist.
 func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	cfg.defaults()
-	if cfg.JetStream == nil || cfg.Keyring == nil {
-		return nil, errors.New("webhook: JetStream and Keyring are required")
+	if cfg.JetStream == nil || cfg.Keyring == nil || cfg.Render == nil {
+		return nil, errors.New("webhook: JetStream, Keyring and Render are required")
 	}
 	e := &Engine{
 		cfg: cfg, js: cfg.JetStream, log: cfg.Logger,
 		client:  cfg.Guard.Client(cfg.Timeout, cfg.Concurrency),
 		workers: map[string]*worker{}, handles: map[string]jetstream.Consumer{},
 	}
+	// The endpoint bucket is opened as it is, like every bucket of the
+	// gateway (store.OpenBucket): an existing one keeps its configuration.
+	// The statistics bucket is brought to the current configuration
+	// instead, deliberately: its TTL is the retention, and a changed
+	// retention reaches it as it reaches the streams' MaxAge below.
 	var err error
-	if e.kv, err = e.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	if e.kv, err = store.OpenBucket(ctx, e.js, jetstream.KeyValueConfig{
 		Bucket: endpointBucket, Description: "kwaishop-gateway: webhook endpoints",
 		History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	}); err != nil {
-		return nil, fmt.Errorf("webhook: bucket %s: %w", endpointBucket, err)
+		return nil, fmt.Errorf("webhook: %w", err)
 	}
 	if e.statsKV, err = e.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: statsBucket, Description: "kwaishop-gateway: webhook delivery counters per replica",
@@ -289,7 +307,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("webhook: bucket %s: %w", statsBucket, err)
 	}
-	if e.msgs, err = e.js.Stream(ctx, message.StreamName); err != nil {
+	if e.msgs, err = e.js.Stream(ctx, msglog.StreamName); err != nil {
 		return nil, fmt.Errorf("webhook: message log: %w", err)
 	}
 	// The token manager publishes lifecycle events on core NATS; this stream

@@ -131,41 +131,131 @@ func Find[T runtime.Object](objs []Object) map[string]T {
 
 // ConfigEnvNames parses the gateway's configuration loader (the Go file at
 // path, internal/config/config.go) and returns the `env:"..."` tag of every
-// field of its Config struct: the settings the server knows.
+// setting of its Config struct: its own tagged fields, and those of the
+// packages' Settings it composes (an untagged field whose type is a struct
+// of another package of the module, read from that package's source).
 func ConfigEnvNames(path string) ([]string, error) {
 	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
+	root, module, err := moduleOf(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	st := structType([]*ast.File{f}, "Config")
+	if st == nil {
+		return nil, fmt.Errorf("check: %s: no type Config", path)
+	}
 	var names []string
-	ast.Inspect(f, func(n ast.Node) bool {
-		ts, ok := n.(*ast.TypeSpec)
-		if !ok || ts.Name.Name != "Config" {
-			return true
+	for _, fld := range st.Fields.List {
+		if env := envTag(fld); env != "" {
+			names = append(names, env)
+			continue
 		}
-		st, ok := ts.Type.(*ast.StructType)
+		sel, ok := fld.Type.(*ast.SelectorExpr)
+		if !ok || fld.Tag != nil {
+			continue
+		}
+		pkg, ok := sel.X.(*ast.Ident)
 		if !ok {
-			return false
+			continue
 		}
-		for _, fld := range st.Fields.List {
-			if fld.Tag == nil {
-				continue
+		dir := importDir(f, pkg.Name, root, module)
+		if dir == "" {
+			continue
+		}
+		pkgs, err := parser.ParseDir(token.NewFileSet(), dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, fmt.Errorf("check: %w", err)
+		}
+		var files []*ast.File
+		for _, p := range pkgs {
+			for _, pf := range p.Files {
+				files = append(files, pf)
 			}
-			tag, err := strconv.Unquote(fld.Tag.Value)
-			if err != nil {
-				continue
-			}
-			if env := reflect.StructTag(tag).Get("env"); env != "" {
+		}
+		inner := structType(files, sel.Sel.Name)
+		if inner == nil {
+			return nil, fmt.Errorf("check: %s: no struct type %s", dir, sel.Sel.Name)
+		}
+		for _, ifld := range inner.Fields.List {
+			if env := envTag(ifld); env != "" {
 				names = append(names, env)
 			}
 		}
-		return false
-	})
+	}
 	if len(names) == 0 {
 		return nil, fmt.Errorf("check: %s: no env tags in type Config", path)
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// structType finds the struct type named name among files.
+func structType(files []*ast.File, name string) *ast.StructType {
+	var found *ast.StructType
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TypeSpec)
+			if !ok || ts.Name.Name != name {
+				return found == nil
+			}
+			found, _ = ts.Type.(*ast.StructType)
+			return false
+		})
+	}
+	return found
+}
+
+// envTag is a field's env tag ("" without one).
+func envTag(fld *ast.Field) string {
+	if fld.Tag == nil {
+		return ""
+	}
+	tag, err := strconv.Unquote(fld.Tag.Value)
+	if err != nil {
+		return ""
+	}
+	return reflect.StructTag(tag).Get("env")
+}
+
+// importDir is the directory of the package f imports as name, when it is
+// a package of module (rooted at root); "" otherwise.
+func importDir(f *ast.File, name, root, module string) string {
+	for _, imp := range f.Imports {
+		p, err := strconv.Unquote(imp.Path.Value)
+		if err != nil || !strings.HasPrefix(p, module+"/") {
+			continue
+		}
+		as := p[strings.LastIndex(p, "/")+1:]
+		if imp.Name != nil {
+			as = imp.Name.Name
+		}
+		if as == name {
+			return filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(p, module+"/")))
+		}
+	}
+	return ""
+}
+
+// moduleOf finds the go.mod at or above dir and returns its directory and
+// module path.
+func moduleOf(dir string) (root, module string, err error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		raw, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			for _, line := range strings.Split(string(raw), "\n") {
+				if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+					return d, strings.TrimSpace(rest), nil
+				}
+			}
+			return "", "", fmt.Errorf("check: %s/go.mod has no module line", d)
+		}
+		if filepath.Dir(d) == d {
+			return "", "", fmt.Errorf("check: no go.mod above %s", dir)
+		}
+	}
 }
 
 // RepoRoot is the repository root, found from the working directory by

@@ -165,13 +165,26 @@ function renderApis(st) {
   $("replicas").textContent = String((st.replicas || []).length);
   $("step-hint").textContent = step ? "(per " + (step >= 3600 ? step / 3600 + " h" : step / 60 + " min") + ")" : "";
 
+  // Per app: each app's totals (the gateway serves several apps).
+  const apps = st.apps || [];
+  $("apps-panel").hidden = apps.length < 2;
+  $("apps-table").querySelector("tbody").replaceChildren(...apps.map((x) => {
+    const t = x.total || {};
+    return el("tr", { "data-app": x.app_key },
+      el("td", { class: "mono" }, x.app_key),
+      el("td", { class: "num", "data-field": "calls", "data-value": num(t.calls) }, fmtInt(t.calls)),
+      el("td", { class: "num " + rateClass(num(t.success_rate), t.calls) }, num(t.calls) ? fmtPct(t.success_rate) : "–"),
+      el("td", { class: "num", "data-field": "failures", "data-value": num(t.failures) }, fmtInt(t.failures)),
+      el("td", { class: "num" }, num(t.calls) ? fmtMs(t.latency_p95_ms) : "–"));
+  }));
+
   const apis = st.apis || [];
   const body = $("api-table").querySelector("tbody");
   body.replaceChildren();
   for (const a of apis) {
     const errs = (a.errors_by_class || []).map((c) => c.class + " ×" + num(c.count)).join(", ");
     body.append(el("tr", { "data-method": a.method },
-      el("td", { class: "mono" }, a.method),
+      el("td", { class: "mono" }, el("a", { href: "#api=" + encodeURIComponent(a.method), "data-api": a.method, title: "describe " + a.method }, a.method)),
       el("td", { class: "num", "data-field": "calls", "data-value": num(a.calls) }, fmtInt(a.calls)),
       el("td", { class: "num " + rateClass(num(a.success_rate), a.calls), "data-field": "success_rate", "data-value": num(a.success_rate) }, fmtPct(a.success_rate)),
       el("td", { class: "num", "data-field": "failures", "data-value": num(a.failures) }, fmtInt(a.failures)),
@@ -218,10 +231,17 @@ function renderApis(st) {
 
 function renderQuota(q) {
   const app = q.app_daily || {};
-  $("quota-app").replaceChildren(gauge("app daily quota", app.used, app.limit, app.ratio, "calls"));
+  const apps = q.apps || [];
+  if (apps.length > 1) {
+    $("quota-app").replaceChildren(...apps.map((a) => gauge(a.app_key + " daily quota", (a.daily || {}).used, (a.daily || {}).limit, (a.daily || {}).ratio, "calls")));
+  } else {
+    $("quota-app").replaceChildren(gauge("app daily quota", app.used, app.limit, app.ratio, "calls"));
+  }
+  renderAppFilter(apps);
   $("day-hint").textContent = q.day_start_time ? "(platform day from 00:00 UTC+8 = " + new Date(q.day_start_time).toLocaleString() + ")" : "";
   const users = q.test_users || [];
-  $("quota-users").replaceChildren(...users.map((u) => gauge(u.open_id, (u.daily || {}).used, (u.daily || {}).limit, (u.daily || {}).ratio, "calls")));
+  const userLabel = (u) => u.open_id + ((u.sub_open_ids || []).length ? " + " + u.sub_open_ids.length + " sub-account(s)" : "") + (apps.length > 1 && u.app_key ? " · " + u.app_key : "");
+  $("quota-users").replaceChildren(...users.map((u) => gauge(userLabel(u), (u.daily || {}).used, (u.daily || {}).limit, (u.daily || {}).ratio, "calls")));
   $("quota-users-empty").hidden = users.length > 0;
   const apis = q.apis || [];
   $("quota-qps").replaceChildren(...apis.map((a) => gauge(a.method, a.peak_qps, a.limit_qps, a.ratio, "QPS")));
@@ -231,6 +251,15 @@ function renderQuota(q) {
     new Date(w.create_time).toLocaleTimeString() + " " + String(w.kind).replace("QUOTA_KIND_", "").toLowerCase() +
     (w.subject ? " " + w.subject : "") + ": " + fmtInt(w.used) + " / " + fmtInt(w.limit) + " (" + fmtPct(w.ratio) + ")")));
   $("warnings-empty").hidden = warnings.length > 0;
+}
+
+// renderAppFilter offers the apps of the quota view (shown with two or
+// more): the other panels then ask for the chosen app only.
+function renderAppFilter(apps) {
+  const select = $("app");
+  const known = new Set([...select.options].map((o) => o.value));
+  for (const a of apps) if (!known.has(a.app_key)) select.append(el("option", { value: a.app_key }, a.app_key));
+  $("app-filter").hidden = select.options.length < 3 && !select.value;
 }
 
 function renderAuthorizations(list, shopSelect) {
@@ -294,12 +323,14 @@ function renderWebhooks(w) {
 async function refresh() {
   const win = $("window").value;
   const shop = $("shop").value;
-  const q = "window=" + encodeURIComponent(win) + (shop ? "&open_id=" + encodeURIComponent(shop) : "");
+  const app = $("app").value;
+  const appQ = app ? "app_key=" + encodeURIComponent(app) : "";
+  const q = "window=" + encodeURIComponent(win) + (shop ? "&open_id=" + encodeURIComponent(shop) : "") + (appQ ? "&" + appQ : "");
   const status = $("status");
   const results = await Promise.allSettled([
     getJSON("/v1/stats/apis?" + q),
-    getJSON("/v1/stats/quota"),
-    getJSON("/v1/authorizations"),
+    getJSON("/v1/stats/quota" + (appQ ? "?" + appQ : "")),
+    getJSON("/v1/authorizations" + (appQ ? "?" + appQ : "")),
     getJSON("/v1/stats/messages?window=" + encodeURIComponent(win)),
     getJSON("/v1/stats/webhooks"),
   ]);
@@ -320,6 +351,51 @@ async function refresh() {
   if (apis.status === "fulfilled") document.body.dataset.loaded = "true";
 }
 
+// The API description panel: #api=<name> shows GET /v1/apis/{name} (verb,
+// description, file fields, answer members, limits, JSON Schemas).
+async function showApi() {
+  const m = /^#api=(.+)$/.exec(location.hash);
+  const panel = $("api-detail");
+  if (!m) {
+    panel.hidden = true;
+    return;
+  }
+  let name;
+  try { name = decodeURIComponent(m[1]); } catch (_) { panel.hidden = true; return; }
+  panel.hidden = false;
+  panel.dataset.api = name;
+  panel.dataset.loaded = "false";
+  $("api-name").textContent = name;
+  const body = $("api-body");
+  body.replaceChildren(el("p", { class: "empty" }, "loading…"));
+  let a;
+  try {
+    a = (await getJSON("/v1/apis/" + encodeURIComponent(name))).api || {};
+  } catch (e) {
+    body.replaceChildren(el("p", { class: "empty", id: "api-error" }, /HTTP 404/.test(e.message)
+      ? "Not in the catalog: the gateway sends it unchecked." : e.message));
+    panel.dataset.loaded = "true";
+    return;
+  }
+  if (panel.dataset.api !== name) return; // another link was followed meanwhile
+  const limits = a.limits || {};
+  const row = (k, v) => el("tr", {}, el("th", {}, k), el("td", { class: "mono" }, v));
+  const list = (xs) => (xs && xs.length ? xs.join(", ") : "–");
+  body.replaceChildren(
+    el("table", { class: "kv" }, el("tbody", {},
+      row("HTTP verb", a.http_method || "–"),
+      row("Description", a.description || "–"),
+      row("File fields", list(a.file_fields)),
+      row("Answer members", list(a.response_members)),
+      row("QPS (app / shop)", num(limits.app_qps) + " / " + (num(limits.shop_qps) || "–")),
+      row("Files per call", num(limits.max_file_bytes) ? fmtInt(limits.max_file_bytes) + " bytes" : "–"))),
+    el("h3", {}, "Request (params) JSON Schema"),
+    el("pre", { class: "schema", id: "api-request-schema" }, JSON.stringify(a.request_schema || {}, null, 2)),
+    el("h3", {}, "Response JSON Schema"),
+    el("pre", { class: "schema", id: "api-response-schema" }, JSON.stringify(a.response_schema || {}, null, 2)));
+  panel.dataset.loaded = "true";
+}
+
 function schedule() {
   clearTimeout(timer);
   refresh().finally(() => { timer = setTimeout(schedule, REFRESH_MS); });
@@ -330,6 +406,14 @@ document.addEventListener("DOMContentLoaded", () => {
   if (params.get("window")) $("window").value = params.get("window");
   $("window").addEventListener("change", schedule);
   $("shop").addEventListener("change", schedule);
+  $("app").addEventListener("change", () => {
+    // The shop list is the chosen app's: start it again.
+    $("shop").replaceChildren(el("option", { value: "" }, "all shops and app-level calls"));
+    schedule();
+  });
+  window.addEventListener("hashchange", showApi);
+  $("api-close").addEventListener("click", () => { location.hash = ""; });
+  showApi();
   $("keyform").addEventListener("submit", (ev) => {
     ev.preventDefault();
     apiKey = $("apikey").value.trim();

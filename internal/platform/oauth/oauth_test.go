@@ -241,6 +241,13 @@ func TestClient_Errors(t *testing.T) {
 			wantClass: platform.ClassUpstream, wantHits: 3},
 		{name: "cc_bad_client", call: "cc", status: 200, body: `{"result":100200101,"error":"unauthorized_client"}`,
 			wantClass: platform.ClassAuth, wantResult: 100200101, wantCode: "unauthorized_client", wantHits: 1},
+		// The same answer to a merchant's grant is the merchant's service-market order.
+		{name: "refresh_not_ordered", call: "refresh", status: 200, body: `{"result":100200101,"error":"unauthorized_client","error_msg":"服务未订购"}`,
+			wantClass: platform.ClassSubscription, wantResult: 100200101, wantCode: "unauthorized_client", wantHits: 1},
+		{name: "exchange_not_ordered", call: "exchange", status: 200, body: `{"result":100200101,"error":"unauthorized_client"}`,
+			wantClass: platform.ClassSubscription, wantResult: 100200101, wantCode: "unauthorized_client", wantHits: 1},
+		{name: "refresh_bad_secret", call: "refresh", status: 200, body: `{"result":100200101,"error":"unauthorized_client","error_msg":"client secret invalid"}`,
+			wantClass: platform.ClassAuth, wantResult: 100200101, wantCode: "unauthorized_client", wantHits: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

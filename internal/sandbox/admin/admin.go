@@ -1,7 +1,8 @@
 // Package admin provides the sandbox's admin API under /sandbox/v1/ (JSON
-// in, JSON out): the app, test users, codes, the clock, revocation, limits,
-// buyer-side changes of orders and refunds, the pusher, faults and
-// counters (docs/sandbox.md, Admin API).
+// in, JSON out): the apps, test users and sub-accounts, console codes, the
+// service market, the clock, revocation, limits, buyer-side changes of
+// orders and refunds, the pusher, faults and counters (docs/sandbox.md,
+// Admin API).
 package admin
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/counters"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/faults"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/limits"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/oauth"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/pusher"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/rules"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/shop"
@@ -29,19 +31,24 @@ import (
 // be exchanged).
 
 // Backend is the sandbox as the admin API drives it: the Go methods of
-// sandbox.Sandbox it answers with.
+// sandbox.Sandbox it answers with, the per-app ones acting on one app.
 type Backend interface {
 	Now() time.Time
 	Advance(d time.Duration)
 	AppState() string
 	SetAppState(state string) error
+	SetCallbackURL(u string) error
 	Limits() limits.Limits
 	SetLimits(l limits.Limits) error
 	Usage() limits.Usage
 	TestUsers() []shop.TestUser
 	AddTestUser(name string) (shop.TestUser, error)
+	AddSubAccount(mainID int, name string) (shop.TestUser, error)
 	IssueCode(testUser int, scopes []string) (string, error)
 	Revoke(testUser int, openID string) (int, error)
+	OrderService(testUser int, period time.Duration) (oauth.ServiceOrder, error)
+	ServiceOrders() []oauth.ServiceOrder
+	UseService(testUser int) (string, error)
 	Counters() counters.Counters
 	Pusher() pusher.Status
 	SetPusher(u pusher.Update) (pusher.Settings, error)
@@ -51,42 +58,89 @@ type Backend interface {
 	ClearFaults() int
 }
 
-// server serves the admin endpoints.
-type server struct {
-	b     Backend
-	app   *app.App    // key and scopes of the app view
-	shops *shop.Shops // buyer-side changes, answered with the changed record
+// Target is one app as the admin API drives it: the backend acting on it,
+// the app (its key and settings for the app view) and its shops (buyer-side
+// changes, answered with the changed record).
+type Target struct {
+	Backend Backend
+	App     *app.App
+	Shops   *shop.Shops
 }
 
-// Register adds the admin endpoints to mux: b answers them, a names the app
-// and shops takes the buyer-side changes.
-func Register(mux *http.ServeMux, b Backend, a *app.App, shops *shop.Shops) {
-	s := &server{b: b, app: a, shops: shops}
-	mux.HandleFunc("GET /sandbox/v1/app", s.adminApp)
-	mux.HandleFunc("GET /sandbox/v1/test-users", s.adminListUsers)
-	mux.HandleFunc("POST /sandbox/v1/test-users", s.adminAddUser)
-	mux.HandleFunc("POST /sandbox/v1/codes", s.adminCode)
-	mux.HandleFunc("GET /sandbox/v1/clock", s.adminClock)
-	mux.HandleFunc("POST /sandbox/v1/clock:advance", s.adminAdvance)
-	mux.HandleFunc("GET /sandbox/v1/counters", s.adminCounters)
-	mux.HandleFunc("POST /sandbox/v1/authorizations:revoke", s.adminRevoke)
-	mux.HandleFunc("POST /sandbox/v1/app", s.adminSetApp)
-	mux.HandleFunc("GET /sandbox/v1/limits", s.adminLimits)
-	mux.HandleFunc("POST /sandbox/v1/limits", s.adminSetLimits)
-	mux.HandleFunc("POST /sandbox/v1/orders", s.adminCreateOrder)
-	mux.HandleFunc("POST /sandbox/v1/orders:advance", s.adminAdvanceOrder)
-	mux.HandleFunc("POST /sandbox/v1/orders:changeAddress", s.adminChangeAddress)
-	mux.HandleFunc("POST /sandbox/v1/refunds", s.adminCreateRefund)
-	mux.HandleFunc("POST /sandbox/v1/refunds:return", s.adminReturnGoods)
-	mux.HandleFunc("GET /sandbox/v1/pusher", s.adminPusher)
-	mux.HandleFunc("POST /sandbox/v1/pusher", s.adminSetPusher)
-	mux.HandleFunc("GET /sandbox/v1/pushes", s.adminPushes)
-	mux.HandleFunc("GET /sandbox/v1/faults", s.adminFaults)
-	mux.HandleFunc("POST /sandbox/v1/faults", s.adminAddFault)
-	mux.HandleFunc("DELETE /sandbox/v1/faults", s.adminClearFaults)
+// Directory finds the app a request names with ?app=<appKey>.
+type Directory struct {
+	// Lookup finds an app by key; "" is the first app.
+	Lookup func(appKey string) (Target, bool)
+	// Keys lists the apps' keys, the first app first.
+	Keys func() []string
+}
+
+// server serves the admin endpoints.
+type server struct{ d Directory }
+
+// handler is an admin endpoint of the app the request names.
+type handler func(w http.ResponseWriter, r *http.Request, t Target)
+
+// Register adds the admin endpoints to mux. Every endpoint takes an
+// optional ?app=<appKey> (default: the first app); the clock, counters and
+// faults are the whole sandbox's whichever app is named.
+func Register(mux *http.ServeMux, d Directory) {
+	s := &server{d: d}
+	for pattern, h := range map[string]handler{
+		"GET /sandbox/v1/apps":                   s.adminApps,
+		"GET /sandbox/v1/app":                    s.adminApp,
+		"POST /sandbox/v1/app":                   s.adminSetApp,
+		"GET /sandbox/v1/test-users":             s.adminListUsers,
+		"POST /sandbox/v1/test-users":            s.adminAddUser,
+		"POST /sandbox/v1/sub-accounts":          s.adminAddSubAccount,
+		"POST /sandbox/v1/codes":                 s.adminCode,
+		"GET /sandbox/v1/market/orders":          s.adminServiceOrders,
+		"POST /sandbox/v1/market/orders":         s.adminOrderService,
+		"POST /sandbox/v1/market:use":            s.adminUseService,
+		"GET /sandbox/v1/clock":                  s.adminClock,
+		"POST /sandbox/v1/clock:advance":         s.adminAdvance,
+		"GET /sandbox/v1/counters":               s.adminCounters,
+		"POST /sandbox/v1/authorizations:revoke": s.adminRevoke,
+		"GET /sandbox/v1/limits":                 s.adminLimits,
+		"POST /sandbox/v1/limits":                s.adminSetLimits,
+		"POST /sandbox/v1/orders":                s.adminCreateOrder,
+		"POST /sandbox/v1/orders:advance":        s.adminAdvanceOrder,
+		"POST /sandbox/v1/orders:changeAddress":  s.adminChangeAddress,
+		"POST /sandbox/v1/refunds":               s.adminCreateRefund,
+		"POST /sandbox/v1/refunds:return":        s.adminReturnGoods,
+		"GET /sandbox/v1/pusher":                 s.adminPusher,
+		"POST /sandbox/v1/pusher":                s.adminSetPusher,
+		"GET /sandbox/v1/pushes":                 s.adminPushes,
+		"GET /sandbox/v1/faults":                 s.adminFaults,
+		"POST /sandbox/v1/faults":                s.adminAddFault,
+		"DELETE /sandbox/v1/faults":              s.adminClearFaults,
+	} {
+		mux.HandleFunc(pattern, s.withTarget(h))
+	}
 	mux.HandleFunc("/sandbox/", func(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, "no such admin endpoint: %s %s", r.Method, r.URL.Path)
 	})
+}
+
+// withTarget runs h on the app ?app= names.
+func (s *server) withTarget(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		keys := r.URL.Query()["app"]
+		if len(keys) > 1 {
+			adminError(w, http.StatusBadRequest, "name one app (?app=<appKey>)")
+			return
+		}
+		key := ""
+		if len(keys) == 1 {
+			key = keys[0]
+		}
+		t, ok := s.d.Lookup(key)
+		if !ok {
+			adminError(w, http.StatusNotFound, "no app %.64q", key)
+			return
+		}
+		h(w, r, t)
+	}
 }
 
 type adminErr struct {
@@ -109,32 +163,62 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 type appView struct {
-	AppKey string   `json:"appKey"`
-	State  string   `json:"state"` // "test" or "online"
-	Scopes []string `json:"scopes"`
-	Now    int64    `json:"now"`
+	AppKey      string   `json:"appKey"`
+	Type        string   `json:"type"`  // "self_use" or "third_party"
+	State       string   `json:"state"` // "test" or "online"
+	SignMethod  string   `json:"signMethod,omitempty"`
+	CallbackURL string   `json:"callbackUrl"`
+	Scopes      []string `json:"scopes"`
+	Now         int64    `json:"now"`
 }
 
-func (s *server) appView() appView {
-	return appView{AppKey: s.app.Key, State: s.b.AppState(), Scopes: s.app.Scopes, Now: clock.Millis(s.b.Now())}
+func viewOf(t Target) appView {
+	return appView{
+		AppKey: t.App.Key, Type: t.App.Type, State: t.Backend.AppState(), SignMethod: t.App.SignMethod,
+		CallbackURL: t.App.CallbackURL(), Scopes: t.App.Scopes, Now: clock.Millis(t.Backend.Now()),
+	}
 }
 
-func (s *server) adminApp(w http.ResponseWriter, r *http.Request) {
-	wire.WriteJSON(w, http.StatusOK, s.appView())
+func (s *server) adminApps(w http.ResponseWriter, r *http.Request, _ Target) {
+	out := []appView{}
+	for _, k := range s.d.Keys() {
+		if t, ok := s.d.Lookup(k); ok {
+			out = append(out, viewOf(t))
+		}
+	}
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"apps": out})
 }
 
-func (s *server) adminSetApp(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminApp(w http.ResponseWriter, r *http.Request, t Target) {
+	wire.WriteJSON(w, http.StatusOK, viewOf(t))
+}
+
+// adminSetApp changes the app's state and/or callback URL.
+func (s *server) adminSetApp(w http.ResponseWriter, r *http.Request, t Target) {
 	var body struct {
-		State string `json:"state"`
+		State       *string `json:"state"`
+		CallbackURL *string `json:"callbackUrl"`
 	}
 	if !decodeBody(w, r, &body) {
 		return
 	}
-	if err := s.b.SetAppState(body.State); err != nil {
-		adminError(w, http.StatusBadRequest, "%v", err)
+	if body.State == nil && body.CallbackURL == nil {
+		adminError(w, http.StatusBadRequest, `want {"state": "test"|"online"} and/or {"callbackUrl": "..."}`)
 		return
 	}
-	wire.WriteJSON(w, http.StatusOK, s.appView())
+	if body.State != nil {
+		if err := t.Backend.SetAppState(*body.State); err != nil {
+			adminError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+	}
+	if body.CallbackURL != nil {
+		if err := t.Backend.SetCallbackURL(*body.CallbackURL); err != nil {
+			adminError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+	}
+	wire.WriteJSON(w, http.StatusOK, viewOf(t))
 }
 
 type limitsView struct {
@@ -142,23 +226,23 @@ type limitsView struct {
 	Usage  limits.Usage  `json:"usage"`
 }
 
-func (s *server) adminLimits(w http.ResponseWriter, r *http.Request) {
-	wire.WriteJSON(w, http.StatusOK, limitsView{s.b.Limits(), s.b.Usage()})
+func (s *server) adminLimits(w http.ResponseWriter, r *http.Request, t Target) {
+	wire.WriteJSON(w, http.StatusOK, limitsView{t.Backend.Limits(), t.Backend.Usage()})
 }
 
 // adminSetLimits decodes the body over the limits in force: fields present
 // replace (0 = the platform's default, negative = unlimited), map entries
 // are merged.
-func (s *server) adminSetLimits(w http.ResponseWriter, r *http.Request) {
-	l := s.b.Limits()
+func (s *server) adminSetLimits(w http.ResponseWriter, r *http.Request, t Target) {
+	l := t.Backend.Limits()
 	if !decodeBody(w, r, &l) {
 		return
 	}
-	if err := s.b.SetLimits(l); err != nil {
+	if err := t.Backend.SetLimits(l); err != nil {
 		adminError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	wire.WriteJSON(w, http.StatusOK, limitsView{s.b.Limits(), s.b.Usage()})
+	wire.WriteJSON(w, http.StatusOK, limitsView{t.Backend.Limits(), t.Backend.Usage()})
 }
 
 // adminStatus maps the sandbox's errors to HTTP statuses.
@@ -166,7 +250,9 @@ func adminStatus(err error) int {
 	switch {
 	case errors.Is(err, shop.ErrNotFound), errors.Is(err, shop.ErrUnknownTestUser):
 		return http.StatusNotFound
-	case errors.Is(err, shop.ErrState):
+	case errors.Is(err, shop.ErrState), errors.Is(err, shop.ErrTestUserLimit), errors.Is(err, shop.ErrSubAccountLimit),
+		errors.Is(err, oauth.ErrConsoleCodes), errors.Is(err, oauth.ErrNotThirdParty), errors.Is(err, oauth.ErrNotOrdered),
+		errors.Is(err, oauth.ErrNoCallback):
 		return http.StatusConflict
 	}
 	return http.StatusBadRequest
@@ -186,16 +272,16 @@ func adminWrite[T any](w http.ResponseWriter, status int, v T, err error) {
 	wire.WriteJSONBytes(w, status, b)
 }
 
-func (s *server) adminCreateOrder(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminCreateOrder(w http.ResponseWriter, r *http.Request, t Target) {
 	var spec shop.OrderSpec
 	if !decodeBody(w, r, &spec) {
 		return
 	}
-	o, err := s.shops.CreateOrder(spec)
+	o, err := t.Shops.CreateOrder(spec)
 	adminWrite(w, http.StatusCreated, o, err)
 }
 
-func (s *server) adminAdvanceOrder(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminAdvanceOrder(w http.ResponseWriter, r *http.Request, t Target) {
 	var body struct {
 		OrderID int64 `json:"orderId"`
 		Status  int   `json:"status"`
@@ -203,31 +289,31 @@ func (s *server) adminAdvanceOrder(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &body) {
 		return
 	}
-	o, err := s.shops.AdvanceOrder(body.OrderID, body.Status)
+	o, err := t.Shops.AdvanceOrder(body.OrderID, body.Status)
 	adminWrite(w, http.StatusOK, o, err)
 }
 
-func (s *server) adminChangeAddress(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminChangeAddress(w http.ResponseWriter, r *http.Request, t Target) {
 	var body struct {
 		OrderID int64 `json:"orderId"`
 	}
 	if !decodeBody(w, r, &body) {
 		return
 	}
-	o, err := s.shops.ChangeOrderAddress(body.OrderID)
+	o, err := t.Shops.ChangeOrderAddress(body.OrderID)
 	adminWrite(w, http.StatusOK, o, err)
 }
 
-func (s *server) adminCreateRefund(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminCreateRefund(w http.ResponseWriter, r *http.Request, t Target) {
 	var spec shop.RefundSpec
 	if !decodeBody(w, r, &spec) {
 		return
 	}
-	rf, err := s.shops.CreateRefund(spec)
+	rf, err := t.Shops.CreateRefund(spec)
 	adminWrite(w, http.StatusCreated, rf, err)
 }
 
-func (s *server) adminReturnGoods(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminReturnGoods(w http.ResponseWriter, r *http.Request, t Target) {
 	var body struct {
 		RefundID    int64  `json:"refundId"`
 		ExpressCode int64  `json:"expressCode"`
@@ -236,31 +322,31 @@ func (s *server) adminReturnGoods(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &body) {
 		return
 	}
-	rf, err := s.shops.ReturnGoods(body.RefundID, body.ExpressCode, body.ExpressNo)
+	rf, err := t.Shops.ReturnGoods(body.RefundID, body.ExpressCode, body.ExpressNo)
 	adminWrite(w, http.StatusOK, rf, err)
 }
 
-func (s *server) adminPusher(w http.ResponseWriter, r *http.Request) {
-	wire.WriteJSON(w, http.StatusOK, s.b.Pusher())
+func (s *server) adminPusher(w http.ResponseWriter, r *http.Request, t Target) {
+	wire.WriteJSON(w, http.StatusOK, t.Backend.Pusher())
 }
 
-func (s *server) adminSetPusher(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminSetPusher(w http.ResponseWriter, r *http.Request, t Target) {
 	var u pusher.Update
 	if !decodeBody(w, r, &u) {
 		return
 	}
-	if _, err := s.b.SetPusher(u); err != nil {
+	if _, err := t.Backend.SetPusher(u); err != nil {
 		adminError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	wire.WriteJSON(w, http.StatusOK, s.b.Pusher())
+	wire.WriteJSON(w, http.StatusOK, t.Backend.Pusher())
 }
 
 // adminPushes lists messages, optionally filtered by ?status= and ?event=.
-func (s *server) adminPushes(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminPushes(w http.ResponseWriter, r *http.Request, t Target) {
 	status, event := r.URL.Query().Get("status"), r.URL.Query().Get("event")
 	out := []pusher.Push{}
-	for _, p := range s.b.Pushes() {
+	for _, p := range t.Backend.Pushes() {
 		if (status == "" || p.Status == status) && (event == "" || p.Event == event) {
 			out = append(out, p)
 		}
@@ -268,16 +354,16 @@ func (s *server) adminPushes(w http.ResponseWriter, r *http.Request) {
 	wire.WriteJSON(w, http.StatusOK, map[string]any{"pushes": out})
 }
 
-func (s *server) adminFaults(w http.ResponseWriter, r *http.Request) {
-	wire.WriteJSON(w, http.StatusOK, map[string]any{"faults": s.b.Faults()})
+func (s *server) adminFaults(w http.ResponseWriter, r *http.Request, t Target) {
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"faults": t.Backend.Faults()})
 }
 
-func (s *server) adminAddFault(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminAddFault(w http.ResponseWriter, r *http.Request, t Target) {
 	var f faults.Fault
 	if !decodeBody(w, r, &f) {
 		return
 	}
-	f, err := s.b.InjectFault(f)
+	f, err := t.Backend.InjectFault(f)
 	if err != nil {
 		adminError(w, http.StatusBadRequest, "%v", err)
 		return
@@ -285,33 +371,43 @@ func (s *server) adminAddFault(w http.ResponseWriter, r *http.Request) {
 	wire.WriteJSON(w, http.StatusCreated, f)
 }
 
-func (s *server) adminClearFaults(w http.ResponseWriter, r *http.Request) {
-	wire.WriteJSON(w, http.StatusOK, map[string]int{"cleared": s.b.ClearFaults()})
+func (s *server) adminClearFaults(w http.ResponseWriter, r *http.Request, t Target) {
+	wire.WriteJSON(w, http.StatusOK, map[string]int{"cleared": t.Backend.ClearFaults()})
 }
 
-func (s *server) adminListUsers(w http.ResponseWriter, r *http.Request) {
-	wire.WriteJSON(w, http.StatusOK, map[string]any{"testUsers": s.b.TestUsers()})
+func (s *server) adminListUsers(w http.ResponseWriter, r *http.Request, t Target) {
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"testUsers": t.Backend.TestUsers()})
 }
 
-func (s *server) adminAddUser(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminAddUser(w http.ResponseWriter, r *http.Request, t Target) {
 	var body struct {
 		Name string `json:"name"`
 	}
 	if !decodeBody(w, r, &body) {
 		return
 	}
-	u, err := s.b.AddTestUser(body.Name)
-	switch {
-	case errors.Is(err, shop.ErrTestUserLimit):
-		adminError(w, http.StatusConflict, "%v", err)
-	case err != nil:
-		adminError(w, http.StatusBadRequest, "%v", err)
-	default:
-		wire.WriteJSON(w, http.StatusCreated, u)
-	}
+	u, err := t.Backend.AddTestUser(body.Name)
+	adminWrite(w, http.StatusCreated, u, err)
 }
 
-func (s *server) adminCode(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminAddSubAccount(w http.ResponseWriter, r *http.Request, t Target) {
+	var body struct {
+		MainID int    `json:"mainId"`
+		Name   string `json:"name"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	if body.MainID <= 0 {
+		adminError(w, http.StatusBadRequest, `want {"mainId": <main account's test user id>, "name": "..."}`)
+		return
+	}
+	u, err := t.Backend.AddSubAccount(body.MainID, body.Name)
+	adminWrite(w, http.StatusCreated, u, err)
+}
+
+// adminCode is the console's "refresh code / copy code".
+func (s *server) adminCode(w http.ResponseWriter, r *http.Request, t Target) {
 	var body struct {
 		TestUser int      `json:"testUser"`
 		Scopes   []string `json:"scopes"`
@@ -319,22 +415,59 @@ func (s *server) adminCode(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &body) {
 		return
 	}
-	code, err := s.b.IssueCode(body.TestUser, body.Scopes)
-	switch {
-	case errors.Is(err, shop.ErrUnknownTestUser):
-		adminError(w, http.StatusNotFound, "%v", err)
-	case err != nil:
-		adminError(w, http.StatusBadRequest, "%v", err)
-	default:
-		wire.WriteJSON(w, http.StatusOK, map[string]any{"code": code, "expiresIn": int64(rules.CodeLifetime / time.Second)})
+	code, err := t.Backend.IssueCode(body.TestUser, body.Scopes)
+	adminWrite(w, http.StatusOK, map[string]any{"code": code, "expiresIn": int64(rules.CodeLifetime / time.Second)}, err)
+}
+
+func (s *server) adminServiceOrders(w http.ResponseWriter, r *http.Request, t Target) {
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"orders": t.Backend.ServiceOrders()})
+}
+
+// maxServiceDays bounds an order's days (rules.MaxServicePeriod).
+const maxServiceDays = int(rules.MaxServicePeriod / (24 * time.Hour))
+
+// adminOrderService orders or renews the service for a merchant.
+func (s *server) adminOrderService(w http.ResponseWriter, r *http.Request, t Target) {
+	var body struct {
+		TestUser int    `json:"testUser"`
+		OpenID   string `json:"openId"`
+		Days     int    `json:"days"`
 	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	if (body.TestUser == 0 && body.OpenID == "") || body.Days < 0 || body.Days > maxServiceDays {
+		adminError(w, http.StatusBadRequest, `want {"testUser": id} or {"openId": "..."}, and "days" 1-%d (0 or absent: %d)`,
+			maxServiceDays, int(rules.DefaultServicePeriod/(24*time.Hour)))
+		return
+	}
+	u, ok := t.Shops.Find(body.TestUser, body.OpenID)
+	if !ok {
+		adminError(w, http.StatusNotFound, "%v", shop.ErrUnknownTestUser)
+		return
+	}
+	o, err := t.Backend.OrderService(u.ID, time.Duration(body.Days)*24*time.Hour)
+	adminWrite(w, http.StatusOK, o, err)
 }
 
-func (s *server) adminClock(w http.ResponseWriter, r *http.Request) {
-	wire.WriteJSON(w, http.StatusOK, map[string]int64{"now": clock.Millis(s.b.Now())})
+// adminUseService answers the "use service" redirect's target as JSON
+// (GET /market/use answers it as a 302).
+func (s *server) adminUseService(w http.ResponseWriter, r *http.Request, t Target) {
+	var body struct {
+		TestUser int `json:"testUser"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	loc, err := t.Backend.UseService(body.TestUser)
+	adminWrite(w, http.StatusOK, map[string]string{"location": loc}, err)
 }
 
-func (s *server) adminAdvance(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminClock(w http.ResponseWriter, r *http.Request, t Target) {
+	wire.WriteJSON(w, http.StatusOK, map[string]int64{"now": clock.Millis(t.Backend.Now())})
+}
+
+func (s *server) adminAdvance(w http.ResponseWriter, r *http.Request, t Target) {
 	var body struct {
 		Seconds *float64 `json:"seconds"`
 	}
@@ -345,15 +478,15 @@ func (s *server) adminAdvance(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusBadRequest, `want {"seconds": n} (negative moves the clock back)`)
 		return
 	}
-	s.b.Advance(time.Duration(*body.Seconds * float64(time.Second)))
-	wire.WriteJSON(w, http.StatusOK, map[string]int64{"now": clock.Millis(s.b.Now())})
+	t.Backend.Advance(time.Duration(*body.Seconds * float64(time.Second)))
+	wire.WriteJSON(w, http.StatusOK, map[string]int64{"now": clock.Millis(t.Backend.Now())})
 }
 
-func (s *server) adminCounters(w http.ResponseWriter, r *http.Request) {
-	wire.WriteJSON(w, http.StatusOK, s.b.Counters())
+func (s *server) adminCounters(w http.ResponseWriter, r *http.Request, t Target) {
+	wire.WriteJSON(w, http.StatusOK, t.Backend.Counters())
 }
 
-func (s *server) adminRevoke(w http.ResponseWriter, r *http.Request) {
+func (s *server) adminRevoke(w http.ResponseWriter, r *http.Request, t Target) {
 	var body struct {
 		TestUser int    `json:"testUser"`
 		OpenID   string `json:"openId"`
@@ -365,7 +498,7 @@ func (s *server) adminRevoke(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusBadRequest, `want {"testUser": id} or {"openId": "..."}`)
 		return
 	}
-	n, err := s.b.Revoke(body.TestUser, body.OpenID)
+	n, err := t.Backend.Revoke(body.TestUser, body.OpenID)
 	if err != nil {
 		adminError(w, http.StatusNotFound, "%v", err)
 		return

@@ -48,6 +48,16 @@ type Call struct {
 	Param  map[string]any // the business parameters; numbers as json.Number
 	Shop   *shop.Shop     // the authorizing test user's shop
 	Now    time.Time      // the sandbox clock at the call
+	// AppKey is the calling app's. Shop is nil on an app-level
+	// (client_credentials) call, which reaches only the APIs that need no
+	// scope (catalog.Scope); every rule-emulated API needs one.
+	AppKey string
+	// Files are the file parts of a multipart call by form field name
+	// (unsigned, beside the signed fields); nil when it had none.
+	Files map[string][]byte
+	// User is the authorizing account: the shop's main account, or one of
+	// its sub-accounts (User.MainID set); zero on an app-level call.
+	User shop.TestUser
 }
 
 // Typed access to business parameters. Integers may come as JSON numbers or

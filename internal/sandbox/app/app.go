@@ -1,34 +1,62 @@
-// Package app provides the app registered on the emulated platform: its
-// credentials, the permission groups (scopes) it holds and its test or
-// online state.
+// Package app provides an app registered on the emulated platform: its
+// credentials, sign method, type (self-use or third-party), the permission
+// groups (scopes) it holds, its test or online state and its callback URL.
 package app
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"sync"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/rules"
 )
 
-// App is one app of the platform. Its credentials and scopes are fixed; its
-// state may change (SetState). It is safe for concurrent use and never takes
-// another lock while holding its own.
+// Spec describes an app (validated by the caller, defaults filled in).
+type Spec struct {
+	// Key is the appKey (= app_id); Secret the appSecret of the token
+	// endpoints; SignSecret the signSecret of API signatures.
+	Key, Secret, SignSecret string
+	// SignMethod is "MD5" or "HMAC_SHA256" when the app signs with only
+	// that method; empty accepts either.
+	SignMethod string
+	// Type is rules.AppTypeSelfUse or rules.AppTypeThirdParty.
+	Type string
+	// State is rules.AppStateTest or rules.AppStateOnline.
+	State string
+	// CallbackURL is the app's registered callback (empty: none).
+	CallbackURL string
+	// Scopes are the permission groups the app holds.
+	Scopes []string
+}
+
+// App is one app of the platform. Its credentials, type and scopes are
+// fixed; its state and callback URL may change. It is safe for concurrent
+// use and never takes another lock while holding its own.
 type App struct {
 	// Key is the appKey (= app_id); Secret the appSecret of the token
 	// endpoints; SignSecret the signSecret of API signatures.
 	Key, Secret, SignSecret string
+	// SignMethod is the one sign method the app accepts ("" = MD5 or
+	// HMAC_SHA256, as the call says).
+	SignMethod string
+	// Type is rules.AppTypeSelfUse or rules.AppTypeThirdParty.
+	Type string
 	// Scopes are the permission groups the app holds; authorizations are
 	// limited to them. Read only.
 	Scopes []string
 
-	mu    sync.Mutex
-	state string
+	mu       sync.Mutex
+	state    string
+	callback string
 }
 
-// New returns an app in state (rules.AppStateTest or rules.AppStateOnline).
-func New(key, secret, signSecret string, scopes []string, state string) *App {
-	return &App{Key: key, Secret: secret, SignSecret: signSecret, Scopes: slices.Clone(scopes), state: state}
+// New returns the app of s.
+func New(s Spec) *App {
+	return &App{
+		Key: s.Key, Secret: s.Secret, SignSecret: s.SignSecret, SignMethod: s.SignMethod, Type: s.Type,
+		Scopes: slices.Clone(s.Scopes), state: s.State, callback: s.CallbackURL,
+	}
 }
 
 // State is rules.AppStateTest or rules.AppStateOnline.
@@ -50,6 +78,43 @@ func (a *App) SetState(state string) error {
 	return nil
 }
 
+// CallbackURL is the app's registered callback ("" = none).
+func (a *App) CallbackURL() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.callback
+}
+
+// SetCallbackURL registers the app's callback: an absolute http(s) URL
+// without a fragment, or "" for none.
+func (a *App) SetCallbackURL(u string) error {
+	if err := CheckCallbackURL(u); err != nil {
+		return fmt.Errorf("%w: callback URL: %v", rules.ErrInvalidConfig, err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.callback = u
+	return nil
+}
+
+// CheckCallbackURL reports why u cannot be a callback URL ("" is none and
+// valid).
+func CheckCallbackURL(u string) error {
+	if u == "" {
+		return nil
+	}
+	p, err := url.Parse(u)
+	switch {
+	case err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "":
+		return fmt.Errorf("want an absolute http(s) URL")
+	case p.Fragment != "" || p.User != nil:
+		return fmt.Errorf("want a URL without a fragment or user info")
+	case len(u) > 2048:
+		return fmt.Errorf("longer than 2048 characters")
+	}
+	return nil
+}
+
 // HoldsScopes reports whether scopes is a non-empty subset of the app's.
 func (a *App) HoldsScopes(scopes []string) bool {
 	if len(scopes) == 0 {
@@ -62,3 +127,7 @@ func (a *App) HoldsScopes(scopes []string) bool {
 	}
 	return true
 }
+
+// NeedsServiceOrder reports whether the app's authorizations need a live
+// service-market order of the merchant (third-party apps).
+func (a *App) NeedsServiceOrder() bool { return rules.NeedsServiceOrder(a.Type) }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/catalog"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/api"
@@ -32,20 +33,29 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/wire"
 )
 
-// Resolver names the handler of an API: the rule-emulated ones first; a
+// Resolver names the handler of an API (the sandbox's names every
+// catalogued API: the rule-emulated one, else its schema-shaped answers); a
 // catalogued API without one answers 804005, an unknown name 804004.
 type Resolver func(method string) (api.Handler, bool)
 
+// App is one app's share of the platform: a call whose appkey names the
+// app is checked against its credentials, tokens and limits and answered
+// from its shops.
+type App struct {
+	App    *app.App
+	Tokens *oauth.Server
+	Limits *limits.Limiter
+	Shops  *shop.Shops
+}
+
 // Parts are what the gateway is built from.
 type Parts struct {
-	App      *app.App
+	// Apps finds an app by its appkey.
+	Apps     func(appKey string) (App, bool)
 	Clock    *clock.Clock
 	Log      *slog.Logger
 	Counters *counters.Set
 	Faults   *faults.Injector
-	Tokens   *oauth.Server
-	Limits   *limits.Limiter
-	Shops    *shop.Shops
 	Resolve  Resolver
 	// TimestampWindow is the allowed |wall clock - timestamp| of a call.
 	TimestampWindow time.Duration
@@ -55,14 +65,11 @@ type Parts struct {
 // concurrent use and keeps no state of its own (counters, tokens, limits
 // and shops keep theirs).
 type Gateway struct {
-	app      *app.App
+	apps     func(appKey string) (App, bool)
 	clock    *clock.Clock
 	log      *slog.Logger
 	counters *counters.Set
 	faults   *faults.Injector
-	tokens   *oauth.Server
-	limits   *limits.Limiter
-	shops    *shop.Shops
 	resolve  Resolver
 	window   time.Duration
 }
@@ -70,8 +77,8 @@ type Gateway struct {
 // New returns the gateway over p.
 func New(p Parts) *Gateway {
 	return &Gateway{
-		app: p.App, clock: p.Clock, log: p.Log, counters: p.Counters, faults: p.Faults, tokens: p.Tokens,
-		limits: p.Limits, shops: p.Shops, resolve: p.Resolve, window: p.TimestampWindow,
+		apps: p.Apps, clock: p.Clock, log: p.Log, counters: p.Counters, faults: p.Faults,
+		resolve: p.Resolve, window: p.TimestampWindow,
 	}
 }
 
@@ -103,11 +110,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.log.Debug("sandbox api", "method", method, "http_method", r.Method, "result", result, "request_id", reqID)
 		return
 	}
-	params, err := wire.Params(w, r)
+	var params url.Values
+	var files map[string][]byte
+	var err error
+	if isMultipart(r) {
+		params, files, err = readMultipart(w, r)
+	} else {
+		params, err = wire.Params(w, r)
+	}
 	if err != nil {
 		body, result = encodeEnvelope(reqID, api.BadParam("%v", err), nil), rules.CodeParam
 	} else {
-		body, result = g.dispatch(method, params, reqID)
+		body, result = g.dispatch(method, params, files, reqID)
 	}
 	wire.WriteJSONBytes(w, http.StatusOK, body)
 	g.log.Debug("sandbox api", "method", method, "http_method", r.Method, "result", result, "request_id", reqID)
@@ -141,14 +155,17 @@ func encodeEnvelope(reqID string, e *api.Error, data any) []byte {
 
 // dispatch runs the checks in the order the sandbox promises (package
 // rules) and then the API. The body is encoded under the shops' lock so
-// handlers may return live records.
-func (g *Gateway) dispatch(method string, p url.Values, reqID string) ([]byte, int64) {
+// handlers may return live records. files are the call's file parts.
+func (g *Gateway) dispatch(method string, p url.Values, files map[string][]byte, reqID string) ([]byte, int64) {
 	fail := func(e *api.Error) ([]byte, int64) { return encodeEnvelope(reqID, e, nil), e.Code }
 	get := func(k string) (string, bool) { return wire.First(p, k) }
 
-	if v, ok := get(sign.KeyAppKey); !ok || v == "" {
+	key, ok := get(sign.KeyAppKey)
+	if !ok || key == "" {
 		return fail(api.Err(rules.CodeAppKey, "appkey missing"))
-	} else if v != g.app.Key {
+	}
+	a, ok := g.apps(key)
+	if !ok {
 		return fail(api.Err(rules.CodeAppKey, "appkey invalid: app not found"))
 	}
 	if v, ok := get(sign.KeyMethod); !ok || v == "" {
@@ -164,13 +181,16 @@ func (g *Gateway) dispatch(method string, p url.Values, reqID string) ([]byte, i
 	if err != nil {
 		return fail(api.Err(rules.CodeSignMethod, "signMethod invalid: want MD5 or HMAC_SHA256"))
 	}
+	if a.App.SignMethod != "" && string(signMethod) != a.App.SignMethod {
+		return fail(api.Err(rules.CodeSignMethod, "signMethod invalid: this app signs with %s", a.App.SignMethod))
+	}
 	now := g.clock.Now()
 	if e := g.checkTimestamp(get, now); e != nil {
 		return fail(e)
 	}
 	if v, ok := get(sign.KeySign); !ok || v == "" {
 		return fail(api.Err(rules.CodeSign, "sign missing"))
-	} else if !sign.Verify(signMethod, get, g.app.SignSecret, v) {
+	} else if !sign.Verify(signMethod, get, a.App.SignSecret, v) {
 		return fail(api.Err(rules.CodeSign, "sign check failed"))
 	}
 	tok, ok := get(sign.KeyAccessToken)
@@ -178,7 +198,7 @@ func (g *Gateway) dispatch(method string, p url.Values, reqID string) ([]byte, i
 		return fail(api.Err(rules.CodeToken, "access_token missing"))
 	}
 
-	at, ok := g.tokens.Token(tok, now)
+	at, ok := a.Tokens.Token(tok, now)
 	switch {
 	case !ok:
 		return fail(api.Err(rules.CodeToken, "access_token invalid"))
@@ -186,21 +206,23 @@ func (g *Gateway) dispatch(method string, p url.Values, reqID string) ([]byte, i
 		return fail(api.Err(rules.CodeToken, "access_token expired"))
 	case at.Revoked:
 		return fail(api.Err(rules.CodeRevoked, platform.MsgRevoked))
+	case at.Unsubscribed:
+		return fail(api.Err(rules.CodeOrderEndedAPI, rules.MsgOrderEndedAPI))
 	}
-	var seller int64
+	var user shop.TestUser // the authorizing account (a main account or a sub-account)
 	if at.UserID != 0 {
-		u, _ := g.shops.TestUser(at.UserID)
-		seller = u.SellerID
+		user, _ = a.Shops.TestUser(at.UserID)
 	}
-	if ex := g.limits.Check(method, at.UserID, seller, now); ex != nil {
+	// The test-user cap and per-user QPS count the main account.
+	if ex := a.Limits.Check(method, at.MainID, user.SellerID, now); ex != nil {
 		return fail(&api.Error{Code: ex.Code, Msg: ex.Msg})
 	}
-	if need := rules.RequiredScopes(method); need != nil {
+	if need := catalog.Scope(method); need != "" {
 		if at.UserID == 0 {
 			return fail(api.Err(rules.CodeScope, "%s needs a merchant's authorization: an app-level (client_credentials) access_token cannot call it", method))
 		}
-		if !slices.ContainsFunc(need, func(sc string) bool { return slices.Contains(at.Scopes, sc) }) {
-			return fail(api.Err(rules.CodeScope, "token中无scope权限: %s needs scope %s", method, strings.Join(need, " or ")))
+		if !slices.Contains(at.Scopes, need) {
+			return fail(api.Err(rules.CodeScope, "token中无scope权限: %s needs scope %s", method, need))
 		}
 	}
 	if v, ok := get(sign.KeyVersion); ok && v != rules.APIVersion {
@@ -217,19 +239,23 @@ func (g *Gateway) dispatch(method string, p url.Values, reqID string) ([]byte, i
 		}
 		return fail(api.Err(rules.CodeUnknownAPI, "api not exist: %s", method))
 	}
-	if at.UserID == 0 { // unreachable while every emulated API needs a scope
-		return fail(api.Err(rules.CodeScope, "%s needs a merchant's authorization", method))
-	}
 	var body []byte
 	var result int64
-	g.shops.Do(at.UserID, func(sh *shop.Shop) {
-		data, e := h(&api.Call{Method: method, Param: param, Shop: sh, Now: now})
+	run := func(sh *shop.Shop) {
+		data, e := h(&api.Call{Method: method, Param: param, Shop: sh, Now: now, AppKey: a.App.Key, Files: files, User: user})
 		if e != nil {
 			body, result = fail(e)
 			return
 		}
 		body, result = encodeEnvelope(reqID, nil, data), platform.ResultSuccess
-	})
+	}
+	if at.UserID == 0 {
+		// An app-level call: the scope check let through only APIs that
+		// need no scope, none of them rule-emulated; no shop.
+		run(nil)
+	} else {
+		a.Shops.Do(at.UserID, run)
+	}
 	return body, result
 }
 

@@ -106,7 +106,7 @@ func TestGateway_Rejections(t *testing.T) {
 		{"param_trailing", func(p map[string]string) { p[sign.KeyParam] = `{}{}`; c.Resign(p) }, m, platform.ResultParamInvalid, "JSON object"},
 		{"bad_version", func(p map[string]string) { p[sign.KeyVersion] = "2"; c.Resign(p) }, m, platform.ResultParamInvalid, "version"},
 		{"unknown_api", func(p map[string]string) {}, "open.nothing.here", platform.ResultAPINotFound, "api not exist"},
-		{"not_emulated", func(p map[string]string) {}, "open.item.delete", platform.ResultNotEmulated, "does not emulate"},
+		{"schema_param", func(p map[string]string) {}, "open.item.delete", platform.ResultParamInvalid, "param.kwaiItemId: required field is missing"},
 	}
 	seen := map[string]bool{}
 	var mu sync.Mutex

@@ -117,7 +117,7 @@ func (w *window) add(at int64) {
 	w.n++
 }
 
-// Limiter applies the limits and keeps their counts. It is safe for
+// Limiter applies one app's limits and keeps their counts. It is safe for
 // concurrent use and takes only the app's lock while holding its own.
 type Limiter struct {
 	app *app.App
@@ -157,7 +157,9 @@ func exceeded(code int64, format string, a ...any) *Exceeded {
 
 // Check applies the limits to one call of method by test user uid whose
 // sellerId is seller (uid 0: an app-level token) and counts it when it
-// passes; nil means it passed.
+// passes; nil means it passed. uid is the caller's main account: a main
+// account and all its sub-accounts are one test user (primaryUserId) to
+// the test-user cap and the per-user QPS.
 func (lim *Limiter) Check(method string, uid int, seller int64, now time.Time) *Exceeded {
 	lim.mu.Lock()
 	defer lim.mu.Unlock()

@@ -1,9 +1,7 @@
 package oauth
 
 import (
-	_ "embed"
 	"errors"
-	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,11 +17,6 @@ import (
 // The merchant consent page (docs/sandbox.md):
 // GET /oauth/authorize renders it, POST /oauth/authorize (the page's form)
 // issues a code and redirects to redirect_uri?code=…&state=….
-
-//go:embed consent.html
-var consentHTML string
-
-var consentTmpl = template.Must(template.New("consent.html").Parse(consentHTML))
 
 // msgNotTestUser is the platform's refusal for users not on the app's lists.
 const msgNotTestUser = "不属于此应用的授权用户或测试用户"
@@ -41,16 +34,13 @@ type consentPage struct {
 	Scopes []scopeView
 }
 
-type errorPage struct {
-	Code           int64
-	Error, Message string
-}
-
 // parseAuthorize checks the authorize parameters in the platform's order:
 // missing (100200100), app (100200101), response_type (100200103),
-// redirect_uri (100200100), scope (100200106). On the form submission an
-// empty scope means the merchant unticked everything (invalid_scope).
-func (s *Server) parseAuthorize(p url.Values, submitted bool) (authorizeRequest, *oauthError) {
+// redirect_uri (100200100, also when it is not on the app's callback's
+// origin), scope (100200106). On the form submission an empty scope means
+// the merchant unticked everything (invalid_scope). It returns the app's
+// server.
+func (f *front) parseAuthorize(p url.Values, submitted bool) (*Server, authorizeRequest, *oauthError) {
 	get := func(k string) string { v, _ := wire.First(p, k); return strings.TrimSpace(v) }
 	var scopes []string
 	for _, v := range p["scope"] {
@@ -71,57 +61,42 @@ func (s *Server) parseAuthorize(p url.Values, submitted bool) (authorizeRequest,
 		missing = append(missing, "scope")
 	}
 	if len(missing) > 0 {
-		return req, newOAuthError(platform.ResultOAuthInvalidReq, "missing required parameter: "+strings.Join(missing, ", "))
+		return nil, req, newOAuthError(platform.ResultOAuthInvalidReq, "missing required parameter: "+strings.Join(missing, ", "))
 	}
-	if req.AppID != s.app.Key {
-		return req, newOAuthError(platform.ResultOAuthBadClient, "app_id not found")
+	s, ok := f.apps(req.AppID)
+	if !ok {
+		return nil, req, newOAuthError(platform.ResultOAuthBadClient, "app_id not found")
 	}
 	if req.ResponseType != "code" {
-		return req, newOAuthError(platform.ResultOAuthRespType, "response_type must be code")
+		return nil, req, newOAuthError(platform.ResultOAuthRespType, "response_type must be code")
 	}
-	// The platform matches redirect_uri against the app's registered
-	// callback; the sandbox has none registered and accepts any absolute
-	// http(s) URL.
-	if u, err := url.Parse(req.RedirectURI); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return req, newOAuthError(platform.ResultOAuthInvalidReq, "redirect_uri must be an absolute http(s) URL")
+	u, err := url.Parse(req.RedirectURI)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, req, newOAuthError(platform.ResultOAuthInvalidReq, "redirect_uri must be an absolute http(s) URL")
+	}
+	// With a registered callback, redirect_uri must be on its origin (the
+	// callback rule, package rules); without one any URL is accepted.
+	if cb := s.app.CallbackURL(); cb != "" {
+		if c, err := url.Parse(cb); err != nil || !strings.EqualFold(c.Scheme, u.Scheme) || !strings.EqualFold(c.Host, u.Host) {
+			return nil, req, newOAuthError(platform.ResultOAuthInvalidReq, "redirect_uri does not match the app's registered callback")
+		}
 	}
 	if len(scopes) == 0 {
-		return req, newOAuthError(platform.ResultOAuthScope, "no permission was granted")
+		return nil, req, newOAuthError(platform.ResultOAuthScope, "no permission was granted")
 	}
 	for _, sc := range scopes {
 		if !slices.Contains(s.app.Scopes, sc) {
-			return req, newOAuthError(platform.ResultOAuthScope, "scope "+sc+" is not a permission group of this app")
+			return nil, req, newOAuthError(platform.ResultOAuthScope, "scope "+sc+" is not a permission group of this app")
 		}
 	}
-	return req, nil
+	return s, req, nil
 }
 
-func (s *Server) renderError(w http.ResponseWriter, e *oauthError, msg string) {
-	p := errorPage{Message: msg}
+func (f *front) handleConsentPage(w http.ResponseWriter, r *http.Request) {
+	s, req, e := f.parseAuthorize(r.URL.Query(), false)
 	if e != nil {
-		p = errorPage{Code: e.Result, Error: e.Error, Message: e.ErrorMsg}
-	}
-	s.render(w, http.StatusBadRequest, "error", p)
-}
-
-func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
-	var b strings.Builder
-	if err := consentTmpl.ExecuteTemplate(&b, name, data); err != nil {
-		s.log.Error("sandbox consent template", "err", err)
-		http.Error(w, "sandbox: template error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(b.String()))
-}
-
-func (s *Server) handleConsentPage(w http.ResponseWriter, r *http.Request) {
-	req, e := s.parseAuthorize(r.URL.Query(), false)
-	if e != nil {
-		s.log.Debug("sandbox authorize", "result", e.Result)
-		s.renderError(w, e, "")
+		f.log.Debug("sandbox authorize", "result", e.Result)
+		f.renderError(w, http.StatusBadRequest, e, "")
 		return
 	}
 	page := consentPage{authorizeRequest: req, Users: s.users.TestUsers()}
@@ -132,33 +107,33 @@ func (s *Server) handleConsentPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.render(w, http.StatusOK, "consent", page)
+	f.render(w, http.StatusOK, "consent", page)
 }
 
-func (s *Server) handleConsentSubmit(w http.ResponseWriter, r *http.Request) {
+func (f *front) handleConsentSubmit(w http.ResponseWriter, r *http.Request) {
 	params, err := wire.Params(w, r)
 	if err != nil {
-		s.renderError(w, newOAuthError(platform.ResultOAuthInvalidReq, err.Error()), "")
+		f.renderError(w, http.StatusBadRequest, newOAuthError(platform.ResultOAuthInvalidReq, err.Error()), "")
 		return
 	}
-	req, e := s.parseAuthorize(params, true)
+	s, req, e := f.parseAuthorize(params, true)
 	if e != nil {
-		s.log.Debug("sandbox authorize", "result", e.Result)
-		s.renderError(w, e, "")
+		f.log.Debug("sandbox authorize", "result", e.Result)
+		f.renderError(w, http.StatusBadRequest, e, "")
 		return
 	}
 	tu, _ := wire.First(params, "test_user")
 	id, err := strconv.Atoi(strings.TrimSpace(tu))
 	if err != nil {
-		s.renderError(w, nil, msgNotTestUser)
+		f.renderError(w, http.StatusBadRequest, nil, msgNotTestUser)
 		return
 	}
-	code, err := s.IssueCode(id, req.Scopes)
+	code, err := s.issueCode(id, req.Scopes)
 	if errors.Is(err, shop.ErrUnknownTestUser) {
-		s.renderError(w, nil, msgNotTestUser)
+		f.renderError(w, http.StatusBadRequest, nil, msgNotTestUser)
 		return
 	} else if err != nil {
-		s.renderError(w, newOAuthError(platform.ResultOAuthScope, err.Error()), "")
+		f.renderError(w, http.StatusBadRequest, newOAuthError(platform.ResultOAuthScope, err.Error()), "")
 		return
 	}
 	u, _ := url.Parse(req.RedirectURI) // checked by parseAuthorize
@@ -168,6 +143,6 @@ func (s *Server) handleConsentSubmit(w http.ResponseWriter, r *http.Request) {
 		q.Set("state", req.State)
 	}
 	u.RawQuery = q.Encode()
-	s.log.Debug("sandbox authorize", "result", platform.ResultSuccess, "test_user", id)
+	f.log.Debug("sandbox authorize", "result", platform.ResultSuccess, "test_user", id)
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }

@@ -1,8 +1,10 @@
 // Package oauth provides the platform's authorization: the merchant consent
-// page, authorization codes, the token endpoints (code exchange,
+// page, the service market (orders, "use service"), console codes,
+// authorization codes, the token endpoints (code exchange,
 // client_credentials, refresh-token rotation) and the authorizations
 // (grants) the API gateway checks tokens against and the pusher checks
-// messages against.
+// messages against. A Server holds one app's; Register serves every app's,
+// picking the app by app_id.
 package oauth
 
 import (
@@ -18,6 +20,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/clock"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/counters"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/faults"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/rules"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/shop"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/wire"
 )
@@ -39,11 +42,10 @@ type Options struct {
 	TestAuthorizationTTL time.Duration
 }
 
-// Server holds the codes, tokens and grants of one app and serves the
-// consent page and the token endpoints. It is safe for concurrent use; it
-// takes the users', the app's, the counters' and the injector's locks only
-// outside its own or as leaves, so an Emitter running under the shops' lock
-// may call Live.
+// Server holds the codes, tokens, grants and service-market orders of one
+// app. It is safe for concurrent use; it takes the users', the app's, the
+// counters' and the injector's locks only outside its own or as leaves, so
+// an Emitter running under the shops' lock may call Live.
 type Server struct {
 	app          *app.App
 	users        Users
@@ -59,33 +61,51 @@ type Server struct {
 	access  map[string]*accessToken
 	refresh map[string]*refreshToken
 	grants  []*grant
+	orders  map[int]time.Time // service-market orders: main account id → end
 }
 
-// New returns a server of app a without codes, tokens or grants.
+// New returns a server of app a without codes, tokens, grants or orders.
 func New(a *app.App, users Users, clk *clock.Clock, log *slog.Logger, c *counters.Set, f *faults.Injector, o Options) *Server {
 	return &Server{
 		app: a, users: users, clock: clk, log: log, counters: c, faults: f,
 		refreshGrace: o.RefreshGrace, testAuthTTL: o.TestAuthorizationTTL,
 		codes: map[string]*authCode{}, access: map[string]*accessToken{}, refresh: map[string]*refreshToken{},
+		orders: map[int]time.Time{},
 	}
 }
 
-// Register adds the consent page (/oauth/authorize) and the token endpoints
-// (/oauth2/access_token, /oauth2/refresh_token) to mux.
-func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /oauth/authorize", s.handleConsentPage)
-	mux.HandleFunc("POST /oauth/authorize", s.handleConsentSubmit)
-	mux.HandleFunc("/oauth2/access_token", s.handleAccessToken)
-	mux.HandleFunc("/oauth2/refresh_token", s.handleRefreshToken)
+var (
+	// ErrInvalidScope is returned for scopes the app does not hold.
+	ErrInvalidScope = errors.New("sandbox: invalid scope")
+	// ErrConsoleCodes is returned when the console issues no codes for
+	// the app (rules.ConsoleCodes).
+	ErrConsoleCodes = errors.New("sandbox: the console issues codes only for self-use apps and apps in test state")
+	// ErrNotThirdParty is returned for service-market actions on a
+	// self-use app.
+	ErrNotThirdParty = errors.New("sandbox: only third-party apps are in the service market")
+	// ErrNotOrdered is returned by UseService without a live order.
+	ErrNotOrdered = errors.New("sandbox: the merchant has no live order of the service (服务未订购)")
+	// ErrNoCallback is returned by UseService for an app without a
+	// callback URL.
+	ErrNoCallback = errors.New("sandbox: the app has no callback URL")
+)
+
+// IssueCode is the developer console's "refresh code / copy code": it
+// authorizes the app for a test user without the consent page or any
+// redirect and returns the authorization code (valid 2 minutes, single
+// use). Empty scopes means every scope the app holds. Only self-use apps
+// and apps in test state get console codes (ErrConsoleCodes); a
+// third-party app's code is still exchanged only with a live order.
+func (s *Server) IssueCode(testUser int, scopes []string) (string, error) {
+	if !rules.ConsoleCodes(s.app.Type, s.app.State()) {
+		return "", ErrConsoleCodes
+	}
+	return s.issueCode(testUser, scopes)
 }
 
-// ErrInvalidScope is returned for scopes the app does not hold.
-var ErrInvalidScope = errors.New("sandbox: invalid scope")
-
-// IssueCode authorizes the app for a test user without the consent page and
-// returns the authorization code (valid 2 minutes, single use). Empty scopes
-// means every scope the app holds.
-func (s *Server) IssueCode(testUser int, scopes []string) (string, error) {
+// issueCode authorizes the app for a test user (consent page, console,
+// service market).
+func (s *Server) issueCode(testUser int, scopes []string) (string, error) {
 	if len(scopes) == 0 {
 		scopes = s.app.Scopes
 	}
@@ -118,8 +138,9 @@ func (s *Server) Revoke(testUser int, openID string) (int, error) {
 // Token is what an access token authorizes.
 type Token struct {
 	// UserID is the authorizing test user (0: an app-level
-	// client_credentials token).
-	UserID int
+	// client_credentials token); MainID its main account (itself unless
+	// it is a sub-account; 0 with UserID 0).
+	UserID, MainID int
 	// Scopes are the permission groups the token holds (read only).
 	Scopes []string
 	// Expiry is when the token stops working.
@@ -127,6 +148,9 @@ type Token struct {
 	// Revoked: the authorization behind the token was cancelled at the
 	// time asked (revocation or the test-authorization expiry).
 	Revoked bool
+	// Unsubscribed: the app needs a service-market order and the main
+	// account's has ended at the time asked.
+	Unsubscribed bool
 }
 
 // Token looks up an access token at now.
@@ -138,24 +162,38 @@ func (s *Server) Token(tok string, now time.Time) (Token, bool) {
 		return Token{}, false
 	}
 	t := Token{Scopes: at.scopes, Expiry: at.expiry}
-	if at.grant != nil {
-		t.UserID, t.Revoked = at.grant.userID, at.grant.revokedAt(now)
+	if g := at.grant; g != nil {
+		t.UserID, t.MainID, t.Revoked = g.userID, g.mainID, g.revokedAt(now)
+		t.Unsubscribed = !s.subscribedLocked(g.mainID, now)
 	}
 	return t, true
 }
 
-// Live reports whether the test user has an authorization that is not
-// revoked at now and holds scope: only then does the platform push the
-// shop's messages of that scope [K4001].
-func (s *Server) Live(userID int, scope string, now time.Time) bool {
+// Live reports whether the main account mainID's shop has an authorization
+// that is not revoked at now, holds scope and (third-party apps) is covered
+// by a live order: only then does the platform push the shop's messages of
+// that scope [K4001]. It returns the open_id the message is for: the main
+// account's when it holds such an authorization, else the sub-account's
+// that does (the sandbox's choice).
+func (s *Server) Live(mainID int, scope string, now time.Time) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.subscribedLocked(mainID, now) {
+		return "", false
+	}
+	var sub string
 	for _, g := range s.grants {
-		if g.userID == userID && !g.revokedAt(now) && slices.Contains(g.scopes, scope) {
-			return true
+		if g.mainID != mainID || g.revokedAt(now) || !slices.Contains(g.scopes, scope) {
+			continue
+		}
+		if g.userID == mainID {
+			return g.openID, true
+		}
+		if sub == "" {
+			sub = g.openID
 		}
 	}
-	return false
+	return sub, sub != ""
 }
 
 func dedupe(in []string) []string {

@@ -23,6 +23,7 @@ import (
 
 type authCode struct {
 	userID int
+	mainID int // the main account (userID unless a sub-account)
 	openID string
 	scopes []string
 	expiry time.Time
@@ -31,6 +32,7 @@ type authCode struct {
 
 type grant struct {
 	userID        int
+	mainID        int
 	openID        string
 	scopes        []string
 	authExpiry    time.Time // test authorization auto-cancel; zero = never
@@ -78,7 +80,7 @@ func (s *Server) newCodeLocked(u shop.TestUser, scopes []string, now time.Time) 
 		}
 	}
 	code := ids.Hex(36)
-	s.codes[code] = &authCode{userID: u.ID, openID: u.OpenID, scopes: slices.Clone(scopes), expiry: now.Add(rules.CodeLifetime)}
+	s.codes[code] = &authCode{userID: u.ID, mainID: u.Main(), openID: u.OpenID, scopes: slices.Clone(scopes), expiry: now.Add(rules.CodeLifetime)}
 	return code
 }
 
@@ -137,18 +139,19 @@ func newOAuthError(code int64, msg string) *oauthError {
 
 // OAuth errors travel with HTTP 200, like API errors: SDKs decide on
 // "result"; only a wrong HTTP method gets 405.
-func (s *Server) writeOAuth(w http.ResponseWriter, r *http.Request, grantType string, v any) {
+func (f *front) writeOAuth(w http.ResponseWriter, r *http.Request, grantType string, v any) {
 	res := platform.ResultSuccess
 	if e, ok := v.(*oauthError); ok {
 		res = e.Result
 	}
-	s.log.Debug("sandbox oauth", "path", r.URL.Path, "grant_type", grantType, "result", res)
+	f.log.Debug("sandbox oauth", "path", r.URL.Path, "grant_type", grantType, "result", res)
 	wire.WriteJSON(w, http.StatusOK, v)
 }
 
-// checkClient authenticates app_id + app_secret. Missing parameters are
-// reported first (invalid_request), then a wrong app (unauthorized_client).
-func (s *Server) checkClient(get func(string) string, names ...string) *oauthError {
+// client authenticates app_id + app_secret and picks the app's server.
+// Missing parameters are reported first (invalid_request), then a wrong app
+// (unauthorized_client).
+func (f *front) client(get func(string) string, names ...string) (*Server, *oauthError) {
 	var missing []string
 	for _, n := range names {
 		if get(n) == "" {
@@ -156,22 +159,23 @@ func (s *Server) checkClient(get func(string) string, names ...string) *oauthErr
 		}
 	}
 	if len(missing) > 0 {
-		return newOAuthError(platform.ResultOAuthInvalidReq, "missing required parameter: "+strings.Join(missing, ", "))
+		return nil, newOAuthError(platform.ResultOAuthInvalidReq, "missing required parameter: "+strings.Join(missing, ", "))
 	}
-	if get("app_id") != s.app.Key {
-		return newOAuthError(platform.ResultOAuthBadClient, "app_id not found")
+	s, ok := f.apps(get("app_id"))
+	if !ok {
+		return nil, newOAuthError(platform.ResultOAuthBadClient, "app_id not found")
 	}
 	if get("app_secret") != s.app.Secret {
-		return newOAuthError(platform.ResultOAuthBadClient, "app_secret invalid")
+		return nil, newOAuthError(platform.ResultOAuthBadClient, "app_secret invalid")
 	}
-	return nil
+	return s, nil
 }
 
 // handleAccessToken serves /oauth2/access_token: grant_type=code and
 // grant_type=client_credentials, GET or POST, parameters from the query or
 // the form [AUTH].
-func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
-	if s.faults.Intercept(w, r, faults.OAuthToken, true, "", writeFaultResult) {
+func (f *front) handleAccessToken(w http.ResponseWriter, r *http.Request) {
+	if f.faults.Intercept(w, r, faults.OAuthToken, true, "", writeFaultResult) {
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -181,34 +185,35 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	}
 	params, err := wire.Params(w, r)
 	if err != nil {
-		s.writeOAuth(w, r, "", newOAuthError(platform.ResultOAuthInvalidReq, err.Error()))
+		f.writeOAuth(w, r, "", newOAuthError(platform.ResultOAuthInvalidReq, err.Error()))
 		return
 	}
 	get := func(k string) string { v, _ := wire.First(params, k); return v }
 	grantType := get("grant_type")
-	if e := s.checkClient(get, "grant_type", "app_id", "app_secret"); e != nil {
-		s.writeOAuth(w, r, grantType, e)
+	s, e := f.client(get, "grant_type", "app_id", "app_secret")
+	if e != nil {
+		f.writeOAuth(w, r, grantType, e)
 		return
 	}
 	switch grantType {
 	case "code":
 		code := get("code")
 		if code == "" {
-			s.writeOAuth(w, r, grantType, newOAuthError(platform.ResultOAuthInvalidReq, "missing required parameter: code"))
+			f.writeOAuth(w, r, grantType, newOAuthError(platform.ResultOAuthInvalidReq, "missing required parameter: code"))
 			return
 		}
-		s.writeOAuth(w, r, grantType, s.exchangeCode(code))
+		f.writeOAuth(w, r, grantType, s.exchangeCode(code))
 	case "client_credentials":
 		s.mu.Lock()
 		tok := s.newAccessLocked(nil, s.app.Scopes, s.clock.Now())
 		s.mu.Unlock()
 		s.counters.Add(func(c *counters.Counters) { c.ClientCredentials++ })
-		s.writeOAuth(w, r, grantType, &clientTokenResponse{
+		f.writeOAuth(w, r, grantType, &clientTokenResponse{
 			Result: platform.ResultSuccess, AccessToken: tok,
 			ExpiresIn: int64(rules.AccessTokenLifetime / time.Second), TokenType: rules.TokenTypeBearer,
 		})
 	default:
-		s.writeOAuth(w, r, grantType, newOAuthError(platform.ResultOAuthGrantType, "unsupported grant_type: "+grantType))
+		f.writeOAuth(w, r, grantType, newOAuthError(platform.ResultOAuthGrantType, "unsupported grant_type: "+grantType))
 	}
 }
 
@@ -225,8 +230,11 @@ func (s *Server) exchangeCode(code string) any {
 	case !now.Before(c.expiry):
 		return newOAuthError(platform.ResultOAuthInvalidCode, "code expired")
 	}
+	if e := s.orderErrorLocked(c.mainID, now); e != nil {
+		return e // the code stays usable: ordering within its 2 minutes lets it through
+	}
 	c.used = true
-	g := &grant{userID: c.userID, openID: c.openID, scopes: slices.Clone(c.scopes), refreshExpiry: now.Add(rules.RefreshTokenLifetime)}
+	g := &grant{userID: c.userID, mainID: c.mainID, openID: c.openID, scopes: slices.Clone(c.scopes), refreshExpiry: now.Add(rules.RefreshTokenLifetime)}
 	if s.testAuthTTL > 0 && s.app.State() == rules.AppStateTest {
 		g.authExpiry = now.Add(s.testAuthTTL)
 	}
@@ -244,8 +252,8 @@ func (s *Server) exchangeCode(code string) any {
 
 // handleRefreshToken serves /oauth2/refresh_token (documented POST; GET
 // accepted too).
-func (s *Server) handleRefreshToken(w http.ResponseWriter, r *http.Request) {
-	if s.faults.Intercept(w, r, faults.OAuthRefresh, true, "", writeFaultResult) {
+func (f *front) handleRefreshToken(w http.ResponseWriter, r *http.Request) {
+	if f.faults.Intercept(w, r, faults.OAuthRefresh, true, "", writeFaultResult) {
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -259,7 +267,7 @@ func (s *Server) handleRefreshToken(w http.ResponseWriter, r *http.Request) {
 		resp = newOAuthError(platform.ResultOAuthInvalidReq, err.Error())
 	} else {
 		get := func(k string) string { v, _ := wire.First(params, k); return v }
-		switch e := s.checkClient(get, "grant_type", "refresh_token", "app_id", "app_secret"); {
+		switch s, e := f.client(get, "grant_type", "refresh_token", "app_id", "app_secret"); {
 		case e != nil:
 			resp = e
 		case get("grant_type") != "refresh_token":
@@ -269,15 +277,16 @@ func (s *Server) handleRefreshToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if _, failed := resp.(*oauthError); failed {
-		s.counters.Add(func(c *counters.Counters) { c.RejectedRefreshes++ })
+		f.counters.Add(func(c *counters.Counters) { c.RejectedRefreshes++ })
 	}
-	s.writeOAuth(w, r, "refresh_token", resp)
+	f.writeOAuth(w, r, "refresh_token", resp)
 }
 
 // rotate implements the refresh rules of [AUTH]: a new access token
 // (48 h) and a new refresh token that inherits the chain's expiry; the old
 // refresh token is discarded after RefreshGrace; old access tokens stay
-// valid until their own expiry.
+// valid until their own expiry. A third-party app's refresh needs the
+// merchant's live order (rules.CodeNotOrdered otherwise).
 func (s *Server) rotate(tok string) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -292,7 +301,11 @@ func (s *Server) rotate(tok string) any {
 		return newOAuthError(platform.ResultOAuthDenied, platform.MsgRefreshRevoked)
 	case !now.Before(g.refreshExpiry):
 		return newOAuthError(platform.ResultOAuthDenied, "refresh_token expired")
-	case !rt.rotatedAt.IsZero():
+	}
+	if e := s.orderErrorLocked(g.mainID, now); e != nil {
+		return e
+	}
+	if !rt.rotatedAt.IsZero() {
 		if s.refreshGrace > 0 && now.Sub(rt.rotatedAt) < s.refreshGrace {
 			s.counters.Add(func(c *counters.Counters) { c.ReplayedRefreshes++ })
 			return s.refreshResponseLocked(g, rt.next, now)

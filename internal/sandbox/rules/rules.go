@@ -78,8 +78,9 @@ const (
 // method param == path (804001) → signMethod (27) → timestamp (27) → sign
 // (27) → access_token known and unexpired (28) → authorization not revoked
 // (24) → limits (1017 daily quotas, 1016 QPS; see below) → scope of the API
-// family (22) → version (804001) → param is a JSON object (804001) → API
-// known (804004) and emulated (804005) → the API's own checks. Both GET and POST are accepted
+// family (22, catalog.Scope) → version (804001) → param is a JSON object
+// (804001) → API known (804004) → the API's own checks (the schema-shaped
+// ones: the catalog's, 804001). Both GET and POST are accepted
 // on every API (the documented verb is not enforced: the sources disagree on
 // it); an uppercase MD5 signature is accepted (sign.Verify).
 const (
@@ -109,7 +110,8 @@ const (
 	CodeRefundAbsent = platform.ResultRefundNotFound  // refundId not in this shop [RC] 300011
 )
 
-// Permission groups (scopes) [AUTH], with the consent page's wording.
+// Permission groups (scopes) [AUTH], with the consent page's wording: the
+// groups of catalog.Scopes, in its order.
 var KnownScopes = []struct{ Name, Desc string }{
 	{"user_base", "获取你的基本信息（昵称、头像）"},
 	{"user_info", "获取你的用户信息"},
@@ -144,44 +146,9 @@ func IsKnownScope(s string) bool {
 	return false
 }
 
-// scopeRules maps API families to the scopes that allow them: the token needs
-// ANY ONE of the listed scopes. First match wins, so "*refund*" comes first
-// (open.seller.order.refund.* is a refund API, not an order API). Names that
-// match no rule need no scope (none of them is emulated). A client_credentials
-// (app-level) token may call only names that match no rule.
-var scopeRules = []struct {
-	prefix   string // method name prefix ("" = use contains)
-	contains string
-	scopes   []string
-}{
-	{contains: "refund", scopes: []string{"merchant_refund"}},
-	{prefix: "open.order.", scopes: []string{"merchant_order"}},
-	{prefix: "open.seller.order.", scopes: []string{"merchant_order"}},
-	{prefix: "open.item.", scopes: []string{"merchant_item"}},
-	{prefix: "open.logistics.", scopes: []string{"merchant_logistics"}},
-	{prefix: "open.express.", scopes: []string{"merchant_logistics"}},
-	{prefix: "open.address.", scopes: []string{"merchant_logistics"}},
-	{prefix: "open.shop.", scopes: []string{"merchant_user"}},
-	{prefix: "open.user.", scopes: []string{"merchant_user", "user_info", "user_base"}},
-	{prefix: "open.distribution.", scopes: []string{"merchant_distribution"}},
-	{prefix: "open.promotion.", scopes: []string{"merchant_promotion"}},
-	{prefix: "open.comment.", scopes: []string{"merchant_comment"}},
-	{prefix: "open.subcomment.", scopes: []string{"merchant_comment"}},
-	{prefix: "open.service.market.", scopes: []string{"merchant_servicemarket"}},
-}
-
-// RequiredScopes returns the scopes (any one suffices) an API needs, or nil.
-func RequiredScopes(method string) []string {
-	for _, r := range scopeRules {
-		if r.prefix != "" && strings.HasPrefix(method, r.prefix) {
-			return r.scopes
-		}
-		if r.contains != "" && strings.Contains(method, r.contains) {
-			return r.scopes
-		}
-	}
-	return nil
-}
+// The scope each API needs is the one table's (catalog.Scope; the longest
+// name prefix wins): a token needs that scope, and an app-level
+// (client_credentials) token may call only APIs that need none.
 
 // Order statuses [GO1 constant.go] [JUSER] and the OrderViewStatus filter of
 // open.order.cursor.list [TS].
@@ -240,6 +207,83 @@ const (
 	AppStateTest   = "test"
 	AppStateOnline = "online"
 )
+
+// Several apps, app types, the service market, console codes and
+// sub-accounts (docs/sandbox.md, Several apps and the service market).
+//
+// Each app is a world of its own: its credentials, sign method, message
+// key, test users (their shops are generated from the app's key, so
+// open_ids differ per app), codes, tokens, limits and pushes. The API
+// gateway picks the app by appkey, the OAuth pages and token endpoints by
+// app_id; a token of one app is unknown to another (28), as a code is
+// (100200105). Choice: open_ids per app (the platform's are per developer
+// account, which the sandbox does not model).
+//
+// A self-use app (自用型) authorizes its test users through the consent
+// page or a console code. A third-party app (服务商) needs a live
+// service-market order of the merchant for every authorization, whatever
+// the source of the code (UNCONFIRMED: whether the platform exempts
+// third-party apps in test state): without one the token endpoints answer
+// CodeNotOrdered. The order is checked at the token endpoints (code
+// exchange and refresh), not on the consent page, so a gateway sees the
+// answer where it classifies it; an order belongs to the main account and
+// covers its sub-accounts. While an order has ended, API calls with a
+// token that has not expired answer CodeOrderEndedAPI (the gateway's code
+// table then asks the refresh endpoint, docs/oauth.md), no messages are
+// pushed, and renewing the order makes the same tokens work again (an
+// ended order revokes nothing).
+const (
+	AppTypeSelfUse    = "self_use"    // 自用型
+	AppTypeThirdParty = "third_party" // 服务商 (ISV)
+
+	// MaxApps bounds the apps of one sandbox.
+	MaxApps = 16
+	// DefaultServicePeriod is an order's length when none is given, on
+	// the sandbox clock; a renewal adds it to the order's end (or to now,
+	// when it has ended). MaxServicePeriod bounds one order or renewal.
+	DefaultServicePeriod = 30 * 24 * time.Hour
+	MaxServicePeriod     = 3 * 365 * 24 * time.Hour
+
+	// CodeNotOrdered answers the token endpoints for a third-party app's
+	// merchant without a live order (服务未订购) [AUTH]. Its messages never
+	// name the app's credentials: the gateway reads such a 100200101 as the
+	// app's own configuration (internal/platform/codes.go).
+	CodeNotOrdered  = platform.ResultOAuthBadClient
+	MsgNotOrdered   = "服务未订购"
+	MsgOrderExpired = "服务已到期，请续费后使用"
+	// CodeOrderEndedAPI answers an API call while the merchant's order has
+	// ended (one knowledge-base article; platform.ResultRevoked's comment).
+	CodeOrderEndedAPI = platform.ResultRevoked
+	MsgOrderEndedAPI  = "服务已到期，授权不可用"
+
+	// MaxSubAccounts bounds one main account's sub-accounts (子账号).
+	// Sub-accounts do not count against MaxTestUsers: the test user is the
+	// main account. Each authorizes with its own open_id and works on the
+	// main account's shop; the test-user cap counts the main account and
+	// all its sub-accounts as one user (primaryUserId is the main
+	// account's sellerId, which sub-accounts share [API open.user.seller.get]).
+	// open.user.seller.get with a sub-account's token names the main
+	// account (openId, sellerId) and adds staffInfo {staffId, openId, name}
+	// [API]; the token endpoints' answers have no such field.
+	MaxSubAccounts = 20
+)
+
+// The callback rule: an app with a registered callback URL accepts on the
+// consent page only a redirect_uri of the same origin (scheme, host and
+// port; UNCONFIRMED: the platform's exact matching rule), and the service
+// market's "use service" redirects to the callback itself; without one any
+// absolute http(s) redirect_uri is accepted and "use service" is refused.
+
+// NeedsServiceOrder reports whether an app's authorizations need a live
+// service-market order of the merchant.
+func NeedsServiceOrder(appType string) bool { return appType == AppTypeThirdParty }
+
+// ConsoleCodes reports whether the developer console issues codes ("refresh
+// code / copy code") for an app's test users: self-use apps, and any app in
+// test state.
+func ConsoleCodes(appType, state string) bool {
+	return appType == AppTypeSelfUse || state == AppStateTest
+}
 
 // Default limits (the one table: internal/platform/limits.go).
 const (

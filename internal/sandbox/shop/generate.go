@@ -3,6 +3,7 @@ package shop
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -479,4 +480,11 @@ func seedLogistics(sh *Shop, seed int64, start time.Time) {
 func openIDFor(appKey string, seed int64, id int) string {
 	sum := sha256.Sum256([]byte(rules.OpenIDSalt + appKey + "/" + strconv.FormatInt(seed, 10) + "/" + strconv.Itoa(id)))
 	return hex.EncodeToString(sum[:16])
+}
+
+// staffIDFor is a sub-account's staffId for this app: 10 digits, stable
+// for the same AppKey, Seed and account id.
+func staffIDFor(appKey string, seed int64, id int) int64 {
+	sum := sha256.Sum256([]byte(rules.OpenIDSalt + "staff/" + appKey + "/" + strconv.FormatInt(seed, 10) + "/" + strconv.Itoa(id)))
+	return 1_000_000_000 + int64(binary.BigEndian.Uint64(sum[:8])%9_000_000_000)
 }

@@ -287,13 +287,43 @@ type Waybill struct {
 }
 
 // TestUser is one of the app's test users: a Kuaishou account that
-// may authorize the app before it is online. Each owns one seeded shop.
+// may authorize the app before it is online. Each main account owns one
+// seeded shop; a sub-account (子账号, MainID set) works on its main
+// account's shop with its own open_id.
 type TestUser struct {
 	ID       int    `json:"id"`
 	OpenID   string `json:"openId"`
 	Name     string `json:"name"`
-	SellerID int64  `json:"sellerId"`
+	SellerID int64  `json:"sellerId"` // a sub-account's is its main account's
 	ShopName string `json:"shopName"`
+	// MainID is the main account of a sub-account (0: a main account).
+	MainID int `json:"mainId,omitempty"`
+	// StaffID is a sub-account's staffId (0: a main account).
+	StaffID int64 `json:"staffId,omitempty"`
+}
+
+// Main is the id of the account's main account: its own for a main account.
+func (u TestUser) Main() int {
+	if u.MainID != 0 {
+		return u.MainID
+	}
+	return u.ID
+}
+
+// StaffInfo is open.user.seller.get's staffInfo: present only when a
+// sub-account's token calls it [API].
+type StaffInfo struct {
+	StaffID int64  `json:"staffId"`
+	OpenID  string `json:"openId"`
+	Name    string `json:"name"`
+}
+
+// Staff is the sub-account's staffInfo (nil for a main account).
+func (u TestUser) Staff() *StaffInfo {
+	if u.MainID == 0 {
+		return nil
+	}
+	return &StaffInfo{StaffID: u.StaffID, OpenID: u.OpenID, Name: u.Name}
 }
 
 // NextLogisticsID issues the id of a new parcel record.

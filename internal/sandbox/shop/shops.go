@@ -8,6 +8,7 @@ package shop
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,9 @@ var (
 	ErrTestUserLimit = errors.New("sandbox: an app has at most 5 test users")
 	// ErrUnknownTestUser is returned for a test user id or openId the app does not have.
 	ErrUnknownTestUser = errors.New("sandbox: unknown test user")
+	// ErrSubAccountLimit is returned beyond rules.MaxSubAccounts
+	// sub-accounts of one main account.
+	ErrSubAccountLimit = fmt.Errorf("sandbox: a main account has at most %d sub-accounts", rules.MaxSubAccounts)
 	// ErrNotFound is returned for an order or refund id no shop has.
 	ErrNotFound = errors.New("sandbox: not found")
 	// ErrState is returned when the record's status does not allow the change.
@@ -61,7 +65,13 @@ func (s *Shops) AddTestUser(name string) (TestUser, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.users) >= rules.MaxTestUsers {
+	mains := 0
+	for _, u := range s.users {
+		if u.MainID == 0 {
+			mains++
+		}
+	}
+	if mains >= rules.MaxTestUsers {
 		return TestUser{}, ErrTestUserLimit
 	}
 	id := len(s.users) + 1
@@ -75,7 +85,45 @@ func (s *Shops) AddTestUser(name string) (TestUser, error) {
 	return *u, nil
 }
 
-// TestUsers lists the test users.
+// AddSubAccount adds a sub-account (子账号) of the main account mainID
+// (name empty = a generated one): its own id and open_id, the main
+// account's shop and sellerId. Beyond rules.MaxSubAccounts:
+// ErrSubAccountLimit; an unknown main account or a sub-account's id:
+// ErrUnknownTestUser.
+func (s *Shops) AddSubAccount(mainID int, name string) (TestUser, error) {
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > 64 {
+		return TestUser{}, fmt.Errorf("%w: sub-account name longer than 64 characters", ErrInvalidRequest)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	main := s.userLocked(mainID, "")
+	if mainID == 0 || main == nil || main.MainID != 0 {
+		return TestUser{}, fmt.Errorf("%w: no main account with id %d", ErrUnknownTestUser, mainID)
+	}
+	n := 0
+	for _, u := range s.users {
+		if u.MainID == mainID {
+			n++
+		}
+	}
+	if n >= rules.MaxSubAccounts {
+		return TestUser{}, ErrSubAccountLimit
+	}
+	id := len(s.users) + 1
+	if name == "" {
+		name = main.Name + "·子账号" + strconv.Itoa(n+1)
+	}
+	u := &TestUser{
+		ID: id, OpenID: openIDFor(s.appKey, s.seed, id), Name: name, SellerID: main.SellerID, ShopName: main.ShopName,
+		MainID: mainID, StaffID: staffIDFor(s.appKey, s.seed, id),
+	}
+	s.users = append(s.users, u)
+	s.shops[id] = s.shops[mainID]
+	return *u, nil
+}
+
+// TestUsers lists the test users, sub-accounts included.
 func (s *Shops) TestUsers() []TestUser {
 	s.mu.Lock()
 	defer s.mu.Unlock()

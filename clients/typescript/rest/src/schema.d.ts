@@ -52,10 +52,33 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * ListApis lists the catalogued platform APIs with their HTTP verbs.
-         * @description ListApis lists the catalogued platform APIs with their HTTP verbs.
+         * ListApis lists the catalogued platform APIs: name, HTTP verb, description, file fields, top-level answer members and limits (the schemas are GetApi's).
+         * @description ListApis lists the catalogued platform APIs: name, HTTP verb,
+         *     description, file fields, top-level answer members and limits (the
+         *     schemas are GetApi's).
          */
         get: operations["PlatformService_ListApis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/apis/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetApi describes one catalogued platform API, its request and response JSON Schemas included.
+         * @description GetApi describes one catalogued platform API, its request and response
+         *     JSON Schemas included. An API the catalog does not know is NOT_FOUND.
+         */
+        get: operations["PlatformService_GetApi"];
         put?: never;
         post?: never;
         delete?: never;
@@ -141,8 +164,13 @@ export interface paths {
         /**
          * CompleteAuthorization exchanges a code for callers that receive the platform's redirect themselves.
          * @description CompleteAuthorization exchanges a code for callers that receive the
-         *     platform's redirect themselves. The state must come from
-         *     StartAuthorization and is consumed.
+         *     platform's redirect themselves. With a state, the state must come from
+         *     StartAuthorization and is consumed first (an unknown, used or expired
+         *     state is refused before any code exchange); the authorization's source
+         *     is OAUTH_FLOW. Without a state, the code is one the platform issued on
+         *     its own (the developer console's "copy code" for a test user): only a
+         *     key with the admin group may complete it (PERMISSION_DENIED otherwise),
+         *     and the source is CONSOLE. See docs/oauth.md.
          */
         post: operations["AuthorizationService_CompleteAuthorization"];
         delete?: never;
@@ -230,6 +258,13 @@ export interface paths {
          * @description Call sends one platform API call. The HTTP verb comes from the API
          *     catalog. A platform failure (`result != 1`) is returned as an error
          *     status with google.rpc.ErrorInfo (see ErrorReason).
+         *
+         *     Params of a catalogued API are checked against its schema first
+         *     (unknown, missing and mistyped fields, too many entries): a mistake is
+         *     INVALID_ARGUMENT with one google.rpc.BadRequest field violation each
+         *     (`params.<path>`), and the platform is not called. Files are sent as a
+         *     multipart/form-data POST. Nothing the platform answers is lost:
+         *     `body_json` is its answer verbatim.
          */
         post: operations["PlatformService_Call"];
         delete?: never;
@@ -419,6 +454,31 @@ export interface paths {
         get: operations["LogisticsService_ListExpressTemplates"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shops/{open_id}/images:upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * UploadImage stores an image on the platform (`open.item.image.upload`, sent as a multipart/form-data POST) and returns its platform URL, for item, SKU and detail images.
+         * @description UploadImage stores an image on the platform (`open.item.image.upload`,
+         *     sent as a multipart/form-data POST) and returns its platform URL, for
+         *     item, SKU and detail images. The image must be JPEG, PNG, GIF, WebP or
+         *     BMP (judged by its content) and at most 10 MiB; the platform itself
+         *     takes at most 2 MiB for most upload types. Safe to retry: a repeat
+         *     stores the image again and returns a URL for it.
+         */
+        post: operations["ItemService_UploadImage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1183,13 +1243,59 @@ export interface components {
         };
         /** @description Api is one catalogued platform API. */
         Api: {
+            /** @description What the API does, from the platform's documentation (in Chinese). */
+            description?: string;
+            /**
+             * @description The request members the platform takes as files (multipart parts), for
+             *     example `imgBytes`: send them in CallRequest.files.
+             */
+            file_fields?: string[];
             /** @description The HTTP verb the gateway uses: `GET` or `POST`. */
             http_method?: string;
+            /** @description The platform's call limits for this API. */
+            limits?: components["schemas"]["ApiLimits"];
             /** @description The API name, for example `open.order.cursor.list`. */
             name?: string;
+            /**
+             * @description The request's JSON Schema (draft 2020-12): params' members, their
+             *     types, required members and documented limits (maxItems). Set by
+             *     GetApi only.
+             */
+            request_schema?: Record<string, never>;
+            /**
+             * @description The top-level members of a successful answer besides the envelope:
+             *     `data`, or members beside it such as `batchDecryptResultList`
+             *     (CallResponse.members).
+             */
+            response_members?: string[];
+            /**
+             * @description The answer's JSON Schema (draft 2020-12), envelope and top-level
+             *     members included. Set by GetApi only.
+             */
+            response_schema?: Record<string, never>;
+        };
+        /** @description ApiLimits are the limits the gateway enforces for one API. */
+        ApiLimits: {
+            /**
+             * Format: int32
+             * @description Calls per second for the whole app.
+             */
+            app_qps?: number;
+            /**
+             * Format: int64
+             * @description The most bytes of files one call may carry (APIs with file fields).
+             */
+            max_file_bytes?: string;
+            /**
+             * Format: int32
+             * @description Calls per second per shop; 0 when the platform sets none.
+             */
+            shop_qps?: number;
         };
         /** @description ApiQps is one API's QPS peak. */
         ApiQps: {
+            /** @description The app whose calls these are (QPS limits are per app). */
+            app_key?: string;
             /**
              * Format: int64
              * @description The API's QPS limit.
@@ -1281,6 +1387,26 @@ export interface components {
             /** @description Calls and failures per bucket, oldest first, one point per bucket. */
             timeline?: components["schemas"]["TimelinePoint"][];
         };
+        /** @description AppApiStats are one app's totals in a window. */
+        AppApiStats: {
+            /** @description The app's key. */
+            app_key?: string;
+            /** @description All the app's calls (its method is empty). */
+            total?: components["schemas"]["ApiStats"];
+        };
+        /** @description AppQuota is one app's use of its daily quota. */
+        AppQuota: {
+            /** @description The app's key. */
+            app_key?: string;
+            /** @description Calls that reached the platform today against the app's daily quota. */
+            daily?: components["schemas"]["QuotaUse"];
+            /**
+             * Format: int64
+             * @description The daily cap of each of the app's test users; 0 when the app has none
+             *     (it is online).
+             */
+            test_user_daily_limit?: string;
+        };
         /** @description ApproveRefundRequest approves a refund-only request. */
         ApproveRefundRequest: {
             /** @description Optional: a note to the buyer, at most 200 characters (`desc`). */
@@ -1343,6 +1469,12 @@ export interface components {
              */
             access_token_expire_time?: string;
             /**
+             * @description The app the shop authorized (the gateway may serve several apps; empty
+             *     for an authorization stored before it told apps apart, which is the
+             *     first configured app's).
+             */
+            readonly app_key?: string;
+            /**
              * Format: date-time
              * @description When the authorization was stored (the merchant's last consent).
              */
@@ -1352,6 +1484,13 @@ export interface components {
              * @description When the tokens were last refreshed (unset if never).
              */
             last_refresh_time?: string;
+            /**
+             * @description The shop's main account when the shop is a sub-account (the platform
+             *     named it when the shop authorized); empty when the shop is its own main
+             *     account. A main account and its sub-accounts are one test user: they
+             *     share one daily cap.
+             */
+            readonly main_open_id?: string;
             /** @description The shop's open_id (unique per developer). */
             open_id?: string;
             /**
@@ -1361,6 +1500,8 @@ export interface components {
             refresh_token_expire_time?: string;
             /** @description The permission groups the merchant granted, for example `merchant_order`. */
             scopes?: string[];
+            /** @description How the authorization reached the gateway (the last consent's source). */
+            source?: components["schemas"]["AuthorizationSource"];
             /** @description The current status. */
             status?: components["schemas"]["AuthorizationStatus"];
             /** @description Whether the shop is a test user of the app (cut off 10 days after consent). */
@@ -1399,9 +1540,20 @@ export interface components {
          *     - `AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON`: The refresh token expires soon (default: within 7 days).
          *     - `AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON`: A test user's authorization reaches its 10-day cut-off soon.
          *     - `AUTHORIZATION_EVENT_TYPE_DELETED`: The authorization was deleted from the gateway.
+         *     - `AUTHORIZATION_EVENT_TYPE_SUBSCRIPTION_EXPIRED`: The platform answered 100200101 ("service not ordered") to a refresh or code exchange: the shop's status is now SUBSCRIPTION_EXPIRED.
          * @enum {string}
          */
-        AuthorizationEventType: "AUTHORIZATION_EVENT_TYPE_UNSPECIFIED" | "AUTHORIZATION_EVENT_TYPE_AUTHORIZED" | "AUTHORIZATION_EVENT_TYPE_REFRESHED" | "AUTHORIZATION_EVENT_TYPE_REFRESH_FAILED" | "AUTHORIZATION_EVENT_TYPE_REVOKED" | "AUTHORIZATION_EVENT_TYPE_EXPIRED" | "AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON" | "AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON" | "AUTHORIZATION_EVENT_TYPE_DELETED";
+        AuthorizationEventType: "AUTHORIZATION_EVENT_TYPE_UNSPECIFIED" | "AUTHORIZATION_EVENT_TYPE_AUTHORIZED" | "AUTHORIZATION_EVENT_TYPE_REFRESHED" | "AUTHORIZATION_EVENT_TYPE_REFRESH_FAILED" | "AUTHORIZATION_EVENT_TYPE_REVOKED" | "AUTHORIZATION_EVENT_TYPE_EXPIRED" | "AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON" | "AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON" | "AUTHORIZATION_EVENT_TYPE_DELETED" | "AUTHORIZATION_EVENT_TYPE_SUBSCRIPTION_EXPIRED";
+        /**
+         * @description AuthorizationSource says how an authorization reached the gateway.
+         *
+         *     - `AUTHORIZATION_SOURCE_UNSPECIFIED`: Not recorded (authorizations stored before the gateway kept the source).
+         *     - `AUTHORIZATION_SOURCE_OAUTH_FLOW`: The gateway's own consent flow: StartAuthorization or /oauth/start issued the state the platform's redirect carried back.
+         *     - `AUTHORIZATION_SOURCE_SERVICE_MARKET`: The platform redirected to /oauth/callback with a code and no state: the merchant ordered the app in the service market and pressed "use service".
+         *     - `AUTHORIZATION_SOURCE_CONSOLE`: An admin completed a code without a state (CompleteAuthorization), such as one the developer console issued for a test user.
+         * @enum {string}
+         */
+        AuthorizationSource: "AUTHORIZATION_SOURCE_UNSPECIFIED" | "AUTHORIZATION_SOURCE_OAUTH_FLOW" | "AUTHORIZATION_SOURCE_SERVICE_MARKET" | "AUTHORIZATION_SOURCE_CONSOLE";
         /**
          * @description AuthorizationStatus is the state of a shop's authorization.
          *
@@ -1410,9 +1562,10 @@ export interface components {
          *     - `AUTHORIZATION_STATUS_REFRESH_FAILED`: The last refresh failed; calls may still work until the access token expires.
          *     - `AUTHORIZATION_STATUS_REVOKED`: The merchant revoked the authorization; the shop must authorize again.
          *     - `AUTHORIZATION_STATUS_EXPIRED`: The refresh token expired; the shop must authorize again.
+         *     - `AUTHORIZATION_STATUS_SUBSCRIPTION_EXPIRED`: The platform answered 100200101 (unauthorized_client, "service not ordered") to a refresh or code exchange: the merchant's service-market order of a third-party app is missing or ended. Calls fail fast with FAILED_PRECONDITION, reason ERROR_REASON_SUBSCRIPTION_EXPIRED, until the merchant renews the order and authorizes again (the service market's "use service" redirect does it), or a RefreshAuthorization succeeds.
          * @enum {string}
          */
-        AuthorizationStatus: "AUTHORIZATION_STATUS_UNSPECIFIED" | "AUTHORIZATION_STATUS_ACTIVE" | "AUTHORIZATION_STATUS_REFRESH_FAILED" | "AUTHORIZATION_STATUS_REVOKED" | "AUTHORIZATION_STATUS_EXPIRED";
+        AuthorizationStatus: "AUTHORIZATION_STATUS_UNSPECIFIED" | "AUTHORIZATION_STATUS_ACTIVE" | "AUTHORIZATION_STATUS_REFRESH_FAILED" | "AUTHORIZATION_STATUS_REVOKED" | "AUTHORIZATION_STATUS_EXPIRED" | "AUTHORIZATION_STATUS_SUBSCRIPTION_EXPIRED";
         /** @description google.rpc.BadRequest: the fields that are invalid. */
         BadRequest: {
             /** @enum {string} */
@@ -1426,6 +1579,23 @@ export interface components {
         };
         /** @description CallRequest is one platform API call. */
         CallRequest: {
+            /**
+             * @description The app of an app-level call (no open_id) when the gateway serves
+             *     several apps (empty: the only app). With open_id the call is the shop's
+             *     app's, and app_key, if set, must name it.
+             */
+            app_key?: string;
+            /**
+             * @description Files, sent as parts of a multipart/form-data POST under these names
+             *     (the platform's file fields, for example `imgBytes` of
+             *     `open.item.image.upload`); the signature covers the other fields, not
+             *     the files. Each file must be an image (JPEG, PNG, GIF, WebP or BMP, by
+             *     its content); all files together at most 10 MiB. For a catalogued API
+             *     only its file fields are accepted. Base64 in REST JSON.
+             */
+            files?: {
+                [key: string]: string;
+            };
             /** @description The platform API name, for example `open.order.cursor.list`. */
             method: string;
             /**
@@ -1435,9 +1605,24 @@ export interface components {
             open_id?: string;
             /**
              * @description The business parameters as a JSON object (the platform's `param`).
-             *     Absent means `{}`.
+             *     Absent means `{}`. Its numbers are doubles, exact for integers up to
+             *     2^53 only: send larger ids in `params_json`. Over REST, `params` is
+             *     taken from the body's JSON text, exactly (see params_json).
              */
             params?: components["schemas"]["GoogleProtobufValue"];
+            /**
+             * @description The business parameters as the text of a JSON object, sent with every
+             *     number's digits as written (whitespace removed). At most one of params
+             *     and params_json may be set. At most 1 MiB, nested at most 64 levels, no
+             *     duplicate member names.
+             */
+            params_json?: string;
+            /**
+             * @description Send the call without checking params and files against the catalog
+             *     (for fields newer than the catalog). Size, depth and file type checks
+             *     still apply.
+             */
+            skip_validation?: boolean;
             /**
              * Format: int32
              * @description The API version; 0 means 1 (the platform's only version).
@@ -1446,8 +1631,23 @@ export interface components {
         };
         /** @description CallResponse is the platform's answer to a successful call. */
         CallResponse: {
+            /**
+             * @description The platform's answer, verbatim: the whole body as received, envelope
+             *     included, every number with its digits as the platform wrote them
+             *     (bytes that are not UTF-8 are replaced by U+FFFD).
+             */
+            body_json?: string;
             /** @description The API's `data` field as JSON (null when the API returns none). */
             data?: components["schemas"]["GoogleProtobufValue"];
+            /**
+             * @description The answer's top-level members besides the envelope (result,
+             *     error_msg, code, msg, sub_code, sub_msg, requestId, request_id) and
+             *     data: for example `batchDecryptResultList` of
+             *     `open.order.decrypt.batch`. Empty when there are none. Over gRPC
+             *     numbers are doubles (read body_json for ids beyond 2^53); over REST
+             *     `data` and `members` are written with the platform's exact JSON.
+             */
+            members?: Record<string, never>;
             /** @description The platform's request id, for support tickets. */
             request_id?: string;
             /**
@@ -1487,10 +1687,22 @@ export interface components {
         };
         /** @description CompleteAuthorizationRequest carries the platform's redirect parameters. */
         CompleteAuthorizationRequest: {
-            /** @description The authorization code (valid 2 minutes, single use). */
+            /**
+             * @description The app the code is for. With a state: optional, and a state issued for
+             *     another app is refused. Without one: the app whose console issued the
+             *     code (empty: the only app).
+             */
+            app_key?: string;
+            /**
+             * @description The authorization code (valid 2 minutes, single use): visible ASCII, as
+             *     OAuth codes are.
+             */
             code: string;
-            /** @description The state from StartAuthorization. */
-            state: string;
+            /**
+             * @description The state from StartAuthorization. Empty for a code the platform issued
+             *     without one (a console code): only keys with the admin group may do that.
+             */
+            state?: string;
         };
         /** @description CompleteAuthorizationResponse is the new authorization. */
         CompleteAuthorizationResponse: {
@@ -1683,7 +1895,7 @@ export interface components {
          *     - `ERROR_REASON_UNSPECIFIED`: Not used.
          *     - `ERROR_REASON_PLATFORM_AUTH`: The platform rejected the app's credentials or the shop's access token (gRPC FailedPrecondition: the caller cannot fix it).
          *     - `ERROR_REASON_AUTHORIZATION_REVOKED`: The merchant's authorization was revoked or expired (platform result 24); the shop must authorize again (gRPC FailedPrecondition).
-         *     - `ERROR_REASON_PLATFORM_PERMISSION`: The token lacks the scope of the API, or the object is not the merchant's (gRPC PermissionDenied).
+         *     - `ERROR_REASON_PLATFORM_PERMISSION`: The token lacks the scope of the API, or the object is not the merchant's (gRPC PermissionDenied). For a missing scope (platform result 22) the metadata also carries `missing_scope` when the gateway knows the API's permission group, and `reauthorize_url`: the consent page asking for the shop's granted scopes plus the missing one.
          *     - `ERROR_REASON_PLATFORM_SIGNATURE`: The platform rejected the request signature or timestamp (gRPC Internal: a gateway configuration problem, never the caller's fault).
          *     - `ERROR_REASON_RATE_LIMITED`: A QPS limit was hit; retry after the RetryInfo delay (gRPC Unavailable).
          *     - `ERROR_REASON_QUOTA_EXCEEDED`: A daily quota is used up (gRPC ResourceExhausted).
@@ -1696,9 +1908,10 @@ export interface components {
          *     - `ERROR_REASON_UNAUTHENTICATED`: The call carried no API key, a malformed one or an unknown one (gRPC Unauthenticated, HTTP 401).
          *     - `ERROR_REASON_PERMISSION_DENIED`: The caller's API key may not call this RPC or act for this shop (gRPC PermissionDenied, HTTP 403); metadata `key` names the key.
          *     - `ERROR_REASON_CIRCUIT_OPEN`: The gateway's circuit breaker for the platform API is open after repeated upstream failures; retry after the RetryInfo delay (gRPC Unavailable).
+         *     - `ERROR_REASON_SUBSCRIPTION_EXPIRED`: The merchant's service-market order of the app is missing or ended (platform result 100200101, "service not ordered"; gRPC FailedPrecondition). Calls for the shop fail fast until the merchant renews the order in the service market and uses the service again; metadata `open_id`, `status`, `action` and, when configured, `reauthorize_url`.
          * @enum {string}
          */
-        ErrorReason: "ERROR_REASON_UNSPECIFIED" | "ERROR_REASON_PLATFORM_AUTH" | "ERROR_REASON_AUTHORIZATION_REVOKED" | "ERROR_REASON_PLATFORM_PERMISSION" | "ERROR_REASON_PLATFORM_SIGNATURE" | "ERROR_REASON_RATE_LIMITED" | "ERROR_REASON_QUOTA_EXCEEDED" | "ERROR_REASON_PLATFORM_INVALID_ARGUMENT" | "ERROR_REASON_PLATFORM_BUSINESS" | "ERROR_REASON_UPSTREAM_UNAVAILABLE" | "ERROR_REASON_INVALID_REQUEST" | "ERROR_REASON_AUTHORIZATION_NOT_FOUND" | "ERROR_REASON_INTERNAL" | "ERROR_REASON_UNAUTHENTICATED" | "ERROR_REASON_PERMISSION_DENIED" | "ERROR_REASON_CIRCUIT_OPEN";
+        ErrorReason: "ERROR_REASON_UNSPECIFIED" | "ERROR_REASON_PLATFORM_AUTH" | "ERROR_REASON_AUTHORIZATION_REVOKED" | "ERROR_REASON_PLATFORM_PERMISSION" | "ERROR_REASON_PLATFORM_SIGNATURE" | "ERROR_REASON_RATE_LIMITED" | "ERROR_REASON_QUOTA_EXCEEDED" | "ERROR_REASON_PLATFORM_INVALID_ARGUMENT" | "ERROR_REASON_PLATFORM_BUSINESS" | "ERROR_REASON_UPSTREAM_UNAVAILABLE" | "ERROR_REASON_INVALID_REQUEST" | "ERROR_REASON_AUTHORIZATION_NOT_FOUND" | "ERROR_REASON_INTERNAL" | "ERROR_REASON_UNAUTHENTICATED" | "ERROR_REASON_PERMISSION_DENIED" | "ERROR_REASON_CIRCUIT_OPEN" | "ERROR_REASON_SUBSCRIPTION_EXPIRED";
         /** @description ExpressTemplate is one express fee template. */
         ExpressTemplate: {
             /** @description The template name. */
@@ -1714,10 +1927,22 @@ export interface components {
              */
             template_id?: string;
         };
+        /** @description GetApiResponse is one API's description. */
+        GetApiResponse: {
+            /** @description The API, its JSON Schemas included. */
+            api?: components["schemas"]["Api"];
+        };
         /** @description GetApiStatsResponse holds per-API statistics of one window. */
         GetApiStatsResponse: {
             /** @description One entry per API called in the window, most-called first. */
             apis?: components["schemas"]["ApiStats"][];
+            /** @description The app filter, empty when none. */
+            app_key?: string;
+            /**
+             * @description Each app's totals in the window, in the gateway's order of apps (only
+             *     the filtered app with app_key; none with open_id).
+             */
+            apps?: components["schemas"]["AppApiStats"][];
             /**
              * Format: date-time
              * @description When the answer was computed.
@@ -1800,9 +2025,15 @@ export interface components {
             apis?: components["schemas"]["ApiQps"][];
             /**
              * @description Calls that reached the platform today against the app's daily quota
-             *     (KWAISHOP_DAILY_QUOTA).
+             *     (the app state's: 100 000 in test, 1 000 000 online; docs/apps.md): the
+             *     filtered or only app's; with several apps and no filter, all apps'
+             *     calls against the sum of their quotas (see apps).
              */
             app_daily?: components["schemas"]["QuotaUse"];
+            /** @description The app filter, empty when none. */
+            app_key?: string;
+            /** @description Each app's daily quota use (only the filtered app with app_key). */
+            apps?: components["schemas"]["AppQuota"][];
             /**
              * Format: date-time
              * @description The start of the current platform day.
@@ -1814,8 +2045,9 @@ export interface components {
              */
             qps_since_time?: string;
             /**
-             * @description Each test user's calls today against its daily cap
-             *     (KWAISHOP_TEST_USER_DAILY_QUOTA, 2 000 on the platform).
+             * @description Each test user's calls today against its daily cap (2 000 on the
+             *     platform, for apps in test state): one entry per main account, its
+             *     sub-accounts' calls included.
              */
             test_users?: components["schemas"]["TestUserQuota"][];
             /**
@@ -1853,6 +2085,21 @@ export interface components {
         };
         /** @description Represents a dynamically typed value which can be either null, a number, a string, a boolean, a recursive struct value, or a list of values. */
         GoogleProtobufValue: unknown;
+        /**
+         * @description ImageUploadType says what an uploaded image is for (the platform's
+         *     `uploadType`, whose numbers these are).
+         *
+         *     - `IMAGE_UPLOAD_TYPE_UNSPECIFIED`: Not set.
+         *     - `IMAGE_UPLOAD_TYPE_MAIN`: An item's main image (platform 1).
+         *     - `IMAGE_UPLOAD_TYPE_DETAIL`: An item detail image (platform 2).
+         *     - `IMAGE_UPLOAD_TYPE_SKU`: A SKU image (platform 3).
+         *     - `IMAGE_UPLOAD_TYPE_CATEGORY_PROPERTY`: A category property image (platform 4).
+         *     - `IMAGE_UPLOAD_TYPE_WHITE_BACKGROUND`: A white-background image: PNG or JPEG, square, at least 480x480, under 2 MiB (platform 5).
+         *     - `IMAGE_UPLOAD_TYPE_TRANSPARENT`: A transparent image: PNG, square, at least 480x480, under 2 MiB (platform 6).
+         *     - `IMAGE_UPLOAD_TYPE_STANDARD_PRODUCT`: A standard-product image (platform 9).
+         * @enum {string}
+         */
+        ImageUploadType: "IMAGE_UPLOAD_TYPE_UNSPECIFIED" | "IMAGE_UPLOAD_TYPE_MAIN" | "IMAGE_UPLOAD_TYPE_DETAIL" | "IMAGE_UPLOAD_TYPE_SKU" | "IMAGE_UPLOAD_TYPE_CATEGORY_PROPERTY" | "IMAGE_UPLOAD_TYPE_WHITE_BACKGROUND" | "IMAGE_UPLOAD_TYPE_TRANSPARENT" | "IMAGE_UPLOAD_TYPE_STANDARD_PRODUCT";
         /** @description Item is one item (商品) with its SKUs. Money is in fen (分). */
         Item: {
             /**
@@ -2604,6 +2851,11 @@ export interface components {
          */
         QuotaWarning: {
             /**
+             * @description The app whose quota it is (empty for a warning of a gateway that did
+             *     not tell apps apart).
+             */
+            app_key?: string;
+            /**
              * Format: date-time
              * @description When the warning was raised.
              */
@@ -3178,6 +3430,11 @@ export interface components {
         /** @description StartAuthorizationRequest asks for a consent URL. */
         StartAuthorizationRequest: {
             /**
+             * @description The app to authorize. Empty: the only app the gateway serves
+             *     (INVALID_ARGUMENT when it serves several).
+             */
+            app_key?: string;
+            /**
              * @description Where the merchant's browser goes after the callback (optional; the
              *     gateway shows a result page without it). Gets `open_id` or `error`
              *     query parameters appended.
@@ -3231,12 +3488,19 @@ export interface components {
          * @enum {string}
          */
         StockChange: "STOCK_CHANGE_UNSPECIFIED" | "STOCK_CHANGE_ADD" | "STOCK_CHANGE_REDUCE";
-        /** @description TestUserQuota is one test user's daily use. */
+        /**
+         * @description TestUserQuota is one test user's daily use: a main account with its
+         *     sub-accounts, which share one cap.
+         */
         TestUserQuota: {
-            /** @description Calls today against the cap. */
+            /** @description The app the test user authorized. */
+            app_key?: string;
+            /** @description Calls today of the main account and its sub-accounts against the cap. */
             daily?: components["schemas"]["QuotaUse"];
-            /** @description The test user's open_id. */
+            /** @description The test user's open_id (the main account's). */
             open_id?: string;
+            /** @description The sub-accounts of the main account that authorized the app. */
+            sub_open_ids?: string[];
         };
         /** @description TimelinePoint is one bucket of a timeline. */
         TimelinePoint: {
@@ -3340,6 +3604,33 @@ export interface components {
         UpdateWebhookEndpointResponse: {
             /** @description The endpoint after the change. */
             endpoint?: components["schemas"]["WebhookEndpoint"];
+        };
+        /** @description UploadImageRequest is one image to store on the platform. */
+        UploadImageRequest: {
+            /**
+             * Format: bytes
+             * @description The image file's bytes (base64 in REST JSON): JPEG, PNG, GIF, WebP or
+             *     BMP. Sent as the multipart part `imgBytes`.
+             */
+            image: string;
+            /**
+             * @description Where the image came from (`imgUrl`, answered back as origin_image_url);
+             *     optional.
+             */
+            image_url?: string;
+            /** @description What the image is for (`uploadType`). */
+            upload_type: components["schemas"]["ImageUploadType"];
+        };
+        /** @description UploadImageResponse is the stored image. */
+        UploadImageResponse: {
+            /** @description The image's URL on the platform (`kwaiImgUrl`): use it in items. */
+            kwai_image_url?: string;
+            /** @description The URL the request named (`originImgUrl`), if any. */
+            origin_image_url?: string;
+            /** @description The platform's request id of the call. */
+            platform_request_id?: string;
+            /** @description The platform's data object, verbatim. */
+            raw?: string;
         };
         /** @description WatchAuthorizationEventsResponse is one lifecycle event. */
         WatchAuthorizationEventsResponse: {
@@ -3784,6 +4075,15 @@ export interface operations {
             query?: {
                 /** @description Only APIs whose name starts with this prefix, for example `open.order.`. */
                 prefix?: string;
+                /** @description Only APIs that take files (uploads, sent with CallRequest.files). */
+                uploads_only?: boolean;
+                /**
+                 * @description Only APIs whose name or description contains this text, ignoring
+                 *     case: `decrypt`, `图片`.
+                 */
+                contains?: string;
+                /** @description Only APIs sent with this HTTP verb: `GET` (reads) or `POST`. */
+                http_method?: string;
             };
             header?: never;
             path?: never;
@@ -3810,6 +4110,37 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    PlatformService_GetApi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The API name, for example `open.order.cursor.list`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetApiResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     AuthorizationService_ListAuthorizations: {
         parameters: {
             query?: {
@@ -3819,6 +4150,8 @@ export interface operations {
                 page_token?: string;
                 /** @description Only authorizations in this status (unspecified = all). */
                 status?: components["schemas"]["AuthorizationStatus"];
+                /** @description Only authorizations of this app (empty = every app). */
+                app_key?: string;
             };
             header?: never;
             path?: never;
@@ -4417,6 +4750,43 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    ItemService_UploadImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The shop's open_id. */
+                open_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadImageRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadImageResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
@@ -5275,6 +5645,11 @@ export interface operations {
                  *     app-level calls together.
                  */
                 open_id?: string;
+                /**
+                 * @description Only calls of this app (its shops' and its app-level calls); empty =
+                 *     every app. An app the gateway does not serve is INVALID_ARGUMENT.
+                 */
+                app_key?: string;
             };
             header?: never;
             path?: never;
@@ -5334,7 +5709,13 @@ export interface operations {
     };
     StatsService_GetQuota: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Only this app's quotas; empty = every app. An app the gateway does not
+                 *     serve is INVALID_ARGUMENT.
+                 */
+                app_key?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -235,7 +235,7 @@ func (a *Admin) AccessToken(ctx context.Context, appKey, appSecret string, testU
 
 // EncryptPush encrypts a push body as the platform does (AES-CBC under the
 // app's message key), through the gateway's own message.Key (checked against
-// the vectors in internal/message/testdata and the sandbox's pusher).
+// the vectors in internal/message/intake/testdata and the sandbox's pusher).
 func EncryptPush(b64Key string, plaintext []byte) (string, error) {
 	k, err := message.NewKey("", b64Key)
 	if err != nil {

@@ -36,7 +36,7 @@ var owners = []struct{ match, component string }{
 	{"internal/token.", "token manager"},
 	{"internal/stats.", "call statistics"},
 	{"internal/telemetry.", "call statistics"},
-	{"internal/message.", "message intake"},
+	{"internal/message", "message intake"}, // internal/message and its packages
 	{"net/http.(*persistConn)", "upstream HTTP client (net/http Transport)"},
 	{"net/http.persistConnWriter", "upstream HTTP client (net/http Transport)"},
 	{"net/http.(*Transport)", "upstream HTTP client (net/http Transport)"},

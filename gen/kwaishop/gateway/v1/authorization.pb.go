@@ -38,6 +38,13 @@ const (
 	AuthorizationStatus_AUTHORIZATION_STATUS_REVOKED AuthorizationStatus = 3
 	// The refresh token expired; the shop must authorize again.
 	AuthorizationStatus_AUTHORIZATION_STATUS_EXPIRED AuthorizationStatus = 4
+	// The platform answered 100200101 (unauthorized_client, "service not
+	// ordered") to a refresh or code exchange: the merchant's service-market
+	// order of a third-party app is missing or ended. Calls fail fast with
+	// FAILED_PRECONDITION, reason ERROR_REASON_SUBSCRIPTION_EXPIRED, until the
+	// merchant renews the order and authorizes again (the service market's
+	// "use service" redirect does it), or a RefreshAuthorization succeeds.
+	AuthorizationStatus_AUTHORIZATION_STATUS_SUBSCRIPTION_EXPIRED AuthorizationStatus = 5
 )
 
 // Enum value maps for AuthorizationStatus.
@@ -48,13 +55,15 @@ var (
 		2: "AUTHORIZATION_STATUS_REFRESH_FAILED",
 		3: "AUTHORIZATION_STATUS_REVOKED",
 		4: "AUTHORIZATION_STATUS_EXPIRED",
+		5: "AUTHORIZATION_STATUS_SUBSCRIPTION_EXPIRED",
 	}
 	AuthorizationStatus_value = map[string]int32{
-		"AUTHORIZATION_STATUS_UNSPECIFIED":    0,
-		"AUTHORIZATION_STATUS_ACTIVE":         1,
-		"AUTHORIZATION_STATUS_REFRESH_FAILED": 2,
-		"AUTHORIZATION_STATUS_REVOKED":        3,
-		"AUTHORIZATION_STATUS_EXPIRED":        4,
+		"AUTHORIZATION_STATUS_UNSPECIFIED":          0,
+		"AUTHORIZATION_STATUS_ACTIVE":               1,
+		"AUTHORIZATION_STATUS_REFRESH_FAILED":       2,
+		"AUTHORIZATION_STATUS_REVOKED":              3,
+		"AUTHORIZATION_STATUS_EXPIRED":              4,
+		"AUTHORIZATION_STATUS_SUBSCRIPTION_EXPIRED": 5,
 	}
 )
 
@@ -85,6 +94,67 @@ func (AuthorizationStatus) EnumDescriptor() ([]byte, []int) {
 	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{0}
 }
 
+// AuthorizationSource says how an authorization reached the gateway.
+type AuthorizationSource int32
+
+const (
+	// Not recorded (authorizations stored before the gateway kept the source).
+	AuthorizationSource_AUTHORIZATION_SOURCE_UNSPECIFIED AuthorizationSource = 0
+	// The gateway's own consent flow: StartAuthorization or /oauth/start issued
+	// the state the platform's redirect carried back.
+	AuthorizationSource_AUTHORIZATION_SOURCE_OAUTH_FLOW AuthorizationSource = 1
+	// The platform redirected to /oauth/callback with a code and no state:
+	// the merchant ordered the app in the service market and pressed "use
+	// service".
+	AuthorizationSource_AUTHORIZATION_SOURCE_SERVICE_MARKET AuthorizationSource = 2
+	// An admin completed a code without a state (CompleteAuthorization), such
+	// as one the developer console issued for a test user.
+	AuthorizationSource_AUTHORIZATION_SOURCE_CONSOLE AuthorizationSource = 3
+)
+
+// Enum value maps for AuthorizationSource.
+var (
+	AuthorizationSource_name = map[int32]string{
+		0: "AUTHORIZATION_SOURCE_UNSPECIFIED",
+		1: "AUTHORIZATION_SOURCE_OAUTH_FLOW",
+		2: "AUTHORIZATION_SOURCE_SERVICE_MARKET",
+		3: "AUTHORIZATION_SOURCE_CONSOLE",
+	}
+	AuthorizationSource_value = map[string]int32{
+		"AUTHORIZATION_SOURCE_UNSPECIFIED":    0,
+		"AUTHORIZATION_SOURCE_OAUTH_FLOW":     1,
+		"AUTHORIZATION_SOURCE_SERVICE_MARKET": 2,
+		"AUTHORIZATION_SOURCE_CONSOLE":        3,
+	}
+)
+
+func (x AuthorizationSource) Enum() *AuthorizationSource {
+	p := new(AuthorizationSource)
+	*p = x
+	return p
+}
+
+func (x AuthorizationSource) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AuthorizationSource) Descriptor() protoreflect.EnumDescriptor {
+	return file_kwaishop_gateway_v1_authorization_proto_enumTypes[1].Descriptor()
+}
+
+func (AuthorizationSource) Type() protoreflect.EnumType {
+	return &file_kwaishop_gateway_v1_authorization_proto_enumTypes[1]
+}
+
+func (x AuthorizationSource) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AuthorizationSource.Descriptor instead.
+func (AuthorizationSource) EnumDescriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{1}
+}
+
 // AuthorizationEventType says what happened.
 type AuthorizationEventType int32
 
@@ -107,6 +177,9 @@ const (
 	AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON AuthorizationEventType = 7
 	// The authorization was deleted from the gateway.
 	AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_DELETED AuthorizationEventType = 8
+	// The platform answered 100200101 ("service not ordered") to a refresh or
+	// code exchange: the shop's status is now SUBSCRIPTION_EXPIRED.
+	AuthorizationEventType_AUTHORIZATION_EVENT_TYPE_SUBSCRIPTION_EXPIRED AuthorizationEventType = 9
 )
 
 // Enum value maps for AuthorizationEventType.
@@ -121,6 +194,7 @@ var (
 		6: "AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON",
 		7: "AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON",
 		8: "AUTHORIZATION_EVENT_TYPE_DELETED",
+		9: "AUTHORIZATION_EVENT_TYPE_SUBSCRIPTION_EXPIRED",
 	}
 	AuthorizationEventType_value = map[string]int32{
 		"AUTHORIZATION_EVENT_TYPE_UNSPECIFIED":           0,
@@ -132,6 +206,7 @@ var (
 		"AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON":         6,
 		"AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON": 7,
 		"AUTHORIZATION_EVENT_TYPE_DELETED":               8,
+		"AUTHORIZATION_EVENT_TYPE_SUBSCRIPTION_EXPIRED":  9,
 	}
 )
 
@@ -146,11 +221,11 @@ func (x AuthorizationEventType) String() string {
 }
 
 func (AuthorizationEventType) Descriptor() protoreflect.EnumDescriptor {
-	return file_kwaishop_gateway_v1_authorization_proto_enumTypes[1].Descriptor()
+	return file_kwaishop_gateway_v1_authorization_proto_enumTypes[2].Descriptor()
 }
 
 func (AuthorizationEventType) Type() protoreflect.EnumType {
-	return &file_kwaishop_gateway_v1_authorization_proto_enumTypes[1]
+	return &file_kwaishop_gateway_v1_authorization_proto_enumTypes[2]
 }
 
 func (x AuthorizationEventType) Number() protoreflect.EnumNumber {
@@ -159,7 +234,7 @@ func (x AuthorizationEventType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AuthorizationEventType.Descriptor instead.
 func (AuthorizationEventType) EnumDescriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{1}
+	return file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP(), []int{2}
 }
 
 // Authorization is one shop's authorization of the app.
@@ -183,8 +258,19 @@ type Authorization struct {
 	TestUser bool `protobuf:"varint,8,opt,name=test_user,json=testUser,proto3" json:"test_user,omitempty"`
 	// When a test user's authorization is cut off by the platform (test users only).
 	TestUserCutoffTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=test_user_cutoff_time,json=testUserCutoffTime,proto3" json:"test_user_cutoff_time,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// How the authorization reached the gateway (the last consent's source).
+	Source AuthorizationSource `protobuf:"varint,10,opt,name=source,proto3,enum=kwaishop.gateway.v1.AuthorizationSource" json:"source,omitempty"`
+	// The app the shop authorized (the gateway may serve several apps; empty
+	// for an authorization stored before it told apps apart, which is the
+	// first configured app's).
+	AppKey string `protobuf:"bytes,11,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
+	// The shop's main account when the shop is a sub-account (the platform
+	// named it when the shop authorized); empty when the shop is its own main
+	// account. A main account and its sub-accounts are one test user: they
+	// share one daily cap.
+	MainOpenId    string `protobuf:"bytes,12,opt,name=main_open_id,json=mainOpenId,proto3" json:"main_open_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Authorization) Reset() {
@@ -280,6 +366,27 @@ func (x *Authorization) GetTestUserCutoffTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Authorization) GetSource() AuthorizationSource {
+	if x != nil {
+		return x.Source
+	}
+	return AuthorizationSource_AUTHORIZATION_SOURCE_UNSPECIFIED
+}
+
+func (x *Authorization) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
+func (x *Authorization) GetMainOpenId() string {
+	if x != nil {
+		return x.MainOpenId
+	}
+	return ""
+}
+
 // StartAuthorizationRequest asks for a consent URL.
 type StartAuthorizationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -288,7 +395,10 @@ type StartAuthorizationRequest struct {
 	// Where the merchant's browser goes after the callback (optional; the
 	// gateway shows a result page without it). Gets `open_id` or `error`
 	// query parameters appended.
-	ReturnUrl     string `protobuf:"bytes,2,opt,name=return_url,json=returnUrl,proto3" json:"return_url,omitempty"`
+	ReturnUrl string `protobuf:"bytes,2,opt,name=return_url,json=returnUrl,proto3" json:"return_url,omitempty"`
+	// The app to authorize. Empty: the only app the gateway serves
+	// (INVALID_ARGUMENT when it serves several).
+	AppKey        string `protobuf:"bytes,3,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -333,6 +443,13 @@ func (x *StartAuthorizationRequest) GetScopes() []string {
 func (x *StartAuthorizationRequest) GetReturnUrl() string {
 	if x != nil {
 		return x.ReturnUrl
+	}
+	return ""
+}
+
+func (x *StartAuthorizationRequest) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
 	}
 	return ""
 }
@@ -404,10 +521,16 @@ func (x *StartAuthorizationResponse) GetExpireTime() *timestamppb.Timestamp {
 // CompleteAuthorizationRequest carries the platform's redirect parameters.
 type CompleteAuthorizationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The authorization code (valid 2 minutes, single use).
+	// The authorization code (valid 2 minutes, single use): visible ASCII, as
+	// OAuth codes are.
 	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	// The state from StartAuthorization.
-	State         string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// The state from StartAuthorization. Empty for a code the platform issued
+	// without one (a console code): only keys with the admin group may do that.
+	State string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// The app the code is for. With a state: optional, and a state issued for
+	// another app is refused. Without one: the app whose console issued the
+	// code (empty: the only app).
+	AppKey        string `protobuf:"bytes,3,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -452,6 +575,13 @@ func (x *CompleteAuthorizationRequest) GetCode() string {
 func (x *CompleteAuthorizationRequest) GetState() string {
 	if x != nil {
 		return x.State
+	}
+	return ""
+}
+
+func (x *CompleteAuthorizationRequest) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
 	}
 	return ""
 }
@@ -510,7 +640,9 @@ type ListAuthorizationsRequest struct {
 	// The next_page_token of a previous response.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only authorizations in this status (unspecified = all).
-	Status        AuthorizationStatus `protobuf:"varint,3,opt,name=status,proto3,enum=kwaishop.gateway.v1.AuthorizationStatus" json:"status,omitempty"`
+	Status AuthorizationStatus `protobuf:"varint,3,opt,name=status,proto3,enum=kwaishop.gateway.v1.AuthorizationStatus" json:"status,omitempty"`
+	// Only authorizations of this app (empty = every app).
+	AppKey        string `protobuf:"bytes,4,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -564,6 +696,13 @@ func (x *ListAuthorizationsRequest) GetStatus() AuthorizationStatus {
 		return x.Status
 	}
 	return AuthorizationStatus_AUTHORIZATION_STATUS_UNSPECIFIED
+}
+
+func (x *ListAuthorizationsRequest) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
 }
 
 // ListAuthorizationsResponse holds a page of authorizations, by open_id.
@@ -1158,7 +1297,7 @@ var File_kwaishop_gateway_v1_authorization_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_authorization_proto_rawDesc = "" +
 	"\n" +
-	"'kwaishop/gateway/v1/authorization.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x04\n" +
+	"'kwaishop/gateway/v1/authorization.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x05\n" +
 	"\rAuthorization\x12\x17\n" +
 	"\aopen_id\x18\x01 \x01(\tR\x06openId\x12\x16\n" +
 	"\x06scopes\x18\x02 \x03(\tR\x06scopes\x12@\n" +
@@ -1169,27 +1308,35 @@ const file_kwaishop_gateway_v1_authorization_proto_rawDesc = "" +
 	"createTime\x12F\n" +
 	"\x11last_refresh_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x0flastRefreshTime\x12\x1b\n" +
 	"\ttest_user\x18\b \x01(\bR\btestUser\x12M\n" +
-	"\x15test_user_cutoff_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x12testUserCutoffTime\"\x87\x01\n" +
+	"\x15test_user_cutoff_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x12testUserCutoffTime\x12M\n" +
+	"\x06source\x18\n" +
+	" \x01(\x0e2(.kwaishop.gateway.v1.AuthorizationSourceB\v\xe0A\x03\xbaH\x05\x82\x01\x02\x10\x01R\x06source\x12\x1c\n" +
+	"\aapp_key\x18\v \x01(\tB\x03\xe0A\x03R\x06appKey\x12%\n" +
+	"\fmain_open_id\x18\f \x01(\tB\x03\xe0A\x03R\n" +
+	"mainOpenId\"\xbb\x01\n" +
 	"\x19StartAuthorizationRequest\x12;\n" +
 	"\x06scopes\x18\x01 \x03(\tB#\xe0A\x02\xbaH\x1d\x92\x01\x1a\b\x01\x10 \x18\x01\"\x12r\x102\x0e^[a-z_]{1,64}$R\x06scopes\x12-\n" +
 	"\n" +
-	"return_url\x18\x02 \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\treturnUrl\"\x81\x01\n" +
+	"return_url\x18\x02 \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\treturnUrl\x122\n" +
+	"\aapp_key\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06appKey\"\x81\x01\n" +
 	"\x1aStartAuthorizationResponse\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12;\n" +
 	"\vexpire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\"f\n" +
-	"\x1cCompleteAuthorizationRequest\x12!\n" +
-	"\x04code\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x04R\x04code\x12#\n" +
-	"\x05state\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02R\x05state\"i\n" +
+	"expireTime\"\xa5\x01\n" +
+	"\x1cCompleteAuthorizationRequest\x12+\n" +
+	"\x04code\x18\x01 \x01(\tB\x17\xe0A\x02\xbaH\x11r\x0f\x10\x01\x18\x80\x042\b^[ -~]+$R\x04code\x12$\n" +
+	"\x05state\x18\x02 \x01(\tB\x0e\xe0A\x01\xbaH\b\xd8\x01\x01r\x03\x18\x80\x02R\x05state\x122\n" +
+	"\aapp_key\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06appKey\"i\n" +
 	"\x1dCompleteAuthorizationResponse\x12H\n" +
-	"\rauthorization\x18\x01 \x01(\v2\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"\xb9\x01\n" +
+	"\rauthorization\x18\x01 \x01(\v2\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"\xed\x01\n" +
 	"\x19ListAuthorizationsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\tpageToken\x12J\n" +
-	"\x06status\x18\x03 \x01(\x0e2(.kwaishop.gateway.v1.AuthorizationStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\"\x90\x01\n" +
+	"\x06status\x18\x03 \x01(\x0e2(.kwaishop.gateway.v1.AuthorizationStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x122\n" +
+	"\aapp_key\x18\x04 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06appKey\"\x90\x01\n" +
 	"\x1aListAuthorizationsResponse\x12J\n" +
 	"\x0eauthorizations\x18\x01 \x03(\v2\".kwaishop.gateway.v1.AuthorizationR\x0eauthorizations\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"R\n" +
@@ -1217,13 +1364,19 @@ const file_kwaishop_gateway_v1_authorization_proto_rawDesc = "" +
 	"\x16RotateTokenKeysRequest\"R\n" +
 	"\x17RotateTokenKeysResponse\x12 \n" +
 	"\vreencrypted\x18\x01 \x01(\x05R\vreencrypted\x12\x15\n" +
-	"\x06key_id\x18\x02 \x01(\tR\x05keyId*\xc9\x01\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId*\xf8\x01\n" +
 	"\x13AuthorizationStatus\x12$\n" +
 	" AUTHORIZATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bAUTHORIZATION_STATUS_ACTIVE\x10\x01\x12'\n" +
 	"#AUTHORIZATION_STATUS_REFRESH_FAILED\x10\x02\x12 \n" +
 	"\x1cAUTHORIZATION_STATUS_REVOKED\x10\x03\x12 \n" +
-	"\x1cAUTHORIZATION_STATUS_EXPIRED\x10\x04*\x92\x03\n" +
+	"\x1cAUTHORIZATION_STATUS_EXPIRED\x10\x04\x12-\n" +
+	")AUTHORIZATION_STATUS_SUBSCRIPTION_EXPIRED\x10\x05*\xab\x01\n" +
+	"\x13AuthorizationSource\x12$\n" +
+	" AUTHORIZATION_SOURCE_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fAUTHORIZATION_SOURCE_OAUTH_FLOW\x10\x01\x12'\n" +
+	"#AUTHORIZATION_SOURCE_SERVICE_MARKET\x10\x02\x12 \n" +
+	"\x1cAUTHORIZATION_SOURCE_CONSOLE\x10\x03*\xc5\x03\n" +
 	"\x16AuthorizationEventType\x12(\n" +
 	"$AUTHORIZATION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12'\n" +
 	"#AUTHORIZATION_EVENT_TYPE_AUTHORIZED\x10\x01\x12&\n" +
@@ -1233,7 +1386,8 @@ const file_kwaishop_gateway_v1_authorization_proto_rawDesc = "" +
 	" AUTHORIZATION_EVENT_TYPE_EXPIRED\x10\x05\x12*\n" +
 	"&AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON\x10\x06\x122\n" +
 	".AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON\x10\a\x12$\n" +
-	" AUTHORIZATION_EVENT_TYPE_DELETED\x10\b2\xab\n" +
+	" AUTHORIZATION_EVENT_TYPE_DELETED\x10\b\x121\n" +
+	"-AUTHORIZATION_EVENT_TYPE_SUBSCRIPTION_EXPIRED\x10\t2\xab\n" +
 	"\n" +
 	"\x14AuthorizationService\x12\x9a\x01\n" +
 	"\x12StartAuthorization\x12..kwaishop.gateway.v1.StartAuthorizationRequest\x1a/.kwaishop.gateway.v1.StartAuthorizationResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/authorizations:start\x12\xa6\x01\n" +
@@ -1258,69 +1412,71 @@ func file_kwaishop_gateway_v1_authorization_proto_rawDescGZIP() []byte {
 	return file_kwaishop_gateway_v1_authorization_proto_rawDescData
 }
 
-var file_kwaishop_gateway_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_kwaishop_gateway_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_kwaishop_gateway_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_kwaishop_gateway_v1_authorization_proto_goTypes = []any{
 	(AuthorizationStatus)(0),                 // 0: kwaishop.gateway.v1.AuthorizationStatus
-	(AuthorizationEventType)(0),              // 1: kwaishop.gateway.v1.AuthorizationEventType
-	(*Authorization)(nil),                    // 2: kwaishop.gateway.v1.Authorization
-	(*StartAuthorizationRequest)(nil),        // 3: kwaishop.gateway.v1.StartAuthorizationRequest
-	(*StartAuthorizationResponse)(nil),       // 4: kwaishop.gateway.v1.StartAuthorizationResponse
-	(*CompleteAuthorizationRequest)(nil),     // 5: kwaishop.gateway.v1.CompleteAuthorizationRequest
-	(*CompleteAuthorizationResponse)(nil),    // 6: kwaishop.gateway.v1.CompleteAuthorizationResponse
-	(*ListAuthorizationsRequest)(nil),        // 7: kwaishop.gateway.v1.ListAuthorizationsRequest
-	(*ListAuthorizationsResponse)(nil),       // 8: kwaishop.gateway.v1.ListAuthorizationsResponse
-	(*GetAuthorizationRequest)(nil),          // 9: kwaishop.gateway.v1.GetAuthorizationRequest
-	(*GetAuthorizationResponse)(nil),         // 10: kwaishop.gateway.v1.GetAuthorizationResponse
-	(*RefreshAuthorizationRequest)(nil),      // 11: kwaishop.gateway.v1.RefreshAuthorizationRequest
-	(*RefreshAuthorizationResponse)(nil),     // 12: kwaishop.gateway.v1.RefreshAuthorizationResponse
-	(*DeleteAuthorizationRequest)(nil),       // 13: kwaishop.gateway.v1.DeleteAuthorizationRequest
-	(*DeleteAuthorizationResponse)(nil),      // 14: kwaishop.gateway.v1.DeleteAuthorizationResponse
-	(*WatchAuthorizationEventsRequest)(nil),  // 15: kwaishop.gateway.v1.WatchAuthorizationEventsRequest
-	(*WatchAuthorizationEventsResponse)(nil), // 16: kwaishop.gateway.v1.WatchAuthorizationEventsResponse
-	(*AuthorizationEvent)(nil),               // 17: kwaishop.gateway.v1.AuthorizationEvent
-	(*RotateTokenKeysRequest)(nil),           // 18: kwaishop.gateway.v1.RotateTokenKeysRequest
-	(*RotateTokenKeysResponse)(nil),          // 19: kwaishop.gateway.v1.RotateTokenKeysResponse
-	(*timestamppb.Timestamp)(nil),            // 20: google.protobuf.Timestamp
+	(AuthorizationSource)(0),                 // 1: kwaishop.gateway.v1.AuthorizationSource
+	(AuthorizationEventType)(0),              // 2: kwaishop.gateway.v1.AuthorizationEventType
+	(*Authorization)(nil),                    // 3: kwaishop.gateway.v1.Authorization
+	(*StartAuthorizationRequest)(nil),        // 4: kwaishop.gateway.v1.StartAuthorizationRequest
+	(*StartAuthorizationResponse)(nil),       // 5: kwaishop.gateway.v1.StartAuthorizationResponse
+	(*CompleteAuthorizationRequest)(nil),     // 6: kwaishop.gateway.v1.CompleteAuthorizationRequest
+	(*CompleteAuthorizationResponse)(nil),    // 7: kwaishop.gateway.v1.CompleteAuthorizationResponse
+	(*ListAuthorizationsRequest)(nil),        // 8: kwaishop.gateway.v1.ListAuthorizationsRequest
+	(*ListAuthorizationsResponse)(nil),       // 9: kwaishop.gateway.v1.ListAuthorizationsResponse
+	(*GetAuthorizationRequest)(nil),          // 10: kwaishop.gateway.v1.GetAuthorizationRequest
+	(*GetAuthorizationResponse)(nil),         // 11: kwaishop.gateway.v1.GetAuthorizationResponse
+	(*RefreshAuthorizationRequest)(nil),      // 12: kwaishop.gateway.v1.RefreshAuthorizationRequest
+	(*RefreshAuthorizationResponse)(nil),     // 13: kwaishop.gateway.v1.RefreshAuthorizationResponse
+	(*DeleteAuthorizationRequest)(nil),       // 14: kwaishop.gateway.v1.DeleteAuthorizationRequest
+	(*DeleteAuthorizationResponse)(nil),      // 15: kwaishop.gateway.v1.DeleteAuthorizationResponse
+	(*WatchAuthorizationEventsRequest)(nil),  // 16: kwaishop.gateway.v1.WatchAuthorizationEventsRequest
+	(*WatchAuthorizationEventsResponse)(nil), // 17: kwaishop.gateway.v1.WatchAuthorizationEventsResponse
+	(*AuthorizationEvent)(nil),               // 18: kwaishop.gateway.v1.AuthorizationEvent
+	(*RotateTokenKeysRequest)(nil),           // 19: kwaishop.gateway.v1.RotateTokenKeysRequest
+	(*RotateTokenKeysResponse)(nil),          // 20: kwaishop.gateway.v1.RotateTokenKeysResponse
+	(*timestamppb.Timestamp)(nil),            // 21: google.protobuf.Timestamp
 }
 var file_kwaishop_gateway_v1_authorization_proto_depIdxs = []int32{
 	0,  // 0: kwaishop.gateway.v1.Authorization.status:type_name -> kwaishop.gateway.v1.AuthorizationStatus
-	20, // 1: kwaishop.gateway.v1.Authorization.access_token_expire_time:type_name -> google.protobuf.Timestamp
-	20, // 2: kwaishop.gateway.v1.Authorization.refresh_token_expire_time:type_name -> google.protobuf.Timestamp
-	20, // 3: kwaishop.gateway.v1.Authorization.create_time:type_name -> google.protobuf.Timestamp
-	20, // 4: kwaishop.gateway.v1.Authorization.last_refresh_time:type_name -> google.protobuf.Timestamp
-	20, // 5: kwaishop.gateway.v1.Authorization.test_user_cutoff_time:type_name -> google.protobuf.Timestamp
-	20, // 6: kwaishop.gateway.v1.StartAuthorizationResponse.expire_time:type_name -> google.protobuf.Timestamp
-	2,  // 7: kwaishop.gateway.v1.CompleteAuthorizationResponse.authorization:type_name -> kwaishop.gateway.v1.Authorization
-	0,  // 8: kwaishop.gateway.v1.ListAuthorizationsRequest.status:type_name -> kwaishop.gateway.v1.AuthorizationStatus
-	2,  // 9: kwaishop.gateway.v1.ListAuthorizationsResponse.authorizations:type_name -> kwaishop.gateway.v1.Authorization
-	2,  // 10: kwaishop.gateway.v1.GetAuthorizationResponse.authorization:type_name -> kwaishop.gateway.v1.Authorization
-	2,  // 11: kwaishop.gateway.v1.RefreshAuthorizationResponse.authorization:type_name -> kwaishop.gateway.v1.Authorization
-	17, // 12: kwaishop.gateway.v1.WatchAuthorizationEventsResponse.event:type_name -> kwaishop.gateway.v1.AuthorizationEvent
-	1,  // 13: kwaishop.gateway.v1.AuthorizationEvent.type:type_name -> kwaishop.gateway.v1.AuthorizationEventType
-	20, // 14: kwaishop.gateway.v1.AuthorizationEvent.time:type_name -> google.protobuf.Timestamp
-	2,  // 15: kwaishop.gateway.v1.AuthorizationEvent.authorization:type_name -> kwaishop.gateway.v1.Authorization
-	3,  // 16: kwaishop.gateway.v1.AuthorizationService.StartAuthorization:input_type -> kwaishop.gateway.v1.StartAuthorizationRequest
-	5,  // 17: kwaishop.gateway.v1.AuthorizationService.CompleteAuthorization:input_type -> kwaishop.gateway.v1.CompleteAuthorizationRequest
-	7,  // 18: kwaishop.gateway.v1.AuthorizationService.ListAuthorizations:input_type -> kwaishop.gateway.v1.ListAuthorizationsRequest
-	9,  // 19: kwaishop.gateway.v1.AuthorizationService.GetAuthorization:input_type -> kwaishop.gateway.v1.GetAuthorizationRequest
-	11, // 20: kwaishop.gateway.v1.AuthorizationService.RefreshAuthorization:input_type -> kwaishop.gateway.v1.RefreshAuthorizationRequest
-	13, // 21: kwaishop.gateway.v1.AuthorizationService.DeleteAuthorization:input_type -> kwaishop.gateway.v1.DeleteAuthorizationRequest
-	15, // 22: kwaishop.gateway.v1.AuthorizationService.WatchAuthorizationEvents:input_type -> kwaishop.gateway.v1.WatchAuthorizationEventsRequest
-	18, // 23: kwaishop.gateway.v1.AuthorizationService.RotateTokenKeys:input_type -> kwaishop.gateway.v1.RotateTokenKeysRequest
-	4,  // 24: kwaishop.gateway.v1.AuthorizationService.StartAuthorization:output_type -> kwaishop.gateway.v1.StartAuthorizationResponse
-	6,  // 25: kwaishop.gateway.v1.AuthorizationService.CompleteAuthorization:output_type -> kwaishop.gateway.v1.CompleteAuthorizationResponse
-	8,  // 26: kwaishop.gateway.v1.AuthorizationService.ListAuthorizations:output_type -> kwaishop.gateway.v1.ListAuthorizationsResponse
-	10, // 27: kwaishop.gateway.v1.AuthorizationService.GetAuthorization:output_type -> kwaishop.gateway.v1.GetAuthorizationResponse
-	12, // 28: kwaishop.gateway.v1.AuthorizationService.RefreshAuthorization:output_type -> kwaishop.gateway.v1.RefreshAuthorizationResponse
-	14, // 29: kwaishop.gateway.v1.AuthorizationService.DeleteAuthorization:output_type -> kwaishop.gateway.v1.DeleteAuthorizationResponse
-	16, // 30: kwaishop.gateway.v1.AuthorizationService.WatchAuthorizationEvents:output_type -> kwaishop.gateway.v1.WatchAuthorizationEventsResponse
-	19, // 31: kwaishop.gateway.v1.AuthorizationService.RotateTokenKeys:output_type -> kwaishop.gateway.v1.RotateTokenKeysResponse
-	24, // [24:32] is the sub-list for method output_type
-	16, // [16:24] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	21, // 1: kwaishop.gateway.v1.Authorization.access_token_expire_time:type_name -> google.protobuf.Timestamp
+	21, // 2: kwaishop.gateway.v1.Authorization.refresh_token_expire_time:type_name -> google.protobuf.Timestamp
+	21, // 3: kwaishop.gateway.v1.Authorization.create_time:type_name -> google.protobuf.Timestamp
+	21, // 4: kwaishop.gateway.v1.Authorization.last_refresh_time:type_name -> google.protobuf.Timestamp
+	21, // 5: kwaishop.gateway.v1.Authorization.test_user_cutoff_time:type_name -> google.protobuf.Timestamp
+	1,  // 6: kwaishop.gateway.v1.Authorization.source:type_name -> kwaishop.gateway.v1.AuthorizationSource
+	21, // 7: kwaishop.gateway.v1.StartAuthorizationResponse.expire_time:type_name -> google.protobuf.Timestamp
+	3,  // 8: kwaishop.gateway.v1.CompleteAuthorizationResponse.authorization:type_name -> kwaishop.gateway.v1.Authorization
+	0,  // 9: kwaishop.gateway.v1.ListAuthorizationsRequest.status:type_name -> kwaishop.gateway.v1.AuthorizationStatus
+	3,  // 10: kwaishop.gateway.v1.ListAuthorizationsResponse.authorizations:type_name -> kwaishop.gateway.v1.Authorization
+	3,  // 11: kwaishop.gateway.v1.GetAuthorizationResponse.authorization:type_name -> kwaishop.gateway.v1.Authorization
+	3,  // 12: kwaishop.gateway.v1.RefreshAuthorizationResponse.authorization:type_name -> kwaishop.gateway.v1.Authorization
+	18, // 13: kwaishop.gateway.v1.WatchAuthorizationEventsResponse.event:type_name -> kwaishop.gateway.v1.AuthorizationEvent
+	2,  // 14: kwaishop.gateway.v1.AuthorizationEvent.type:type_name -> kwaishop.gateway.v1.AuthorizationEventType
+	21, // 15: kwaishop.gateway.v1.AuthorizationEvent.time:type_name -> google.protobuf.Timestamp
+	3,  // 16: kwaishop.gateway.v1.AuthorizationEvent.authorization:type_name -> kwaishop.gateway.v1.Authorization
+	4,  // 17: kwaishop.gateway.v1.AuthorizationService.StartAuthorization:input_type -> kwaishop.gateway.v1.StartAuthorizationRequest
+	6,  // 18: kwaishop.gateway.v1.AuthorizationService.CompleteAuthorization:input_type -> kwaishop.gateway.v1.CompleteAuthorizationRequest
+	8,  // 19: kwaishop.gateway.v1.AuthorizationService.ListAuthorizations:input_type -> kwaishop.gateway.v1.ListAuthorizationsRequest
+	10, // 20: kwaishop.gateway.v1.AuthorizationService.GetAuthorization:input_type -> kwaishop.gateway.v1.GetAuthorizationRequest
+	12, // 21: kwaishop.gateway.v1.AuthorizationService.RefreshAuthorization:input_type -> kwaishop.gateway.v1.RefreshAuthorizationRequest
+	14, // 22: kwaishop.gateway.v1.AuthorizationService.DeleteAuthorization:input_type -> kwaishop.gateway.v1.DeleteAuthorizationRequest
+	16, // 23: kwaishop.gateway.v1.AuthorizationService.WatchAuthorizationEvents:input_type -> kwaishop.gateway.v1.WatchAuthorizationEventsRequest
+	19, // 24: kwaishop.gateway.v1.AuthorizationService.RotateTokenKeys:input_type -> kwaishop.gateway.v1.RotateTokenKeysRequest
+	5,  // 25: kwaishop.gateway.v1.AuthorizationService.StartAuthorization:output_type -> kwaishop.gateway.v1.StartAuthorizationResponse
+	7,  // 26: kwaishop.gateway.v1.AuthorizationService.CompleteAuthorization:output_type -> kwaishop.gateway.v1.CompleteAuthorizationResponse
+	9,  // 27: kwaishop.gateway.v1.AuthorizationService.ListAuthorizations:output_type -> kwaishop.gateway.v1.ListAuthorizationsResponse
+	11, // 28: kwaishop.gateway.v1.AuthorizationService.GetAuthorization:output_type -> kwaishop.gateway.v1.GetAuthorizationResponse
+	13, // 29: kwaishop.gateway.v1.AuthorizationService.RefreshAuthorization:output_type -> kwaishop.gateway.v1.RefreshAuthorizationResponse
+	15, // 30: kwaishop.gateway.v1.AuthorizationService.DeleteAuthorization:output_type -> kwaishop.gateway.v1.DeleteAuthorizationResponse
+	17, // 31: kwaishop.gateway.v1.AuthorizationService.WatchAuthorizationEvents:output_type -> kwaishop.gateway.v1.WatchAuthorizationEventsResponse
+	20, // 32: kwaishop.gateway.v1.AuthorizationService.RotateTokenKeys:output_type -> kwaishop.gateway.v1.RotateTokenKeysResponse
+	25, // [25:33] is the sub-list for method output_type
+	17, // [17:25] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_kwaishop_gateway_v1_authorization_proto_init() }
@@ -1333,7 +1489,7 @@ func file_kwaishop_gateway_v1_authorization_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kwaishop_gateway_v1_authorization_proto_rawDesc), len(file_kwaishop_gateway_v1_authorization_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,

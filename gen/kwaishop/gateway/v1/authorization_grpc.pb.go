@@ -42,8 +42,13 @@ type AuthorizationServiceClient interface {
 	// `/oauth/callback`, which completes the authorization.
 	StartAuthorization(ctx context.Context, in *StartAuthorizationRequest, opts ...grpc.CallOption) (*StartAuthorizationResponse, error)
 	// CompleteAuthorization exchanges a code for callers that receive the
-	// platform's redirect themselves. The state must come from
-	// StartAuthorization and is consumed.
+	// platform's redirect themselves. With a state, the state must come from
+	// StartAuthorization and is consumed first (an unknown, used or expired
+	// state is refused before any code exchange); the authorization's source
+	// is OAUTH_FLOW. Without a state, the code is one the platform issued on
+	// its own (the developer console's "copy code" for a test user): only a
+	// key with the admin group may complete it (PERMISSION_DENIED otherwise),
+	// and the source is CONSOLE. See docs/oauth.md.
 	CompleteAuthorization(ctx context.Context, in *CompleteAuthorizationRequest, opts ...grpc.CallOption) (*CompleteAuthorizationResponse, error)
 	// ListAuthorizations lists the stored shop authorizations, by open_id.
 	ListAuthorizations(ctx context.Context, in *ListAuthorizationsRequest, opts ...grpc.CallOption) (*ListAuthorizationsResponse, error)
@@ -172,8 +177,13 @@ type AuthorizationServiceServer interface {
 	// `/oauth/callback`, which completes the authorization.
 	StartAuthorization(context.Context, *StartAuthorizationRequest) (*StartAuthorizationResponse, error)
 	// CompleteAuthorization exchanges a code for callers that receive the
-	// platform's redirect themselves. The state must come from
-	// StartAuthorization and is consumed.
+	// platform's redirect themselves. With a state, the state must come from
+	// StartAuthorization and is consumed first (an unknown, used or expired
+	// state is refused before any code exchange); the authorization's source
+	// is OAUTH_FLOW. Without a state, the code is one the platform issued on
+	// its own (the developer console's "copy code" for a test user): only a
+	// key with the admin group may complete it (PERMISSION_DENIED otherwise),
+	// and the source is CONSOLE. See docs/oauth.md.
 	CompleteAuthorization(context.Context, *CompleteAuthorizationRequest) (*CompleteAuthorizationResponse, error)
 	// ListAuthorizations lists the stored shop authorizations, by open_id.
 	ListAuthorizations(context.Context, *ListAuthorizationsRequest) (*ListAuthorizationsResponse, error)

@@ -39,7 +39,10 @@ const (
 	// the shop must authorize again (gRPC FailedPrecondition).
 	ErrorReason_ERROR_REASON_AUTHORIZATION_REVOKED ErrorReason = 2
 	// The token lacks the scope of the API, or the object is not the
-	// merchant's (gRPC PermissionDenied).
+	// merchant's (gRPC PermissionDenied). For a missing scope (platform result
+	// 22) the metadata also carries `missing_scope` when the gateway knows the
+	// API's permission group, and `reauthorize_url`: the consent page asking
+	// for the shop's granted scopes plus the missing one.
 	ErrorReason_ERROR_REASON_PLATFORM_PERMISSION ErrorReason = 3
 	// The platform rejected the request signature or timestamp (gRPC Internal:
 	// a gateway configuration problem, never the caller's fault).
@@ -71,6 +74,13 @@ const (
 	// repeated upstream failures; retry after the RetryInfo delay
 	// (gRPC Unavailable).
 	ErrorReason_ERROR_REASON_CIRCUIT_OPEN ErrorReason = 15
+	// The merchant's service-market order of the app is missing or ended
+	// (platform result 100200101, "service not ordered"; gRPC
+	// FailedPrecondition). Calls for the shop fail fast until the merchant
+	// renews the order in the service market and uses the service again;
+	// metadata `open_id`, `status`, `action` and, when configured,
+	// `reauthorize_url`.
+	ErrorReason_ERROR_REASON_SUBSCRIPTION_EXPIRED ErrorReason = 16
 )
 
 // Enum value maps for ErrorReason.
@@ -92,6 +102,7 @@ var (
 		13: "ERROR_REASON_UNAUTHENTICATED",
 		14: "ERROR_REASON_PERMISSION_DENIED",
 		15: "ERROR_REASON_CIRCUIT_OPEN",
+		16: "ERROR_REASON_SUBSCRIPTION_EXPIRED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":               0,
@@ -110,6 +121,7 @@ var (
 		"ERROR_REASON_UNAUTHENTICATED":           13,
 		"ERROR_REASON_PERMISSION_DENIED":         14,
 		"ERROR_REASON_CIRCUIT_OPEN":              15,
+		"ERROR_REASON_SUBSCRIPTION_EXPIRED":      16,
 	}
 )
 
@@ -144,7 +156,7 @@ var File_kwaishop_gateway_v1_errors_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" kwaishop/gateway/v1/errors.proto\x12\x13kwaishop.gateway.v1*\xc1\x04\n" +
+	" kwaishop/gateway/v1/errors.proto\x12\x13kwaishop.gateway.v1*\xe8\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_PLATFORM_AUTH\x10\x01\x12&\n" +
@@ -162,7 +174,8 @@ const file_kwaishop_gateway_v1_errors_proto_rawDesc = "" +
 	"\x15ERROR_REASON_INTERNAL\x10\f\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\r\x12\"\n" +
 	"\x1eERROR_REASON_PERMISSION_DENIED\x10\x0e\x12\x1d\n" +
-	"\x19ERROR_REASON_CIRCUIT_OPEN\x10\x0fB\xe4\x01\n" +
+	"\x19ERROR_REASON_CIRCUIT_OPEN\x10\x0f\x12%\n" +
+	"!ERROR_REASON_SUBSCRIPTION_EXPIRED\x10\x10B\xe4\x01\n" +
 	"\x17com.kwaishop.gateway.v1B\vErrorsProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (

@@ -132,6 +132,82 @@ func (StockChange) EnumDescriptor() ([]byte, []int) {
 	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{1}
 }
 
+// ImageUploadType says what an uploaded image is for (the platform's
+// `uploadType`, whose numbers these are).
+type ImageUploadType int32
+
+const (
+	// Not set.
+	ImageUploadType_IMAGE_UPLOAD_TYPE_UNSPECIFIED ImageUploadType = 0
+	// An item's main image (platform 1).
+	ImageUploadType_IMAGE_UPLOAD_TYPE_MAIN ImageUploadType = 1
+	// An item detail image (platform 2).
+	ImageUploadType_IMAGE_UPLOAD_TYPE_DETAIL ImageUploadType = 2
+	// A SKU image (platform 3).
+	ImageUploadType_IMAGE_UPLOAD_TYPE_SKU ImageUploadType = 3
+	// A category property image (platform 4).
+	ImageUploadType_IMAGE_UPLOAD_TYPE_CATEGORY_PROPERTY ImageUploadType = 4
+	// A white-background image: PNG or JPEG, square, at least 480x480,
+	// under 2 MiB (platform 5).
+	ImageUploadType_IMAGE_UPLOAD_TYPE_WHITE_BACKGROUND ImageUploadType = 5
+	// A transparent image: PNG, square, at least 480x480, under 2 MiB
+	// (platform 6).
+	ImageUploadType_IMAGE_UPLOAD_TYPE_TRANSPARENT ImageUploadType = 6
+	// A standard-product image (platform 9).
+	ImageUploadType_IMAGE_UPLOAD_TYPE_STANDARD_PRODUCT ImageUploadType = 9
+)
+
+// Enum value maps for ImageUploadType.
+var (
+	ImageUploadType_name = map[int32]string{
+		0: "IMAGE_UPLOAD_TYPE_UNSPECIFIED",
+		1: "IMAGE_UPLOAD_TYPE_MAIN",
+		2: "IMAGE_UPLOAD_TYPE_DETAIL",
+		3: "IMAGE_UPLOAD_TYPE_SKU",
+		4: "IMAGE_UPLOAD_TYPE_CATEGORY_PROPERTY",
+		5: "IMAGE_UPLOAD_TYPE_WHITE_BACKGROUND",
+		6: "IMAGE_UPLOAD_TYPE_TRANSPARENT",
+		9: "IMAGE_UPLOAD_TYPE_STANDARD_PRODUCT",
+	}
+	ImageUploadType_value = map[string]int32{
+		"IMAGE_UPLOAD_TYPE_UNSPECIFIED":       0,
+		"IMAGE_UPLOAD_TYPE_MAIN":              1,
+		"IMAGE_UPLOAD_TYPE_DETAIL":            2,
+		"IMAGE_UPLOAD_TYPE_SKU":               3,
+		"IMAGE_UPLOAD_TYPE_CATEGORY_PROPERTY": 4,
+		"IMAGE_UPLOAD_TYPE_WHITE_BACKGROUND":  5,
+		"IMAGE_UPLOAD_TYPE_TRANSPARENT":       6,
+		"IMAGE_UPLOAD_TYPE_STANDARD_PRODUCT":  9,
+	}
+)
+
+func (x ImageUploadType) Enum() *ImageUploadType {
+	p := new(ImageUploadType)
+	*p = x
+	return p
+}
+
+func (x ImageUploadType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImageUploadType) Descriptor() protoreflect.EnumDescriptor {
+	return file_kwaishop_gateway_v1_item_proto_enumTypes[2].Descriptor()
+}
+
+func (ImageUploadType) Type() protoreflect.EnumType {
+	return &file_kwaishop_gateway_v1_item_proto_enumTypes[2]
+}
+
+func (x ImageUploadType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImageUploadType.Descriptor instead.
+func (ImageUploadType) EnumDescriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{2}
+}
+
 // ListItemsRequest pages through a shop's items.
 type ListItemsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1054,6 +1130,154 @@ func (x *Sku) GetStock() int64 {
 	return 0
 }
 
+// UploadImageRequest is one image to store on the platform.
+type UploadImageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop's open_id.
+	OpenId string `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	// The image file's bytes (base64 in REST JSON): JPEG, PNG, GIF, WebP or
+	// BMP. Sent as the multipart part `imgBytes`.
+	Image []byte `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"`
+	// What the image is for (`uploadType`).
+	UploadType ImageUploadType `protobuf:"varint,3,opt,name=upload_type,json=uploadType,proto3,enum=kwaishop.gateway.v1.ImageUploadType" json:"upload_type,omitempty"`
+	// Where the image came from (`imgUrl`, answered back as origin_image_url);
+	// optional.
+	ImageUrl      string `protobuf:"bytes,4,opt,name=image_url,json=imageUrl,proto3" json:"image_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadImageRequest) Reset() {
+	*x = UploadImageRequest{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadImageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadImageRequest) ProtoMessage() {}
+
+func (x *UploadImageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadImageRequest.ProtoReflect.Descriptor instead.
+func (*UploadImageRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UploadImageRequest) GetOpenId() string {
+	if x != nil {
+		return x.OpenId
+	}
+	return ""
+}
+
+func (x *UploadImageRequest) GetImage() []byte {
+	if x != nil {
+		return x.Image
+	}
+	return nil
+}
+
+func (x *UploadImageRequest) GetUploadType() ImageUploadType {
+	if x != nil {
+		return x.UploadType
+	}
+	return ImageUploadType_IMAGE_UPLOAD_TYPE_UNSPECIFIED
+}
+
+func (x *UploadImageRequest) GetImageUrl() string {
+	if x != nil {
+		return x.ImageUrl
+	}
+	return ""
+}
+
+// UploadImageResponse is the stored image.
+type UploadImageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The image's URL on the platform (`kwaiImgUrl`): use it in items.
+	KwaiImageUrl string `protobuf:"bytes,1,opt,name=kwai_image_url,json=kwaiImageUrl,proto3" json:"kwai_image_url,omitempty"`
+	// The URL the request named (`originImgUrl`), if any.
+	OriginImageUrl string `protobuf:"bytes,2,opt,name=origin_image_url,json=originImageUrl,proto3" json:"origin_image_url,omitempty"`
+	// The platform's request id of the call.
+	PlatformRequestId string `protobuf:"bytes,3,opt,name=platform_request_id,json=platformRequestId,proto3" json:"platform_request_id,omitempty"`
+	// The platform's data object, verbatim.
+	Raw           string `protobuf:"bytes,4,opt,name=raw,proto3" json:"raw,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadImageResponse) Reset() {
+	*x = UploadImageResponse{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadImageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadImageResponse) ProtoMessage() {}
+
+func (x *UploadImageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadImageResponse.ProtoReflect.Descriptor instead.
+func (*UploadImageResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *UploadImageResponse) GetKwaiImageUrl() string {
+	if x != nil {
+		return x.KwaiImageUrl
+	}
+	return ""
+}
+
+func (x *UploadImageResponse) GetOriginImageUrl() string {
+	if x != nil {
+		return x.OriginImageUrl
+	}
+	return ""
+}
+
+func (x *UploadImageResponse) GetPlatformRequestId() string {
+	if x != nil {
+		return x.PlatformRequestId
+	}
+	return ""
+}
+
+func (x *UploadImageResponse) GetRaw() string {
+	if x != nil {
+		return x.Raw
+	}
+	return ""
+}
+
 var File_kwaishop_gateway_v1_item_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_item_proto_rawDesc = "" +
@@ -1134,7 +1358,18 @@ const file_kwaishop_gateway_v1_item_proto_rawDesc = "" +
 	"\rspecification\x18\x04 \x01(\tR\rspecification\x12\x1b\n" +
 	"\tprice_fen\x18\x05 \x01(\x03R\bpriceFen\x12(\n" +
 	"\x10market_price_fen\x18\x06 \x01(\x03R\x0emarketPriceFen\x12\x14\n" +
-	"\x05stock\x18\a \x01(\x03R\x05stock*b\n" +
+	"\x05stock\x18\a \x01(\x03R\x05stock\"\x84\x02\n" +
+	"\x12UploadImageRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12#\n" +
+	"\x05image\x18\x02 \x01(\fB\r\xe0A\x02\xbaH\a\xc8\x01\x01z\x02\x10\x01R\x05image\x12U\n" +
+	"\vupload_type\x18\x03 \x01(\x0e2$.kwaishop.gateway.v1.ImageUploadTypeB\x0e\xe0A\x02\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\n" +
+	"uploadType\x128\n" +
+	"\timage_url\x18\x04 \x01(\tB\x1b\xbaH\x18r\x16\x18\x80\x102\x11^(https?://\\S+)?$R\bimageUrl\"\xa7\x01\n" +
+	"\x13UploadImageResponse\x12$\n" +
+	"\x0ekwai_image_url\x18\x01 \x01(\tR\fkwaiImageUrl\x12(\n" +
+	"\x10origin_image_url\x18\x02 \x01(\tR\x0eoriginImageUrl\x12.\n" +
+	"\x13platform_request_id\x18\x03 \x01(\tR\x11platformRequestId\x12\x10\n" +
+	"\x03raw\x18\x04 \x01(\tR\x03raw*b\n" +
 	"\vShelfStatus\x12\x1c\n" +
 	"\x18SHELF_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15SHELF_STATUS_ON_SHELF\x10\x01\x12\x1a\n" +
@@ -1142,13 +1377,23 @@ const file_kwaishop_gateway_v1_item_proto_rawDesc = "" +
 	"\vStockChange\x12\x1c\n" +
 	"\x18STOCK_CHANGE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10STOCK_CHANGE_ADD\x10\x01\x12\x17\n" +
-	"\x13STOCK_CHANGE_REDUCE\x10\x022\xba\x06\n" +
+	"\x13STOCK_CHANGE_REDUCE\x10\x02*\xa5\x02\n" +
+	"\x0fImageUploadType\x12!\n" +
+	"\x1dIMAGE_UPLOAD_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16IMAGE_UPLOAD_TYPE_MAIN\x10\x01\x12\x1c\n" +
+	"\x18IMAGE_UPLOAD_TYPE_DETAIL\x10\x02\x12\x19\n" +
+	"\x15IMAGE_UPLOAD_TYPE_SKU\x10\x03\x12'\n" +
+	"#IMAGE_UPLOAD_TYPE_CATEGORY_PROPERTY\x10\x04\x12&\n" +
+	"\"IMAGE_UPLOAD_TYPE_WHITE_BACKGROUND\x10\x05\x12!\n" +
+	"\x1dIMAGE_UPLOAD_TYPE_TRANSPARENT\x10\x06\x12&\n" +
+	"\"IMAGE_UPLOAD_TYPE_STANDARD_PRODUCT\x10\t2\xcb\a\n" +
 	"\vItemService\x12\x80\x01\n" +
 	"\tListItems\x12%.kwaishop.gateway.v1.ListItemsRequest\x1a&.kwaishop.gateway.v1.ListItemsResponse\"$\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/shops/{open_id}/items\x90\x02\x01\x12\x84\x01\n" +
 	"\aGetItem\x12#.kwaishop.gateway.v1.GetItemRequest\x1a$.kwaishop.gateway.v1.GetItemResponse\".\x82\xd3\xe4\x93\x02%\x12#/v1/shops/{open_id}/items/{item_id}\x90\x02\x01\x12\xb3\x01\n" +
 	"\x0eUpdateSkuStock\x12*.kwaishop.gateway.v1.UpdateSkuStockRequest\x1a+.kwaishop.gateway.v1.UpdateSkuStockResponse\"H\x82\xd3\xe4\x93\x02B:\x01*\"=/v1/shops/{open_id}/items/{item_id}/skus/{sku_id}:updateStock\x12\xb3\x01\n" +
 	"\x0eUpdateSkuPrice\x12*.kwaishop.gateway.v1.UpdateSkuPriceRequest\x1a+.kwaishop.gateway.v1.UpdateSkuPriceResponse\"H\x82\xd3\xe4\x93\x02B:\x01*\"=/v1/shops/{open_id}/items/{item_id}/skus/{sku_id}:updatePrice\x12\xb4\x01\n" +
-	"\x12SetItemShelfStatus\x12..kwaishop.gateway.v1.SetItemShelfStatusRequest\x1a/.kwaishop.gateway.v1.SetItemShelfStatusResponse\"=\x82\xd3\xe4\x93\x027:\x01*\"2/v1/shops/{open_id}/items/{item_id}:setShelfStatusB\xe2\x01\n" +
+	"\x12SetItemShelfStatus\x12..kwaishop.gateway.v1.SetItemShelfStatusRequest\x1a/.kwaishop.gateway.v1.SetItemShelfStatusResponse\"=\x82\xd3\xe4\x93\x027:\x01*\"2/v1/shops/{open_id}/items/{item_id}:setShelfStatus\x12\x8e\x01\n" +
+	"\vUploadImage\x12'.kwaishop.gateway.v1.UploadImageRequest\x1a(.kwaishop.gateway.v1.UploadImageResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/shops/{open_id}/images:uploadB\xe2\x01\n" +
 	"\x17com.kwaishop.gateway.v1B\tItemProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
@@ -1163,49 +1408,55 @@ func file_kwaishop_gateway_v1_item_proto_rawDescGZIP() []byte {
 	return file_kwaishop_gateway_v1_item_proto_rawDescData
 }
 
-var file_kwaishop_gateway_v1_item_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_kwaishop_gateway_v1_item_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_kwaishop_gateway_v1_item_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_kwaishop_gateway_v1_item_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_kwaishop_gateway_v1_item_proto_goTypes = []any{
 	(ShelfStatus)(0),                   // 0: kwaishop.gateway.v1.ShelfStatus
 	(StockChange)(0),                   // 1: kwaishop.gateway.v1.StockChange
-	(*ListItemsRequest)(nil),           // 2: kwaishop.gateway.v1.ListItemsRequest
-	(*ListItemsResponse)(nil),          // 3: kwaishop.gateway.v1.ListItemsResponse
-	(*GetItemRequest)(nil),             // 4: kwaishop.gateway.v1.GetItemRequest
-	(*GetItemResponse)(nil),            // 5: kwaishop.gateway.v1.GetItemResponse
-	(*UpdateSkuStockRequest)(nil),      // 6: kwaishop.gateway.v1.UpdateSkuStockRequest
-	(*UpdateSkuStockResponse)(nil),     // 7: kwaishop.gateway.v1.UpdateSkuStockResponse
-	(*UpdateSkuPriceRequest)(nil),      // 8: kwaishop.gateway.v1.UpdateSkuPriceRequest
-	(*UpdateSkuPriceResponse)(nil),     // 9: kwaishop.gateway.v1.UpdateSkuPriceResponse
-	(*SetItemShelfStatusRequest)(nil),  // 10: kwaishop.gateway.v1.SetItemShelfStatusRequest
-	(*SetItemShelfStatusResponse)(nil), // 11: kwaishop.gateway.v1.SetItemShelfStatusResponse
-	(*Item)(nil),                       // 12: kwaishop.gateway.v1.Item
-	(*Sku)(nil),                        // 13: kwaishop.gateway.v1.Sku
-	(*timestamppb.Timestamp)(nil),      // 14: google.protobuf.Timestamp
+	(ImageUploadType)(0),               // 2: kwaishop.gateway.v1.ImageUploadType
+	(*ListItemsRequest)(nil),           // 3: kwaishop.gateway.v1.ListItemsRequest
+	(*ListItemsResponse)(nil),          // 4: kwaishop.gateway.v1.ListItemsResponse
+	(*GetItemRequest)(nil),             // 5: kwaishop.gateway.v1.GetItemRequest
+	(*GetItemResponse)(nil),            // 6: kwaishop.gateway.v1.GetItemResponse
+	(*UpdateSkuStockRequest)(nil),      // 7: kwaishop.gateway.v1.UpdateSkuStockRequest
+	(*UpdateSkuStockResponse)(nil),     // 8: kwaishop.gateway.v1.UpdateSkuStockResponse
+	(*UpdateSkuPriceRequest)(nil),      // 9: kwaishop.gateway.v1.UpdateSkuPriceRequest
+	(*UpdateSkuPriceResponse)(nil),     // 10: kwaishop.gateway.v1.UpdateSkuPriceResponse
+	(*SetItemShelfStatusRequest)(nil),  // 11: kwaishop.gateway.v1.SetItemShelfStatusRequest
+	(*SetItemShelfStatusResponse)(nil), // 12: kwaishop.gateway.v1.SetItemShelfStatusResponse
+	(*Item)(nil),                       // 13: kwaishop.gateway.v1.Item
+	(*Sku)(nil),                        // 14: kwaishop.gateway.v1.Sku
+	(*UploadImageRequest)(nil),         // 15: kwaishop.gateway.v1.UploadImageRequest
+	(*UploadImageResponse)(nil),        // 16: kwaishop.gateway.v1.UploadImageResponse
+	(*timestamppb.Timestamp)(nil),      // 17: google.protobuf.Timestamp
 }
 var file_kwaishop_gateway_v1_item_proto_depIdxs = []int32{
-	12, // 0: kwaishop.gateway.v1.ListItemsResponse.items:type_name -> kwaishop.gateway.v1.Item
-	12, // 1: kwaishop.gateway.v1.GetItemResponse.item:type_name -> kwaishop.gateway.v1.Item
+	13, // 0: kwaishop.gateway.v1.ListItemsResponse.items:type_name -> kwaishop.gateway.v1.Item
+	13, // 1: kwaishop.gateway.v1.GetItemResponse.item:type_name -> kwaishop.gateway.v1.Item
 	1,  // 2: kwaishop.gateway.v1.UpdateSkuStockRequest.change:type_name -> kwaishop.gateway.v1.StockChange
 	0,  // 3: kwaishop.gateway.v1.SetItemShelfStatusRequest.shelf_status:type_name -> kwaishop.gateway.v1.ShelfStatus
 	0,  // 4: kwaishop.gateway.v1.Item.shelf_status:type_name -> kwaishop.gateway.v1.ShelfStatus
-	14, // 5: kwaishop.gateway.v1.Item.create_time:type_name -> google.protobuf.Timestamp
-	14, // 6: kwaishop.gateway.v1.Item.update_time:type_name -> google.protobuf.Timestamp
-	13, // 7: kwaishop.gateway.v1.Item.skus:type_name -> kwaishop.gateway.v1.Sku
-	2,  // 8: kwaishop.gateway.v1.ItemService.ListItems:input_type -> kwaishop.gateway.v1.ListItemsRequest
-	4,  // 9: kwaishop.gateway.v1.ItemService.GetItem:input_type -> kwaishop.gateway.v1.GetItemRequest
-	6,  // 10: kwaishop.gateway.v1.ItemService.UpdateSkuStock:input_type -> kwaishop.gateway.v1.UpdateSkuStockRequest
-	8,  // 11: kwaishop.gateway.v1.ItemService.UpdateSkuPrice:input_type -> kwaishop.gateway.v1.UpdateSkuPriceRequest
-	10, // 12: kwaishop.gateway.v1.ItemService.SetItemShelfStatus:input_type -> kwaishop.gateway.v1.SetItemShelfStatusRequest
-	3,  // 13: kwaishop.gateway.v1.ItemService.ListItems:output_type -> kwaishop.gateway.v1.ListItemsResponse
-	5,  // 14: kwaishop.gateway.v1.ItemService.GetItem:output_type -> kwaishop.gateway.v1.GetItemResponse
-	7,  // 15: kwaishop.gateway.v1.ItemService.UpdateSkuStock:output_type -> kwaishop.gateway.v1.UpdateSkuStockResponse
-	9,  // 16: kwaishop.gateway.v1.ItemService.UpdateSkuPrice:output_type -> kwaishop.gateway.v1.UpdateSkuPriceResponse
-	11, // 17: kwaishop.gateway.v1.ItemService.SetItemShelfStatus:output_type -> kwaishop.gateway.v1.SetItemShelfStatusResponse
-	13, // [13:18] is the sub-list for method output_type
-	8,  // [8:13] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	17, // 5: kwaishop.gateway.v1.Item.create_time:type_name -> google.protobuf.Timestamp
+	17, // 6: kwaishop.gateway.v1.Item.update_time:type_name -> google.protobuf.Timestamp
+	14, // 7: kwaishop.gateway.v1.Item.skus:type_name -> kwaishop.gateway.v1.Sku
+	2,  // 8: kwaishop.gateway.v1.UploadImageRequest.upload_type:type_name -> kwaishop.gateway.v1.ImageUploadType
+	3,  // 9: kwaishop.gateway.v1.ItemService.ListItems:input_type -> kwaishop.gateway.v1.ListItemsRequest
+	5,  // 10: kwaishop.gateway.v1.ItemService.GetItem:input_type -> kwaishop.gateway.v1.GetItemRequest
+	7,  // 11: kwaishop.gateway.v1.ItemService.UpdateSkuStock:input_type -> kwaishop.gateway.v1.UpdateSkuStockRequest
+	9,  // 12: kwaishop.gateway.v1.ItemService.UpdateSkuPrice:input_type -> kwaishop.gateway.v1.UpdateSkuPriceRequest
+	11, // 13: kwaishop.gateway.v1.ItemService.SetItemShelfStatus:input_type -> kwaishop.gateway.v1.SetItemShelfStatusRequest
+	15, // 14: kwaishop.gateway.v1.ItemService.UploadImage:input_type -> kwaishop.gateway.v1.UploadImageRequest
+	4,  // 15: kwaishop.gateway.v1.ItemService.ListItems:output_type -> kwaishop.gateway.v1.ListItemsResponse
+	6,  // 16: kwaishop.gateway.v1.ItemService.GetItem:output_type -> kwaishop.gateway.v1.GetItemResponse
+	8,  // 17: kwaishop.gateway.v1.ItemService.UpdateSkuStock:output_type -> kwaishop.gateway.v1.UpdateSkuStockResponse
+	10, // 18: kwaishop.gateway.v1.ItemService.UpdateSkuPrice:output_type -> kwaishop.gateway.v1.UpdateSkuPriceResponse
+	12, // 19: kwaishop.gateway.v1.ItemService.SetItemShelfStatus:output_type -> kwaishop.gateway.v1.SetItemShelfStatusResponse
+	16, // 20: kwaishop.gateway.v1.ItemService.UploadImage:output_type -> kwaishop.gateway.v1.UploadImageResponse
+	15, // [15:21] is the sub-list for method output_type
+	9,  // [9:15] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_kwaishop_gateway_v1_item_proto_init() }
@@ -1218,8 +1469,8 @@ func file_kwaishop_gateway_v1_item_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kwaishop_gateway_v1_item_proto_rawDesc), len(file_kwaishop_gateway_v1_item_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   12,
+			NumEnums:      3,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,7 @@ const (
 	ItemService_UpdateSkuStock_FullMethodName     = "/kwaishop.gateway.v1.ItemService/UpdateSkuStock"
 	ItemService_UpdateSkuPrice_FullMethodName     = "/kwaishop.gateway.v1.ItemService/UpdateSkuPrice"
 	ItemService_SetItemShelfStatus_FullMethodName = "/kwaishop.gateway.v1.ItemService/SetItemShelfStatus"
+	ItemService_UploadImage_FullMethodName        = "/kwaishop.gateway.v1.ItemService/UploadImage"
 )
 
 // ItemServiceClient is the client API for ItemService service.
@@ -50,6 +51,13 @@ type ItemServiceClient interface {
 	// SetItemShelfStatus puts an item on or takes it off the shelf
 	// (`open.item.shelf.status.update`).
 	SetItemShelfStatus(ctx context.Context, in *SetItemShelfStatusRequest, opts ...grpc.CallOption) (*SetItemShelfStatusResponse, error)
+	// UploadImage stores an image on the platform (`open.item.image.upload`,
+	// sent as a multipart/form-data POST) and returns its platform URL, for
+	// item, SKU and detail images. The image must be JPEG, PNG, GIF, WebP or
+	// BMP (judged by its content) and at most 10 MiB; the platform itself
+	// takes at most 2 MiB for most upload types. Safe to retry: a repeat
+	// stores the image again and returns a URL for it.
+	UploadImage(ctx context.Context, in *UploadImageRequest, opts ...grpc.CallOption) (*UploadImageResponse, error)
 }
 
 type itemServiceClient struct {
@@ -110,6 +118,16 @@ func (c *itemServiceClient) SetItemShelfStatus(ctx context.Context, in *SetItemS
 	return out, nil
 }
 
+func (c *itemServiceClient) UploadImage(ctx context.Context, in *UploadImageRequest, opts ...grpc.CallOption) (*UploadImageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UploadImageResponse)
+	err := c.cc.Invoke(ctx, ItemService_UploadImage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ItemServiceServer is the server API for ItemService service.
 // All implementations must embed UnimplementedItemServiceServer
 // for forward compatibility.
@@ -134,6 +152,13 @@ type ItemServiceServer interface {
 	// SetItemShelfStatus puts an item on or takes it off the shelf
 	// (`open.item.shelf.status.update`).
 	SetItemShelfStatus(context.Context, *SetItemShelfStatusRequest) (*SetItemShelfStatusResponse, error)
+	// UploadImage stores an image on the platform (`open.item.image.upload`,
+	// sent as a multipart/form-data POST) and returns its platform URL, for
+	// item, SKU and detail images. The image must be JPEG, PNG, GIF, WebP or
+	// BMP (judged by its content) and at most 10 MiB; the platform itself
+	// takes at most 2 MiB for most upload types. Safe to retry: a repeat
+	// stores the image again and returns a URL for it.
+	UploadImage(context.Context, *UploadImageRequest) (*UploadImageResponse, error)
 	mustEmbedUnimplementedItemServiceServer()
 }
 
@@ -158,6 +183,9 @@ func (UnimplementedItemServiceServer) UpdateSkuPrice(context.Context, *UpdateSku
 }
 func (UnimplementedItemServiceServer) SetItemShelfStatus(context.Context, *SetItemShelfStatusRequest) (*SetItemShelfStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetItemShelfStatus not implemented")
+}
+func (UnimplementedItemServiceServer) UploadImage(context.Context, *UploadImageRequest) (*UploadImageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UploadImage not implemented")
 }
 func (UnimplementedItemServiceServer) mustEmbedUnimplementedItemServiceServer() {}
 func (UnimplementedItemServiceServer) testEmbeddedByValue()                     {}
@@ -270,6 +298,24 @@ func _ItemService_SetItemShelfStatus_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ItemService_UploadImage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UploadImageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ItemServiceServer).UploadImage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ItemService_UploadImage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ItemServiceServer).UploadImage(ctx, req.(*UploadImageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ItemService_ServiceDesc is the grpc.ServiceDesc for ItemService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -296,6 +342,10 @@ var ItemService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetItemShelfStatus",
 			Handler:    _ItemService_SetItemShelfStatus_Handler,
+		},
+		{
+			MethodName: "UploadImage",
+			Handler:    _ItemService_UploadImage_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

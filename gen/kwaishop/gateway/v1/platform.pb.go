@@ -35,8 +35,30 @@ type CallRequest struct {
 	// The API version; 0 means 1 (the platform's only version).
 	Version int32 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
 	// The business parameters as a JSON object (the platform's `param`).
-	// Absent means `{}`.
-	Params        *structpb.Value `protobuf:"bytes,4,opt,name=params,proto3" json:"params,omitempty"`
+	// Absent means `{}`. Its numbers are doubles, exact for integers up to
+	// 2^53 only: send larger ids in `params_json`. Over REST, `params` is
+	// taken from the body's JSON text, exactly (see params_json).
+	Params *structpb.Value `protobuf:"bytes,4,opt,name=params,proto3" json:"params,omitempty"`
+	// The business parameters as the text of a JSON object, sent with every
+	// number's digits as written (whitespace removed). At most one of params
+	// and params_json may be set. At most 1 MiB, nested at most 64 levels, no
+	// duplicate member names.
+	ParamsJson string `protobuf:"bytes,5,opt,name=params_json,json=paramsJson,proto3" json:"params_json,omitempty"`
+	// Files, sent as parts of a multipart/form-data POST under these names
+	// (the platform's file fields, for example `imgBytes` of
+	// `open.item.image.upload`); the signature covers the other fields, not
+	// the files. Each file must be an image (JPEG, PNG, GIF, WebP or BMP, by
+	// its content); all files together at most 10 MiB. For a catalogued API
+	// only its file fields are accepted. Base64 in REST JSON.
+	Files map[string][]byte `protobuf:"bytes,6,rep,name=files,proto3" json:"files,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Send the call without checking params and files against the catalog
+	// (for fields newer than the catalog). Size, depth and file type checks
+	// still apply.
+	SkipValidation bool `protobuf:"varint,7,opt,name=skip_validation,json=skipValidation,proto3" json:"skip_validation,omitempty"`
+	// The app of an app-level call (no open_id) when the gateway serves
+	// several apps (empty: the only app). With open_id the call is the shop's
+	// app's, and app_key, if set, must name it.
+	AppKey        string `protobuf:"bytes,8,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -99,6 +121,34 @@ func (x *CallRequest) GetParams() *structpb.Value {
 	return nil
 }
 
+func (x *CallRequest) GetParamsJson() string {
+	if x != nil {
+		return x.ParamsJson
+	}
+	return ""
+}
+
+func (x *CallRequest) GetFiles() map[string][]byte {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+func (x *CallRequest) GetSkipValidation() bool {
+	if x != nil {
+		return x.SkipValidation
+	}
+	return false
+}
+
+func (x *CallRequest) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
 // CallResponse is the platform's answer to a successful call.
 type CallResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -107,7 +157,18 @@ type CallResponse struct {
 	// The API's `data` field as JSON (null when the API returns none).
 	Data *structpb.Value `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
 	// The platform's request id, for support tickets.
-	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The platform's answer, verbatim: the whole body as received, envelope
+	// included, every number with its digits as the platform wrote them
+	// (bytes that are not UTF-8 are replaced by U+FFFD).
+	BodyJson string `protobuf:"bytes,4,opt,name=body_json,json=bodyJson,proto3" json:"body_json,omitempty"`
+	// The answer's top-level members besides the envelope (result,
+	// error_msg, code, msg, sub_code, sub_msg, requestId, request_id) and
+	// data: for example `batchDecryptResultList` of
+	// `open.order.decrypt.batch`. Empty when there are none. Over gRPC
+	// numbers are doubles (read body_json for ids beyond 2^53); over REST
+	// `data` and `members` are written with the platform's exact JSON.
+	Members       *structpb.Struct `protobuf:"bytes,5,opt,name=members,proto3" json:"members,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -163,11 +224,32 @@ func (x *CallResponse) GetRequestId() string {
 	return ""
 }
 
-// ListApisRequest asks for the API catalog.
+func (x *CallResponse) GetBodyJson() string {
+	if x != nil {
+		return x.BodyJson
+	}
+	return ""
+}
+
+func (x *CallResponse) GetMembers() *structpb.Struct {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+// ListApisRequest asks for the API catalog. The filters combine (and).
 type ListApisRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only APIs whose name starts with this prefix, for example `open.order.`.
-	Prefix        string `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	Prefix string `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	// Only APIs that take files (uploads, sent with CallRequest.files).
+	UploadsOnly bool `protobuf:"varint,2,opt,name=uploads_only,json=uploadsOnly,proto3" json:"uploads_only,omitempty"`
+	// Only APIs whose name or description contains this text, ignoring
+	// case: `decrypt`, `图片`.
+	Contains string `protobuf:"bytes,3,opt,name=contains,proto3" json:"contains,omitempty"`
+	// Only APIs sent with this HTTP verb: `GET` (reads) or `POST`.
+	HttpMethod    string `protobuf:"bytes,4,opt,name=http_method,json=httpMethod,proto3" json:"http_method,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -205,6 +287,27 @@ func (*ListApisRequest) Descriptor() ([]byte, []int) {
 func (x *ListApisRequest) GetPrefix() string {
 	if x != nil {
 		return x.Prefix
+	}
+	return ""
+}
+
+func (x *ListApisRequest) GetUploadsOnly() bool {
+	if x != nil {
+		return x.UploadsOnly
+	}
+	return false
+}
+
+func (x *ListApisRequest) GetContains() string {
+	if x != nil {
+		return x.Contains
+	}
+	return ""
+}
+
+func (x *ListApisRequest) GetHttpMethod() string {
+	if x != nil {
+		return x.HttpMethod
 	}
 	return ""
 }
@@ -255,20 +358,130 @@ func (x *ListApisResponse) GetApis() []*Api {
 	return nil
 }
 
+// GetApiRequest names one catalogued API.
+type GetApiRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The API name, for example `open.order.cursor.list`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetApiRequest) Reset() {
+	*x = GetApiRequest{}
+	mi := &file_kwaishop_gateway_v1_platform_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetApiRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetApiRequest) ProtoMessage() {}
+
+func (x *GetApiRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_platform_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetApiRequest.ProtoReflect.Descriptor instead.
+func (*GetApiRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_platform_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetApiRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetApiResponse is one API's description.
+type GetApiResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The API, its JSON Schemas included.
+	Api           *Api `protobuf:"bytes,1,opt,name=api,proto3" json:"api,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetApiResponse) Reset() {
+	*x = GetApiResponse{}
+	mi := &file_kwaishop_gateway_v1_platform_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetApiResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetApiResponse) ProtoMessage() {}
+
+func (x *GetApiResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_platform_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetApiResponse.ProtoReflect.Descriptor instead.
+func (*GetApiResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_platform_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetApiResponse) GetApi() *Api {
+	if x != nil {
+		return x.Api
+	}
+	return nil
+}
+
 // Api is one catalogued platform API.
 type Api struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The API name, for example `open.order.cursor.list`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The HTTP verb the gateway uses: `GET` or `POST`.
-	HttpMethod    string `protobuf:"bytes,2,opt,name=http_method,json=httpMethod,proto3" json:"http_method,omitempty"`
+	HttpMethod string `protobuf:"bytes,2,opt,name=http_method,json=httpMethod,proto3" json:"http_method,omitempty"`
+	// What the API does, from the platform's documentation (in Chinese).
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// The request members the platform takes as files (multipart parts), for
+	// example `imgBytes`: send them in CallRequest.files.
+	FileFields []string `protobuf:"bytes,4,rep,name=file_fields,json=fileFields,proto3" json:"file_fields,omitempty"`
+	// The top-level members of a successful answer besides the envelope:
+	// `data`, or members beside it such as `batchDecryptResultList`
+	// (CallResponse.members).
+	ResponseMembers []string `protobuf:"bytes,5,rep,name=response_members,json=responseMembers,proto3" json:"response_members,omitempty"`
+	// The request's JSON Schema (draft 2020-12): params' members, their
+	// types, required members and documented limits (maxItems). Set by
+	// GetApi only.
+	RequestSchema *structpb.Struct `protobuf:"bytes,6,opt,name=request_schema,json=requestSchema,proto3" json:"request_schema,omitempty"`
+	// The answer's JSON Schema (draft 2020-12), envelope and top-level
+	// members included. Set by GetApi only.
+	ResponseSchema *structpb.Struct `protobuf:"bytes,7,opt,name=response_schema,json=responseSchema,proto3" json:"response_schema,omitempty"`
+	// The platform's call limits for this API.
+	Limits        *ApiLimits `protobuf:"bytes,8,opt,name=limits,proto3" json:"limits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Api) Reset() {
 	*x = Api{}
-	mi := &file_kwaishop_gateway_v1_platform_proto_msgTypes[4]
+	mi := &file_kwaishop_gateway_v1_platform_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -280,7 +493,7 @@ func (x *Api) String() string {
 func (*Api) ProtoMessage() {}
 
 func (x *Api) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_platform_proto_msgTypes[4]
+	mi := &file_kwaishop_gateway_v1_platform_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -293,7 +506,7 @@ func (x *Api) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Api.ProtoReflect.Descriptor instead.
 func (*Api) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_platform_proto_rawDescGZIP(), []int{4}
+	return file_kwaishop_gateway_v1_platform_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Api) GetName() string {
@@ -310,33 +523,170 @@ func (x *Api) GetHttpMethod() string {
 	return ""
 }
 
+func (x *Api) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Api) GetFileFields() []string {
+	if x != nil {
+		return x.FileFields
+	}
+	return nil
+}
+
+func (x *Api) GetResponseMembers() []string {
+	if x != nil {
+		return x.ResponseMembers
+	}
+	return nil
+}
+
+func (x *Api) GetRequestSchema() *structpb.Struct {
+	if x != nil {
+		return x.RequestSchema
+	}
+	return nil
+}
+
+func (x *Api) GetResponseSchema() *structpb.Struct {
+	if x != nil {
+		return x.ResponseSchema
+	}
+	return nil
+}
+
+func (x *Api) GetLimits() *ApiLimits {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
+// ApiLimits are the limits the gateway enforces for one API.
+type ApiLimits struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Calls per second for the whole app.
+	AppQps int32 `protobuf:"varint,1,opt,name=app_qps,json=appQps,proto3" json:"app_qps,omitempty"`
+	// Calls per second per shop; 0 when the platform sets none.
+	ShopQps int32 `protobuf:"varint,2,opt,name=shop_qps,json=shopQps,proto3" json:"shop_qps,omitempty"`
+	// The most bytes of files one call may carry (APIs with file fields).
+	MaxFileBytes  int64 `protobuf:"varint,3,opt,name=max_file_bytes,json=maxFileBytes,proto3" json:"max_file_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApiLimits) Reset() {
+	*x = ApiLimits{}
+	mi := &file_kwaishop_gateway_v1_platform_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApiLimits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApiLimits) ProtoMessage() {}
+
+func (x *ApiLimits) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_platform_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApiLimits.ProtoReflect.Descriptor instead.
+func (*ApiLimits) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_platform_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ApiLimits) GetAppQps() int32 {
+	if x != nil {
+		return x.AppQps
+	}
+	return 0
+}
+
+func (x *ApiLimits) GetShopQps() int32 {
+	if x != nil {
+		return x.ShopQps
+	}
+	return 0
+}
+
+func (x *ApiLimits) GetMaxFileBytes() int64 {
+	if x != nil {
+		return x.MaxFileBytes
+	}
+	return 0
+}
+
 var File_kwaishop_gateway_v1_platform_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_platform_proto_rawDesc = "" +
 	"\n" +
-	"\"kwaishop/gateway/v1/platform.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xda\x01\n" +
+	"\"kwaishop/gateway/v1/platform.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x86\x04\n" +
 	"\vCallRequest\x122\n" +
 	"\aopen_id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\x12B\n" +
 	"\x06method\x18\x02 \x01(\tB*\xe0A\x02\xbaH$\xc8\x01\x01r\x1f\x18\x80\x012\x1a^open(\\.[A-Za-z0-9]+){2,}$R\x06method\x12#\n" +
 	"\aversion\x18\x03 \x01(\x05B\t\xbaH\x06\x1a\x04\x18c(\x00R\aversion\x12.\n" +
-	"\x06params\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\x06params\"q\n" +
+	"\x06params\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\x06params\x12\x1f\n" +
+	"\vparams_json\x18\x05 \x01(\tR\n" +
+	"paramsJson\x12r\n" +
+	"\x05files\x18\x06 \x03(\v2+.kwaishop.gateway.v1.CallRequest.FilesEntryB/\xbaH,\x9a\x01)\x10\b\"\x1fr\x1d\x10\x01\x18@2\x17^[A-Za-z][A-Za-z0-9_]*$*\x04z\x02\x10\x01R\x05files\x12'\n" +
+	"\x0fskip_validation\x18\a \x01(\bR\x0eskipValidation\x122\n" +
+	"\aapp_key\x18\b \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06appKey\x1a8\n" +
+	"\n" +
+	"FilesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xc1\x01\n" +
 	"\fCallResponse\x12\x16\n" +
 	"\x06result\x18\x01 \x01(\x05R\x06result\x12*\n" +
 	"\x04data\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x04data\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"3\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tbody_json\x18\x04 \x01(\tR\bbodyJson\x121\n" +
+	"\amembers\x18\x05 \x01(\v2\x17.google.protobuf.StructR\amembers\"\xb1\x01\n" +
 	"\x0fListApisRequest\x12 \n" +
-	"\x06prefix\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x06prefix\"@\n" +
+	"\x06prefix\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x06prefix\x12!\n" +
+	"\fuploads_only\x18\x02 \x01(\bR\vuploadsOnly\x12$\n" +
+	"\bcontains\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\bcontains\x123\n" +
+	"\vhttp_method\x18\x04 \x01(\tB\x12\xbaH\x0fr\rR\x00R\x03GETR\x04POSTR\n" +
+	"httpMethod\"@\n" +
 	"\x10ListApisResponse\x12,\n" +
-	"\x04apis\x18\x01 \x03(\v2\x18.kwaishop.gateway.v1.ApiR\x04apis\":\n" +
+	"\x04apis\x18\x01 \x03(\v2\x18.kwaishop.gateway.v1.ApiR\x04apis\"O\n" +
+	"\rGetApiRequest\x12>\n" +
+	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xbaH$\xc8\x01\x01r\x1f\x18\x80\x012\x1a^open(\\.[A-Za-z0-9]+){2,}$R\x04name\"<\n" +
+	"\x0eGetApiResponse\x12*\n" +
+	"\x03api\x18\x01 \x01(\v2\x18.kwaishop.gateway.v1.ApiR\x03api\"\xe2\x02\n" +
 	"\x03Api\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vhttp_method\x18\x02 \x01(\tR\n" +
-	"httpMethod2\xe1\x01\n" +
+	"httpMethod\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x1f\n" +
+	"\vfile_fields\x18\x04 \x03(\tR\n" +
+	"fileFields\x12)\n" +
+	"\x10response_members\x18\x05 \x03(\tR\x0fresponseMembers\x12>\n" +
+	"\x0erequest_schema\x18\x06 \x01(\v2\x17.google.protobuf.StructR\rrequestSchema\x12@\n" +
+	"\x0fresponse_schema\x18\a \x01(\v2\x17.google.protobuf.StructR\x0eresponseSchema\x126\n" +
+	"\x06limits\x18\b \x01(\v2\x1e.kwaishop.gateway.v1.ApiLimitsR\x06limits\"e\n" +
+	"\tApiLimits\x12\x17\n" +
+	"\aapp_qps\x18\x01 \x01(\x05R\x06appQps\x12\x19\n" +
+	"\bshop_qps\x18\x02 \x01(\x05R\ashopQps\x12$\n" +
+	"\x0emax_file_bytes\x18\x03 \x01(\x03R\fmaxFileBytes2\xd0\x02\n" +
 	"\x0fPlatformService\x12`\n" +
 	"\x04Call\x12 .kwaishop.gateway.v1.CallRequest\x1a!.kwaishop.gateway.v1.CallResponse\"\x13\x82\xd3\xe4\x93\x02\r:\x01*\"\b/v1/call\x12l\n" +
 	"\bListApis\x12$.kwaishop.gateway.v1.ListApisRequest\x1a%.kwaishop.gateway.v1.ListApisResponse\"\x13\x82\xd3\xe4\x93\x02\n" +
-	"\x12\b/v1/apis\x90\x02\x01B\xe6\x01\n" +
+	"\x12\b/v1/apis\x90\x02\x01\x12m\n" +
+	"\x06GetApi\x12\".kwaishop.gateway.v1.GetApiRequest\x1a#.kwaishop.gateway.v1.GetApiResponse\"\x1a\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/apis/{name}\x90\x02\x01B\xe6\x01\n" +
 	"\x17com.kwaishop.gateway.v1B\rPlatformProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
@@ -351,28 +701,41 @@ func file_kwaishop_gateway_v1_platform_proto_rawDescGZIP() []byte {
 	return file_kwaishop_gateway_v1_platform_proto_rawDescData
 }
 
-var file_kwaishop_gateway_v1_platform_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_kwaishop_gateway_v1_platform_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_kwaishop_gateway_v1_platform_proto_goTypes = []any{
 	(*CallRequest)(nil),      // 0: kwaishop.gateway.v1.CallRequest
 	(*CallResponse)(nil),     // 1: kwaishop.gateway.v1.CallResponse
 	(*ListApisRequest)(nil),  // 2: kwaishop.gateway.v1.ListApisRequest
 	(*ListApisResponse)(nil), // 3: kwaishop.gateway.v1.ListApisResponse
-	(*Api)(nil),              // 4: kwaishop.gateway.v1.Api
-	(*structpb.Value)(nil),   // 5: google.protobuf.Value
+	(*GetApiRequest)(nil),    // 4: kwaishop.gateway.v1.GetApiRequest
+	(*GetApiResponse)(nil),   // 5: kwaishop.gateway.v1.GetApiResponse
+	(*Api)(nil),              // 6: kwaishop.gateway.v1.Api
+	(*ApiLimits)(nil),        // 7: kwaishop.gateway.v1.ApiLimits
+	nil,                      // 8: kwaishop.gateway.v1.CallRequest.FilesEntry
+	(*structpb.Value)(nil),   // 9: google.protobuf.Value
+	(*structpb.Struct)(nil),  // 10: google.protobuf.Struct
 }
 var file_kwaishop_gateway_v1_platform_proto_depIdxs = []int32{
-	5, // 0: kwaishop.gateway.v1.CallRequest.params:type_name -> google.protobuf.Value
-	5, // 1: kwaishop.gateway.v1.CallResponse.data:type_name -> google.protobuf.Value
-	4, // 2: kwaishop.gateway.v1.ListApisResponse.apis:type_name -> kwaishop.gateway.v1.Api
-	0, // 3: kwaishop.gateway.v1.PlatformService.Call:input_type -> kwaishop.gateway.v1.CallRequest
-	2, // 4: kwaishop.gateway.v1.PlatformService.ListApis:input_type -> kwaishop.gateway.v1.ListApisRequest
-	1, // 5: kwaishop.gateway.v1.PlatformService.Call:output_type -> kwaishop.gateway.v1.CallResponse
-	3, // 6: kwaishop.gateway.v1.PlatformService.ListApis:output_type -> kwaishop.gateway.v1.ListApisResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	9,  // 0: kwaishop.gateway.v1.CallRequest.params:type_name -> google.protobuf.Value
+	8,  // 1: kwaishop.gateway.v1.CallRequest.files:type_name -> kwaishop.gateway.v1.CallRequest.FilesEntry
+	9,  // 2: kwaishop.gateway.v1.CallResponse.data:type_name -> google.protobuf.Value
+	10, // 3: kwaishop.gateway.v1.CallResponse.members:type_name -> google.protobuf.Struct
+	6,  // 4: kwaishop.gateway.v1.ListApisResponse.apis:type_name -> kwaishop.gateway.v1.Api
+	6,  // 5: kwaishop.gateway.v1.GetApiResponse.api:type_name -> kwaishop.gateway.v1.Api
+	10, // 6: kwaishop.gateway.v1.Api.request_schema:type_name -> google.protobuf.Struct
+	10, // 7: kwaishop.gateway.v1.Api.response_schema:type_name -> google.protobuf.Struct
+	7,  // 8: kwaishop.gateway.v1.Api.limits:type_name -> kwaishop.gateway.v1.ApiLimits
+	0,  // 9: kwaishop.gateway.v1.PlatformService.Call:input_type -> kwaishop.gateway.v1.CallRequest
+	2,  // 10: kwaishop.gateway.v1.PlatformService.ListApis:input_type -> kwaishop.gateway.v1.ListApisRequest
+	4,  // 11: kwaishop.gateway.v1.PlatformService.GetApi:input_type -> kwaishop.gateway.v1.GetApiRequest
+	1,  // 12: kwaishop.gateway.v1.PlatformService.Call:output_type -> kwaishop.gateway.v1.CallResponse
+	3,  // 13: kwaishop.gateway.v1.PlatformService.ListApis:output_type -> kwaishop.gateway.v1.ListApisResponse
+	5,  // 14: kwaishop.gateway.v1.PlatformService.GetApi:output_type -> kwaishop.gateway.v1.GetApiResponse
+	12, // [12:15] is the sub-list for method output_type
+	9,  // [9:12] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_kwaishop_gateway_v1_platform_proto_init() }
@@ -386,7 +749,7 @@ func file_kwaishop_gateway_v1_platform_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kwaishop_gateway_v1_platform_proto_rawDesc), len(file_kwaishop_gateway_v1_platform_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

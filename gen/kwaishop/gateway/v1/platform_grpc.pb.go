@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	PlatformService_Call_FullMethodName     = "/kwaishop.gateway.v1.PlatformService/Call"
 	PlatformService_ListApis_FullMethodName = "/kwaishop.gateway.v1.PlatformService/ListApis"
+	PlatformService_GetApi_FullMethodName   = "/kwaishop.gateway.v1.PlatformService/GetApi"
 )
 
 // PlatformServiceClient is the client API for PlatformService service.
@@ -33,9 +34,21 @@ type PlatformServiceClient interface {
 	// Call sends one platform API call. The HTTP verb comes from the API
 	// catalog. A platform failure (`result != 1`) is returned as an error
 	// status with google.rpc.ErrorInfo (see ErrorReason).
+	//
+	// Params of a catalogued API are checked against its schema first
+	// (unknown, missing and mistyped fields, too many entries): a mistake is
+	// INVALID_ARGUMENT with one google.rpc.BadRequest field violation each
+	// (`params.<path>`), and the platform is not called. Files are sent as a
+	// multipart/form-data POST. Nothing the platform answers is lost:
+	// `body_json` is its answer verbatim.
 	Call(ctx context.Context, in *CallRequest, opts ...grpc.CallOption) (*CallResponse, error)
-	// ListApis lists the catalogued platform APIs with their HTTP verbs.
+	// ListApis lists the catalogued platform APIs: name, HTTP verb,
+	// description, file fields, top-level answer members and limits (the
+	// schemas are GetApi's).
 	ListApis(ctx context.Context, in *ListApisRequest, opts ...grpc.CallOption) (*ListApisResponse, error)
+	// GetApi describes one catalogued platform API, its request and response
+	// JSON Schemas included. An API the catalog does not know is NOT_FOUND.
+	GetApi(ctx context.Context, in *GetApiRequest, opts ...grpc.CallOption) (*GetApiResponse, error)
 }
 
 type platformServiceClient struct {
@@ -66,6 +79,16 @@ func (c *platformServiceClient) ListApis(ctx context.Context, in *ListApisReques
 	return out, nil
 }
 
+func (c *platformServiceClient) GetApi(ctx context.Context, in *GetApiRequest, opts ...grpc.CallOption) (*GetApiResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetApiResponse)
+	err := c.cc.Invoke(ctx, PlatformService_GetApi_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PlatformServiceServer is the server API for PlatformService service.
 // All implementations must embed UnimplementedPlatformServiceServer
 // for forward compatibility.
@@ -76,9 +99,21 @@ type PlatformServiceServer interface {
 	// Call sends one platform API call. The HTTP verb comes from the API
 	// catalog. A platform failure (`result != 1`) is returned as an error
 	// status with google.rpc.ErrorInfo (see ErrorReason).
+	//
+	// Params of a catalogued API are checked against its schema first
+	// (unknown, missing and mistyped fields, too many entries): a mistake is
+	// INVALID_ARGUMENT with one google.rpc.BadRequest field violation each
+	// (`params.<path>`), and the platform is not called. Files are sent as a
+	// multipart/form-data POST. Nothing the platform answers is lost:
+	// `body_json` is its answer verbatim.
 	Call(context.Context, *CallRequest) (*CallResponse, error)
-	// ListApis lists the catalogued platform APIs with their HTTP verbs.
+	// ListApis lists the catalogued platform APIs: name, HTTP verb,
+	// description, file fields, top-level answer members and limits (the
+	// schemas are GetApi's).
 	ListApis(context.Context, *ListApisRequest) (*ListApisResponse, error)
+	// GetApi describes one catalogued platform API, its request and response
+	// JSON Schemas included. An API the catalog does not know is NOT_FOUND.
+	GetApi(context.Context, *GetApiRequest) (*GetApiResponse, error)
 	mustEmbedUnimplementedPlatformServiceServer()
 }
 
@@ -94,6 +129,9 @@ func (UnimplementedPlatformServiceServer) Call(context.Context, *CallRequest) (*
 }
 func (UnimplementedPlatformServiceServer) ListApis(context.Context, *ListApisRequest) (*ListApisResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListApis not implemented")
+}
+func (UnimplementedPlatformServiceServer) GetApi(context.Context, *GetApiRequest) (*GetApiResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetApi not implemented")
 }
 func (UnimplementedPlatformServiceServer) mustEmbedUnimplementedPlatformServiceServer() {}
 func (UnimplementedPlatformServiceServer) testEmbeddedByValue()                         {}
@@ -152,6 +190,24 @@ func _PlatformService_ListApis_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PlatformService_GetApi_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetApiRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PlatformServiceServer).GetApi(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PlatformService_GetApi_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PlatformServiceServer).GetApi(ctx, req.(*GetApiRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PlatformService_ServiceDesc is the grpc.ServiceDesc for PlatformService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -166,6 +222,10 @@ var PlatformService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListApis",
 			Handler:    _PlatformService_ListApis_Handler,
+		},
+		{
+			MethodName: "GetApi",
+			Handler:    _PlatformService_GetApi_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

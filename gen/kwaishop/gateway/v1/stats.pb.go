@@ -90,7 +90,10 @@ type GetApiStatsRequest struct {
 	Window string `protobuf:"bytes,1,opt,name=window,proto3" json:"window,omitempty"`
 	// Only calls made with this shop's token; empty = every shop and the
 	// app-level calls together.
-	OpenId        string `protobuf:"bytes,2,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	OpenId string `protobuf:"bytes,2,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	// Only calls of this app (its shops' and its app-level calls); empty =
+	// every app. An app the gateway does not serve is INVALID_ARGUMENT.
+	AppKey        string `protobuf:"bytes,3,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -139,6 +142,13 @@ func (x *GetApiStatsRequest) GetOpenId() string {
 	return ""
 }
 
+func (x *GetApiStatsRequest) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
 // GetApiStatsResponse holds per-API statistics of one window.
 type GetApiStatsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -157,7 +167,12 @@ type GetApiStatsResponse struct {
 	// One entry per API called in the window, most-called first.
 	Apis []*ApiStats `protobuf:"bytes,7,rep,name=apis,proto3" json:"apis,omitempty"`
 	// The replicas whose buckets were summed.
-	Replicas      []string `protobuf:"bytes,8,rep,name=replicas,proto3" json:"replicas,omitempty"`
+	Replicas []string `protobuf:"bytes,8,rep,name=replicas,proto3" json:"replicas,omitempty"`
+	// The app filter, empty when none.
+	AppKey string `protobuf:"bytes,9,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
+	// Each app's totals in the window, in the gateway's order of apps (only
+	// the filtered app with app_key; none with open_id).
+	Apps          []*AppApiStats `protobuf:"bytes,10,rep,name=apps,proto3" json:"apps,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -248,6 +263,75 @@ func (x *GetApiStatsResponse) GetReplicas() []string {
 	return nil
 }
 
+func (x *GetApiStatsResponse) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
+func (x *GetApiStatsResponse) GetApps() []*AppApiStats {
+	if x != nil {
+		return x.Apps
+	}
+	return nil
+}
+
+// AppApiStats are one app's totals in a window.
+type AppApiStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The app's key.
+	AppKey string `protobuf:"bytes,1,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
+	// All the app's calls (its method is empty).
+	Total         *ApiStats `protobuf:"bytes,2,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppApiStats) Reset() {
+	*x = AppApiStats{}
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppApiStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppApiStats) ProtoMessage() {}
+
+func (x *AppApiStats) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppApiStats.ProtoReflect.Descriptor instead.
+func (*AppApiStats) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AppApiStats) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
+func (x *AppApiStats) GetTotal() *ApiStats {
+	if x != nil {
+		return x.Total
+	}
+	return nil
+}
+
 // ApiStats are the statistics of one API (or of all APIs) in a window. Every
 // upstream attempt counts as one call, retries and the resend after a
 // reactive token refresh included: each one is a request the platform sees.
@@ -289,7 +373,7 @@ type ApiStats struct {
 
 func (x *ApiStats) Reset() {
 	*x = ApiStats{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[2]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -301,7 +385,7 @@ func (x *ApiStats) String() string {
 func (*ApiStats) ProtoMessage() {}
 
 func (x *ApiStats) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[2]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -314,7 +398,7 @@ func (x *ApiStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiStats.ProtoReflect.Descriptor instead.
 func (*ApiStats) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{2}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ApiStats) GetMethod() string {
@@ -421,7 +505,7 @@ type ErrorClassCount struct {
 
 func (x *ErrorClassCount) Reset() {
 	*x = ErrorClassCount{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[3]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -433,7 +517,7 @@ func (x *ErrorClassCount) String() string {
 func (*ErrorClassCount) ProtoMessage() {}
 
 func (x *ErrorClassCount) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[3]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -446,7 +530,7 @@ func (x *ErrorClassCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorClassCount.ProtoReflect.Descriptor instead.
 func (*ErrorClassCount) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{3}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ErrorClassCount) GetClass() string {
@@ -476,7 +560,7 @@ type ResultCodeCount struct {
 
 func (x *ResultCodeCount) Reset() {
 	*x = ResultCodeCount{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[4]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -488,7 +572,7 @@ func (x *ResultCodeCount) String() string {
 func (*ResultCodeCount) ProtoMessage() {}
 
 func (x *ResultCodeCount) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[4]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -501,7 +585,7 @@ func (x *ResultCodeCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultCodeCount.ProtoReflect.Descriptor instead.
 func (*ResultCodeCount) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{4}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ResultCodeCount) GetResult() int64 {
@@ -533,7 +617,7 @@ type TimelinePoint struct {
 
 func (x *TimelinePoint) Reset() {
 	*x = TimelinePoint{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[5]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -545,7 +629,7 @@ func (x *TimelinePoint) String() string {
 func (*TimelinePoint) ProtoMessage() {}
 
 func (x *TimelinePoint) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[5]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -558,7 +642,7 @@ func (x *TimelinePoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelinePoint.ProtoReflect.Descriptor instead.
 func (*TimelinePoint) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{5}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *TimelinePoint) GetStartTime() *timestamppb.Timestamp {
@@ -584,14 +668,17 @@ func (x *TimelinePoint) GetFailures() int64 {
 
 // GetQuotaRequest asks for today's quota use.
 type GetQuotaRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this app's quotas; empty = every app. An app the gateway does not
+	// serve is INVALID_ARGUMENT.
+	AppKey        string `protobuf:"bytes,1,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetQuotaRequest) Reset() {
 	*x = GetQuotaRequest{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[6]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -603,7 +690,7 @@ func (x *GetQuotaRequest) String() string {
 func (*GetQuotaRequest) ProtoMessage() {}
 
 func (x *GetQuotaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[6]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -616,7 +703,14 @@ func (x *GetQuotaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetQuotaRequest.ProtoReflect.Descriptor instead.
 func (*GetQuotaRequest) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{6}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetQuotaRequest) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
 }
 
 // GetQuotaResponse is today's quota use. The platform day starts at 00:00
@@ -626,10 +720,13 @@ type GetQuotaResponse struct {
 	// The start of the current platform day.
 	DayStartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=day_start_time,json=dayStartTime,proto3" json:"day_start_time,omitempty"`
 	// Calls that reached the platform today against the app's daily quota
-	// (KWAISHOP_DAILY_QUOTA).
+	// (the app state's: 100 000 in test, 1 000 000 online; docs/apps.md): the
+	// filtered or only app's; with several apps and no filter, all apps'
+	// calls against the sum of their quotas (see apps).
 	AppDaily *QuotaUse `protobuf:"bytes,2,opt,name=app_daily,json=appDaily,proto3" json:"app_daily,omitempty"`
-	// Each test user's calls today against its daily cap
-	// (KWAISHOP_TEST_USER_DAILY_QUOTA, 2 000 on the platform).
+	// Each test user's calls today against its daily cap (2 000 on the
+	// platform, for apps in test state): one entry per main account, its
+	// sub-accounts' calls included.
 	TestUsers []*TestUserQuota `protobuf:"bytes,3,rep,name=test_users,json=testUsers,proto3" json:"test_users,omitempty"`
 	// Per-API peak calls per second in the last hour against the API's QPS
 	// limit (docs/security.md section 3), highest use first.
@@ -639,14 +736,18 @@ type GetQuotaResponse struct {
 	// The use ratio at which a warning is raised (0.9).
 	WarnRatio float64 `protobuf:"fixed64,6,opt,name=warn_ratio,json=warnRatio,proto3" json:"warn_ratio,omitempty"`
 	// The start of the QPS window.
-	QpsSinceTime  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=qps_since_time,json=qpsSinceTime,proto3" json:"qps_since_time,omitempty"`
+	QpsSinceTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=qps_since_time,json=qpsSinceTime,proto3" json:"qps_since_time,omitempty"`
+	// Each app's daily quota use (only the filtered app with app_key).
+	Apps []*AppQuota `protobuf:"bytes,8,rep,name=apps,proto3" json:"apps,omitempty"`
+	// The app filter, empty when none.
+	AppKey        string `protobuf:"bytes,9,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetQuotaResponse) Reset() {
 	*x = GetQuotaResponse{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[7]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -658,7 +759,7 @@ func (x *GetQuotaResponse) String() string {
 func (*GetQuotaResponse) ProtoMessage() {}
 
 func (x *GetQuotaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[7]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -671,7 +772,7 @@ func (x *GetQuotaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetQuotaResponse.ProtoReflect.Descriptor instead.
 func (*GetQuotaResponse) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{7}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetQuotaResponse) GetDayStartTime() *timestamppb.Timestamp {
@@ -723,6 +824,85 @@ func (x *GetQuotaResponse) GetQpsSinceTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *GetQuotaResponse) GetApps() []*AppQuota {
+	if x != nil {
+		return x.Apps
+	}
+	return nil
+}
+
+func (x *GetQuotaResponse) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
+// AppQuota is one app's use of its daily quota.
+type AppQuota struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The app's key.
+	AppKey string `protobuf:"bytes,1,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
+	// Calls that reached the platform today against the app's daily quota.
+	Daily *QuotaUse `protobuf:"bytes,2,opt,name=daily,proto3" json:"daily,omitempty"`
+	// The daily cap of each of the app's test users; 0 when the app has none
+	// (it is online).
+	TestUserDailyLimit int64 `protobuf:"varint,3,opt,name=test_user_daily_limit,json=testUserDailyLimit,proto3" json:"test_user_daily_limit,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *AppQuota) Reset() {
+	*x = AppQuota{}
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppQuota) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppQuota) ProtoMessage() {}
+
+func (x *AppQuota) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppQuota.ProtoReflect.Descriptor instead.
+func (*AppQuota) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AppQuota) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
+func (x *AppQuota) GetDaily() *QuotaUse {
+	if x != nil {
+		return x.Daily
+	}
+	return nil
+}
+
+func (x *AppQuota) GetTestUserDailyLimit() int64 {
+	if x != nil {
+		return x.TestUserDailyLimit
+	}
+	return 0
+}
+
 // QuotaUse is a count against a limit.
 type QuotaUse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -738,7 +918,7 @@ type QuotaUse struct {
 
 func (x *QuotaUse) Reset() {
 	*x = QuotaUse{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[8]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -750,7 +930,7 @@ func (x *QuotaUse) String() string {
 func (*QuotaUse) ProtoMessage() {}
 
 func (x *QuotaUse) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[8]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -763,7 +943,7 @@ func (x *QuotaUse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuotaUse.ProtoReflect.Descriptor instead.
 func (*QuotaUse) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{8}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *QuotaUse) GetUsed() int64 {
@@ -787,20 +967,25 @@ func (x *QuotaUse) GetRatio() float64 {
 	return 0
 }
 
-// TestUserQuota is one test user's daily use.
+// TestUserQuota is one test user's daily use: a main account with its
+// sub-accounts, which share one cap.
 type TestUserQuota struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The test user's open_id.
+	// The test user's open_id (the main account's).
 	OpenId string `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
-	// Calls today against the cap.
-	Daily         *QuotaUse `protobuf:"bytes,2,opt,name=daily,proto3" json:"daily,omitempty"`
+	// Calls today of the main account and its sub-accounts against the cap.
+	Daily *QuotaUse `protobuf:"bytes,2,opt,name=daily,proto3" json:"daily,omitempty"`
+	// The app the test user authorized.
+	AppKey string `protobuf:"bytes,3,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
+	// The sub-accounts of the main account that authorized the app.
+	SubOpenIds    []string `protobuf:"bytes,4,rep,name=sub_open_ids,json=subOpenIds,proto3" json:"sub_open_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TestUserQuota) Reset() {
 	*x = TestUserQuota{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[9]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -812,7 +997,7 @@ func (x *TestUserQuota) String() string {
 func (*TestUserQuota) ProtoMessage() {}
 
 func (x *TestUserQuota) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[9]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -825,7 +1010,7 @@ func (x *TestUserQuota) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestUserQuota.ProtoReflect.Descriptor instead.
 func (*TestUserQuota) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{9}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TestUserQuota) GetOpenId() string {
@@ -842,6 +1027,20 @@ func (x *TestUserQuota) GetDaily() *QuotaUse {
 	return nil
 }
 
+func (x *TestUserQuota) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
+func (x *TestUserQuota) GetSubOpenIds() []string {
+	if x != nil {
+		return x.SubOpenIds
+	}
+	return nil
+}
+
 // ApiQps is one API's QPS peak.
 type ApiQps struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -854,14 +1053,16 @@ type ApiQps struct {
 	// peak_qps / limit_qps.
 	Ratio float64 `protobuf:"fixed64,4,opt,name=ratio,proto3" json:"ratio,omitempty"`
 	// The second of the peak.
-	PeakTime      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=peak_time,json=peakTime,proto3" json:"peak_time,omitempty"`
+	PeakTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=peak_time,json=peakTime,proto3" json:"peak_time,omitempty"`
+	// The app whose calls these are (QPS limits are per app).
+	AppKey        string `protobuf:"bytes,6,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ApiQps) Reset() {
 	*x = ApiQps{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[10]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -873,7 +1074,7 @@ func (x *ApiQps) String() string {
 func (*ApiQps) ProtoMessage() {}
 
 func (x *ApiQps) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[10]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -886,7 +1087,7 @@ func (x *ApiQps) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiQps.ProtoReflect.Descriptor instead.
 func (*ApiQps) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{10}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ApiQps) GetMethod() string {
@@ -924,6 +1125,13 @@ func (x *ApiQps) GetPeakTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ApiQps) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
 // QuotaWarning is raised once per quota, subject and day when use crosses
 // the warn ratio.
 type QuotaWarning struct {
@@ -941,14 +1149,17 @@ type QuotaWarning struct {
 	// When the warning was raised.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// The replica that raised it.
-	Replica       string `protobuf:"bytes,7,opt,name=replica,proto3" json:"replica,omitempty"`
+	Replica string `protobuf:"bytes,7,opt,name=replica,proto3" json:"replica,omitempty"`
+	// The app whose quota it is (empty for a warning of a gateway that did
+	// not tell apps apart).
+	AppKey        string `protobuf:"bytes,8,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *QuotaWarning) Reset() {
 	*x = QuotaWarning{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[11]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -960,7 +1171,7 @@ func (x *QuotaWarning) String() string {
 func (*QuotaWarning) ProtoMessage() {}
 
 func (x *QuotaWarning) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[11]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -973,7 +1184,7 @@ func (x *QuotaWarning) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuotaWarning.ProtoReflect.Descriptor instead.
 func (*QuotaWarning) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{11}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *QuotaWarning) GetKind() QuotaKind {
@@ -1025,6 +1236,13 @@ func (x *QuotaWarning) GetReplica() string {
 	return ""
 }
 
+func (x *QuotaWarning) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
 // GetMessageStatsRequest selects a window.
 type GetMessageStatsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1036,7 +1254,7 @@ type GetMessageStatsRequest struct {
 
 func (x *GetMessageStatsRequest) Reset() {
 	*x = GetMessageStatsRequest{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[12]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1048,7 +1266,7 @@ func (x *GetMessageStatsRequest) String() string {
 func (*GetMessageStatsRequest) ProtoMessage() {}
 
 func (x *GetMessageStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[12]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1061,7 +1279,7 @@ func (x *GetMessageStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetMessageStatsRequest) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{12}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetMessageStatsRequest) GetWindow() string {
@@ -1094,7 +1312,7 @@ type GetMessageStatsResponse struct {
 
 func (x *GetMessageStatsResponse) Reset() {
 	*x = GetMessageStatsResponse{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[13]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1324,7 @@ func (x *GetMessageStatsResponse) String() string {
 func (*GetMessageStatsResponse) ProtoMessage() {}
 
 func (x *GetMessageStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[13]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1337,7 @@ func (x *GetMessageStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetMessageStatsResponse) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{13}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetMessageStatsResponse) GetWindow() string {
@@ -1188,7 +1406,7 @@ type MessageCounts struct {
 
 func (x *MessageCounts) Reset() {
 	*x = MessageCounts{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[14]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1200,7 +1418,7 @@ func (x *MessageCounts) String() string {
 func (*MessageCounts) ProtoMessage() {}
 
 func (x *MessageCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[14]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1213,7 +1431,7 @@ func (x *MessageCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageCounts.ProtoReflect.Descriptor instead.
 func (*MessageCounts) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{14}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MessageCounts) GetReceived() int64 {
@@ -1257,7 +1475,7 @@ type MessageTimelinePoint struct {
 
 func (x *MessageTimelinePoint) Reset() {
 	*x = MessageTimelinePoint{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[15]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +1487,7 @@ func (x *MessageTimelinePoint) String() string {
 func (*MessageTimelinePoint) ProtoMessage() {}
 
 func (x *MessageTimelinePoint) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[15]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,7 +1500,7 @@ func (x *MessageTimelinePoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageTimelinePoint.ProtoReflect.Descriptor instead.
 func (*MessageTimelinePoint) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{15}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MessageTimelinePoint) GetStartTime() *timestamppb.Timestamp {
@@ -1314,7 +1532,7 @@ type ConsumerLag struct {
 
 func (x *ConsumerLag) Reset() {
 	*x = ConsumerLag{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[16]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1326,7 +1544,7 @@ func (x *ConsumerLag) String() string {
 func (*ConsumerLag) ProtoMessage() {}
 
 func (x *ConsumerLag) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[16]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1339,7 +1557,7 @@ func (x *ConsumerLag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumerLag.ProtoReflect.Descriptor instead.
 func (*ConsumerLag) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{16}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ConsumerLag) GetConsumer() string {
@@ -1367,10 +1585,11 @@ var File_kwaishop_gateway_v1_stats_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_stats_proto_rawDesc = "" +
 	"\n" +
-	"\x1fkwaishop/gateway/v1/stats.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"v\n" +
+	"\x1fkwaishop/gateway/v1/stats.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x01\n" +
 	"\x12GetApiStatsRequest\x12,\n" +
 	"\x06window\x18\x01 \x01(\tB\x14\xbaH\x11r\x0fR\x00R\x021hR\x0324hR\x027dR\x06window\x122\n" +
-	"\aopen_id\x18\x02 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\"\xdf\x02\n" +
+	"\aopen_id\x18\x02 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\x122\n" +
+	"\aapp_key\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06appKey\"\xae\x03\n" +
 	"\x13GetApiStatsResponse\x12\x16\n" +
 	"\x06window\x18\x01 \x01(\tR\x06window\x129\n" +
 	"\n" +
@@ -1380,7 +1599,13 @@ const file_kwaishop_gateway_v1_stats_proto_rawDesc = "" +
 	"\aopen_id\x18\x05 \x01(\tR\x06openId\x123\n" +
 	"\x05total\x18\x06 \x01(\v2\x1d.kwaishop.gateway.v1.ApiStatsR\x05total\x121\n" +
 	"\x04apis\x18\a \x03(\v2\x1d.kwaishop.gateway.v1.ApiStatsR\x04apis\x12\x1a\n" +
-	"\breplicas\x18\b \x03(\tR\breplicas\"\xb3\x04\n" +
+	"\breplicas\x18\b \x03(\tR\breplicas\x12\x17\n" +
+	"\aapp_key\x18\t \x01(\tR\x06appKey\x124\n" +
+	"\x04apps\x18\n" +
+	" \x03(\v2 .kwaishop.gateway.v1.AppApiStatsR\x04apps\"[\n" +
+	"\vAppApiStats\x12\x17\n" +
+	"\aapp_key\x18\x01 \x01(\tR\x06appKey\x123\n" +
+	"\x05total\x18\x02 \x01(\v2\x1d.kwaishop.gateway.v1.ApiStatsR\x05total\"\xb3\x04\n" +
 	"\bApiStats\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x14\n" +
 	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x1c\n" +
@@ -1406,8 +1631,9 @@ const file_kwaishop_gateway_v1_stats_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12\x14\n" +
 	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x1a\n" +
-	"\bfailures\x18\x03 \x01(\x03R\bfailures\"\x11\n" +
-	"\x0fGetQuotaRequest\"\xa4\x03\n" +
+	"\bfailures\x18\x03 \x01(\x03R\bfailures\"E\n" +
+	"\x0fGetQuotaRequest\x122\n" +
+	"\aapp_key\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06appKey\"\xf0\x03\n" +
 	"\x10GetQuotaResponse\x12@\n" +
 	"\x0eday_start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\fdayStartTime\x12:\n" +
 	"\tapp_daily\x18\x02 \x01(\v2\x1d.kwaishop.gateway.v1.QuotaUseR\bappDaily\x12A\n" +
@@ -1417,20 +1643,30 @@ const file_kwaishop_gateway_v1_stats_proto_rawDesc = "" +
 	"\bwarnings\x18\x05 \x03(\v2!.kwaishop.gateway.v1.QuotaWarningR\bwarnings\x12\x1d\n" +
 	"\n" +
 	"warn_ratio\x18\x06 \x01(\x01R\twarnRatio\x12@\n" +
-	"\x0eqps_since_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fqpsSinceTime\"J\n" +
+	"\x0eqps_since_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fqpsSinceTime\x121\n" +
+	"\x04apps\x18\b \x03(\v2\x1d.kwaishop.gateway.v1.AppQuotaR\x04apps\x12\x17\n" +
+	"\aapp_key\x18\t \x01(\tR\x06appKey\"\x8b\x01\n" +
+	"\bAppQuota\x12\x17\n" +
+	"\aapp_key\x18\x01 \x01(\tR\x06appKey\x123\n" +
+	"\x05daily\x18\x02 \x01(\v2\x1d.kwaishop.gateway.v1.QuotaUseR\x05daily\x121\n" +
+	"\x15test_user_daily_limit\x18\x03 \x01(\x03R\x12testUserDailyLimit\"J\n" +
 	"\bQuotaUse\x12\x12\n" +
 	"\x04used\x18\x01 \x01(\x03R\x04used\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x03R\x05limit\x12\x14\n" +
-	"\x05ratio\x18\x03 \x01(\x01R\x05ratio\"]\n" +
+	"\x05ratio\x18\x03 \x01(\x01R\x05ratio\"\x98\x01\n" +
 	"\rTestUserQuota\x12\x17\n" +
 	"\aopen_id\x18\x01 \x01(\tR\x06openId\x123\n" +
-	"\x05daily\x18\x02 \x01(\v2\x1d.kwaishop.gateway.v1.QuotaUseR\x05daily\"\xa7\x01\n" +
+	"\x05daily\x18\x02 \x01(\v2\x1d.kwaishop.gateway.v1.QuotaUseR\x05daily\x12\x17\n" +
+	"\aapp_key\x18\x03 \x01(\tR\x06appKey\x12 \n" +
+	"\fsub_open_ids\x18\x04 \x03(\tR\n" +
+	"subOpenIds\"\xc0\x01\n" +
 	"\x06ApiQps\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x19\n" +
 	"\bpeak_qps\x18\x02 \x01(\x03R\apeakQps\x12\x1b\n" +
 	"\tlimit_qps\x18\x03 \x01(\x03R\blimitQps\x12\x14\n" +
 	"\x05ratio\x18\x04 \x01(\x01R\x05ratio\x127\n" +
-	"\tpeak_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bpeakTime\"\xf3\x01\n" +
+	"\tpeak_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bpeakTime\x12\x17\n" +
+	"\aapp_key\x18\x06 \x01(\tR\x06appKey\"\x8c\x02\n" +
 	"\fQuotaWarning\x122\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1e.kwaishop.gateway.v1.QuotaKindR\x04kind\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12\x12\n" +
@@ -1439,7 +1675,8 @@ const file_kwaishop_gateway_v1_stats_proto_rawDesc = "" +
 	"\x05ratio\x18\x05 \x01(\x01R\x05ratio\x12;\n" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12\x18\n" +
-	"\areplica\x18\a \x01(\tR\areplica\"F\n" +
+	"\areplica\x18\a \x01(\tR\areplica\x12\x17\n" +
+	"\aapp_key\x18\b \x01(\tR\x06appKey\"F\n" +
 	"\x16GetMessageStatsRequest\x12,\n" +
 	"\x06window\x18\x01 \x01(\tB\x14\xbaH\x11r\x0fR\x00R\x021hR\x0324hR\x027dR\x06window\"\x87\x03\n" +
 	"\x17GetMessageStatsResponse\x12\x16\n" +
@@ -1491,66 +1728,72 @@ func file_kwaishop_gateway_v1_stats_proto_rawDescGZIP() []byte {
 }
 
 var file_kwaishop_gateway_v1_stats_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kwaishop_gateway_v1_stats_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_kwaishop_gateway_v1_stats_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_kwaishop_gateway_v1_stats_proto_goTypes = []any{
 	(QuotaKind)(0),                  // 0: kwaishop.gateway.v1.QuotaKind
 	(*GetApiStatsRequest)(nil),      // 1: kwaishop.gateway.v1.GetApiStatsRequest
 	(*GetApiStatsResponse)(nil),     // 2: kwaishop.gateway.v1.GetApiStatsResponse
-	(*ApiStats)(nil),                // 3: kwaishop.gateway.v1.ApiStats
-	(*ErrorClassCount)(nil),         // 4: kwaishop.gateway.v1.ErrorClassCount
-	(*ResultCodeCount)(nil),         // 5: kwaishop.gateway.v1.ResultCodeCount
-	(*TimelinePoint)(nil),           // 6: kwaishop.gateway.v1.TimelinePoint
-	(*GetQuotaRequest)(nil),         // 7: kwaishop.gateway.v1.GetQuotaRequest
-	(*GetQuotaResponse)(nil),        // 8: kwaishop.gateway.v1.GetQuotaResponse
-	(*QuotaUse)(nil),                // 9: kwaishop.gateway.v1.QuotaUse
-	(*TestUserQuota)(nil),           // 10: kwaishop.gateway.v1.TestUserQuota
-	(*ApiQps)(nil),                  // 11: kwaishop.gateway.v1.ApiQps
-	(*QuotaWarning)(nil),            // 12: kwaishop.gateway.v1.QuotaWarning
-	(*GetMessageStatsRequest)(nil),  // 13: kwaishop.gateway.v1.GetMessageStatsRequest
-	(*GetMessageStatsResponse)(nil), // 14: kwaishop.gateway.v1.GetMessageStatsResponse
-	(*MessageCounts)(nil),           // 15: kwaishop.gateway.v1.MessageCounts
-	(*MessageTimelinePoint)(nil),    // 16: kwaishop.gateway.v1.MessageTimelinePoint
-	(*ConsumerLag)(nil),             // 17: kwaishop.gateway.v1.ConsumerLag
-	(*timestamppb.Timestamp)(nil),   // 18: google.protobuf.Timestamp
+	(*AppApiStats)(nil),             // 3: kwaishop.gateway.v1.AppApiStats
+	(*ApiStats)(nil),                // 4: kwaishop.gateway.v1.ApiStats
+	(*ErrorClassCount)(nil),         // 5: kwaishop.gateway.v1.ErrorClassCount
+	(*ResultCodeCount)(nil),         // 6: kwaishop.gateway.v1.ResultCodeCount
+	(*TimelinePoint)(nil),           // 7: kwaishop.gateway.v1.TimelinePoint
+	(*GetQuotaRequest)(nil),         // 8: kwaishop.gateway.v1.GetQuotaRequest
+	(*GetQuotaResponse)(nil),        // 9: kwaishop.gateway.v1.GetQuotaResponse
+	(*AppQuota)(nil),                // 10: kwaishop.gateway.v1.AppQuota
+	(*QuotaUse)(nil),                // 11: kwaishop.gateway.v1.QuotaUse
+	(*TestUserQuota)(nil),           // 12: kwaishop.gateway.v1.TestUserQuota
+	(*ApiQps)(nil),                  // 13: kwaishop.gateway.v1.ApiQps
+	(*QuotaWarning)(nil),            // 14: kwaishop.gateway.v1.QuotaWarning
+	(*GetMessageStatsRequest)(nil),  // 15: kwaishop.gateway.v1.GetMessageStatsRequest
+	(*GetMessageStatsResponse)(nil), // 16: kwaishop.gateway.v1.GetMessageStatsResponse
+	(*MessageCounts)(nil),           // 17: kwaishop.gateway.v1.MessageCounts
+	(*MessageTimelinePoint)(nil),    // 18: kwaishop.gateway.v1.MessageTimelinePoint
+	(*ConsumerLag)(nil),             // 19: kwaishop.gateway.v1.ConsumerLag
+	(*timestamppb.Timestamp)(nil),   // 20: google.protobuf.Timestamp
 }
 var file_kwaishop_gateway_v1_stats_proto_depIdxs = []int32{
-	18, // 0: kwaishop.gateway.v1.GetApiStatsResponse.start_time:type_name -> google.protobuf.Timestamp
-	18, // 1: kwaishop.gateway.v1.GetApiStatsResponse.end_time:type_name -> google.protobuf.Timestamp
-	3,  // 2: kwaishop.gateway.v1.GetApiStatsResponse.total:type_name -> kwaishop.gateway.v1.ApiStats
-	3,  // 3: kwaishop.gateway.v1.GetApiStatsResponse.apis:type_name -> kwaishop.gateway.v1.ApiStats
-	4,  // 4: kwaishop.gateway.v1.ApiStats.errors_by_class:type_name -> kwaishop.gateway.v1.ErrorClassCount
-	5,  // 5: kwaishop.gateway.v1.ApiStats.errors_by_result:type_name -> kwaishop.gateway.v1.ResultCodeCount
-	6,  // 6: kwaishop.gateway.v1.ApiStats.timeline:type_name -> kwaishop.gateway.v1.TimelinePoint
-	18, // 7: kwaishop.gateway.v1.TimelinePoint.start_time:type_name -> google.protobuf.Timestamp
-	18, // 8: kwaishop.gateway.v1.GetQuotaResponse.day_start_time:type_name -> google.protobuf.Timestamp
-	9,  // 9: kwaishop.gateway.v1.GetQuotaResponse.app_daily:type_name -> kwaishop.gateway.v1.QuotaUse
-	10, // 10: kwaishop.gateway.v1.GetQuotaResponse.test_users:type_name -> kwaishop.gateway.v1.TestUserQuota
-	11, // 11: kwaishop.gateway.v1.GetQuotaResponse.apis:type_name -> kwaishop.gateway.v1.ApiQps
-	12, // 12: kwaishop.gateway.v1.GetQuotaResponse.warnings:type_name -> kwaishop.gateway.v1.QuotaWarning
-	18, // 13: kwaishop.gateway.v1.GetQuotaResponse.qps_since_time:type_name -> google.protobuf.Timestamp
-	9,  // 14: kwaishop.gateway.v1.TestUserQuota.daily:type_name -> kwaishop.gateway.v1.QuotaUse
-	18, // 15: kwaishop.gateway.v1.ApiQps.peak_time:type_name -> google.protobuf.Timestamp
-	0,  // 16: kwaishop.gateway.v1.QuotaWarning.kind:type_name -> kwaishop.gateway.v1.QuotaKind
-	18, // 17: kwaishop.gateway.v1.QuotaWarning.create_time:type_name -> google.protobuf.Timestamp
-	18, // 18: kwaishop.gateway.v1.GetMessageStatsResponse.start_time:type_name -> google.protobuf.Timestamp
-	18, // 19: kwaishop.gateway.v1.GetMessageStatsResponse.end_time:type_name -> google.protobuf.Timestamp
-	15, // 20: kwaishop.gateway.v1.GetMessageStatsResponse.total:type_name -> kwaishop.gateway.v1.MessageCounts
-	16, // 21: kwaishop.gateway.v1.GetMessageStatsResponse.timeline:type_name -> kwaishop.gateway.v1.MessageTimelinePoint
-	17, // 22: kwaishop.gateway.v1.GetMessageStatsResponse.consumers:type_name -> kwaishop.gateway.v1.ConsumerLag
-	18, // 23: kwaishop.gateway.v1.MessageTimelinePoint.start_time:type_name -> google.protobuf.Timestamp
-	15, // 24: kwaishop.gateway.v1.MessageTimelinePoint.counts:type_name -> kwaishop.gateway.v1.MessageCounts
-	18, // 25: kwaishop.gateway.v1.ConsumerLag.observe_time:type_name -> google.protobuf.Timestamp
-	1,  // 26: kwaishop.gateway.v1.StatsService.GetApiStats:input_type -> kwaishop.gateway.v1.GetApiStatsRequest
-	7,  // 27: kwaishop.gateway.v1.StatsService.GetQuota:input_type -> kwaishop.gateway.v1.GetQuotaRequest
-	13, // 28: kwaishop.gateway.v1.StatsService.GetMessageStats:input_type -> kwaishop.gateway.v1.GetMessageStatsRequest
-	2,  // 29: kwaishop.gateway.v1.StatsService.GetApiStats:output_type -> kwaishop.gateway.v1.GetApiStatsResponse
-	8,  // 30: kwaishop.gateway.v1.StatsService.GetQuota:output_type -> kwaishop.gateway.v1.GetQuotaResponse
-	14, // 31: kwaishop.gateway.v1.StatsService.GetMessageStats:output_type -> kwaishop.gateway.v1.GetMessageStatsResponse
-	29, // [29:32] is the sub-list for method output_type
-	26, // [26:29] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	20, // 0: kwaishop.gateway.v1.GetApiStatsResponse.start_time:type_name -> google.protobuf.Timestamp
+	20, // 1: kwaishop.gateway.v1.GetApiStatsResponse.end_time:type_name -> google.protobuf.Timestamp
+	4,  // 2: kwaishop.gateway.v1.GetApiStatsResponse.total:type_name -> kwaishop.gateway.v1.ApiStats
+	4,  // 3: kwaishop.gateway.v1.GetApiStatsResponse.apis:type_name -> kwaishop.gateway.v1.ApiStats
+	3,  // 4: kwaishop.gateway.v1.GetApiStatsResponse.apps:type_name -> kwaishop.gateway.v1.AppApiStats
+	4,  // 5: kwaishop.gateway.v1.AppApiStats.total:type_name -> kwaishop.gateway.v1.ApiStats
+	5,  // 6: kwaishop.gateway.v1.ApiStats.errors_by_class:type_name -> kwaishop.gateway.v1.ErrorClassCount
+	6,  // 7: kwaishop.gateway.v1.ApiStats.errors_by_result:type_name -> kwaishop.gateway.v1.ResultCodeCount
+	7,  // 8: kwaishop.gateway.v1.ApiStats.timeline:type_name -> kwaishop.gateway.v1.TimelinePoint
+	20, // 9: kwaishop.gateway.v1.TimelinePoint.start_time:type_name -> google.protobuf.Timestamp
+	20, // 10: kwaishop.gateway.v1.GetQuotaResponse.day_start_time:type_name -> google.protobuf.Timestamp
+	11, // 11: kwaishop.gateway.v1.GetQuotaResponse.app_daily:type_name -> kwaishop.gateway.v1.QuotaUse
+	12, // 12: kwaishop.gateway.v1.GetQuotaResponse.test_users:type_name -> kwaishop.gateway.v1.TestUserQuota
+	13, // 13: kwaishop.gateway.v1.GetQuotaResponse.apis:type_name -> kwaishop.gateway.v1.ApiQps
+	14, // 14: kwaishop.gateway.v1.GetQuotaResponse.warnings:type_name -> kwaishop.gateway.v1.QuotaWarning
+	20, // 15: kwaishop.gateway.v1.GetQuotaResponse.qps_since_time:type_name -> google.protobuf.Timestamp
+	10, // 16: kwaishop.gateway.v1.GetQuotaResponse.apps:type_name -> kwaishop.gateway.v1.AppQuota
+	11, // 17: kwaishop.gateway.v1.AppQuota.daily:type_name -> kwaishop.gateway.v1.QuotaUse
+	11, // 18: kwaishop.gateway.v1.TestUserQuota.daily:type_name -> kwaishop.gateway.v1.QuotaUse
+	20, // 19: kwaishop.gateway.v1.ApiQps.peak_time:type_name -> google.protobuf.Timestamp
+	0,  // 20: kwaishop.gateway.v1.QuotaWarning.kind:type_name -> kwaishop.gateway.v1.QuotaKind
+	20, // 21: kwaishop.gateway.v1.QuotaWarning.create_time:type_name -> google.protobuf.Timestamp
+	20, // 22: kwaishop.gateway.v1.GetMessageStatsResponse.start_time:type_name -> google.protobuf.Timestamp
+	20, // 23: kwaishop.gateway.v1.GetMessageStatsResponse.end_time:type_name -> google.protobuf.Timestamp
+	17, // 24: kwaishop.gateway.v1.GetMessageStatsResponse.total:type_name -> kwaishop.gateway.v1.MessageCounts
+	18, // 25: kwaishop.gateway.v1.GetMessageStatsResponse.timeline:type_name -> kwaishop.gateway.v1.MessageTimelinePoint
+	19, // 26: kwaishop.gateway.v1.GetMessageStatsResponse.consumers:type_name -> kwaishop.gateway.v1.ConsumerLag
+	20, // 27: kwaishop.gateway.v1.MessageTimelinePoint.start_time:type_name -> google.protobuf.Timestamp
+	17, // 28: kwaishop.gateway.v1.MessageTimelinePoint.counts:type_name -> kwaishop.gateway.v1.MessageCounts
+	20, // 29: kwaishop.gateway.v1.ConsumerLag.observe_time:type_name -> google.protobuf.Timestamp
+	1,  // 30: kwaishop.gateway.v1.StatsService.GetApiStats:input_type -> kwaishop.gateway.v1.GetApiStatsRequest
+	8,  // 31: kwaishop.gateway.v1.StatsService.GetQuota:input_type -> kwaishop.gateway.v1.GetQuotaRequest
+	15, // 32: kwaishop.gateway.v1.StatsService.GetMessageStats:input_type -> kwaishop.gateway.v1.GetMessageStatsRequest
+	2,  // 33: kwaishop.gateway.v1.StatsService.GetApiStats:output_type -> kwaishop.gateway.v1.GetApiStatsResponse
+	9,  // 34: kwaishop.gateway.v1.StatsService.GetQuota:output_type -> kwaishop.gateway.v1.GetQuotaResponse
+	16, // 35: kwaishop.gateway.v1.StatsService.GetMessageStats:output_type -> kwaishop.gateway.v1.GetMessageStatsResponse
+	33, // [33:36] is the sub-list for method output_type
+	30, // [30:33] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_kwaishop_gateway_v1_stats_proto_init() }
@@ -1564,7 +1807,7 @@ func file_kwaishop_gateway_v1_stats_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kwaishop_gateway_v1_stats_proto_rawDesc), len(file_kwaishop_gateway_v1_stats_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

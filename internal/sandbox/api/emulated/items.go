@@ -374,12 +374,12 @@ func itemNew(c *api.Call) (any, *api.Error) {
 	return data, nil
 }
 
-// itemEdit: open.item.edit, minimal: kwaiItemId plus any of title,
+// itemEdit: open.item.edit, minimal: itemId (or kwaiItemId) plus any of title,
 // details, mainImageUrl, imageUrls, categoryId and skuList[] entries naming
 // an existing skuId (price, stock, nick, specification, market price).
 // Pushes kwaishop_item_updateItem.
 func itemEdit(c *api.Call) (any, *api.Error) {
-	it, e := itemOf(c, "kwaiItemId")
+	it, e := itemOf(c, "itemId", "kwaiItemId")
 	if e != nil {
 		return nil, e
 	}

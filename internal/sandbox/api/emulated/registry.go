@@ -10,8 +10,8 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/api"
 )
 
-// handlers is the registry of API emulations. The gateway answers the
-// catalogued names missing here with ResultNotEmulated.
+// handlers is the registry of API emulations. The catalogued names missing
+// here are answered from their schemas (package api/schema).
 var handlers = map[string]api.Handler{
 	"open.order.cursor.list":                       orderCursorList,
 	"open.order.detail":                            orderDetail,

@@ -15,36 +15,48 @@ AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON: AuthorizationEventType
 AUTHORIZATION_EVENT_TYPE_REFRESHED: AuthorizationEventType
 AUTHORIZATION_EVENT_TYPE_REFRESH_FAILED: AuthorizationEventType
 AUTHORIZATION_EVENT_TYPE_REVOKED: AuthorizationEventType
+AUTHORIZATION_EVENT_TYPE_SUBSCRIPTION_EXPIRED: AuthorizationEventType
 AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON: AuthorizationEventType
 AUTHORIZATION_EVENT_TYPE_UNSPECIFIED: AuthorizationEventType
+AUTHORIZATION_SOURCE_CONSOLE: AuthorizationSource
+AUTHORIZATION_SOURCE_OAUTH_FLOW: AuthorizationSource
+AUTHORIZATION_SOURCE_SERVICE_MARKET: AuthorizationSource
+AUTHORIZATION_SOURCE_UNSPECIFIED: AuthorizationSource
 AUTHORIZATION_STATUS_ACTIVE: AuthorizationStatus
 AUTHORIZATION_STATUS_EXPIRED: AuthorizationStatus
 AUTHORIZATION_STATUS_REFRESH_FAILED: AuthorizationStatus
 AUTHORIZATION_STATUS_REVOKED: AuthorizationStatus
+AUTHORIZATION_STATUS_SUBSCRIPTION_EXPIRED: AuthorizationStatus
 AUTHORIZATION_STATUS_UNSPECIFIED: AuthorizationStatus
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Authorization(_message.Message):
-    __slots__ = ["access_token_expire_time", "create_time", "last_refresh_time", "open_id", "refresh_token_expire_time", "scopes", "status", "test_user", "test_user_cutoff_time"]
+    __slots__ = ["access_token_expire_time", "app_key", "create_time", "last_refresh_time", "main_open_id", "open_id", "refresh_token_expire_time", "scopes", "source", "status", "test_user", "test_user_cutoff_time"]
     ACCESS_TOKEN_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    APP_KEY_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     LAST_REFRESH_TIME_FIELD_NUMBER: _ClassVar[int]
+    MAIN_OPEN_ID_FIELD_NUMBER: _ClassVar[int]
     OPEN_ID_FIELD_NUMBER: _ClassVar[int]
     REFRESH_TOKEN_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     SCOPES_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TEST_USER_CUTOFF_TIME_FIELD_NUMBER: _ClassVar[int]
     TEST_USER_FIELD_NUMBER: _ClassVar[int]
     access_token_expire_time: _timestamp_pb2.Timestamp
+    app_key: str
     create_time: _timestamp_pb2.Timestamp
     last_refresh_time: _timestamp_pb2.Timestamp
+    main_open_id: str
     open_id: str
     refresh_token_expire_time: _timestamp_pb2.Timestamp
     scopes: _containers.RepeatedScalarFieldContainer[str]
+    source: AuthorizationSource
     status: AuthorizationStatus
     test_user: bool
     test_user_cutoff_time: _timestamp_pb2.Timestamp
-    def __init__(self, open_id: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[AuthorizationStatus, str]] = ..., access_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., refresh_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_refresh_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., test_user: bool = ..., test_user_cutoff_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, open_id: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[AuthorizationStatus, str]] = ..., access_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., refresh_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_refresh_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., test_user: bool = ..., test_user_cutoff_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[_Union[AuthorizationSource, str]] = ..., app_key: _Optional[str] = ..., main_open_id: _Optional[str] = ...) -> None: ...
 
 class AuthorizationEvent(_message.Message):
     __slots__ = ["authorization", "message", "open_id", "time", "type"]
@@ -61,12 +73,14 @@ class AuthorizationEvent(_message.Message):
     def __init__(self, type: _Optional[_Union[AuthorizationEventType, str]] = ..., open_id: _Optional[str] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., authorization: _Optional[_Union[Authorization, _Mapping]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class CompleteAuthorizationRequest(_message.Message):
-    __slots__ = ["code", "state"]
+    __slots__ = ["app_key", "code", "state"]
+    APP_KEY_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
+    app_key: str
     code: str
     state: str
-    def __init__(self, code: _Optional[str] = ..., state: _Optional[str] = ...) -> None: ...
+    def __init__(self, code: _Optional[str] = ..., state: _Optional[str] = ..., app_key: _Optional[str] = ...) -> None: ...
 
 class CompleteAuthorizationResponse(_message.Message):
     __slots__ = ["authorization"]
@@ -97,14 +111,16 @@ class GetAuthorizationResponse(_message.Message):
     def __init__(self, authorization: _Optional[_Union[Authorization, _Mapping]] = ...) -> None: ...
 
 class ListAuthorizationsRequest(_message.Message):
-    __slots__ = ["page_size", "page_token", "status"]
+    __slots__ = ["app_key", "page_size", "page_token", "status"]
+    APP_KEY_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    app_key: str
     page_size: int
     page_token: str
     status: AuthorizationStatus
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., status: _Optional[_Union[AuthorizationStatus, str]] = ...) -> None: ...
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., status: _Optional[_Union[AuthorizationStatus, str]] = ..., app_key: _Optional[str] = ...) -> None: ...
 
 class ListAuthorizationsResponse(_message.Message):
     __slots__ = ["authorizations", "next_page_token"]
@@ -139,12 +155,14 @@ class RotateTokenKeysResponse(_message.Message):
     def __init__(self, reencrypted: _Optional[int] = ..., key_id: _Optional[str] = ...) -> None: ...
 
 class StartAuthorizationRequest(_message.Message):
-    __slots__ = ["return_url", "scopes"]
+    __slots__ = ["app_key", "return_url", "scopes"]
+    APP_KEY_FIELD_NUMBER: _ClassVar[int]
     RETURN_URL_FIELD_NUMBER: _ClassVar[int]
     SCOPES_FIELD_NUMBER: _ClassVar[int]
+    app_key: str
     return_url: str
     scopes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, scopes: _Optional[_Iterable[str]] = ..., return_url: _Optional[str] = ...) -> None: ...
+    def __init__(self, scopes: _Optional[_Iterable[str]] = ..., return_url: _Optional[str] = ..., app_key: _Optional[str] = ...) -> None: ...
 
 class StartAuthorizationResponse(_message.Message):
     __slots__ = ["expire_time", "state", "url"]
@@ -169,6 +187,9 @@ class WatchAuthorizationEventsResponse(_message.Message):
     def __init__(self, event: _Optional[_Union[AuthorizationEvent, _Mapping]] = ...) -> None: ...
 
 class AuthorizationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class AuthorizationSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class AuthorizationEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

@@ -75,8 +75,13 @@ class AuthorizationServiceServicer(object):
 
     def CompleteAuthorization(self, request, context):
         """CompleteAuthorization exchanges a code for callers that receive the
-        platform's redirect themselves. The state must come from
-        StartAuthorization and is consumed.
+        platform's redirect themselves. With a state, the state must come from
+        StartAuthorization and is consumed first (an unknown, used or expired
+        state is refused before any code exchange); the authorization's source
+        is OAUTH_FLOW. Without a state, the code is one the platform issued on
+        its own (the developer console's "copy code" for a test user): only a
+        key with the admin group may complete it (PERMISSION_DENIED otherwise),
+        and the source is CONSOLE. See docs/oauth.md.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -9,6 +9,14 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+IMAGE_UPLOAD_TYPE_CATEGORY_PROPERTY: ImageUploadType
+IMAGE_UPLOAD_TYPE_DETAIL: ImageUploadType
+IMAGE_UPLOAD_TYPE_MAIN: ImageUploadType
+IMAGE_UPLOAD_TYPE_SKU: ImageUploadType
+IMAGE_UPLOAD_TYPE_STANDARD_PRODUCT: ImageUploadType
+IMAGE_UPLOAD_TYPE_TRANSPARENT: ImageUploadType
+IMAGE_UPLOAD_TYPE_UNSPECIFIED: ImageUploadType
+IMAGE_UPLOAD_TYPE_WHITE_BACKGROUND: ImageUploadType
 SHELF_STATUS_OFF_SHELF: ShelfStatus
 SHELF_STATUS_ON_SHELF: ShelfStatus
 SHELF_STATUS_UNSPECIFIED: ShelfStatus
@@ -170,8 +178,35 @@ class UpdateSkuStockResponse(_message.Message):
     sku_id: int
     def __init__(self, item_id: _Optional[int] = ..., sku_id: _Optional[int] = ..., platform_request_id: _Optional[str] = ...) -> None: ...
 
+class UploadImageRequest(_message.Message):
+    __slots__ = ["image", "image_url", "open_id", "upload_type"]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_URL_FIELD_NUMBER: _ClassVar[int]
+    OPEN_ID_FIELD_NUMBER: _ClassVar[int]
+    UPLOAD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    image: bytes
+    image_url: str
+    open_id: str
+    upload_type: ImageUploadType
+    def __init__(self, open_id: _Optional[str] = ..., image: _Optional[bytes] = ..., upload_type: _Optional[_Union[ImageUploadType, str]] = ..., image_url: _Optional[str] = ...) -> None: ...
+
+class UploadImageResponse(_message.Message):
+    __slots__ = ["kwai_image_url", "origin_image_url", "platform_request_id", "raw"]
+    KWAI_IMAGE_URL_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_IMAGE_URL_FIELD_NUMBER: _ClassVar[int]
+    PLATFORM_REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    RAW_FIELD_NUMBER: _ClassVar[int]
+    kwai_image_url: str
+    origin_image_url: str
+    platform_request_id: str
+    raw: str
+    def __init__(self, kwai_image_url: _Optional[str] = ..., origin_image_url: _Optional[str] = ..., platform_request_id: _Optional[str] = ..., raw: _Optional[str] = ...) -> None: ...
+
 class ShelfStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class StockChange(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ImageUploadType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -45,6 +45,11 @@ class ItemServiceStub(object):
                 request_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.SetItemShelfStatusRequest.SerializeToString,
                 response_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.SetItemShelfStatusResponse.FromString,
                 )
+        self.UploadImage = channel.unary_unary(
+                '/kwaishop.gateway.v1.ItemService/UploadImage',
+                request_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.UploadImageRequest.SerializeToString,
+                response_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.UploadImageResponse.FromString,
+                )
 
 
 class ItemServiceServicer(object):
@@ -94,6 +99,18 @@ class ItemServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadImage(self, request, context):
+        """UploadImage stores an image on the platform (`open.item.image.upload`,
+        sent as a multipart/form-data POST) and returns its platform URL, for
+        item, SKU and detail images. The image must be JPEG, PNG, GIF, WebP or
+        BMP (judged by its content) and at most 10 MiB; the platform itself
+        takes at most 2 MiB for most upload types. Safe to retry: a repeat
+        stores the image again and returns a URL for it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ItemServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -121,6 +138,11 @@ def add_ItemServiceServicer_to_server(servicer, server):
                     servicer.SetItemShelfStatus,
                     request_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.SetItemShelfStatusRequest.FromString,
                     response_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.SetItemShelfStatusResponse.SerializeToString,
+            ),
+            'UploadImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadImage,
+                    request_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.UploadImageRequest.FromString,
+                    response_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.UploadImageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -220,5 +242,22 @@ class ItemService(object):
         return grpc.experimental.unary_unary(request, target, '/kwaishop.gateway.v1.ItemService/SetItemShelfStatus',
             kwaishop_dot_gateway_dot_v1_dot_item__pb2.SetItemShelfStatusRequest.SerializeToString,
             kwaishop_dot_gateway_dot_v1_dot_item__pb2.SetItemShelfStatusResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def UploadImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kwaishop.gateway.v1.ItemService/UploadImage',
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.UploadImageRequest.SerializeToString,
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.UploadImageResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -17,7 +17,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"kwaishop/gateway/v1/platform.proto\x12\x13kwaishop.gateway.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xda\x01\n\x0b\x43\x61llRequest\x12\x32\n\x07open_id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\x12\x42\n\x06method\x18\x02 \x01(\tB*\xe0\x41\x02\xbaH$\xc8\x01\x01r\x1f\x18\x80\x01\x32\x1a^open(\\.[A-Za-z0-9]+){2,}$R\x06method\x12#\n\x07version\x18\x03 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x63(\x00R\x07version\x12.\n\x06params\x18\x04 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06params\"q\n\x0c\x43\x61llResponse\x12\x16\n\x06result\x18\x01 \x01(\x05R\x06result\x12*\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x16.google.protobuf.ValueR\x04\x64\x61ta\x12\x1d\n\nrequest_id\x18\x03 \x01(\tR\trequestId\"3\n\x0fListApisRequest\x12 \n\x06prefix\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01R\x06prefix\"@\n\x10ListApisResponse\x12,\n\x04\x61pis\x18\x01 \x03(\x0b\x32\x18.kwaishop.gateway.v1.ApiR\x04\x61pis\":\n\x03\x41pi\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n\x0bhttp_method\x18\x02 \x01(\tR\nhttpMethod2\xe1\x01\n\x0fPlatformService\x12`\n\x04\x43\x61ll\x12 .kwaishop.gateway.v1.CallRequest\x1a!.kwaishop.gateway.v1.CallResponse\"\x13\x82\xd3\xe4\x93\x02\r:\x01*\"\x08/v1/call\x12l\n\x08ListApis\x12$.kwaishop.gateway.v1.ListApisRequest\x1a%.kwaishop.gateway.v1.ListApisResponse\"\x13\x90\x02\x01\x82\xd3\xe4\x93\x02\n\x12\x08/v1/apisB\xe6\x01\n\x17\x63om.kwaishop.gateway.v1B\rPlatformProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"kwaishop/gateway/v1/platform.proto\x12\x13kwaishop.gateway.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x86\x04\n\x0b\x43\x61llRequest\x12\x32\n\x07open_id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\x12\x42\n\x06method\x18\x02 \x01(\tB*\xe0\x41\x02\xbaH$\xc8\x01\x01r\x1f\x18\x80\x01\x32\x1a^open(\\.[A-Za-z0-9]+){2,}$R\x06method\x12#\n\x07version\x18\x03 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x63(\x00R\x07version\x12.\n\x06params\x18\x04 \x01(\x0b\x32\x16.google.protobuf.ValueR\x06params\x12\x1f\n\x0bparams_json\x18\x05 \x01(\tR\nparamsJson\x12r\n\x05\x66iles\x18\x06 \x03(\x0b\x32+.kwaishop.gateway.v1.CallRequest.FilesEntryB/\xbaH,\x9a\x01)\x10\x08\"\x1fr\x1d\x10\x01\x18@2\x17^[A-Za-z][A-Za-z0-9_]*$*\x04z\x02\x10\x01R\x05\x66iles\x12\'\n\x0fskip_validation\x18\x07 \x01(\x08R\x0eskipValidation\x12\x32\n\x07\x61pp_key\x18\x08 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06\x61ppKey\x1a\x38\n\nFilesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x0cR\x05value:\x02\x38\x01\"\xc1\x01\n\x0c\x43\x61llResponse\x12\x16\n\x06result\x18\x01 \x01(\x05R\x06result\x12*\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32\x16.google.protobuf.ValueR\x04\x64\x61ta\x12\x1d\n\nrequest_id\x18\x03 \x01(\tR\trequestId\x12\x1b\n\tbody_json\x18\x04 \x01(\tR\x08\x62odyJson\x12\x31\n\x07members\x18\x05 \x01(\x0b\x32\x17.google.protobuf.StructR\x07members\"\xb1\x01\n\x0fListApisRequest\x12 \n\x06prefix\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01R\x06prefix\x12!\n\x0cuploads_only\x18\x02 \x01(\x08R\x0buploadsOnly\x12$\n\x08\x63ontains\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01R\x08\x63ontains\x12\x33\n\x0bhttp_method\x18\x04 \x01(\tB\x12\xbaH\x0fr\rR\x00R\x03GETR\x04POSTR\nhttpMethod\"@\n\x10ListApisResponse\x12,\n\x04\x61pis\x18\x01 \x03(\x0b\x32\x18.kwaishop.gateway.v1.ApiR\x04\x61pis\"O\n\rGetApiRequest\x12>\n\x04name\x18\x01 \x01(\tB*\xe0\x41\x02\xbaH$\xc8\x01\x01r\x1f\x18\x80\x01\x32\x1a^open(\\.[A-Za-z0-9]+){2,}$R\x04name\"<\n\x0eGetApiResponse\x12*\n\x03\x61pi\x18\x01 \x01(\x0b\x32\x18.kwaishop.gateway.v1.ApiR\x03\x61pi\"\xe2\x02\n\x03\x41pi\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n\x0bhttp_method\x18\x02 \x01(\tR\nhttpMethod\x12 \n\x0b\x64\x65scription\x18\x03 \x01(\tR\x0b\x64\x65scription\x12\x1f\n\x0b\x66ile_fields\x18\x04 \x03(\tR\nfileFields\x12)\n\x10response_members\x18\x05 \x03(\tR\x0fresponseMembers\x12>\n\x0erequest_schema\x18\x06 \x01(\x0b\x32\x17.google.protobuf.StructR\rrequestSchema\x12@\n\x0fresponse_schema\x18\x07 \x01(\x0b\x32\x17.google.protobuf.StructR\x0eresponseSchema\x12\x36\n\x06limits\x18\x08 \x01(\x0b\x32\x1e.kwaishop.gateway.v1.ApiLimitsR\x06limits\"e\n\tApiLimits\x12\x17\n\x07\x61pp_qps\x18\x01 \x01(\x05R\x06\x61ppQps\x12\x19\n\x08shop_qps\x18\x02 \x01(\x05R\x07shopQps\x12$\n\x0emax_file_bytes\x18\x03 \x01(\x03R\x0cmaxFileBytes2\xd0\x02\n\x0fPlatformService\x12`\n\x04\x43\x61ll\x12 .kwaishop.gateway.v1.CallRequest\x1a!.kwaishop.gateway.v1.CallResponse\"\x13\x82\xd3\xe4\x93\x02\r:\x01*\"\x08/v1/call\x12l\n\x08ListApis\x12$.kwaishop.gateway.v1.ListApisRequest\x1a%.kwaishop.gateway.v1.ListApisResponse\"\x13\x90\x02\x01\x82\xd3\xe4\x93\x02\n\x12\x08/v1/apis\x12m\n\x06GetApi\x12\".kwaishop.gateway.v1.GetApiRequest\x1a#.kwaishop.gateway.v1.GetApiResponse\"\x1a\x90\x02\x01\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/apis/{name}B\xe6\x01\n\x17\x63om.kwaishop.gateway.v1B\rPlatformProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kwaishop.gateway.v1.platform_pb2', globals())
@@ -25,28 +25,50 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\n\027com.kwaishop.gateway.v1B\rPlatformProtoP\001ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\242\002\003KGX\252\002\023Kwaishop.Gateway.V1\312\002\023Kwaishop\\Gateway\\V1\342\002\037Kwaishop\\Gateway\\V1\\GPBMetadata\352\002\025Kwaishop::Gateway::V1'
+  _CALLREQUEST_FILESENTRY._options = None
+  _CALLREQUEST_FILESENTRY._serialized_options = b'8\001'
   _CALLREQUEST.fields_by_name['open_id']._options = None
   _CALLREQUEST.fields_by_name['open_id']._serialized_options = b'\272H\026r\024\030@2\020^[A-Za-z0-9_-]*$'
   _CALLREQUEST.fields_by_name['method']._options = None
   _CALLREQUEST.fields_by_name['method']._serialized_options = b'\340A\002\272H$\310\001\001r\037\030\200\0012\032^open(\\.[A-Za-z0-9]+){2,}$'
   _CALLREQUEST.fields_by_name['version']._options = None
   _CALLREQUEST.fields_by_name['version']._serialized_options = b'\272H\006\032\004\030c(\000'
+  _CALLREQUEST.fields_by_name['files']._options = None
+  _CALLREQUEST.fields_by_name['files']._serialized_options = b'\272H,\232\001)\020\010\"\037r\035\020\001\030@2\027^[A-Za-z][A-Za-z0-9_]*$*\004z\002\020\001'
+  _CALLREQUEST.fields_by_name['app_key']._options = None
+  _CALLREQUEST.fields_by_name['app_key']._serialized_options = b'\272H\026r\024\030@2\020^[A-Za-z0-9_-]*$'
   _LISTAPISREQUEST.fields_by_name['prefix']._options = None
   _LISTAPISREQUEST.fields_by_name['prefix']._serialized_options = b'\272H\005r\003\030\200\001'
+  _LISTAPISREQUEST.fields_by_name['contains']._options = None
+  _LISTAPISREQUEST.fields_by_name['contains']._serialized_options = b'\272H\005r\003\030\200\001'
+  _LISTAPISREQUEST.fields_by_name['http_method']._options = None
+  _LISTAPISREQUEST.fields_by_name['http_method']._serialized_options = b'\272H\017r\rR\000R\003GETR\004POST'
+  _GETAPIREQUEST.fields_by_name['name']._options = None
+  _GETAPIREQUEST.fields_by_name['name']._serialized_options = b'\340A\002\272H$\310\001\001r\037\030\200\0012\032^open(\\.[A-Za-z0-9]+){2,}$'
   _PLATFORMSERVICE.methods_by_name['Call']._options = None
   _PLATFORMSERVICE.methods_by_name['Call']._serialized_options = b'\202\323\344\223\002\r:\001*\"\010/v1/call'
   _PLATFORMSERVICE.methods_by_name['ListApis']._options = None
   _PLATFORMSERVICE.methods_by_name['ListApis']._serialized_options = b'\220\002\001\202\323\344\223\002\n\022\010/v1/apis'
+  _PLATFORMSERVICE.methods_by_name['GetApi']._options = None
+  _PLATFORMSERVICE.methods_by_name['GetApi']._serialized_options = b'\220\002\001\202\323\344\223\002\021\022\017/v1/apis/{name}'
   _CALLREQUEST._serialized_start=182
-  _CALLREQUEST._serialized_end=400
-  _CALLRESPONSE._serialized_start=402
-  _CALLRESPONSE._serialized_end=515
-  _LISTAPISREQUEST._serialized_start=517
-  _LISTAPISREQUEST._serialized_end=568
-  _LISTAPISRESPONSE._serialized_start=570
-  _LISTAPISRESPONSE._serialized_end=634
-  _API._serialized_start=636
-  _API._serialized_end=694
-  _PLATFORMSERVICE._serialized_start=697
-  _PLATFORMSERVICE._serialized_end=922
+  _CALLREQUEST._serialized_end=700
+  _CALLREQUEST_FILESENTRY._serialized_start=644
+  _CALLREQUEST_FILESENTRY._serialized_end=700
+  _CALLRESPONSE._serialized_start=703
+  _CALLRESPONSE._serialized_end=896
+  _LISTAPISREQUEST._serialized_start=899
+  _LISTAPISREQUEST._serialized_end=1076
+  _LISTAPISRESPONSE._serialized_start=1078
+  _LISTAPISRESPONSE._serialized_end=1142
+  _GETAPIREQUEST._serialized_start=1144
+  _GETAPIREQUEST._serialized_end=1223
+  _GETAPIRESPONSE._serialized_start=1225
+  _GETAPIRESPONSE._serialized_end=1285
+  _API._serialized_start=1288
+  _API._serialized_end=1642
+  _APILIMITS._serialized_start=1644
+  _APILIMITS._serialized_end=1745
+  _PLATFORMSERVICE._serialized_start=1748
+  _PLATFORMSERVICE._serialized_end=2084
 # @@protoc_insertion_point(module_scope)

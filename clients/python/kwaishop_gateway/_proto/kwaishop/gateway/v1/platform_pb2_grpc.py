@@ -26,6 +26,11 @@ class PlatformServiceStub(object):
                 request_serializer=kwaishop_dot_gateway_dot_v1_dot_platform__pb2.ListApisRequest.SerializeToString,
                 response_deserializer=kwaishop_dot_gateway_dot_v1_dot_platform__pb2.ListApisResponse.FromString,
                 )
+        self.GetApi = channel.unary_unary(
+                '/kwaishop.gateway.v1.PlatformService/GetApi',
+                request_serializer=kwaishop_dot_gateway_dot_v1_dot_platform__pb2.GetApiRequest.SerializeToString,
+                response_deserializer=kwaishop_dot_gateway_dot_v1_dot_platform__pb2.GetApiResponse.FromString,
+                )
 
 
 class PlatformServiceServicer(object):
@@ -37,13 +42,30 @@ class PlatformServiceServicer(object):
         """Call sends one platform API call. The HTTP verb comes from the API
         catalog. A platform failure (`result != 1`) is returned as an error
         status with google.rpc.ErrorInfo (see ErrorReason).
+
+        Params of a catalogued API are checked against its schema first
+        (unknown, missing and mistyped fields, too many entries): a mistake is
+        INVALID_ARGUMENT with one google.rpc.BadRequest field violation each
+        (`params.<path>`), and the platform is not called. Files are sent as a
+        multipart/form-data POST. Nothing the platform answers is lost:
+        `body_json` is its answer verbatim.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListApis(self, request, context):
-        """ListApis lists the catalogued platform APIs with their HTTP verbs.
+        """ListApis lists the catalogued platform APIs: name, HTTP verb,
+        description, file fields, top-level answer members and limits (the
+        schemas are GetApi's).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetApi(self, request, context):
+        """GetApi describes one catalogued platform API, its request and response
+        JSON Schemas included. An API the catalog does not know is NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -61,6 +83,11 @@ def add_PlatformServiceServicer_to_server(servicer, server):
                     servicer.ListApis,
                     request_deserializer=kwaishop_dot_gateway_dot_v1_dot_platform__pb2.ListApisRequest.FromString,
                     response_serializer=kwaishop_dot_gateway_dot_v1_dot_platform__pb2.ListApisResponse.SerializeToString,
+            ),
+            'GetApi': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetApi,
+                    request_deserializer=kwaishop_dot_gateway_dot_v1_dot_platform__pb2.GetApiRequest.FromString,
+                    response_serializer=kwaishop_dot_gateway_dot_v1_dot_platform__pb2.GetApiResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -105,5 +132,22 @@ class PlatformService(object):
         return grpc.experimental.unary_unary(request, target, '/kwaishop.gateway.v1.PlatformService/ListApis',
             kwaishop_dot_gateway_dot_v1_dot_platform__pb2.ListApisRequest.SerializeToString,
             kwaishop_dot_gateway_dot_v1_dot_platform__pb2.ListApisResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetApi(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kwaishop.gateway.v1.PlatformService/GetApi',
+            kwaishop_dot_gateway_dot_v1_dot_platform__pb2.GetApiRequest.SerializeToString,
+            kwaishop_dot_gateway_dot_v1_dot_platform__pb2.GetApiResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -16,7 +16,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fkwaishop/gateway/v1/stats.proto\x12\x13kwaishop.gateway.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"v\n\x12GetApiStatsRequest\x12,\n\x06window\x18\x01 \x01(\tB\x14\xbaH\x11r\x0fR\x00R\x02\x31hR\x03\x32\x34hR\x02\x37\x64R\x06window\x12\x32\n\x07open_id\x18\x02 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\"\xdf\x02\n\x13GetApiStatsResponse\x12\x16\n\x06window\x18\x01 \x01(\tR\x06window\x12\x39\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12!\n\x0cstep_seconds\x18\x04 \x01(\x05R\x0bstepSeconds\x12\x17\n\x07open_id\x18\x05 \x01(\tR\x06openId\x12\x33\n\x05total\x18\x06 \x01(\x0b\x32\x1d.kwaishop.gateway.v1.ApiStatsR\x05total\x12\x31\n\x04\x61pis\x18\x07 \x03(\x0b\x32\x1d.kwaishop.gateway.v1.ApiStatsR\x04\x61pis\x12\x1a\n\x08replicas\x18\x08 \x03(\tR\x08replicas\"\xb3\x04\n\x08\x41piStats\x12\x16\n\x06method\x18\x01 \x01(\tR\x06method\x12\x14\n\x05\x63\x61lls\x18\x02 \x01(\x03R\x05\x63\x61lls\x12\x1c\n\tsuccesses\x18\x03 \x01(\x03R\tsuccesses\x12\x1a\n\x08\x66\x61ilures\x18\x04 \x01(\x03R\x08\x66\x61ilures\x12!\n\x0csuccess_rate\x18\x05 \x01(\x01R\x0bsuccessRate\x12$\n\x0elatency_p50_ms\x18\x06 \x01(\x01R\x0clatencyP50Ms\x12$\n\x0elatency_p95_ms\x18\x07 \x01(\x01R\x0clatencyP95Ms\x12$\n\x0elatency_p99_ms\x18\x08 \x01(\x01R\x0clatencyP99Ms\x12&\n\x0flatency_mean_ms\x18\t \x01(\x01R\rlatencyMeanMs\x12$\n\x0elatency_max_ms\x18\n \x01(\x01R\x0clatencyMaxMs\x12L\n\x0f\x65rrors_by_class\x18\x0b \x03(\x0b\x32$.kwaishop.gateway.v1.ErrorClassCountR\rerrorsByClass\x12N\n\x10\x65rrors_by_result\x18\x0c \x03(\x0b\x32$.kwaishop.gateway.v1.ResultCodeCountR\x0e\x65rrorsByResult\x12>\n\x08timeline\x18\r \x03(\x0b\x32\".kwaishop.gateway.v1.TimelinePointR\x08timeline\"=\n\x0f\x45rrorClassCount\x12\x14\n\x05\x63lass\x18\x01 \x01(\tR\x05\x63lass\x12\x14\n\x05\x63ount\x18\x02 \x01(\x03R\x05\x63ount\"?\n\x0fResultCodeCount\x12\x16\n\x06result\x18\x01 \x01(\x03R\x06result\x12\x14\n\x05\x63ount\x18\x02 \x01(\x03R\x05\x63ount\"|\n\rTimelinePoint\x12\x39\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x14\n\x05\x63\x61lls\x18\x02 \x01(\x03R\x05\x63\x61lls\x12\x1a\n\x08\x66\x61ilures\x18\x03 \x01(\x03R\x08\x66\x61ilures\"\x11\n\x0fGetQuotaRequest\"\xa4\x03\n\x10GetQuotaResponse\x12@\n\x0e\x64\x61y_start_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0c\x64\x61yStartTime\x12:\n\tapp_daily\x18\x02 \x01(\x0b\x32\x1d.kwaishop.gateway.v1.QuotaUseR\x08\x61ppDaily\x12\x41\n\ntest_users\x18\x03 \x03(\x0b\x32\".kwaishop.gateway.v1.TestUserQuotaR\ttestUsers\x12/\n\x04\x61pis\x18\x04 \x03(\x0b\x32\x1b.kwaishop.gateway.v1.ApiQpsR\x04\x61pis\x12=\n\x08warnings\x18\x05 \x03(\x0b\x32!.kwaishop.gateway.v1.QuotaWarningR\x08warnings\x12\x1d\n\nwarn_ratio\x18\x06 \x01(\x01R\twarnRatio\x12@\n\x0eqps_since_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0cqpsSinceTime\"J\n\x08QuotaUse\x12\x12\n\x04used\x18\x01 \x01(\x03R\x04used\x12\x14\n\x05limit\x18\x02 \x01(\x03R\x05limit\x12\x14\n\x05ratio\x18\x03 \x01(\x01R\x05ratio\"]\n\rTestUserQuota\x12\x17\n\x07open_id\x18\x01 \x01(\tR\x06openId\x12\x33\n\x05\x64\x61ily\x18\x02 \x01(\x0b\x32\x1d.kwaishop.gateway.v1.QuotaUseR\x05\x64\x61ily\"\xa7\x01\n\x06\x41piQps\x12\x16\n\x06method\x18\x01 \x01(\tR\x06method\x12\x19\n\x08peak_qps\x18\x02 \x01(\x03R\x07peakQps\x12\x1b\n\tlimit_qps\x18\x03 \x01(\x03R\x08limitQps\x12\x14\n\x05ratio\x18\x04 \x01(\x01R\x05ratio\x12\x37\n\tpeak_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08peakTime\"\xf3\x01\n\x0cQuotaWarning\x12\x32\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.kwaishop.gateway.v1.QuotaKindR\x04kind\x12\x18\n\x07subject\x18\x02 \x01(\tR\x07subject\x12\x12\n\x04used\x18\x03 \x01(\x03R\x04used\x12\x14\n\x05limit\x18\x04 \x01(\x03R\x05limit\x12\x14\n\x05ratio\x18\x05 \x01(\x01R\x05ratio\x12;\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x18\n\x07replica\x18\x07 \x01(\tR\x07replica\"F\n\x16GetMessageStatsRequest\x12,\n\x06window\x18\x01 \x01(\tB\x14\xbaH\x11r\x0fR\x00R\x02\x31hR\x03\x32\x34hR\x02\x37\x64R\x06window\"\x87\x03\n\x17GetMessageStatsResponse\x12\x16\n\x06window\x18\x01 \x01(\tR\x06window\x12\x39\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12!\n\x0cstep_seconds\x18\x04 \x01(\x05R\x0bstepSeconds\x12\x38\n\x05total\x18\x05 \x01(\x0b\x32\".kwaishop.gateway.v1.MessageCountsR\x05total\x12\x45\n\x08timeline\x18\x06 \x03(\x0b\x32).kwaishop.gateway.v1.MessageTimelinePointR\x08timeline\x12>\n\tconsumers\x18\x07 \x03(\x0b\x32 .kwaishop.gateway.v1.ConsumerLagR\tconsumers\"\x8e\x01\n\rMessageCounts\x12\x1a\n\x08received\x18\x01 \x01(\x03R\x08received\x12\x1e\n\nduplicated\x18\x02 \x01(\x03R\nduplicated\x12\x1c\n\tdelivered\x18\x03 \x01(\x03R\tdelivered\x12#\n\rdead_lettered\x18\x04 \x01(\x03R\x0c\x64\x65\x61\x64Lettered\"\x8d\x01\n\x14MessageTimelinePoint\x12\x39\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12:\n\x06\x63ounts\x18\x02 \x01(\x0b\x32\".kwaishop.gateway.v1.MessageCountsR\x06\x63ounts\"\x82\x01\n\x0b\x43onsumerLag\x12\x1a\n\x08\x63onsumer\x18\x01 \x01(\tR\x08\x63onsumer\x12\x18\n\x07pending\x18\x02 \x01(\x03R\x07pending\x12=\n\x0cobserve_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0bobserveTime*y\n\tQuotaKind\x12\x1a\n\x16QUOTA_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14QUOTA_KIND_APP_DAILY\x10\x01\x12\x1e\n\x1aQUOTA_KIND_TEST_USER_DAILY\x10\x02\x12\x16\n\x12QUOTA_KIND_API_QPS\x10\x03\x32\x8e\x03\n\x0cStatsService\x12{\n\x0bGetApiStats\x12\'.kwaishop.gateway.v1.GetApiStatsRequest\x1a(.kwaishop.gateway.v1.GetApiStatsResponse\"\x19\x90\x02\x01\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/stats/apis\x12s\n\x08GetQuota\x12$.kwaishop.gateway.v1.GetQuotaRequest\x1a%.kwaishop.gateway.v1.GetQuotaResponse\"\x1a\x90\x02\x01\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/stats/quota\x12\x8b\x01\n\x0fGetMessageStats\x12+.kwaishop.gateway.v1.GetMessageStatsRequest\x1a,.kwaishop.gateway.v1.GetMessageStatsResponse\"\x1d\x90\x02\x01\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/stats/messagesB\xe3\x01\n\x17\x63om.kwaishop.gateway.v1B\nStatsProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fkwaishop/gateway/v1/stats.proto\x12\x13kwaishop.gateway.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x01\n\x12GetApiStatsRequest\x12,\n\x06window\x18\x01 \x01(\tB\x14\xbaH\x11r\x0fR\x00R\x02\x31hR\x03\x32\x34hR\x02\x37\x64R\x06window\x12\x32\n\x07open_id\x18\x02 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\x12\x32\n\x07\x61pp_key\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06\x61ppKey\"\xae\x03\n\x13GetApiStatsResponse\x12\x16\n\x06window\x18\x01 \x01(\tR\x06window\x12\x39\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12!\n\x0cstep_seconds\x18\x04 \x01(\x05R\x0bstepSeconds\x12\x17\n\x07open_id\x18\x05 \x01(\tR\x06openId\x12\x33\n\x05total\x18\x06 \x01(\x0b\x32\x1d.kwaishop.gateway.v1.ApiStatsR\x05total\x12\x31\n\x04\x61pis\x18\x07 \x03(\x0b\x32\x1d.kwaishop.gateway.v1.ApiStatsR\x04\x61pis\x12\x1a\n\x08replicas\x18\x08 \x03(\tR\x08replicas\x12\x17\n\x07\x61pp_key\x18\t \x01(\tR\x06\x61ppKey\x12\x34\n\x04\x61pps\x18\n \x03(\x0b\x32 .kwaishop.gateway.v1.AppApiStatsR\x04\x61pps\"[\n\x0b\x41ppApiStats\x12\x17\n\x07\x61pp_key\x18\x01 \x01(\tR\x06\x61ppKey\x12\x33\n\x05total\x18\x02 \x01(\x0b\x32\x1d.kwaishop.gateway.v1.ApiStatsR\x05total\"\xb3\x04\n\x08\x41piStats\x12\x16\n\x06method\x18\x01 \x01(\tR\x06method\x12\x14\n\x05\x63\x61lls\x18\x02 \x01(\x03R\x05\x63\x61lls\x12\x1c\n\tsuccesses\x18\x03 \x01(\x03R\tsuccesses\x12\x1a\n\x08\x66\x61ilures\x18\x04 \x01(\x03R\x08\x66\x61ilures\x12!\n\x0csuccess_rate\x18\x05 \x01(\x01R\x0bsuccessRate\x12$\n\x0elatency_p50_ms\x18\x06 \x01(\x01R\x0clatencyP50Ms\x12$\n\x0elatency_p95_ms\x18\x07 \x01(\x01R\x0clatencyP95Ms\x12$\n\x0elatency_p99_ms\x18\x08 \x01(\x01R\x0clatencyP99Ms\x12&\n\x0flatency_mean_ms\x18\t \x01(\x01R\rlatencyMeanMs\x12$\n\x0elatency_max_ms\x18\n \x01(\x01R\x0clatencyMaxMs\x12L\n\x0f\x65rrors_by_class\x18\x0b \x03(\x0b\x32$.kwaishop.gateway.v1.ErrorClassCountR\rerrorsByClass\x12N\n\x10\x65rrors_by_result\x18\x0c \x03(\x0b\x32$.kwaishop.gateway.v1.ResultCodeCountR\x0e\x65rrorsByResult\x12>\n\x08timeline\x18\r \x03(\x0b\x32\".kwaishop.gateway.v1.TimelinePointR\x08timeline\"=\n\x0f\x45rrorClassCount\x12\x14\n\x05\x63lass\x18\x01 \x01(\tR\x05\x63lass\x12\x14\n\x05\x63ount\x18\x02 \x01(\x03R\x05\x63ount\"?\n\x0fResultCodeCount\x12\x16\n\x06result\x18\x01 \x01(\x03R\x06result\x12\x14\n\x05\x63ount\x18\x02 \x01(\x03R\x05\x63ount\"|\n\rTimelinePoint\x12\x39\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x14\n\x05\x63\x61lls\x18\x02 \x01(\x03R\x05\x63\x61lls\x12\x1a\n\x08\x66\x61ilures\x18\x03 \x01(\x03R\x08\x66\x61ilures\"E\n\x0fGetQuotaRequest\x12\x32\n\x07\x61pp_key\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06\x61ppKey\"\xf0\x03\n\x10GetQuotaResponse\x12@\n\x0e\x64\x61y_start_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0c\x64\x61yStartTime\x12:\n\tapp_daily\x18\x02 \x01(\x0b\x32\x1d.kwaishop.gateway.v1.QuotaUseR\x08\x61ppDaily\x12\x41\n\ntest_users\x18\x03 \x03(\x0b\x32\".kwaishop.gateway.v1.TestUserQuotaR\ttestUsers\x12/\n\x04\x61pis\x18\x04 \x03(\x0b\x32\x1b.kwaishop.gateway.v1.ApiQpsR\x04\x61pis\x12=\n\x08warnings\x18\x05 \x03(\x0b\x32!.kwaishop.gateway.v1.QuotaWarningR\x08warnings\x12\x1d\n\nwarn_ratio\x18\x06 \x01(\x01R\twarnRatio\x12@\n\x0eqps_since_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0cqpsSinceTime\x12\x31\n\x04\x61pps\x18\x08 \x03(\x0b\x32\x1d.kwaishop.gateway.v1.AppQuotaR\x04\x61pps\x12\x17\n\x07\x61pp_key\x18\t \x01(\tR\x06\x61ppKey\"\x8b\x01\n\x08\x41ppQuota\x12\x17\n\x07\x61pp_key\x18\x01 \x01(\tR\x06\x61ppKey\x12\x33\n\x05\x64\x61ily\x18\x02 \x01(\x0b\x32\x1d.kwaishop.gateway.v1.QuotaUseR\x05\x64\x61ily\x12\x31\n\x15test_user_daily_limit\x18\x03 \x01(\x03R\x12testUserDailyLimit\"J\n\x08QuotaUse\x12\x12\n\x04used\x18\x01 \x01(\x03R\x04used\x12\x14\n\x05limit\x18\x02 \x01(\x03R\x05limit\x12\x14\n\x05ratio\x18\x03 \x01(\x01R\x05ratio\"\x98\x01\n\rTestUserQuota\x12\x17\n\x07open_id\x18\x01 \x01(\tR\x06openId\x12\x33\n\x05\x64\x61ily\x18\x02 \x01(\x0b\x32\x1d.kwaishop.gateway.v1.QuotaUseR\x05\x64\x61ily\x12\x17\n\x07\x61pp_key\x18\x03 \x01(\tR\x06\x61ppKey\x12 \n\x0csub_open_ids\x18\x04 \x03(\tR\nsubOpenIds\"\xc0\x01\n\x06\x41piQps\x12\x16\n\x06method\x18\x01 \x01(\tR\x06method\x12\x19\n\x08peak_qps\x18\x02 \x01(\x03R\x07peakQps\x12\x1b\n\tlimit_qps\x18\x03 \x01(\x03R\x08limitQps\x12\x14\n\x05ratio\x18\x04 \x01(\x01R\x05ratio\x12\x37\n\tpeak_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x08peakTime\x12\x17\n\x07\x61pp_key\x18\x06 \x01(\tR\x06\x61ppKey\"\x8c\x02\n\x0cQuotaWarning\x12\x32\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.kwaishop.gateway.v1.QuotaKindR\x04kind\x12\x18\n\x07subject\x18\x02 \x01(\tR\x07subject\x12\x12\n\x04used\x18\x03 \x01(\x03R\x04used\x12\x14\n\x05limit\x18\x04 \x01(\x03R\x05limit\x12\x14\n\x05ratio\x18\x05 \x01(\x01R\x05ratio\x12;\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x18\n\x07replica\x18\x07 \x01(\tR\x07replica\x12\x17\n\x07\x61pp_key\x18\x08 \x01(\tR\x06\x61ppKey\"F\n\x16GetMessageStatsRequest\x12,\n\x06window\x18\x01 \x01(\tB\x14\xbaH\x11r\x0fR\x00R\x02\x31hR\x03\x32\x34hR\x02\x37\x64R\x06window\"\x87\x03\n\x17GetMessageStatsResponse\x12\x16\n\x06window\x18\x01 \x01(\tR\x06window\x12\x39\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12!\n\x0cstep_seconds\x18\x04 \x01(\x05R\x0bstepSeconds\x12\x38\n\x05total\x18\x05 \x01(\x0b\x32\".kwaishop.gateway.v1.MessageCountsR\x05total\x12\x45\n\x08timeline\x18\x06 \x03(\x0b\x32).kwaishop.gateway.v1.MessageTimelinePointR\x08timeline\x12>\n\tconsumers\x18\x07 \x03(\x0b\x32 .kwaishop.gateway.v1.ConsumerLagR\tconsumers\"\x8e\x01\n\rMessageCounts\x12\x1a\n\x08received\x18\x01 \x01(\x03R\x08received\x12\x1e\n\nduplicated\x18\x02 \x01(\x03R\nduplicated\x12\x1c\n\tdelivered\x18\x03 \x01(\x03R\tdelivered\x12#\n\rdead_lettered\x18\x04 \x01(\x03R\x0c\x64\x65\x61\x64Lettered\"\x8d\x01\n\x14MessageTimelinePoint\x12\x39\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12:\n\x06\x63ounts\x18\x02 \x01(\x0b\x32\".kwaishop.gateway.v1.MessageCountsR\x06\x63ounts\"\x82\x01\n\x0b\x43onsumerLag\x12\x1a\n\x08\x63onsumer\x18\x01 \x01(\tR\x08\x63onsumer\x12\x18\n\x07pending\x18\x02 \x01(\x03R\x07pending\x12=\n\x0cobserve_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0bobserveTime*y\n\tQuotaKind\x12\x1a\n\x16QUOTA_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14QUOTA_KIND_APP_DAILY\x10\x01\x12\x1e\n\x1aQUOTA_KIND_TEST_USER_DAILY\x10\x02\x12\x16\n\x12QUOTA_KIND_API_QPS\x10\x03\x32\x8e\x03\n\x0cStatsService\x12{\n\x0bGetApiStats\x12\'.kwaishop.gateway.v1.GetApiStatsRequest\x1a(.kwaishop.gateway.v1.GetApiStatsResponse\"\x19\x90\x02\x01\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/stats/apis\x12s\n\x08GetQuota\x12$.kwaishop.gateway.v1.GetQuotaRequest\x1a%.kwaishop.gateway.v1.GetQuotaResponse\"\x1a\x90\x02\x01\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/stats/quota\x12\x8b\x01\n\x0fGetMessageStats\x12+.kwaishop.gateway.v1.GetMessageStatsRequest\x1a,.kwaishop.gateway.v1.GetMessageStatsResponse\"\x1d\x90\x02\x01\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/stats/messagesB\xe3\x01\n\x17\x63om.kwaishop.gateway.v1B\nStatsProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kwaishop.gateway.v1.stats_pb2', globals())
@@ -28,6 +28,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _GETAPISTATSREQUEST.fields_by_name['window']._serialized_options = b'\272H\021r\017R\000R\0021hR\00324hR\0027d'
   _GETAPISTATSREQUEST.fields_by_name['open_id']._options = None
   _GETAPISTATSREQUEST.fields_by_name['open_id']._serialized_options = b'\272H\026r\024\030@2\020^[A-Za-z0-9_-]*$'
+  _GETAPISTATSREQUEST.fields_by_name['app_key']._options = None
+  _GETAPISTATSREQUEST.fields_by_name['app_key']._serialized_options = b'\272H\026r\024\030@2\020^[A-Za-z0-9_-]*$'
+  _GETQUOTAREQUEST.fields_by_name['app_key']._options = None
+  _GETQUOTAREQUEST.fields_by_name['app_key']._serialized_options = b'\272H\026r\024\030@2\020^[A-Za-z0-9_-]*$'
   _GETMESSAGESTATSREQUEST.fields_by_name['window']._options = None
   _GETMESSAGESTATSREQUEST.fields_by_name['window']._serialized_options = b'\272H\021r\017R\000R\0021hR\00324hR\0027d'
   _STATSSERVICE.methods_by_name['GetApiStats']._options = None
@@ -36,42 +40,46 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _STATSSERVICE.methods_by_name['GetQuota']._serialized_options = b'\220\002\001\202\323\344\223\002\021\022\017/v1/stats/quota'
   _STATSSERVICE.methods_by_name['GetMessageStats']._options = None
   _STATSSERVICE.methods_by_name['GetMessageStats']._serialized_options = b'\220\002\001\202\323\344\223\002\024\022\022/v1/stats/messages'
-  _QUOTAKIND._serialized_start=3359
-  _QUOTAKIND._serialized_end=3480
-  _GETAPISTATSREQUEST._serialized_start=148
-  _GETAPISTATSREQUEST._serialized_end=266
-  _GETAPISTATSRESPONSE._serialized_start=269
-  _GETAPISTATSRESPONSE._serialized_end=620
-  _APISTATS._serialized_start=623
-  _APISTATS._serialized_end=1186
-  _ERRORCLASSCOUNT._serialized_start=1188
-  _ERRORCLASSCOUNT._serialized_end=1249
-  _RESULTCODECOUNT._serialized_start=1251
-  _RESULTCODECOUNT._serialized_end=1314
-  _TIMELINEPOINT._serialized_start=1316
-  _TIMELINEPOINT._serialized_end=1440
-  _GETQUOTAREQUEST._serialized_start=1442
-  _GETQUOTAREQUEST._serialized_end=1459
-  _GETQUOTARESPONSE._serialized_start=1462
-  _GETQUOTARESPONSE._serialized_end=1882
-  _QUOTAUSE._serialized_start=1884
-  _QUOTAUSE._serialized_end=1958
-  _TESTUSERQUOTA._serialized_start=1960
-  _TESTUSERQUOTA._serialized_end=2053
-  _APIQPS._serialized_start=2056
-  _APIQPS._serialized_end=2223
-  _QUOTAWARNING._serialized_start=2226
-  _QUOTAWARNING._serialized_end=2469
-  _GETMESSAGESTATSREQUEST._serialized_start=2471
-  _GETMESSAGESTATSREQUEST._serialized_end=2541
-  _GETMESSAGESTATSRESPONSE._serialized_start=2544
-  _GETMESSAGESTATSRESPONSE._serialized_end=2935
-  _MESSAGECOUNTS._serialized_start=2938
-  _MESSAGECOUNTS._serialized_end=3080
-  _MESSAGETIMELINEPOINT._serialized_start=3083
-  _MESSAGETIMELINEPOINT._serialized_end=3224
-  _CONSUMERLAG._serialized_start=3227
-  _CONSUMERLAG._serialized_end=3357
-  _STATSSERVICE._serialized_start=3483
-  _STATSSERVICE._serialized_end=3881
+  _QUOTAKIND._serialized_start=3964
+  _QUOTAKIND._serialized_end=4085
+  _GETAPISTATSREQUEST._serialized_start=149
+  _GETAPISTATSREQUEST._serialized_end=319
+  _GETAPISTATSRESPONSE._serialized_start=322
+  _GETAPISTATSRESPONSE._serialized_end=752
+  _APPAPISTATS._serialized_start=754
+  _APPAPISTATS._serialized_end=845
+  _APISTATS._serialized_start=848
+  _APISTATS._serialized_end=1411
+  _ERRORCLASSCOUNT._serialized_start=1413
+  _ERRORCLASSCOUNT._serialized_end=1474
+  _RESULTCODECOUNT._serialized_start=1476
+  _RESULTCODECOUNT._serialized_end=1539
+  _TIMELINEPOINT._serialized_start=1541
+  _TIMELINEPOINT._serialized_end=1665
+  _GETQUOTAREQUEST._serialized_start=1667
+  _GETQUOTAREQUEST._serialized_end=1736
+  _GETQUOTARESPONSE._serialized_start=1739
+  _GETQUOTARESPONSE._serialized_end=2235
+  _APPQUOTA._serialized_start=2238
+  _APPQUOTA._serialized_end=2377
+  _QUOTAUSE._serialized_start=2379
+  _QUOTAUSE._serialized_end=2453
+  _TESTUSERQUOTA._serialized_start=2456
+  _TESTUSERQUOTA._serialized_end=2608
+  _APIQPS._serialized_start=2611
+  _APIQPS._serialized_end=2803
+  _QUOTAWARNING._serialized_start=2806
+  _QUOTAWARNING._serialized_end=3074
+  _GETMESSAGESTATSREQUEST._serialized_start=3076
+  _GETMESSAGESTATSREQUEST._serialized_end=3146
+  _GETMESSAGESTATSRESPONSE._serialized_start=3149
+  _GETMESSAGESTATSRESPONSE._serialized_end=3540
+  _MESSAGECOUNTS._serialized_start=3543
+  _MESSAGECOUNTS._serialized_end=3685
+  _MESSAGETIMELINEPOINT._serialized_start=3688
+  _MESSAGETIMELINEPOINT._serialized_end=3829
+  _CONSUMERLAG._serialized_start=3832
+  _CONSUMERLAG._serialized_end=3962
+  _STATSSERVICE._serialized_start=4088
+  _STATSSERVICE._serialized_end=4486
 # @@protoc_insertion_point(module_scope)

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kwaishop/gateway/v1/authorization.proto.
  */
 export const file_kwaishop_gateway_v1_authorization: GenFile = /*@__PURE__*/
-  fileDesc("Cidrd2Fpc2hvcC9nYXRld2F5L3YxL2F1dGhvcml6YXRpb24ucHJvdG8SE2t3YWlzaG9wLmdhdGV3YXkudjEinQMKDUF1dGhvcml6YXRpb24SDwoHb3Blbl9pZBgBIAEoCRIOCgZzY29wZXMYAiADKAkSOAoGc3RhdHVzGAMgASgOMigua3dhaXNob3AuZ2F0ZXdheS52MS5BdXRob3JpemF0aW9uU3RhdHVzEjwKGGFjY2Vzc190b2tlbl9leHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASPQoZcmVmcmVzaF90b2tlbl9leHBpcmVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfcmVmcmVzaF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgl0ZXN0X3VzZXIYCCABKAgSOQoVdGVzdF91c2VyX2N1dG9mZl90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ0ChlTdGFydEF1dGhvcml6YXRpb25SZXF1ZXN0EjMKBnNjb3BlcxgBIAMoCUIj4EECukgdkgEaCAEQIBgBIhJyEDIOXlthLXpfXXsxLDY0fSQSIgoKcmV0dXJuX3VybBgCIAEoCUIOukgL2AEBcgYYgBCIAQEiaQoaU3RhcnRBdXRob3JpemF0aW9uUmVzcG9uc2USCwoDdXJsGAEgASgJEg0KBXN0YXRlGAIgASgJEi8KC2V4cGlyZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJZChxDb21wbGV0ZUF1dGhvcml6YXRpb25SZXF1ZXN0EhsKBGNvZGUYASABKAlCDeBBArpIB3IFEAEYgAQSHAoFc3RhdGUYAiABKAlCDeBBArpIB3IFEAEYgAIiWgodQ29tcGxldGVBdXRob3JpemF0aW9uUmVzcG9uc2USOQoNYXV0aG9yaXphdGlvbhgBIAEoCzIiLmt3YWlzaG9wLmdhdGV3YXkudjEuQXV0aG9yaXphdGlvbiKcAQoZTGlzdEF1dGhvcml6YXRpb25zUmVxdWVzdBIdCglwYWdlX3NpemUYASABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAISQgoGc3RhdHVzGAMgASgOMigua3dhaXNob3AuZ2F0ZXdheS52MS5BdXRob3JpemF0aW9uU3RhdHVzQgi6SAWCAQIQASJxChpMaXN0QXV0aG9yaXphdGlvbnNSZXNwb25zZRI6Cg5hdXRob3JpemF0aW9ucxgBIAMoCzIiLmt3YWlzaG9wLmdhdGV3YXkudjEuQXV0aG9yaXphdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiSgoXR2V0QXV0aG9yaXphdGlvblJlcXVlc3QSLwoHb3Blbl9pZBgBIAEoCUIe4EECukgYchYQARhAMhBeW0EtWmEtejAtOV8tXSskIlUKGEdldEF1dGhvcml6YXRpb25SZXNwb25zZRI5Cg1hdXRob3JpemF0aW9uGAEgASgLMiIua3dhaXNob3AuZ2F0ZXdheS52MS5BdXRob3JpemF0aW9uIk4KG1JlZnJlc2hBdXRob3JpemF0aW9uUmVxdWVzdBIvCgdvcGVuX2lkGAEgASgJQh7gQQK6SBhyFhABGEAyEF5bQS1aYS16MC05Xy1dKyQiWQocUmVmcmVzaEF1dGhvcml6YXRpb25SZXNwb25zZRI5Cg1hdXRob3JpemF0aW9uGAEgASgLMiIua3dhaXNob3AuZ2F0ZXdheS52MS5BdXRob3JpemF0aW9uIk0KGkRlbGV0ZUF1dGhvcml6YXRpb25SZXF1ZXN0Ei8KB29wZW5faWQYASABKAlCHuBBArpIGHIWEAEYQDIQXltBLVphLXowLTlfLV0rJCIdChtEZWxldGVBdXRob3JpemF0aW9uUmVzcG9uc2UiTQofV2F0Y2hBdXRob3JpemF0aW9uRXZlbnRzUmVxdWVzdBIqCgdvcGVuX2lkGAEgASgJQhm6SBZyFBhAMhBeW0EtWmEtejAtOV8tXSokIloKIFdhdGNoQXV0aG9yaXphdGlvbkV2ZW50c1Jlc3BvbnNlEjYKBWV2ZW50GAEgASgLMicua3dhaXNob3AuZ2F0ZXdheS52MS5BdXRob3JpemF0aW9uRXZlbnQi1gEKEkF1dGhvcml6YXRpb25FdmVudBI5CgR0eXBlGAEgASgOMisua3dhaXNob3AuZ2F0ZXdheS52MS5BdXRob3JpemF0aW9uRXZlbnRUeXBlEg8KB29wZW5faWQYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoNYXV0aG9yaXphdGlvbhgEIAEoCzIiLmt3YWlzaG9wLmdhdGV3YXkudjEuQXV0aG9yaXphdGlvbhIPCgdtZXNzYWdlGAUgASgJIhgKFlJvdGF0ZVRva2VuS2V5c1JlcXVlc3QiPgoXUm90YXRlVG9rZW5LZXlzUmVzcG9uc2USEwoLcmVlbmNyeXB0ZWQYASABKAUSDgoGa2V5X2lkGAIgASgJKskBChNBdXRob3JpemF0aW9uU3RhdHVzEiQKIEFVVEhPUklaQVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHwobQVVUSE9SSVpBVElPTl9TVEFUVVNfQUNUSVZFEAESJwojQVVUSE9SSVpBVElPTl9TVEFUVVNfUkVGUkVTSF9GQUlMRUQQAhIgChxBVVRIT1JJWkFUSU9OX1NUQVRVU19SRVZPS0VEEAMSIAocQVVUSE9SSVpBVElPTl9TVEFUVVNfRVhQSVJFRBAEKpIDChZBdXRob3JpemF0aW9uRXZlbnRUeXBlEigKJEFVVEhPUklaQVRJT05fRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEicKI0FVVEhPUklaQVRJT05fRVZFTlRfVFlQRV9BVVRIT1JJWkVEEAESJgoiQVVUSE9SSVpBVElPTl9FVkVOVF9UWVBFX1JFRlJFU0hFRBACEisKJ0FVVEhPUklaQVRJT05fRVZFTlRfVFlQRV9SRUZSRVNIX0ZBSUxFRBADEiQKIEFVVEhPUklaQVRJT05fRVZFTlRfVFlQRV9SRVZPS0VEEAQSJAogQVVUSE9SSVpBVElPTl9FVkVOVF9UWVBFX0VYUElSRUQQBRIqCiZBVVRIT1JJWkFUSU9OX0VWRU5UX1RZUEVfRVhQSVJJTkdfU09PThAGEjIKLkFVVEhPUklaQVRJT05fRVZFTlRfVFlQRV9URVNUX1VTRVJfQ1VUT0ZGX1NPT04QBxIkCiBBVVRIT1JJWkFUSU9OX0VWRU5UX1RZUEVfREVMRVRFRBAIMqsKChRBdXRob3JpemF0aW9uU2VydmljZRKaAQoSU3RhcnRBdXRob3JpemF0aW9uEi4ua3dhaXNob3AuZ2F0ZXdheS52MS5TdGFydEF1dGhvcml6YXRpb25SZXF1ZXN0Gi8ua3dhaXNob3AuZ2F0ZXdheS52MS5TdGFydEF1dGhvcml6YXRpb25SZXNwb25zZSIjgtPkkwIdOgEqIhgvdjEvYXV0aG9yaXphdGlvbnM6c3RhcnQSpgEKFUNvbXBsZXRlQXV0aG9yaXphdGlvbhIxLmt3YWlzaG9wLmdhdGV3YXkudjEuQ29tcGxldGVBdXRob3JpemF0aW9uUmVxdWVzdBoyLmt3YWlzaG9wLmdhdGV3YXkudjEuQ29tcGxldGVBdXRob3JpemF0aW9uUmVzcG9uc2UiJoLT5JMCIDoBKiIbL3YxL2F1dGhvcml6YXRpb25zOmNvbXBsZXRlEpQBChJMaXN0QXV0aG9yaXphdGlvbnMSLi5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RBdXRob3JpemF0aW9uc1JlcXVlc3QaLy5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RBdXRob3JpemF0aW9uc1Jlc3BvbnNlIh2QAgGC0+STAhQSEi92MS9hdXRob3JpemF0aW9ucxKYAQoQR2V0QXV0aG9yaXphdGlvbhIsLmt3YWlzaG9wLmdhdGV3YXkudjEuR2V0QXV0aG9yaXphdGlvblJlcXVlc3QaLS5rd2Fpc2hvcC5nYXRld2F5LnYxLkdldEF1dGhvcml6YXRpb25SZXNwb25zZSInkAIBgtPkkwIeEhwvdjEvYXV0aG9yaXphdGlvbnMve29wZW5faWR9EqwBChRSZWZyZXNoQXV0aG9yaXphdGlvbhIwLmt3YWlzaG9wLmdhdGV3YXkudjEuUmVmcmVzaEF1dGhvcml6YXRpb25SZXF1ZXN0GjEua3dhaXNob3AuZ2F0ZXdheS52MS5SZWZyZXNoQXV0aG9yaXphdGlvblJlc3BvbnNlIi+C0+STAik6ASoiJC92MS9hdXRob3JpemF0aW9ucy97b3Blbl9pZH06cmVmcmVzaBKhAQoTRGVsZXRlQXV0aG9yaXphdGlvbhIvLmt3YWlzaG9wLmdhdGV3YXkudjEuRGVsZXRlQXV0aG9yaXphdGlvblJlcXVlc3QaMC5rd2Fpc2hvcC5nYXRld2F5LnYxLkRlbGV0ZUF1dGhvcml6YXRpb25SZXNwb25zZSInkAICgtPkkwIeKhwvdjEvYXV0aG9yaXphdGlvbnMve29wZW5faWR9Eq4BChhXYXRjaEF1dGhvcml6YXRpb25FdmVudHMSNC5rd2Fpc2hvcC5nYXRld2F5LnYxLldhdGNoQXV0aG9yaXphdGlvbkV2ZW50c1JlcXVlc3QaNS5rd2Fpc2hvcC5nYXRld2F5LnYxLldhdGNoQXV0aG9yaXphdGlvbkV2ZW50c1Jlc3BvbnNlIiOQAgGC0+STAhoSGC92MS9hdXRob3JpemF0aW9uczp3YXRjaDABEpYBCg9Sb3RhdGVUb2tlbktleXMSKy5rd2Fpc2hvcC5nYXRld2F5LnYxLlJvdGF0ZVRva2VuS2V5c1JlcXVlc3QaLC5rd2Fpc2hvcC5nYXRld2F5LnYxLlJvdGF0ZVRva2VuS2V5c1Jlc3BvbnNlIiiC0+STAiI6ASoiHS92MS9hdXRob3JpemF0aW9uczpyb3RhdGVLZXlzQusBChdjb20ua3dhaXNob3AuZ2F0ZXdheS52MUISQXV0aG9yaXphdGlvblByb3RvUAFaTmdpdGh1Yi5jb20va3dhaXNob3AtZ2F0ZXdheS9rd2Fpc2hvcC1nYXRld2F5L2dlbi9rd2Fpc2hvcC9nYXRld2F5L3YxO2dhdGV3YXl2MaICA0tHWKoCE0t3YWlzaG9wLkdhdGV3YXkuVjHKAhNLd2Fpc2hvcFxHYXRld2F5XFYx4gIfS3dhaXNob3BcR2F0ZXdheVxWMVxHUEJNZXRhZGF0YeoCFUt3YWlzaG9wOjpHYXRld2F5OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp]);
+  fileDesc("Cidrd2Fpc2hvcC9nYXRld2F5L3YxL2F1dGhvcml6YXRpb24ucHJvdG8SE2t3YWlzaG9wLmdhdGV3YXkudjEilQQKDUF1dGhvcml6YXRpb24SDwoHb3Blbl9pZBgBIAEoCRIOCgZzY29wZXMYAiADKAkSOAoGc3RhdHVzGAMgASgOMigua3dhaXNob3AuZ2F0ZXdheS52MS5BdXRob3JpemF0aW9uU3RhdHVzEjwKGGFjY2Vzc190b2tlbl9leHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASPQoZcmVmcmVzaF90b2tlbl9leHBpcmVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfcmVmcmVzaF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgl0ZXN0X3VzZXIYCCABKAgSOQoVdGVzdF91c2VyX2N1dG9mZl90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBJFCgZzb3VyY2UYCiABKA4yKC5rd2Fpc2hvcC5nYXRld2F5LnYxLkF1dGhvcml6YXRpb25Tb3VyY2VCC+BBA7pIBYIBAhABEhQKB2FwcF9rZXkYCyABKAlCA+BBAxIZCgxtYWluX29wZW5faWQYDCABKAlCA+BBAyKgAQoZU3RhcnRBdXRob3JpemF0aW9uUmVxdWVzdBIzCgZzY29wZXMYASADKAlCI+BBArpIHZIBGggBECAYASISchAyDl5bYS16X117MSw2NH0kEiIKCnJldHVybl91cmwYAiABKAlCDrpIC9gBAXIGGIAQiAEBEioKB2FwcF9rZXkYAyABKAlCGbpIFnIUGEAyEF5bQS1aYS16MC05Xy1dKiQiaQoaU3RhcnRBdXRob3JpemF0aW9uUmVzcG9uc2USCwoDdXJsGAEgASgJEg0KBXN0YXRlGAIgASgJEi8KC2V4cGlyZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKQAQocQ29tcGxldGVBdXRob3JpemF0aW9uUmVxdWVzdBIlCgRjb2RlGAEgASgJQhfgQQK6SBFyDxABGIAEMgheWyAtfl0rJBIdCgVzdGF0ZRgCIAEoCUIO4EEBukgI2AEBcgMYgAISKgoHYXBwX2tleRgDIAEoCUIZukgWchQYQDIQXltBLVphLXowLTlfLV0qJCJaCh1Db21wbGV0ZUF1dGhvcml6YXRpb25SZXNwb25zZRI5Cg1hdXRob3JpemF0aW9uGAEgASgLMiIua3dhaXNob3AuZ2F0ZXdheS52MS5BdXRob3JpemF0aW9uIsgBChlMaXN0QXV0aG9yaXphdGlvbnNSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiAAhJCCgZzdGF0dXMYAyABKA4yKC5rd2Fpc2hvcC5nYXRld2F5LnYxLkF1dGhvcml6YXRpb25TdGF0dXNCCLpIBYIBAhABEioKB2FwcF9rZXkYBCABKAlCGbpIFnIUGEAyEF5bQS1aYS16MC05Xy1dKiQicQoaTGlzdEF1dGhvcml6YXRpb25zUmVzcG9uc2USOgoOYXV0aG9yaXphdGlvbnMYASADKAsyIi5rd2Fpc2hvcC5nYXRld2F5LnYxLkF1dGhvcml6YXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkoKF0dldEF1dGhvcml6YXRpb25SZXF1ZXN0Ei8KB29wZW5faWQYASABKAlCHuBBArpIGHIWEAEYQDIQXltBLVphLXowLTlfLV0rJCJVChhHZXRBdXRob3JpemF0aW9uUmVzcG9uc2USOQoNYXV0aG9yaXphdGlvbhgBIAEoCzIiLmt3YWlzaG9wLmdhdGV3YXkudjEuQXV0aG9yaXphdGlvbiJOChtSZWZyZXNoQXV0aG9yaXphdGlvblJlcXVlc3QSLwoHb3Blbl9pZBgBIAEoCUIe4EECukgYchYQARhAMhBeW0EtWmEtejAtOV8tXSskIlkKHFJlZnJlc2hBdXRob3JpemF0aW9uUmVzcG9uc2USOQoNYXV0aG9yaXphdGlvbhgBIAEoCzIiLmt3YWlzaG9wLmdhdGV3YXkudjEuQXV0aG9yaXphdGlvbiJNChpEZWxldGVBdXRob3JpemF0aW9uUmVxdWVzdBIvCgdvcGVuX2lkGAEgASgJQh7gQQK6SBhyFhABGEAyEF5bQS1aYS16MC05Xy1dKyQiHQobRGVsZXRlQXV0aG9yaXphdGlvblJlc3BvbnNlIk0KH1dhdGNoQXV0aG9yaXphdGlvbkV2ZW50c1JlcXVlc3QSKgoHb3Blbl9pZBgBIAEoCUIZukgWchQYQDIQXltBLVphLXowLTlfLV0qJCJaCiBXYXRjaEF1dGhvcml6YXRpb25FdmVudHNSZXNwb25zZRI2CgVldmVudBgBIAEoCzInLmt3YWlzaG9wLmdhdGV3YXkudjEuQXV0aG9yaXphdGlvbkV2ZW50ItYBChJBdXRob3JpemF0aW9uRXZlbnQSOQoEdHlwZRgBIAEoDjIrLmt3YWlzaG9wLmdhdGV3YXkudjEuQXV0aG9yaXphdGlvbkV2ZW50VHlwZRIPCgdvcGVuX2lkGAIgASgJEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjkKDWF1dGhvcml6YXRpb24YBCABKAsyIi5rd2Fpc2hvcC5nYXRld2F5LnYxLkF1dGhvcml6YXRpb24SDwoHbWVzc2FnZRgFIAEoCSIYChZSb3RhdGVUb2tlbktleXNSZXF1ZXN0Ij4KF1JvdGF0ZVRva2VuS2V5c1Jlc3BvbnNlEhMKC3JlZW5jcnlwdGVkGAEgASgFEg4KBmtleV9pZBgCIAEoCSr4AQoTQXV0aG9yaXphdGlvblN0YXR1cxIkCiBBVVRIT1JJWkFUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh8KG0FVVEhPUklaQVRJT05fU1RBVFVTX0FDVElWRRABEicKI0FVVEhPUklaQVRJT05fU1RBVFVTX1JFRlJFU0hfRkFJTEVEEAISIAocQVVUSE9SSVpBVElPTl9TVEFUVVNfUkVWT0tFRBADEiAKHEFVVEhPUklaQVRJT05fU1RBVFVTX0VYUElSRUQQBBItCilBVVRIT1JJWkFUSU9OX1NUQVRVU19TVUJTQ1JJUFRJT05fRVhQSVJFRBAFKqsBChNBdXRob3JpemF0aW9uU291cmNlEiQKIEFVVEhPUklaQVRJT05fU09VUkNFX1VOU1BFQ0lGSUVEEAASIwofQVVUSE9SSVpBVElPTl9TT1VSQ0VfT0FVVEhfRkxPVxABEicKI0FVVEhPUklaQVRJT05fU09VUkNFX1NFUlZJQ0VfTUFSS0VUEAISIAocQVVUSE9SSVpBVElPTl9TT1VSQ0VfQ09OU09MRRADKsUDChZBdXRob3JpemF0aW9uRXZlbnRUeXBlEigKJEFVVEhPUklaQVRJT05fRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEicKI0FVVEhPUklaQVRJT05fRVZFTlRfVFlQRV9BVVRIT1JJWkVEEAESJgoiQVVUSE9SSVpBVElPTl9FVkVOVF9UWVBFX1JFRlJFU0hFRBACEisKJ0FVVEhPUklaQVRJT05fRVZFTlRfVFlQRV9SRUZSRVNIX0ZBSUxFRBADEiQKIEFVVEhPUklaQVRJT05fRVZFTlRfVFlQRV9SRVZPS0VEEAQSJAogQVVUSE9SSVpBVElPTl9FVkVOVF9UWVBFX0VYUElSRUQQBRIqCiZBVVRIT1JJWkFUSU9OX0VWRU5UX1RZUEVfRVhQSVJJTkdfU09PThAGEjIKLkFVVEhPUklaQVRJT05fRVZFTlRfVFlQRV9URVNUX1VTRVJfQ1VUT0ZGX1NPT04QBxIkCiBBVVRIT1JJWkFUSU9OX0VWRU5UX1RZUEVfREVMRVRFRBAIEjEKLUFVVEhPUklaQVRJT05fRVZFTlRfVFlQRV9TVUJTQ1JJUFRJT05fRVhQSVJFRBAJMqsKChRBdXRob3JpemF0aW9uU2VydmljZRKaAQoSU3RhcnRBdXRob3JpemF0aW9uEi4ua3dhaXNob3AuZ2F0ZXdheS52MS5TdGFydEF1dGhvcml6YXRpb25SZXF1ZXN0Gi8ua3dhaXNob3AuZ2F0ZXdheS52MS5TdGFydEF1dGhvcml6YXRpb25SZXNwb25zZSIjgtPkkwIdOgEqIhgvdjEvYXV0aG9yaXphdGlvbnM6c3RhcnQSpgEKFUNvbXBsZXRlQXV0aG9yaXphdGlvbhIxLmt3YWlzaG9wLmdhdGV3YXkudjEuQ29tcGxldGVBdXRob3JpemF0aW9uUmVxdWVzdBoyLmt3YWlzaG9wLmdhdGV3YXkudjEuQ29tcGxldGVBdXRob3JpemF0aW9uUmVzcG9uc2UiJoLT5JMCIDoBKiIbL3YxL2F1dGhvcml6YXRpb25zOmNvbXBsZXRlEpQBChJMaXN0QXV0aG9yaXphdGlvbnMSLi5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RBdXRob3JpemF0aW9uc1JlcXVlc3QaLy5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RBdXRob3JpemF0aW9uc1Jlc3BvbnNlIh2QAgGC0+STAhQSEi92MS9hdXRob3JpemF0aW9ucxKYAQoQR2V0QXV0aG9yaXphdGlvbhIsLmt3YWlzaG9wLmdhdGV3YXkudjEuR2V0QXV0aG9yaXphdGlvblJlcXVlc3QaLS5rd2Fpc2hvcC5nYXRld2F5LnYxLkdldEF1dGhvcml6YXRpb25SZXNwb25zZSInkAIBgtPkkwIeEhwvdjEvYXV0aG9yaXphdGlvbnMve29wZW5faWR9EqwBChRSZWZyZXNoQXV0aG9yaXphdGlvbhIwLmt3YWlzaG9wLmdhdGV3YXkudjEuUmVmcmVzaEF1dGhvcml6YXRpb25SZXF1ZXN0GjEua3dhaXNob3AuZ2F0ZXdheS52MS5SZWZyZXNoQXV0aG9yaXphdGlvblJlc3BvbnNlIi+C0+STAik6ASoiJC92MS9hdXRob3JpemF0aW9ucy97b3Blbl9pZH06cmVmcmVzaBKhAQoTRGVsZXRlQXV0aG9yaXphdGlvbhIvLmt3YWlzaG9wLmdhdGV3YXkudjEuRGVsZXRlQXV0aG9yaXphdGlvblJlcXVlc3QaMC5rd2Fpc2hvcC5nYXRld2F5LnYxLkRlbGV0ZUF1dGhvcml6YXRpb25SZXNwb25zZSInkAICgtPkkwIeKhwvdjEvYXV0aG9yaXphdGlvbnMve29wZW5faWR9Eq4BChhXYXRjaEF1dGhvcml6YXRpb25FdmVudHMSNC5rd2Fpc2hvcC5nYXRld2F5LnYxLldhdGNoQXV0aG9yaXphdGlvbkV2ZW50c1JlcXVlc3QaNS5rd2Fpc2hvcC5nYXRld2F5LnYxLldhdGNoQXV0aG9yaXphdGlvbkV2ZW50c1Jlc3BvbnNlIiOQAgGC0+STAhoSGC92MS9hdXRob3JpemF0aW9uczp3YXRjaDABEpYBCg9Sb3RhdGVUb2tlbktleXMSKy5rd2Fpc2hvcC5nYXRld2F5LnYxLlJvdGF0ZVRva2VuS2V5c1JlcXVlc3QaLC5rd2Fpc2hvcC5nYXRld2F5LnYxLlJvdGF0ZVRva2VuS2V5c1Jlc3BvbnNlIiiC0+STAiI6ASoiHS92MS9hdXRob3JpemF0aW9uczpyb3RhdGVLZXlzQusBChdjb20ua3dhaXNob3AuZ2F0ZXdheS52MUISQXV0aG9yaXphdGlvblByb3RvUAFaTmdpdGh1Yi5jb20va3dhaXNob3AtZ2F0ZXdheS9rd2Fpc2hvcC1nYXRld2F5L2dlbi9rd2Fpc2hvcC9nYXRld2F5L3YxO2dhdGV3YXl2MaICA0tHWKoCE0t3YWlzaG9wLkdhdGV3YXkuVjHKAhNLd2Fpc2hvcFxHYXRld2F5XFYx4gIfS3dhaXNob3BcR2F0ZXdheVxWMVxHUEJNZXRhZGF0YeoCFUt3YWlzaG9wOjpHYXRld2F5OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp]);
 
 /**
  * Authorization is one shop's authorization of the app.
@@ -85,6 +85,32 @@ export type Authorization = Message<"kwaishop.gateway.v1.Authorization"> & {
    * @generated from field: google.protobuf.Timestamp test_user_cutoff_time = 9;
    */
   testUserCutoffTime?: Timestamp | undefined;
+
+  /**
+   * How the authorization reached the gateway (the last consent's source).
+   *
+   * @generated from field: kwaishop.gateway.v1.AuthorizationSource source = 10;
+   */
+  source: AuthorizationSource;
+
+  /**
+   * The app the shop authorized (the gateway may serve several apps; empty
+   * for an authorization stored before it told apps apart, which is the
+   * first configured app's).
+   *
+   * @generated from field: string app_key = 11;
+   */
+  appKey: string;
+
+  /**
+   * The shop's main account when the shop is a sub-account (the platform
+   * named it when the shop authorized); empty when the shop is its own main
+   * account. A main account and its sub-accounts are one test user: they
+   * share one daily cap.
+   *
+   * @generated from field: string main_open_id = 12;
+   */
+  mainOpenId: string;
 };
 
 /**
@@ -115,6 +141,14 @@ export type StartAuthorizationRequest = Message<"kwaishop.gateway.v1.StartAuthor
    * @generated from field: string return_url = 2;
    */
   returnUrl: string;
+
+  /**
+   * The app to authorize. Empty: the only app the gateway serves
+   * (INVALID_ARGUMENT when it serves several).
+   *
+   * @generated from field: string app_key = 3;
+   */
+  appKey: string;
 };
 
 /**
@@ -166,18 +200,29 @@ export const StartAuthorizationResponseSchema: GenMessage<StartAuthorizationResp
  */
 export type CompleteAuthorizationRequest = Message<"kwaishop.gateway.v1.CompleteAuthorizationRequest"> & {
   /**
-   * The authorization code (valid 2 minutes, single use).
+   * The authorization code (valid 2 minutes, single use): visible ASCII, as
+   * OAuth codes are.
    *
    * @generated from field: string code = 1;
    */
   code: string;
 
   /**
-   * The state from StartAuthorization.
+   * The state from StartAuthorization. Empty for a code the platform issued
+   * without one (a console code): only keys with the admin group may do that.
    *
    * @generated from field: string state = 2;
    */
   state: string;
+
+  /**
+   * The app the code is for. With a state: optional, and a state issued for
+   * another app is refused. Without one: the app whose console issued the
+   * code (empty: the only app).
+   *
+   * @generated from field: string app_key = 3;
+   */
+  appKey: string;
 };
 
 /**
@@ -234,6 +279,13 @@ export type ListAuthorizationsRequest = Message<"kwaishop.gateway.v1.ListAuthori
    * @generated from field: kwaishop.gateway.v1.AuthorizationStatus status = 3;
    */
   status: AuthorizationStatus;
+
+  /**
+   * Only authorizations of this app (empty = every app).
+   *
+   * @generated from field: string app_key = 4;
+   */
+  appKey: string;
 };
 
 /**
@@ -565,6 +617,18 @@ export enum AuthorizationStatus {
    * @generated from enum value: AUTHORIZATION_STATUS_EXPIRED = 4;
    */
   EXPIRED = 4,
+
+  /**
+   * The platform answered 100200101 (unauthorized_client, "service not
+   * ordered") to a refresh or code exchange: the merchant's service-market
+   * order of a third-party app is missing or ended. Calls fail fast with
+   * FAILED_PRECONDITION, reason ERROR_REASON_SUBSCRIPTION_EXPIRED, until the
+   * merchant renews the order and authorizes again (the service market's
+   * "use service" redirect does it), or a RefreshAuthorization succeeds.
+   *
+   * @generated from enum value: AUTHORIZATION_STATUS_SUBSCRIPTION_EXPIRED = 5;
+   */
+  SUBSCRIPTION_EXPIRED = 5,
 }
 
 /**
@@ -572,6 +636,51 @@ export enum AuthorizationStatus {
  */
 export const AuthorizationStatusSchema: GenEnum<AuthorizationStatus> = /*@__PURE__*/
   enumDesc(file_kwaishop_gateway_v1_authorization, 0);
+
+/**
+ * AuthorizationSource says how an authorization reached the gateway.
+ *
+ * @generated from enum kwaishop.gateway.v1.AuthorizationSource
+ */
+export enum AuthorizationSource {
+  /**
+   * Not recorded (authorizations stored before the gateway kept the source).
+   *
+   * @generated from enum value: AUTHORIZATION_SOURCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The gateway's own consent flow: StartAuthorization or /oauth/start issued
+   * the state the platform's redirect carried back.
+   *
+   * @generated from enum value: AUTHORIZATION_SOURCE_OAUTH_FLOW = 1;
+   */
+  OAUTH_FLOW = 1,
+
+  /**
+   * The platform redirected to /oauth/callback with a code and no state:
+   * the merchant ordered the app in the service market and pressed "use
+   * service".
+   *
+   * @generated from enum value: AUTHORIZATION_SOURCE_SERVICE_MARKET = 2;
+   */
+  SERVICE_MARKET = 2,
+
+  /**
+   * An admin completed a code without a state (CompleteAuthorization), such
+   * as one the developer console issued for a test user.
+   *
+   * @generated from enum value: AUTHORIZATION_SOURCE_CONSOLE = 3;
+   */
+  CONSOLE = 3,
+}
+
+/**
+ * Describes the enum kwaishop.gateway.v1.AuthorizationSource.
+ */
+export const AuthorizationSourceSchema: GenEnum<AuthorizationSource> = /*@__PURE__*/
+  enumDesc(file_kwaishop_gateway_v1_authorization, 1);
 
 /**
  * AuthorizationEventType says what happened.
@@ -641,13 +750,21 @@ export enum AuthorizationEventType {
    * @generated from enum value: AUTHORIZATION_EVENT_TYPE_DELETED = 8;
    */
   DELETED = 8,
+
+  /**
+   * The platform answered 100200101 ("service not ordered") to a refresh or
+   * code exchange: the shop's status is now SUBSCRIPTION_EXPIRED.
+   *
+   * @generated from enum value: AUTHORIZATION_EVENT_TYPE_SUBSCRIPTION_EXPIRED = 9;
+   */
+  SUBSCRIPTION_EXPIRED = 9,
 }
 
 /**
  * Describes the enum kwaishop.gateway.v1.AuthorizationEventType.
  */
 export const AuthorizationEventTypeSchema: GenEnum<AuthorizationEventType> = /*@__PURE__*/
-  enumDesc(file_kwaishop_gateway_v1_authorization, 1);
+  enumDesc(file_kwaishop_gateway_v1_authorization, 2);
 
 /**
  * AuthorizationService runs the merchant OAuth flow and shows the shops that
@@ -671,8 +788,13 @@ export const AuthorizationService: GenService<{
   },
   /**
    * CompleteAuthorization exchanges a code for callers that receive the
-   * platform's redirect themselves. The state must come from
-   * StartAuthorization and is consumed.
+   * platform's redirect themselves. With a state, the state must come from
+   * StartAuthorization and is consumed first (an unknown, used or expired
+   * state is refused before any code exchange); the authorization's source
+   * is OAUTH_FLOW. Without a state, the code is one the platform issued on
+   * its own (the developer console's "copy code" for a test user): only a
+   * key with the admin group may complete it (PERMISSION_DENIED otherwise),
+   * and the source is CONSOLE. See docs/oauth.md.
    *
    * @generated from rpc kwaishop.gateway.v1.AuthorizationService.CompleteAuthorization
    */

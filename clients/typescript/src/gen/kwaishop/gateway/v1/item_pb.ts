@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kwaishop/gateway/v1/item.proto.
  */
 export const file_kwaishop_gateway_v1_item: GenFile = /*@__PURE__*/
-  fileDesc("Ch5rd2Fpc2hvcC9nYXRld2F5L3YxL2l0ZW0ucHJvdG8SE2t3YWlzaG9wLmdhdGV3YXkudjEigAEKEExpc3RJdGVtc1JlcXVlc3QSMAoHb3Blbl9pZBgBIAEoCUIf4EECukgZyAEBchQYQDIQXltBLVphLXowLTlfLV0rJBIcCglwYWdlX3NpemUYAiABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiAECJqChFMaXN0SXRlbXNSZXNwb25zZRIoCgVpdGVtcxgBIAMoCzIZLmt3YWlzaG9wLmdhdGV3YXkudjEuSXRlbRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoAyJiCg5HZXRJdGVtUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEh4KB2l0ZW1faWQYAiABKANCDeBBArpIB8gBASICIAAiOgoPR2V0SXRlbVJlc3BvbnNlEicKBGl0ZW0YASABKAsyGS5rd2Fpc2hvcC5nYXRld2F5LnYxLkl0ZW0ipQIKFVVwZGF0ZVNrdVN0b2NrUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEh4KB2l0ZW1faWQYAiABKANCDeBBArpIB8gBASICIAASHQoGc2t1X2lkGAMgASgDQg3gQQK6SAfIAQEiAiAAEkAKBmNoYW5nZRgEIAEoDjIgLmt3YWlzaG9wLmdhdGV3YXkudjEuU3RvY2tDaGFuZ2VCDuBBArpICMgBAYIBAhABEiQKCHF1YW50aXR5GAUgASgDQhLgQQK6SAzIAQEiBxj/rOIEIAASMwoKcmVxdWVzdF9pZBgGIAEoCUIf4EECukgZyAEBchQYQDIQXltBLVphLXowLTlfLV0rJCJWChZVcGRhdGVTa3VTdG9ja1Jlc3BvbnNlEg8KB2l0ZW1faWQYASABKAMSDgoGc2t1X2lkGAIgASgDEhsKE3BsYXRmb3JtX3JlcXVlc3RfaWQYAyABKAki5AEKFVVwZGF0ZVNrdVByaWNlUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEh4KB2l0ZW1faWQYAiABKANCDeBBArpIB8gBASICIAASHQoGc2t1X2lkGAMgASgDQg3gQQK6SAfIAQEiAiAAEiUKCXByaWNlX2ZlbhgEIAEoA0IS4EECukgMyAEBIgcY/6ziBCAAEjMKCnJlcXVlc3RfaWQYBSABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQiVgoWVXBkYXRlU2t1UHJpY2VSZXNwb25zZRIPCgdpdGVtX2lkGAEgASgDEg4KBnNrdV9pZBgCIAEoAxIbChNwbGF0Zm9ybV9yZXF1ZXN0X2lkGAMgASgJIuoBChlTZXRJdGVtU2hlbGZTdGF0dXNSZXF1ZXN0EjAKB29wZW5faWQYASABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQSHgoHaXRlbV9pZBgCIAEoA0IN4EECukgHyAEBIgIgABJGCgxzaGVsZl9zdGF0dXMYAyABKA4yIC5rd2Fpc2hvcC5nYXRld2F5LnYxLlNoZWxmU3RhdHVzQg7gQQK6SAjIAQGCAQIQARIzCgpyZXF1ZXN0X2lkGAQgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskIkoKGlNldEl0ZW1TaGVsZlN0YXR1c1Jlc3BvbnNlEg8KB2l0ZW1faWQYASABKAMSGwoTcGxhdGZvcm1fcmVxdWVzdF9pZBgCIAEoCSKLAwoESXRlbRIPCgdpdGVtX2lkGAEgASgDEhMKC3JlbF9pdGVtX2lkGAIgASgDEg0KBXRpdGxlGAMgASgJEhEKCXByaWNlX2ZlbhgEIAEoAxI2CgxzaGVsZl9zdGF0dXMYBSABKA4yIC5rd2Fpc2hvcC5nYXRld2F5LnYxLlNoZWxmU3RhdHVzEhQKDGF1ZGl0X3N0YXR1cxgGIAEoBRITCgtjYXRlZ29yeV9pZBgHIAEoAxIVCg1jYXRlZ29yeV9uYW1lGAggASgJEhYKDm1haW5faW1hZ2VfdXJsGAkgASgJEhIKCmltYWdlX3VybHMYCiADKAkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgRza3VzGA0gAygLMhgua3dhaXNob3AuZ2F0ZXdheS52MS5Ta3USCwoDcmF3GA4gASgJIo4BCgNTa3USDgoGc2t1X2lkGAEgASgDEhIKCnJlbF9za3VfaWQYAiABKAMSEAoIc2t1X25pY2sYAyABKAkSFQoNc3BlY2lmaWNhdGlvbhgEIAEoCRIRCglwcmljZV9mZW4YBSABKAMSGAoQbWFya2V0X3ByaWNlX2ZlbhgGIAEoAxINCgVzdG9jaxgHIAEoAypiCgtTaGVsZlN0YXR1cxIcChhTSEVMRl9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVTSEVMRl9TVEFUVVNfT05fU0hFTEYQARIaChZTSEVMRl9TVEFUVVNfT0ZGX1NIRUxGEAIqWgoLU3RvY2tDaGFuZ2USHAoYU1RPQ0tfQ0hBTkdFX1VOU1BFQ0lGSUVEEAASFAoQU1RPQ0tfQ0hBTkdFX0FERBABEhcKE1NUT0NLX0NIQU5HRV9SRURVQ0UQAjK6BgoLSXRlbVNlcnZpY2USgAEKCUxpc3RJdGVtcxIlLmt3YWlzaG9wLmdhdGV3YXkudjEuTGlzdEl0ZW1zUmVxdWVzdBomLmt3YWlzaG9wLmdhdGV3YXkudjEuTGlzdEl0ZW1zUmVzcG9uc2UiJJACAYLT5JMCGxIZL3YxL3Nob3BzL3tvcGVuX2lkfS9pdGVtcxKEAQoHR2V0SXRlbRIjLmt3YWlzaG9wLmdhdGV3YXkudjEuR2V0SXRlbVJlcXVlc3QaJC5rd2Fpc2hvcC5nYXRld2F5LnYxLkdldEl0ZW1SZXNwb25zZSIukAIBgtPkkwIlEiMvdjEvc2hvcHMve29wZW5faWR9L2l0ZW1zL3tpdGVtX2lkfRKzAQoOVXBkYXRlU2t1U3RvY2sSKi5rd2Fpc2hvcC5nYXRld2F5LnYxLlVwZGF0ZVNrdVN0b2NrUmVxdWVzdBorLmt3YWlzaG9wLmdhdGV3YXkudjEuVXBkYXRlU2t1U3RvY2tSZXNwb25zZSJIgtPkkwJCOgEqIj0vdjEvc2hvcHMve29wZW5faWR9L2l0ZW1zL3tpdGVtX2lkfS9za3VzL3tza3VfaWR9OnVwZGF0ZVN0b2NrErMBCg5VcGRhdGVTa3VQcmljZRIqLmt3YWlzaG9wLmdhdGV3YXkudjEuVXBkYXRlU2t1UHJpY2VSZXF1ZXN0Gisua3dhaXNob3AuZ2F0ZXdheS52MS5VcGRhdGVTa3VQcmljZVJlc3BvbnNlIkiC0+STAkI6ASoiPS92MS9zaG9wcy97b3Blbl9pZH0vaXRlbXMve2l0ZW1faWR9L3NrdXMve3NrdV9pZH06dXBkYXRlUHJpY2UStAEKElNldEl0ZW1TaGVsZlN0YXR1cxIuLmt3YWlzaG9wLmdhdGV3YXkudjEuU2V0SXRlbVNoZWxmU3RhdHVzUmVxdWVzdBovLmt3YWlzaG9wLmdhdGV3YXkudjEuU2V0SXRlbVNoZWxmU3RhdHVzUmVzcG9uc2UiPYLT5JMCNzoBKiIyL3YxL3Nob3BzL3tvcGVuX2lkfS9pdGVtcy97aXRlbV9pZH06c2V0U2hlbGZTdGF0dXNC4gEKF2NvbS5rd2Fpc2hvcC5nYXRld2F5LnYxQglJdGVtUHJvdG9QAVpOZ2l0aHViLmNvbS9rd2Fpc2hvcC1nYXRld2F5L2t3YWlzaG9wLWdhdGV3YXkvZ2VuL2t3YWlzaG9wL2dhdGV3YXkvdjE7Z2F0ZXdheXYxogIDS0dYqgITS3dhaXNob3AuR2F0ZXdheS5WMcoCE0t3YWlzaG9wXEdhdGV3YXlcVjHiAh9Ld2Fpc2hvcFxHYXRld2F5XFYxXEdQQk1ldGFkYXRh6gIVS3dhaXNob3A6OkdhdGV3YXk6OlYxYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp]);
+  fileDesc("Ch5rd2Fpc2hvcC9nYXRld2F5L3YxL2l0ZW0ucHJvdG8SE2t3YWlzaG9wLmdhdGV3YXkudjEigAEKEExpc3RJdGVtc1JlcXVlc3QSMAoHb3Blbl9pZBgBIAEoCUIf4EECukgZyAEBchQYQDIQXltBLVphLXowLTlfLV0rJBIcCglwYWdlX3NpemUYAiABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiAECJqChFMaXN0SXRlbXNSZXNwb25zZRIoCgVpdGVtcxgBIAMoCzIZLmt3YWlzaG9wLmdhdGV3YXkudjEuSXRlbRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoAyJiCg5HZXRJdGVtUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEh4KB2l0ZW1faWQYAiABKANCDeBBArpIB8gBASICIAAiOgoPR2V0SXRlbVJlc3BvbnNlEicKBGl0ZW0YASABKAsyGS5rd2Fpc2hvcC5nYXRld2F5LnYxLkl0ZW0ipQIKFVVwZGF0ZVNrdVN0b2NrUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEh4KB2l0ZW1faWQYAiABKANCDeBBArpIB8gBASICIAASHQoGc2t1X2lkGAMgASgDQg3gQQK6SAfIAQEiAiAAEkAKBmNoYW5nZRgEIAEoDjIgLmt3YWlzaG9wLmdhdGV3YXkudjEuU3RvY2tDaGFuZ2VCDuBBArpICMgBAYIBAhABEiQKCHF1YW50aXR5GAUgASgDQhLgQQK6SAzIAQEiBxj/rOIEIAASMwoKcmVxdWVzdF9pZBgGIAEoCUIf4EECukgZyAEBchQYQDIQXltBLVphLXowLTlfLV0rJCJWChZVcGRhdGVTa3VTdG9ja1Jlc3BvbnNlEg8KB2l0ZW1faWQYASABKAMSDgoGc2t1X2lkGAIgASgDEhsKE3BsYXRmb3JtX3JlcXVlc3RfaWQYAyABKAki5AEKFVVwZGF0ZVNrdVByaWNlUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEh4KB2l0ZW1faWQYAiABKANCDeBBArpIB8gBASICIAASHQoGc2t1X2lkGAMgASgDQg3gQQK6SAfIAQEiAiAAEiUKCXByaWNlX2ZlbhgEIAEoA0IS4EECukgMyAEBIgcY/6ziBCAAEjMKCnJlcXVlc3RfaWQYBSABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQiVgoWVXBkYXRlU2t1UHJpY2VSZXNwb25zZRIPCgdpdGVtX2lkGAEgASgDEg4KBnNrdV9pZBgCIAEoAxIbChNwbGF0Zm9ybV9yZXF1ZXN0X2lkGAMgASgJIuoBChlTZXRJdGVtU2hlbGZTdGF0dXNSZXF1ZXN0EjAKB29wZW5faWQYASABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQSHgoHaXRlbV9pZBgCIAEoA0IN4EECukgHyAEBIgIgABJGCgxzaGVsZl9zdGF0dXMYAyABKA4yIC5rd2Fpc2hvcC5nYXRld2F5LnYxLlNoZWxmU3RhdHVzQg7gQQK6SAjIAQGCAQIQARIzCgpyZXF1ZXN0X2lkGAQgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskIkoKGlNldEl0ZW1TaGVsZlN0YXR1c1Jlc3BvbnNlEg8KB2l0ZW1faWQYASABKAMSGwoTcGxhdGZvcm1fcmVxdWVzdF9pZBgCIAEoCSKLAwoESXRlbRIPCgdpdGVtX2lkGAEgASgDEhMKC3JlbF9pdGVtX2lkGAIgASgDEg0KBXRpdGxlGAMgASgJEhEKCXByaWNlX2ZlbhgEIAEoAxI2CgxzaGVsZl9zdGF0dXMYBSABKA4yIC5rd2Fpc2hvcC5nYXRld2F5LnYxLlNoZWxmU3RhdHVzEhQKDGF1ZGl0X3N0YXR1cxgGIAEoBRITCgtjYXRlZ29yeV9pZBgHIAEoAxIVCg1jYXRlZ29yeV9uYW1lGAggASgJEhYKDm1haW5faW1hZ2VfdXJsGAkgASgJEhIKCmltYWdlX3VybHMYCiADKAkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgRza3VzGA0gAygLMhgua3dhaXNob3AuZ2F0ZXdheS52MS5Ta3USCwoDcmF3GA4gASgJIo4BCgNTa3USDgoGc2t1X2lkGAEgASgDEhIKCnJlbF9za3VfaWQYAiABKAMSEAoIc2t1X25pY2sYAyABKAkSFQoNc3BlY2lmaWNhdGlvbhgEIAEoCRIRCglwcmljZV9mZW4YBSABKAMSGAoQbWFya2V0X3ByaWNlX2ZlbhgGIAEoAxINCgVzdG9jaxgHIAEoAyLfAQoSVXBsb2FkSW1hZ2VSZXF1ZXN0EjAKB29wZW5faWQYASABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQSHAoFaW1hZ2UYAiABKAxCDeBBArpIB8gBAXoCEAESSQoLdXBsb2FkX3R5cGUYAyABKA4yJC5rd2Fpc2hvcC5nYXRld2F5LnYxLkltYWdlVXBsb2FkVHlwZUIO4EECukgIyAEBggECEAESLgoJaW1hZ2VfdXJsGAQgASgJQhu6SBhyFhiAEDIRXihodHRwcz86Ly9cUyspPyQicQoTVXBsb2FkSW1hZ2VSZXNwb25zZRIWCg5rd2FpX2ltYWdlX3VybBgBIAEoCRIYChBvcmlnaW5faW1hZ2VfdXJsGAIgASgJEhsKE3BsYXRmb3JtX3JlcXVlc3RfaWQYAyABKAkSCwoDcmF3GAQgASgJKmIKC1NoZWxmU3RhdHVzEhwKGFNIRUxGX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVNIRUxGX1NUQVRVU19PTl9TSEVMRhABEhoKFlNIRUxGX1NUQVRVU19PRkZfU0hFTEYQAipaCgtTdG9ja0NoYW5nZRIcChhTVE9DS19DSEFOR0VfVU5TUEVDSUZJRUQQABIUChBTVE9DS19DSEFOR0VfQUREEAESFwoTU1RPQ0tfQ0hBTkdFX1JFRFVDRRACKqUCCg9JbWFnZVVwbG9hZFR5cGUSIQodSU1BR0VfVVBMT0FEX1RZUEVfVU5TUEVDSUZJRUQQABIaChZJTUFHRV9VUExPQURfVFlQRV9NQUlOEAESHAoYSU1BR0VfVVBMT0FEX1RZUEVfREVUQUlMEAISGQoVSU1BR0VfVVBMT0FEX1RZUEVfU0tVEAMSJwojSU1BR0VfVVBMT0FEX1RZUEVfQ0FURUdPUllfUFJPUEVSVFkQBBImCiJJTUFHRV9VUExPQURfVFlQRV9XSElURV9CQUNLR1JPVU5EEAUSIQodSU1BR0VfVVBMT0FEX1RZUEVfVFJBTlNQQVJFTlQQBhImCiJJTUFHRV9VUExPQURfVFlQRV9TVEFOREFSRF9QUk9EVUNUEAkyywcKC0l0ZW1TZXJ2aWNlEoABCglMaXN0SXRlbXMSJS5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RJdGVtc1JlcXVlc3QaJi5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RJdGVtc1Jlc3BvbnNlIiSQAgGC0+STAhsSGS92MS9zaG9wcy97b3Blbl9pZH0vaXRlbXMShAEKB0dldEl0ZW0SIy5rd2Fpc2hvcC5nYXRld2F5LnYxLkdldEl0ZW1SZXF1ZXN0GiQua3dhaXNob3AuZ2F0ZXdheS52MS5HZXRJdGVtUmVzcG9uc2UiLpACAYLT5JMCJRIjL3YxL3Nob3BzL3tvcGVuX2lkfS9pdGVtcy97aXRlbV9pZH0SswEKDlVwZGF0ZVNrdVN0b2NrEioua3dhaXNob3AuZ2F0ZXdheS52MS5VcGRhdGVTa3VTdG9ja1JlcXVlc3QaKy5rd2Fpc2hvcC5nYXRld2F5LnYxLlVwZGF0ZVNrdVN0b2NrUmVzcG9uc2UiSILT5JMCQjoBKiI9L3YxL3Nob3BzL3tvcGVuX2lkfS9pdGVtcy97aXRlbV9pZH0vc2t1cy97c2t1X2lkfTp1cGRhdGVTdG9jaxKzAQoOVXBkYXRlU2t1UHJpY2USKi5rd2Fpc2hvcC5nYXRld2F5LnYxLlVwZGF0ZVNrdVByaWNlUmVxdWVzdBorLmt3YWlzaG9wLmdhdGV3YXkudjEuVXBkYXRlU2t1UHJpY2VSZXNwb25zZSJIgtPkkwJCOgEqIj0vdjEvc2hvcHMve29wZW5faWR9L2l0ZW1zL3tpdGVtX2lkfS9za3VzL3tza3VfaWR9OnVwZGF0ZVByaWNlErQBChJTZXRJdGVtU2hlbGZTdGF0dXMSLi5rd2Fpc2hvcC5nYXRld2F5LnYxLlNldEl0ZW1TaGVsZlN0YXR1c1JlcXVlc3QaLy5rd2Fpc2hvcC5nYXRld2F5LnYxLlNldEl0ZW1TaGVsZlN0YXR1c1Jlc3BvbnNlIj2C0+STAjc6ASoiMi92MS9zaG9wcy97b3Blbl9pZH0vaXRlbXMve2l0ZW1faWR9OnNldFNoZWxmU3RhdHVzEo4BCgtVcGxvYWRJbWFnZRInLmt3YWlzaG9wLmdhdGV3YXkudjEuVXBsb2FkSW1hZ2VSZXF1ZXN0Gigua3dhaXNob3AuZ2F0ZXdheS52MS5VcGxvYWRJbWFnZVJlc3BvbnNlIiyC0+STAiY6ASoiIS92MS9zaG9wcy97b3Blbl9pZH0vaW1hZ2VzOnVwbG9hZELiAQoXY29tLmt3YWlzaG9wLmdhdGV3YXkudjFCCUl0ZW1Qcm90b1ABWk5naXRodWIuY29tL2t3YWlzaG9wLWdhdGV3YXkva3dhaXNob3AtZ2F0ZXdheS9nZW4va3dhaXNob3AvZ2F0ZXdheS92MTtnYXRld2F5djGiAgNLR1iqAhNLd2Fpc2hvcC5HYXRld2F5LlYxygITS3dhaXNob3BcR2F0ZXdheVxWMeICH0t3YWlzaG9wXEdhdGV3YXlcVjFcR1BCTWV0YWRhdGHqAhVLd2Fpc2hvcDo6R2F0ZXdheTo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp]);
 
 /**
  * ListItemsRequest pages through a shop's items.
@@ -558,6 +558,92 @@ export const SkuSchema: GenMessage<Sku> = /*@__PURE__*/
   messageDesc(file_kwaishop_gateway_v1_item, 11);
 
 /**
+ * UploadImageRequest is one image to store on the platform.
+ *
+ * @generated from message kwaishop.gateway.v1.UploadImageRequest
+ */
+export type UploadImageRequest = Message<"kwaishop.gateway.v1.UploadImageRequest"> & {
+  /**
+   * The shop's open_id.
+   *
+   * @generated from field: string open_id = 1;
+   */
+  openId: string;
+
+  /**
+   * The image file's bytes (base64 in REST JSON): JPEG, PNG, GIF, WebP or
+   * BMP. Sent as the multipart part `imgBytes`.
+   *
+   * @generated from field: bytes image = 2;
+   */
+  image: Uint8Array;
+
+  /**
+   * What the image is for (`uploadType`).
+   *
+   * @generated from field: kwaishop.gateway.v1.ImageUploadType upload_type = 3;
+   */
+  uploadType: ImageUploadType;
+
+  /**
+   * Where the image came from (`imgUrl`, answered back as origin_image_url);
+   * optional.
+   *
+   * @generated from field: string image_url = 4;
+   */
+  imageUrl: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.UploadImageRequest.
+ * Use `create(UploadImageRequestSchema)` to create a new message.
+ */
+export const UploadImageRequestSchema: GenMessage<UploadImageRequest> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 12);
+
+/**
+ * UploadImageResponse is the stored image.
+ *
+ * @generated from message kwaishop.gateway.v1.UploadImageResponse
+ */
+export type UploadImageResponse = Message<"kwaishop.gateway.v1.UploadImageResponse"> & {
+  /**
+   * The image's URL on the platform (`kwaiImgUrl`): use it in items.
+   *
+   * @generated from field: string kwai_image_url = 1;
+   */
+  kwaiImageUrl: string;
+
+  /**
+   * The URL the request named (`originImgUrl`), if any.
+   *
+   * @generated from field: string origin_image_url = 2;
+   */
+  originImageUrl: string;
+
+  /**
+   * The platform's request id of the call.
+   *
+   * @generated from field: string platform_request_id = 3;
+   */
+  platformRequestId: string;
+
+  /**
+   * The platform's data object, verbatim.
+   *
+   * @generated from field: string raw = 4;
+   */
+  raw: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.UploadImageResponse.
+ * Use `create(UploadImageResponseSchema)` to create a new message.
+ */
+export const UploadImageResponseSchema: GenMessage<UploadImageResponse> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 13);
+
+/**
  * ShelfStatus says whether an item is on sale (the platform's
  * `shelfStatus`: 1 on, 0 off).
  *
@@ -628,6 +714,78 @@ export const StockChangeSchema: GenEnum<StockChange> = /*@__PURE__*/
   enumDesc(file_kwaishop_gateway_v1_item, 1);
 
 /**
+ * ImageUploadType says what an uploaded image is for (the platform's
+ * `uploadType`, whose numbers these are).
+ *
+ * @generated from enum kwaishop.gateway.v1.ImageUploadType
+ */
+export enum ImageUploadType {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: IMAGE_UPLOAD_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An item's main image (platform 1).
+   *
+   * @generated from enum value: IMAGE_UPLOAD_TYPE_MAIN = 1;
+   */
+  MAIN = 1,
+
+  /**
+   * An item detail image (platform 2).
+   *
+   * @generated from enum value: IMAGE_UPLOAD_TYPE_DETAIL = 2;
+   */
+  DETAIL = 2,
+
+  /**
+   * A SKU image (platform 3).
+   *
+   * @generated from enum value: IMAGE_UPLOAD_TYPE_SKU = 3;
+   */
+  SKU = 3,
+
+  /**
+   * A category property image (platform 4).
+   *
+   * @generated from enum value: IMAGE_UPLOAD_TYPE_CATEGORY_PROPERTY = 4;
+   */
+  CATEGORY_PROPERTY = 4,
+
+  /**
+   * A white-background image: PNG or JPEG, square, at least 480x480,
+   * under 2 MiB (platform 5).
+   *
+   * @generated from enum value: IMAGE_UPLOAD_TYPE_WHITE_BACKGROUND = 5;
+   */
+  WHITE_BACKGROUND = 5,
+
+  /**
+   * A transparent image: PNG, square, at least 480x480, under 2 MiB
+   * (platform 6).
+   *
+   * @generated from enum value: IMAGE_UPLOAD_TYPE_TRANSPARENT = 6;
+   */
+  TRANSPARENT = 6,
+
+  /**
+   * A standard-product image (platform 9).
+   *
+   * @generated from enum value: IMAGE_UPLOAD_TYPE_STANDARD_PRODUCT = 9;
+   */
+  STANDARD_PRODUCT = 9,
+}
+
+/**
+ * Describes the enum kwaishop.gateway.v1.ImageUploadType.
+ */
+export const ImageUploadTypeSchema: GenEnum<ImageUploadType> = /*@__PURE__*/
+  enumDesc(file_kwaishop_gateway_v1_item, 2);
+
+/**
  * ItemService reads a shop's items (商品) and changes SKU stock, SKU prices
  * and shelf status (the platform's `open.item.*` APIs).
  *
@@ -690,6 +848,21 @@ export const ItemService: GenService<{
     methodKind: "unary";
     input: typeof SetItemShelfStatusRequestSchema;
     output: typeof SetItemShelfStatusResponseSchema;
+  },
+  /**
+   * UploadImage stores an image on the platform (`open.item.image.upload`,
+   * sent as a multipart/form-data POST) and returns its platform URL, for
+   * item, SKU and detail images. The image must be JPEG, PNG, GIF, WebP or
+   * BMP (judged by its content) and at most 10 MiB; the platform itself
+   * takes at most 2 MiB for most upload types. Safe to retry: a repeat
+   * stores the image again and returns a URL for it.
+   *
+   * @generated from rpc kwaishop.gateway.v1.ItemService.UploadImage
+   */
+  uploadImage: {
+    methodKind: "unary";
+    input: typeof UploadImageRequestSchema;
+    output: typeof UploadImageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kwaishop_gateway_v1_item, 0);

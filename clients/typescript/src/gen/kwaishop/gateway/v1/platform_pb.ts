@@ -9,13 +9,13 @@ import { file_google_api_annotations } from "../../../google/api/annotations_pb.
 import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
 import type { Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file kwaishop/gateway/v1/platform.proto.
  */
 export const file_kwaishop_gateway_v1_platform: GenFile = /*@__PURE__*/
-  fileDesc("CiJrd2Fpc2hvcC9nYXRld2F5L3YxL3BsYXRmb3JtLnByb3RvEhNrd2Fpc2hvcC5nYXRld2F5LnYxIrkBCgtDYWxsUmVxdWVzdBIqCgdvcGVuX2lkGAEgASgJQhm6SBZyFBhAMhBeW0EtWmEtejAtOV8tXSokEjoKBm1ldGhvZBgCIAEoCUIq4EECukgkyAEBch8YgAEyGl5vcGVuKFwuW0EtWmEtejAtOV0rKXsyLH0kEhoKB3ZlcnNpb24YAyABKAVCCbpIBhoEGGMoABImCgZwYXJhbXMYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUiWAoMQ2FsbFJlc3BvbnNlEg4KBnJlc3VsdBgBIAEoBRIkCgRkYXRhGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhIKCnJlcXVlc3RfaWQYAyABKAkiKwoPTGlzdEFwaXNSZXF1ZXN0EhgKBnByZWZpeBgBIAEoCUIIukgFcgMYgAEiOgoQTGlzdEFwaXNSZXNwb25zZRImCgRhcGlzGAEgAygLMhgua3dhaXNob3AuZ2F0ZXdheS52MS5BcGkiKAoDQXBpEgwKBG5hbWUYASABKAkSEwoLaHR0cF9tZXRob2QYAiABKAky4QEKD1BsYXRmb3JtU2VydmljZRJgCgRDYWxsEiAua3dhaXNob3AuZ2F0ZXdheS52MS5DYWxsUmVxdWVzdBohLmt3YWlzaG9wLmdhdGV3YXkudjEuQ2FsbFJlc3BvbnNlIhOC0+STAg06ASoiCC92MS9jYWxsEmwKCExpc3RBcGlzEiQua3dhaXNob3AuZ2F0ZXdheS52MS5MaXN0QXBpc1JlcXVlc3QaJS5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RBcGlzUmVzcG9uc2UiE5ACAYLT5JMCChIIL3YxL2FwaXNC5gEKF2NvbS5rd2Fpc2hvcC5nYXRld2F5LnYxQg1QbGF0Zm9ybVByb3RvUAFaTmdpdGh1Yi5jb20va3dhaXNob3AtZ2F0ZXdheS9rd2Fpc2hvcC1nYXRld2F5L2dlbi9rd2Fpc2hvcC9nYXRld2F5L3YxO2dhdGV3YXl2MaICA0tHWKoCE0t3YWlzaG9wLkdhdGV3YXkuVjHKAhNLd2Fpc2hvcFxHYXRld2F5XFYx4gIfS3dhaXNob3BcR2F0ZXdheVxWMVxHUEJNZXRhZGF0YeoCFUt3YWlzaG9wOjpHYXRld2F5OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_struct]);
+  fileDesc("CiJrd2Fpc2hvcC9nYXRld2F5L3YxL3BsYXRmb3JtLnByb3RvEhNrd2Fpc2hvcC5nYXRld2F5LnYxIq4DCgtDYWxsUmVxdWVzdBIqCgdvcGVuX2lkGAEgASgJQhm6SBZyFBhAMhBeW0EtWmEtejAtOV8tXSokEjoKBm1ldGhvZBgCIAEoCUIq4EECukgkyAEBch8YgAEyGl5vcGVuKFwuW0EtWmEtejAtOV0rKXsyLH0kEhoKB3ZlcnNpb24YAyABKAVCCbpIBhoEGGMoABImCgZwYXJhbXMYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEwoLcGFyYW1zX2pzb24YBSABKAkSawoFZmlsZXMYBiADKAsyKy5rd2Fpc2hvcC5nYXRld2F5LnYxLkNhbGxSZXF1ZXN0LkZpbGVzRW50cnlCL7pILJoBKRAIIh9yHRABGEAyF15bQS1aYS16XVtBLVphLXowLTlfXSokKgR6AhABEhcKD3NraXBfdmFsaWRhdGlvbhgHIAEoCBIqCgdhcHBfa2V5GAggASgJQhm6SBZyFBhAMhBeW0EtWmEtejAtOV8tXSokGiwKCkZpbGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgMOgI4ASKVAQoMQ2FsbFJlc3BvbnNlEg4KBnJlc3VsdBgBIAEoBRIkCgRkYXRhGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhIKCnJlcXVlc3RfaWQYAyABKAkSEQoJYm9keV9qc29uGAQgASgJEigKB21lbWJlcnMYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IoYBCg9MaXN0QXBpc1JlcXVlc3QSGAoGcHJlZml4GAEgASgJQgi6SAVyAxiAARIUCgx1cGxvYWRzX29ubHkYAiABKAgSGgoIY29udGFpbnMYAyABKAlCCLpIBXIDGIABEicKC2h0dHBfbWV0aG9kGAQgASgJQhK6SA9yDVIAUgNHRVRSBFBPU1QiOgoQTGlzdEFwaXNSZXNwb25zZRImCgRhcGlzGAEgAygLMhgua3dhaXNob3AuZ2F0ZXdheS52MS5BcGkiSQoNR2V0QXBpUmVxdWVzdBI4CgRuYW1lGAEgASgJQirgQQK6SCTIAQFyHxiAATIaXm9wZW4oXC5bQS1aYS16MC05XSspezIsfSQiNwoOR2V0QXBpUmVzcG9uc2USJQoDYXBpGAEgASgLMhgua3dhaXNob3AuZ2F0ZXdheS52MS5BcGki/wEKA0FwaRIMCgRuYW1lGAEgASgJEhMKC2h0dHBfbWV0aG9kGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhMKC2ZpbGVfZmllbGRzGAQgAygJEhgKEHJlc3BvbnNlX21lbWJlcnMYBSADKAkSLwoOcmVxdWVzdF9zY2hlbWEYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjAKD3Jlc3BvbnNlX3NjaGVtYRgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLgoGbGltaXRzGAggASgLMh4ua3dhaXNob3AuZ2F0ZXdheS52MS5BcGlMaW1pdHMiRgoJQXBpTGltaXRzEg8KB2FwcF9xcHMYASABKAUSEAoIc2hvcF9xcHMYAiABKAUSFgoObWF4X2ZpbGVfYnl0ZXMYAyABKAMy0AIKD1BsYXRmb3JtU2VydmljZRJgCgRDYWxsEiAua3dhaXNob3AuZ2F0ZXdheS52MS5DYWxsUmVxdWVzdBohLmt3YWlzaG9wLmdhdGV3YXkudjEuQ2FsbFJlc3BvbnNlIhOC0+STAg06ASoiCC92MS9jYWxsEmwKCExpc3RBcGlzEiQua3dhaXNob3AuZ2F0ZXdheS52MS5MaXN0QXBpc1JlcXVlc3QaJS5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RBcGlzUmVzcG9uc2UiE5ACAYLT5JMCChIIL3YxL2FwaXMSbQoGR2V0QXBpEiIua3dhaXNob3AuZ2F0ZXdheS52MS5HZXRBcGlSZXF1ZXN0GiMua3dhaXNob3AuZ2F0ZXdheS52MS5HZXRBcGlSZXNwb25zZSIakAIBgtPkkwIREg8vdjEvYXBpcy97bmFtZX1C5gEKF2NvbS5rd2Fpc2hvcC5nYXRld2F5LnYxQg1QbGF0Zm9ybVByb3RvUAFaTmdpdGh1Yi5jb20va3dhaXNob3AtZ2F0ZXdheS9rd2Fpc2hvcC1nYXRld2F5L2dlbi9rd2Fpc2hvcC9nYXRld2F5L3YxO2dhdGV3YXl2MaICA0tHWKoCE0t3YWlzaG9wLkdhdGV3YXkuVjHKAhNLd2Fpc2hvcFxHYXRld2F5XFYx4gIfS3dhaXNob3BcR2F0ZXdheVxWMVxHUEJNZXRhZGF0YeoCFUt3YWlzaG9wOjpHYXRld2F5OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_struct]);
 
 /**
  * CallRequest is one platform API call.
@@ -47,11 +47,53 @@ export type CallRequest = Message<"kwaishop.gateway.v1.CallRequest"> & {
 
   /**
    * The business parameters as a JSON object (the platform's `param`).
-   * Absent means `{}`.
+   * Absent means `{}`. Its numbers are doubles, exact for integers up to
+   * 2^53 only: send larger ids in `params_json`. Over REST, `params` is
+   * taken from the body's JSON text, exactly (see params_json).
    *
    * @generated from field: google.protobuf.Value params = 4;
    */
   params?: Value | undefined;
+
+  /**
+   * The business parameters as the text of a JSON object, sent with every
+   * number's digits as written (whitespace removed). At most one of params
+   * and params_json may be set. At most 1 MiB, nested at most 64 levels, no
+   * duplicate member names.
+   *
+   * @generated from field: string params_json = 5;
+   */
+  paramsJson: string;
+
+  /**
+   * Files, sent as parts of a multipart/form-data POST under these names
+   * (the platform's file fields, for example `imgBytes` of
+   * `open.item.image.upload`); the signature covers the other fields, not
+   * the files. Each file must be an image (JPEG, PNG, GIF, WebP or BMP, by
+   * its content); all files together at most 10 MiB. For a catalogued API
+   * only its file fields are accepted. Base64 in REST JSON.
+   *
+   * @generated from field: map<string, bytes> files = 6;
+   */
+  files: { [key: string]: Uint8Array };
+
+  /**
+   * Send the call without checking params and files against the catalog
+   * (for fields newer than the catalog). Size, depth and file type checks
+   * still apply.
+   *
+   * @generated from field: bool skip_validation = 7;
+   */
+  skipValidation: boolean;
+
+  /**
+   * The app of an app-level call (no open_id) when the gateway serves
+   * several apps (empty: the only app). With open_id the call is the shop's
+   * app's, and app_key, if set, must name it.
+   *
+   * @generated from field: string app_key = 8;
+   */
+  appKey: string;
 };
 
 /**
@@ -87,6 +129,27 @@ export type CallResponse = Message<"kwaishop.gateway.v1.CallResponse"> & {
    * @generated from field: string request_id = 3;
    */
   requestId: string;
+
+  /**
+   * The platform's answer, verbatim: the whole body as received, envelope
+   * included, every number with its digits as the platform wrote them
+   * (bytes that are not UTF-8 are replaced by U+FFFD).
+   *
+   * @generated from field: string body_json = 4;
+   */
+  bodyJson: string;
+
+  /**
+   * The answer's top-level members besides the envelope (result,
+   * error_msg, code, msg, sub_code, sub_msg, requestId, request_id) and
+   * data: for example `batchDecryptResultList` of
+   * `open.order.decrypt.batch`. Empty when there are none. Over gRPC
+   * numbers are doubles (read body_json for ids beyond 2^53); over REST
+   * `data` and `members` are written with the platform's exact JSON.
+   *
+   * @generated from field: google.protobuf.Struct members = 5;
+   */
+  members?: JsonObject | undefined;
 };
 
 /**
@@ -97,7 +160,7 @@ export const CallResponseSchema: GenMessage<CallResponse> = /*@__PURE__*/
   messageDesc(file_kwaishop_gateway_v1_platform, 1);
 
 /**
- * ListApisRequest asks for the API catalog.
+ * ListApisRequest asks for the API catalog. The filters combine (and).
  *
  * @generated from message kwaishop.gateway.v1.ListApisRequest
  */
@@ -108,6 +171,28 @@ export type ListApisRequest = Message<"kwaishop.gateway.v1.ListApisRequest"> & {
    * @generated from field: string prefix = 1;
    */
   prefix: string;
+
+  /**
+   * Only APIs that take files (uploads, sent with CallRequest.files).
+   *
+   * @generated from field: bool uploads_only = 2;
+   */
+  uploadsOnly: boolean;
+
+  /**
+   * Only APIs whose name or description contains this text, ignoring
+   * case: `decrypt`, `图片`.
+   *
+   * @generated from field: string contains = 3;
+   */
+  contains: string;
+
+  /**
+   * Only APIs sent with this HTTP verb: `GET` (reads) or `POST`.
+   *
+   * @generated from field: string http_method = 4;
+   */
+  httpMethod: string;
 };
 
 /**
@@ -139,6 +224,48 @@ export const ListApisResponseSchema: GenMessage<ListApisResponse> = /*@__PURE__*
   messageDesc(file_kwaishop_gateway_v1_platform, 3);
 
 /**
+ * GetApiRequest names one catalogued API.
+ *
+ * @generated from message kwaishop.gateway.v1.GetApiRequest
+ */
+export type GetApiRequest = Message<"kwaishop.gateway.v1.GetApiRequest"> & {
+  /**
+   * The API name, for example `open.order.cursor.list`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.GetApiRequest.
+ * Use `create(GetApiRequestSchema)` to create a new message.
+ */
+export const GetApiRequestSchema: GenMessage<GetApiRequest> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_platform, 4);
+
+/**
+ * GetApiResponse is one API's description.
+ *
+ * @generated from message kwaishop.gateway.v1.GetApiResponse
+ */
+export type GetApiResponse = Message<"kwaishop.gateway.v1.GetApiResponse"> & {
+  /**
+   * The API, its JSON Schemas included.
+   *
+   * @generated from field: kwaishop.gateway.v1.Api api = 1;
+   */
+  api?: Api | undefined;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.GetApiResponse.
+ * Use `create(GetApiResponseSchema)` to create a new message.
+ */
+export const GetApiResponseSchema: GenMessage<GetApiResponse> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_platform, 5);
+
+/**
  * Api is one catalogued platform API.
  *
  * @generated from message kwaishop.gateway.v1.Api
@@ -157,6 +284,54 @@ export type Api = Message<"kwaishop.gateway.v1.Api"> & {
    * @generated from field: string http_method = 2;
    */
   httpMethod: string;
+
+  /**
+   * What the API does, from the platform's documentation (in Chinese).
+   *
+   * @generated from field: string description = 3;
+   */
+  description: string;
+
+  /**
+   * The request members the platform takes as files (multipart parts), for
+   * example `imgBytes`: send them in CallRequest.files.
+   *
+   * @generated from field: repeated string file_fields = 4;
+   */
+  fileFields: string[];
+
+  /**
+   * The top-level members of a successful answer besides the envelope:
+   * `data`, or members beside it such as `batchDecryptResultList`
+   * (CallResponse.members).
+   *
+   * @generated from field: repeated string response_members = 5;
+   */
+  responseMembers: string[];
+
+  /**
+   * The request's JSON Schema (draft 2020-12): params' members, their
+   * types, required members and documented limits (maxItems). Set by
+   * GetApi only.
+   *
+   * @generated from field: google.protobuf.Struct request_schema = 6;
+   */
+  requestSchema?: JsonObject | undefined;
+
+  /**
+   * The answer's JSON Schema (draft 2020-12), envelope and top-level
+   * members included. Set by GetApi only.
+   *
+   * @generated from field: google.protobuf.Struct response_schema = 7;
+   */
+  responseSchema?: JsonObject | undefined;
+
+  /**
+   * The platform's call limits for this API.
+   *
+   * @generated from field: kwaishop.gateway.v1.ApiLimits limits = 8;
+   */
+  limits?: ApiLimits | undefined;
 };
 
 /**
@@ -164,7 +339,42 @@ export type Api = Message<"kwaishop.gateway.v1.Api"> & {
  * Use `create(ApiSchema)` to create a new message.
  */
 export const ApiSchema: GenMessage<Api> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_platform, 4);
+  messageDesc(file_kwaishop_gateway_v1_platform, 6);
+
+/**
+ * ApiLimits are the limits the gateway enforces for one API.
+ *
+ * @generated from message kwaishop.gateway.v1.ApiLimits
+ */
+export type ApiLimits = Message<"kwaishop.gateway.v1.ApiLimits"> & {
+  /**
+   * Calls per second for the whole app.
+   *
+   * @generated from field: int32 app_qps = 1;
+   */
+  appQps: number;
+
+  /**
+   * Calls per second per shop; 0 when the platform sets none.
+   *
+   * @generated from field: int32 shop_qps = 2;
+   */
+  shopQps: number;
+
+  /**
+   * The most bytes of files one call may carry (APIs with file fields).
+   *
+   * @generated from field: int64 max_file_bytes = 3;
+   */
+  maxFileBytes: bigint;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.ApiLimits.
+ * Use `create(ApiLimitsSchema)` to create a new message.
+ */
+export const ApiLimitsSchema: GenMessage<ApiLimits> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_platform, 7);
 
 /**
  * PlatformService sends any Kuaishou open platform API call, signed with the
@@ -178,6 +388,13 @@ export const PlatformService: GenService<{
    * catalog. A platform failure (`result != 1`) is returned as an error
    * status with google.rpc.ErrorInfo (see ErrorReason).
    *
+   * Params of a catalogued API are checked against its schema first
+   * (unknown, missing and mistyped fields, too many entries): a mistake is
+   * INVALID_ARGUMENT with one google.rpc.BadRequest field violation each
+   * (`params.<path>`), and the platform is not called. Files are sent as a
+   * multipart/form-data POST. Nothing the platform answers is lost:
+   * `body_json` is its answer verbatim.
+   *
    * @generated from rpc kwaishop.gateway.v1.PlatformService.Call
    */
   call: {
@@ -186,7 +403,9 @@ export const PlatformService: GenService<{
     output: typeof CallResponseSchema;
   },
   /**
-   * ListApis lists the catalogued platform APIs with their HTTP verbs.
+   * ListApis lists the catalogued platform APIs: name, HTTP verb,
+   * description, file fields, top-level answer members and limits (the
+   * schemas are GetApi's).
    *
    * @generated from rpc kwaishop.gateway.v1.PlatformService.ListApis
    */
@@ -194,6 +413,17 @@ export const PlatformService: GenService<{
     methodKind: "unary";
     input: typeof ListApisRequestSchema;
     output: typeof ListApisResponseSchema;
+  },
+  /**
+   * GetApi describes one catalogued platform API, its request and response
+   * JSON Schemas included. An API the catalog does not know is NOT_FOUND.
+   *
+   * @generated from rpc kwaishop.gateway.v1.PlatformService.GetApi
+   */
+  getApi: {
+    methodKind: "unary";
+    input: typeof GetApiRequestSchema;
+    output: typeof GetApiResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kwaishop_gateway_v1_platform, 0);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kwaishop/gateway/v1/stats.proto.
  */
 export const file_kwaishop_gateway_v1_stats: GenFile = /*@__PURE__*/
-  fileDesc("Ch9rd2Fpc2hvcC9nYXRld2F5L3YxL3N0YXRzLnByb3RvEhNrd2Fpc2hvcC5nYXRld2F5LnYxImYKEkdldEFwaVN0YXRzUmVxdWVzdBIkCgZ3aW5kb3cYASABKAlCFLpIEXIPUgBSAjFoUgMyNGhSAjdkEioKB29wZW5faWQYAiABKAlCGbpIFnIUGEAyEF5bQS1aYS16MC05Xy1dKiQilwIKE0dldEFwaVN0YXRzUmVzcG9uc2USDgoGd2luZG93GAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxzdGVwX3NlY29uZHMYBCABKAUSDwoHb3Blbl9pZBgFIAEoCRIsCgV0b3RhbBgGIAEoCzIdLmt3YWlzaG9wLmdhdGV3YXkudjEuQXBpU3RhdHMSKwoEYXBpcxgHIAMoCzIdLmt3YWlzaG9wLmdhdGV3YXkudjEuQXBpU3RhdHMSEAoIcmVwbGljYXMYCCADKAkikgMKCEFwaVN0YXRzEg4KBm1ldGhvZBgBIAEoCRINCgVjYWxscxgCIAEoAxIRCglzdWNjZXNzZXMYAyABKAMSEAoIZmFpbHVyZXMYBCABKAMSFAoMc3VjY2Vzc19yYXRlGAUgASgBEhYKDmxhdGVuY3lfcDUwX21zGAYgASgBEhYKDmxhdGVuY3lfcDk1X21zGAcgASgBEhYKDmxhdGVuY3lfcDk5X21zGAggASgBEhcKD2xhdGVuY3lfbWVhbl9tcxgJIAEoARIWCg5sYXRlbmN5X21heF9tcxgKIAEoARI9Cg9lcnJvcnNfYnlfY2xhc3MYCyADKAsyJC5rd2Fpc2hvcC5nYXRld2F5LnYxLkVycm9yQ2xhc3NDb3VudBI+ChBlcnJvcnNfYnlfcmVzdWx0GAwgAygLMiQua3dhaXNob3AuZ2F0ZXdheS52MS5SZXN1bHRDb2RlQ291bnQSNAoIdGltZWxpbmUYDSADKAsyIi5rd2Fpc2hvcC5nYXRld2F5LnYxLlRpbWVsaW5lUG9pbnQiLwoPRXJyb3JDbGFzc0NvdW50Eg0KBWNsYXNzGAEgASgJEg0KBWNvdW50GAIgASgDIjAKD1Jlc3VsdENvZGVDb3VudBIOCgZyZXN1bHQYASABKAMSDQoFY291bnQYAiABKAMiYAoNVGltZWxpbmVQb2ludBIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVjYWxscxgCIAEoAxIQCghmYWlsdXJlcxgDIAEoAyIRCg9HZXRRdW90YVJlcXVlc3Qi2AIKEEdldFF1b3RhUmVzcG9uc2USMgoOZGF5X3N0YXJ0X3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKCWFwcF9kYWlseRgCIAEoCzIdLmt3YWlzaG9wLmdhdGV3YXkudjEuUXVvdGFVc2USNgoKdGVzdF91c2VycxgDIAMoCzIiLmt3YWlzaG9wLmdhdGV3YXkudjEuVGVzdFVzZXJRdW90YRIpCgRhcGlzGAQgAygLMhsua3dhaXNob3AuZ2F0ZXdheS52MS5BcGlRcHMSMwoId2FybmluZ3MYBSADKAsyIS5rd2Fpc2hvcC5nYXRld2F5LnYxLlF1b3RhV2FybmluZxISCgp3YXJuX3JhdGlvGAYgASgBEjIKDnFwc19zaW5jZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI2CghRdW90YVVzZRIMCgR1c2VkGAEgASgDEg0KBWxpbWl0GAIgASgDEg0KBXJhdGlvGAMgASgBIk4KDVRlc3RVc2VyUXVvdGESDwoHb3Blbl9pZBgBIAEoCRIsCgVkYWlseRgCIAEoCzIdLmt3YWlzaG9wLmdhdGV3YXkudjEuUXVvdGFVc2UiewoGQXBpUXBzEg4KBm1ldGhvZBgBIAEoCRIQCghwZWFrX3FwcxgCIAEoAxIRCglsaW1pdF9xcHMYAyABKAMSDQoFcmF0aW8YBCABKAESLQoJcGVha190aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK7AQoMUXVvdGFXYXJuaW5nEiwKBGtpbmQYASABKA4yHi5rd2Fpc2hvcC5nYXRld2F5LnYxLlF1b3RhS2luZBIPCgdzdWJqZWN0GAIgASgJEgwKBHVzZWQYAyABKAMSDQoFbGltaXQYBCABKAMSDQoFcmF0aW8YBSABKAESLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3JlcGxpY2EYByABKAkiPgoWR2V0TWVzc2FnZVN0YXRzUmVxdWVzdBIkCgZ3aW5kb3cYASABKAlCFLpIEXIPUgBSAjFoUgMyNGhSAjdkIsICChdHZXRNZXNzYWdlU3RhdHNSZXNwb25zZRIOCgZ3aW5kb3cYASABKAkSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDHN0ZXBfc2Vjb25kcxgEIAEoBRIxCgV0b3RhbBgFIAEoCzIiLmt3YWlzaG9wLmdhdGV3YXkudjEuTWVzc2FnZUNvdW50cxI7Cgh0aW1lbGluZRgGIAMoCzIpLmt3YWlzaG9wLmdhdGV3YXkudjEuTWVzc2FnZVRpbWVsaW5lUG9pbnQSMwoJY29uc3VtZXJzGAcgAygLMiAua3dhaXNob3AuZ2F0ZXdheS52MS5Db25zdW1lckxhZyJfCg1NZXNzYWdlQ291bnRzEhAKCHJlY2VpdmVkGAEgASgDEhIKCmR1cGxpY2F0ZWQYAiABKAMSEQoJZGVsaXZlcmVkGAMgASgDEhUKDWRlYWRfbGV0dGVyZWQYBCABKAMiegoUTWVzc2FnZVRpbWVsaW5lUG9pbnQSLgoKc3RhcnRfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoGY291bnRzGAIgASgLMiIua3dhaXNob3AuZ2F0ZXdheS52MS5NZXNzYWdlQ291bnRzImIKC0NvbnN1bWVyTGFnEhAKCGNvbnN1bWVyGAEgASgJEg8KB3BlbmRpbmcYAiABKAMSMAoMb2JzZXJ2ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCp5CglRdW90YUtpbmQSGgoWUVVPVEFfS0lORF9VTlNQRUNJRklFRBAAEhgKFFFVT1RBX0tJTkRfQVBQX0RBSUxZEAESHgoaUVVPVEFfS0lORF9URVNUX1VTRVJfREFJTFkQAhIWChJRVU9UQV9LSU5EX0FQSV9RUFMQAzKOAwoMU3RhdHNTZXJ2aWNlEnsKC0dldEFwaVN0YXRzEicua3dhaXNob3AuZ2F0ZXdheS52MS5HZXRBcGlTdGF0c1JlcXVlc3QaKC5rd2Fpc2hvcC5nYXRld2F5LnYxLkdldEFwaVN0YXRzUmVzcG9uc2UiGZACAYLT5JMCEBIOL3YxL3N0YXRzL2FwaXMScwoIR2V0UXVvdGESJC5rd2Fpc2hvcC5nYXRld2F5LnYxLkdldFF1b3RhUmVxdWVzdBolLmt3YWlzaG9wLmdhdGV3YXkudjEuR2V0UXVvdGFSZXNwb25zZSIakAIBgtPkkwIREg8vdjEvc3RhdHMvcXVvdGESiwEKD0dldE1lc3NhZ2VTdGF0cxIrLmt3YWlzaG9wLmdhdGV3YXkudjEuR2V0TWVzc2FnZVN0YXRzUmVxdWVzdBosLmt3YWlzaG9wLmdhdGV3YXkudjEuR2V0TWVzc2FnZVN0YXRzUmVzcG9uc2UiHZACAYLT5JMCFBISL3YxL3N0YXRzL21lc3NhZ2VzQuMBChdjb20ua3dhaXNob3AuZ2F0ZXdheS52MUIKU3RhdHNQcm90b1ABWk5naXRodWIuY29tL2t3YWlzaG9wLWdhdGV3YXkva3dhaXNob3AtZ2F0ZXdheS9nZW4va3dhaXNob3AvZ2F0ZXdheS92MTtnYXRld2F5djGiAgNLR1iqAhNLd2Fpc2hvcC5HYXRld2F5LlYxygITS3dhaXNob3BcR2F0ZXdheVxWMeICH0t3YWlzaG9wXEdhdGV3YXlcVjFcR1BCTWV0YWRhdGHqAhVLd2Fpc2hvcDo6R2F0ZXdheTo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("Ch9rd2Fpc2hvcC9nYXRld2F5L3YxL3N0YXRzLnByb3RvEhNrd2Fpc2hvcC5nYXRld2F5LnYxIpIBChJHZXRBcGlTdGF0c1JlcXVlc3QSJAoGd2luZG93GAEgASgJQhS6SBFyD1IAUgIxaFIDMjRoUgI3ZBIqCgdvcGVuX2lkGAIgASgJQhm6SBZyFBhAMhBeW0EtWmEtejAtOV8tXSokEioKB2FwcF9rZXkYAyABKAlCGbpIFnIUGEAyEF5bQS1aYS16MC05Xy1dKiQi2AIKE0dldEFwaVN0YXRzUmVzcG9uc2USDgoGd2luZG93GAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxzdGVwX3NlY29uZHMYBCABKAUSDwoHb3Blbl9pZBgFIAEoCRIsCgV0b3RhbBgGIAEoCzIdLmt3YWlzaG9wLmdhdGV3YXkudjEuQXBpU3RhdHMSKwoEYXBpcxgHIAMoCzIdLmt3YWlzaG9wLmdhdGV3YXkudjEuQXBpU3RhdHMSEAoIcmVwbGljYXMYCCADKAkSDwoHYXBwX2tleRgJIAEoCRIuCgRhcHBzGAogAygLMiAua3dhaXNob3AuZ2F0ZXdheS52MS5BcHBBcGlTdGF0cyJMCgtBcHBBcGlTdGF0cxIPCgdhcHBfa2V5GAEgASgJEiwKBXRvdGFsGAIgASgLMh0ua3dhaXNob3AuZ2F0ZXdheS52MS5BcGlTdGF0cyKSAwoIQXBpU3RhdHMSDgoGbWV0aG9kGAEgASgJEg0KBWNhbGxzGAIgASgDEhEKCXN1Y2Nlc3NlcxgDIAEoAxIQCghmYWlsdXJlcxgEIAEoAxIUCgxzdWNjZXNzX3JhdGUYBSABKAESFgoObGF0ZW5jeV9wNTBfbXMYBiABKAESFgoObGF0ZW5jeV9wOTVfbXMYByABKAESFgoObGF0ZW5jeV9wOTlfbXMYCCABKAESFwoPbGF0ZW5jeV9tZWFuX21zGAkgASgBEhYKDmxhdGVuY3lfbWF4X21zGAogASgBEj0KD2Vycm9yc19ieV9jbGFzcxgLIAMoCzIkLmt3YWlzaG9wLmdhdGV3YXkudjEuRXJyb3JDbGFzc0NvdW50Ej4KEGVycm9yc19ieV9yZXN1bHQYDCADKAsyJC5rd2Fpc2hvcC5nYXRld2F5LnYxLlJlc3VsdENvZGVDb3VudBI0Cgh0aW1lbGluZRgNIAMoCzIiLmt3YWlzaG9wLmdhdGV3YXkudjEuVGltZWxpbmVQb2ludCIvCg9FcnJvckNsYXNzQ291bnQSDQoFY2xhc3MYASABKAkSDQoFY291bnQYAiABKAMiMAoPUmVzdWx0Q29kZUNvdW50Eg4KBnJlc3VsdBgBIAEoAxINCgVjb3VudBgCIAEoAyJgCg1UaW1lbGluZVBvaW50Ei4KCnN0YXJ0X3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWNhbGxzGAIgASgDEhAKCGZhaWx1cmVzGAMgASgDIj0KD0dldFF1b3RhUmVxdWVzdBIqCgdhcHBfa2V5GAEgASgJQhm6SBZyFBhAMhBeW0EtWmEtejAtOV8tXSokIpYDChBHZXRRdW90YVJlc3BvbnNlEjIKDmRheV9zdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCglhcHBfZGFpbHkYAiABKAsyHS5rd2Fpc2hvcC5nYXRld2F5LnYxLlF1b3RhVXNlEjYKCnRlc3RfdXNlcnMYAyADKAsyIi5rd2Fpc2hvcC5nYXRld2F5LnYxLlRlc3RVc2VyUXVvdGESKQoEYXBpcxgEIAMoCzIbLmt3YWlzaG9wLmdhdGV3YXkudjEuQXBpUXBzEjMKCHdhcm5pbmdzGAUgAygLMiEua3dhaXNob3AuZ2F0ZXdheS52MS5RdW90YVdhcm5pbmcSEgoKd2Fybl9yYXRpbxgGIAEoARIyCg5xcHNfc2luY2VfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoEYXBwcxgIIAMoCzIdLmt3YWlzaG9wLmdhdGV3YXkudjEuQXBwUXVvdGESDwoHYXBwX2tleRgJIAEoCSJoCghBcHBRdW90YRIPCgdhcHBfa2V5GAEgASgJEiwKBWRhaWx5GAIgASgLMh0ua3dhaXNob3AuZ2F0ZXdheS52MS5RdW90YVVzZRIdChV0ZXN0X3VzZXJfZGFpbHlfbGltaXQYAyABKAMiNgoIUXVvdGFVc2USDAoEdXNlZBgBIAEoAxINCgVsaW1pdBgCIAEoAxINCgVyYXRpbxgDIAEoASJ1Cg1UZXN0VXNlclF1b3RhEg8KB29wZW5faWQYASABKAkSLAoFZGFpbHkYAiABKAsyHS5rd2Fpc2hvcC5nYXRld2F5LnYxLlF1b3RhVXNlEg8KB2FwcF9rZXkYAyABKAkSFAoMc3ViX29wZW5faWRzGAQgAygJIowBCgZBcGlRcHMSDgoGbWV0aG9kGAEgASgJEhAKCHBlYWtfcXBzGAIgASgDEhEKCWxpbWl0X3FwcxgDIAEoAxINCgVyYXRpbxgEIAEoARItCglwZWFrX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2FwcF9rZXkYBiABKAkizAEKDFF1b3RhV2FybmluZxIsCgRraW5kGAEgASgOMh4ua3dhaXNob3AuZ2F0ZXdheS52MS5RdW90YUtpbmQSDwoHc3ViamVjdBgCIAEoCRIMCgR1c2VkGAMgASgDEg0KBWxpbWl0GAQgASgDEg0KBXJhdGlvGAUgASgBEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdyZXBsaWNhGAcgASgJEg8KB2FwcF9rZXkYCCABKAkiPgoWR2V0TWVzc2FnZVN0YXRzUmVxdWVzdBIkCgZ3aW5kb3cYASABKAlCFLpIEXIPUgBSAjFoUgMyNGhSAjdkIsICChdHZXRNZXNzYWdlU3RhdHNSZXNwb25zZRIOCgZ3aW5kb3cYASABKAkSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDHN0ZXBfc2Vjb25kcxgEIAEoBRIxCgV0b3RhbBgFIAEoCzIiLmt3YWlzaG9wLmdhdGV3YXkudjEuTWVzc2FnZUNvdW50cxI7Cgh0aW1lbGluZRgGIAMoCzIpLmt3YWlzaG9wLmdhdGV3YXkudjEuTWVzc2FnZVRpbWVsaW5lUG9pbnQSMwoJY29uc3VtZXJzGAcgAygLMiAua3dhaXNob3AuZ2F0ZXdheS52MS5Db25zdW1lckxhZyJfCg1NZXNzYWdlQ291bnRzEhAKCHJlY2VpdmVkGAEgASgDEhIKCmR1cGxpY2F0ZWQYAiABKAMSEQoJZGVsaXZlcmVkGAMgASgDEhUKDWRlYWRfbGV0dGVyZWQYBCABKAMiegoUTWVzc2FnZVRpbWVsaW5lUG9pbnQSLgoKc3RhcnRfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoGY291bnRzGAIgASgLMiIua3dhaXNob3AuZ2F0ZXdheS52MS5NZXNzYWdlQ291bnRzImIKC0NvbnN1bWVyTGFnEhAKCGNvbnN1bWVyGAEgASgJEg8KB3BlbmRpbmcYAiABKAMSMAoMb2JzZXJ2ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCp5CglRdW90YUtpbmQSGgoWUVVPVEFfS0lORF9VTlNQRUNJRklFRBAAEhgKFFFVT1RBX0tJTkRfQVBQX0RBSUxZEAESHgoaUVVPVEFfS0lORF9URVNUX1VTRVJfREFJTFkQAhIWChJRVU9UQV9LSU5EX0FQSV9RUFMQAzKOAwoMU3RhdHNTZXJ2aWNlEnsKC0dldEFwaVN0YXRzEicua3dhaXNob3AuZ2F0ZXdheS52MS5HZXRBcGlTdGF0c1JlcXVlc3QaKC5rd2Fpc2hvcC5nYXRld2F5LnYxLkdldEFwaVN0YXRzUmVzcG9uc2UiGZACAYLT5JMCEBIOL3YxL3N0YXRzL2FwaXMScwoIR2V0UXVvdGESJC5rd2Fpc2hvcC5nYXRld2F5LnYxLkdldFF1b3RhUmVxdWVzdBolLmt3YWlzaG9wLmdhdGV3YXkudjEuR2V0UXVvdGFSZXNwb25zZSIakAIBgtPkkwIREg8vdjEvc3RhdHMvcXVvdGESiwEKD0dldE1lc3NhZ2VTdGF0cxIrLmt3YWlzaG9wLmdhdGV3YXkudjEuR2V0TWVzc2FnZVN0YXRzUmVxdWVzdBosLmt3YWlzaG9wLmdhdGV3YXkudjEuR2V0TWVzc2FnZVN0YXRzUmVzcG9uc2UiHZACAYLT5JMCFBISL3YxL3N0YXRzL21lc3NhZ2VzQuMBChdjb20ua3dhaXNob3AuZ2F0ZXdheS52MUIKU3RhdHNQcm90b1ABWk5naXRodWIuY29tL2t3YWlzaG9wLWdhdGV3YXkva3dhaXNob3AtZ2F0ZXdheS9nZW4va3dhaXNob3AvZ2F0ZXdheS92MTtnYXRld2F5djGiAgNLR1iqAhNLd2Fpc2hvcC5HYXRld2F5LlYxygITS3dhaXNob3BcR2F0ZXdheVxWMeICH0t3YWlzaG9wXEdhdGV3YXlcVjFcR1BCTWV0YWRhdGHqAhVLd2Fpc2hvcDo6R2F0ZXdheTo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * GetApiStatsRequest selects a window and optionally one shop.
@@ -38,6 +38,14 @@ export type GetApiStatsRequest = Message<"kwaishop.gateway.v1.GetApiStatsRequest
    * @generated from field: string open_id = 2;
    */
   openId: string;
+
+  /**
+   * Only calls of this app (its shops' and its app-level calls); empty =
+   * every app. An app the gateway does not serve is INVALID_ARGUMENT.
+   *
+   * @generated from field: string app_key = 3;
+   */
+  appKey: string;
 };
 
 /**
@@ -108,6 +116,21 @@ export type GetApiStatsResponse = Message<"kwaishop.gateway.v1.GetApiStatsRespon
    * @generated from field: repeated string replicas = 8;
    */
   replicas: string[];
+
+  /**
+   * The app filter, empty when none.
+   *
+   * @generated from field: string app_key = 9;
+   */
+  appKey: string;
+
+  /**
+   * Each app's totals in the window, in the gateway's order of apps (only
+   * the filtered app with app_key; none with open_id).
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.AppApiStats apps = 10;
+   */
+  apps: AppApiStats[];
 };
 
 /**
@@ -116,6 +139,34 @@ export type GetApiStatsResponse = Message<"kwaishop.gateway.v1.GetApiStatsRespon
  */
 export const GetApiStatsResponseSchema: GenMessage<GetApiStatsResponse> = /*@__PURE__*/
   messageDesc(file_kwaishop_gateway_v1_stats, 1);
+
+/**
+ * AppApiStats are one app's totals in a window.
+ *
+ * @generated from message kwaishop.gateway.v1.AppApiStats
+ */
+export type AppApiStats = Message<"kwaishop.gateway.v1.AppApiStats"> & {
+  /**
+   * The app's key.
+   *
+   * @generated from field: string app_key = 1;
+   */
+  appKey: string;
+
+  /**
+   * All the app's calls (its method is empty).
+   *
+   * @generated from field: kwaishop.gateway.v1.ApiStats total = 2;
+   */
+  total?: ApiStats | undefined;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.AppApiStats.
+ * Use `create(AppApiStatsSchema)` to create a new message.
+ */
+export const AppApiStatsSchema: GenMessage<AppApiStats> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_stats, 2);
 
 /**
  * ApiStats are the statistics of one API (or of all APIs) in a window. Every
@@ -226,7 +277,7 @@ export type ApiStats = Message<"kwaishop.gateway.v1.ApiStats"> & {
  * Use `create(ApiStatsSchema)` to create a new message.
  */
 export const ApiStatsSchema: GenMessage<ApiStats> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 2);
+  messageDesc(file_kwaishop_gateway_v1_stats, 3);
 
 /**
  * ErrorClassCount is the number of failures of one class.
@@ -254,7 +305,7 @@ export type ErrorClassCount = Message<"kwaishop.gateway.v1.ErrorClassCount"> & {
  * Use `create(ErrorClassCountSchema)` to create a new message.
  */
 export const ErrorClassCountSchema: GenMessage<ErrorClassCount> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 3);
+  messageDesc(file_kwaishop_gateway_v1_stats, 4);
 
 /**
  * ResultCodeCount is the number of failures with one platform result code.
@@ -282,7 +333,7 @@ export type ResultCodeCount = Message<"kwaishop.gateway.v1.ResultCodeCount"> & {
  * Use `create(ResultCodeCountSchema)` to create a new message.
  */
 export const ResultCodeCountSchema: GenMessage<ResultCodeCount> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 4);
+  messageDesc(file_kwaishop_gateway_v1_stats, 5);
 
 /**
  * TimelinePoint is one bucket of a timeline.
@@ -317,7 +368,7 @@ export type TimelinePoint = Message<"kwaishop.gateway.v1.TimelinePoint"> & {
  * Use `create(TimelinePointSchema)` to create a new message.
  */
 export const TimelinePointSchema: GenMessage<TimelinePoint> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 5);
+  messageDesc(file_kwaishop_gateway_v1_stats, 6);
 
 /**
  * GetQuotaRequest asks for today's quota use.
@@ -325,6 +376,13 @@ export const TimelinePointSchema: GenMessage<TimelinePoint> = /*@__PURE__*/
  * @generated from message kwaishop.gateway.v1.GetQuotaRequest
  */
 export type GetQuotaRequest = Message<"kwaishop.gateway.v1.GetQuotaRequest"> & {
+  /**
+   * Only this app's quotas; empty = every app. An app the gateway does not
+   * serve is INVALID_ARGUMENT.
+   *
+   * @generated from field: string app_key = 1;
+   */
+  appKey: string;
 };
 
 /**
@@ -332,7 +390,7 @@ export type GetQuotaRequest = Message<"kwaishop.gateway.v1.GetQuotaRequest"> & {
  * Use `create(GetQuotaRequestSchema)` to create a new message.
  */
 export const GetQuotaRequestSchema: GenMessage<GetQuotaRequest> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 6);
+  messageDesc(file_kwaishop_gateway_v1_stats, 7);
 
 /**
  * GetQuotaResponse is today's quota use. The platform day starts at 00:00
@@ -350,15 +408,18 @@ export type GetQuotaResponse = Message<"kwaishop.gateway.v1.GetQuotaResponse"> &
 
   /**
    * Calls that reached the platform today against the app's daily quota
-   * (KWAISHOP_DAILY_QUOTA).
+   * (the app state's: 100 000 in test, 1 000 000 online; docs/apps.md): the
+   * filtered or only app's; with several apps and no filter, all apps'
+   * calls against the sum of their quotas (see apps).
    *
    * @generated from field: kwaishop.gateway.v1.QuotaUse app_daily = 2;
    */
   appDaily?: QuotaUse | undefined;
 
   /**
-   * Each test user's calls today against its daily cap
-   * (KWAISHOP_TEST_USER_DAILY_QUOTA, 2 000 on the platform).
+   * Each test user's calls today against its daily cap (2 000 on the
+   * platform, for apps in test state): one entry per main account, its
+   * sub-accounts' calls included.
    *
    * @generated from field: repeated kwaishop.gateway.v1.TestUserQuota test_users = 3;
    */
@@ -392,6 +453,20 @@ export type GetQuotaResponse = Message<"kwaishop.gateway.v1.GetQuotaResponse"> &
    * @generated from field: google.protobuf.Timestamp qps_since_time = 7;
    */
   qpsSinceTime?: Timestamp | undefined;
+
+  /**
+   * Each app's daily quota use (only the filtered app with app_key).
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.AppQuota apps = 8;
+   */
+  apps: AppQuota[];
+
+  /**
+   * The app filter, empty when none.
+   *
+   * @generated from field: string app_key = 9;
+   */
+  appKey: string;
 };
 
 /**
@@ -399,7 +474,43 @@ export type GetQuotaResponse = Message<"kwaishop.gateway.v1.GetQuotaResponse"> &
  * Use `create(GetQuotaResponseSchema)` to create a new message.
  */
 export const GetQuotaResponseSchema: GenMessage<GetQuotaResponse> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 7);
+  messageDesc(file_kwaishop_gateway_v1_stats, 8);
+
+/**
+ * AppQuota is one app's use of its daily quota.
+ *
+ * @generated from message kwaishop.gateway.v1.AppQuota
+ */
+export type AppQuota = Message<"kwaishop.gateway.v1.AppQuota"> & {
+  /**
+   * The app's key.
+   *
+   * @generated from field: string app_key = 1;
+   */
+  appKey: string;
+
+  /**
+   * Calls that reached the platform today against the app's daily quota.
+   *
+   * @generated from field: kwaishop.gateway.v1.QuotaUse daily = 2;
+   */
+  daily?: QuotaUse | undefined;
+
+  /**
+   * The daily cap of each of the app's test users; 0 when the app has none
+   * (it is online).
+   *
+   * @generated from field: int64 test_user_daily_limit = 3;
+   */
+  testUserDailyLimit: bigint;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.AppQuota.
+ * Use `create(AppQuotaSchema)` to create a new message.
+ */
+export const AppQuotaSchema: GenMessage<AppQuota> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_stats, 9);
 
 /**
  * QuotaUse is a count against a limit.
@@ -434,27 +545,42 @@ export type QuotaUse = Message<"kwaishop.gateway.v1.QuotaUse"> & {
  * Use `create(QuotaUseSchema)` to create a new message.
  */
 export const QuotaUseSchema: GenMessage<QuotaUse> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 8);
+  messageDesc(file_kwaishop_gateway_v1_stats, 10);
 
 /**
- * TestUserQuota is one test user's daily use.
+ * TestUserQuota is one test user's daily use: a main account with its
+ * sub-accounts, which share one cap.
  *
  * @generated from message kwaishop.gateway.v1.TestUserQuota
  */
 export type TestUserQuota = Message<"kwaishop.gateway.v1.TestUserQuota"> & {
   /**
-   * The test user's open_id.
+   * The test user's open_id (the main account's).
    *
    * @generated from field: string open_id = 1;
    */
   openId: string;
 
   /**
-   * Calls today against the cap.
+   * Calls today of the main account and its sub-accounts against the cap.
    *
    * @generated from field: kwaishop.gateway.v1.QuotaUse daily = 2;
    */
   daily?: QuotaUse | undefined;
+
+  /**
+   * The app the test user authorized.
+   *
+   * @generated from field: string app_key = 3;
+   */
+  appKey: string;
+
+  /**
+   * The sub-accounts of the main account that authorized the app.
+   *
+   * @generated from field: repeated string sub_open_ids = 4;
+   */
+  subOpenIds: string[];
 };
 
 /**
@@ -462,7 +588,7 @@ export type TestUserQuota = Message<"kwaishop.gateway.v1.TestUserQuota"> & {
  * Use `create(TestUserQuotaSchema)` to create a new message.
  */
 export const TestUserQuotaSchema: GenMessage<TestUserQuota> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 9);
+  messageDesc(file_kwaishop_gateway_v1_stats, 11);
 
 /**
  * ApiQps is one API's QPS peak.
@@ -504,6 +630,13 @@ export type ApiQps = Message<"kwaishop.gateway.v1.ApiQps"> & {
    * @generated from field: google.protobuf.Timestamp peak_time = 5;
    */
   peakTime?: Timestamp | undefined;
+
+  /**
+   * The app whose calls these are (QPS limits are per app).
+   *
+   * @generated from field: string app_key = 6;
+   */
+  appKey: string;
 };
 
 /**
@@ -511,7 +644,7 @@ export type ApiQps = Message<"kwaishop.gateway.v1.ApiQps"> & {
  * Use `create(ApiQpsSchema)` to create a new message.
  */
 export const ApiQpsSchema: GenMessage<ApiQps> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 10);
+  messageDesc(file_kwaishop_gateway_v1_stats, 12);
 
 /**
  * QuotaWarning is raised once per quota, subject and day when use crosses
@@ -568,6 +701,14 @@ export type QuotaWarning = Message<"kwaishop.gateway.v1.QuotaWarning"> & {
    * @generated from field: string replica = 7;
    */
   replica: string;
+
+  /**
+   * The app whose quota it is (empty for a warning of a gateway that did
+   * not tell apps apart).
+   *
+   * @generated from field: string app_key = 8;
+   */
+  appKey: string;
 };
 
 /**
@@ -575,7 +716,7 @@ export type QuotaWarning = Message<"kwaishop.gateway.v1.QuotaWarning"> & {
  * Use `create(QuotaWarningSchema)` to create a new message.
  */
 export const QuotaWarningSchema: GenMessage<QuotaWarning> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 11);
+  messageDesc(file_kwaishop_gateway_v1_stats, 13);
 
 /**
  * GetMessageStatsRequest selects a window.
@@ -596,7 +737,7 @@ export type GetMessageStatsRequest = Message<"kwaishop.gateway.v1.GetMessageStat
  * Use `create(GetMessageStatsRequestSchema)` to create a new message.
  */
 export const GetMessageStatsRequestSchema: GenMessage<GetMessageStatsRequest> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 12);
+  messageDesc(file_kwaishop_gateway_v1_stats, 14);
 
 /**
  * GetMessageStatsResponse is pushed-message flow in a window.
@@ -659,7 +800,7 @@ export type GetMessageStatsResponse = Message<"kwaishop.gateway.v1.GetMessageSta
  * Use `create(GetMessageStatsResponseSchema)` to create a new message.
  */
 export const GetMessageStatsResponseSchema: GenMessage<GetMessageStatsResponse> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 13);
+  messageDesc(file_kwaishop_gateway_v1_stats, 15);
 
 /**
  * MessageCounts are pushed-message counters.
@@ -701,7 +842,7 @@ export type MessageCounts = Message<"kwaishop.gateway.v1.MessageCounts"> & {
  * Use `create(MessageCountsSchema)` to create a new message.
  */
 export const MessageCountsSchema: GenMessage<MessageCounts> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 14);
+  messageDesc(file_kwaishop_gateway_v1_stats, 16);
 
 /**
  * MessageTimelinePoint is one bucket of message flow.
@@ -729,7 +870,7 @@ export type MessageTimelinePoint = Message<"kwaishop.gateway.v1.MessageTimelineP
  * Use `create(MessageTimelinePointSchema)` to create a new message.
  */
 export const MessageTimelinePointSchema: GenMessage<MessageTimelinePoint> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 15);
+  messageDesc(file_kwaishop_gateway_v1_stats, 17);
 
 /**
  * ConsumerLag is how far one consumer is behind.
@@ -764,7 +905,7 @@ export type ConsumerLag = Message<"kwaishop.gateway.v1.ConsumerLag"> & {
  * Use `create(ConsumerLagSchema)` to create a new message.
  */
 export const ConsumerLagSchema: GenMessage<ConsumerLag> = /*@__PURE__*/
-  messageDesc(file_kwaishop_gateway_v1_stats, 16);
+  messageDesc(file_kwaishop_gateway_v1_stats, 18);
 
 /**
  * QuotaKind names a quota.
