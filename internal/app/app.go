@@ -20,6 +20,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/oauth"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/securitylog"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/stats"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/telemetry"
@@ -132,9 +133,14 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		return err
 	}
 	stops.add(hooks.stop)
+	seclog, stop, err := newSecurityLog(ctx, cfg, log, st, client, mgr, obs)
+	if err != nil {
+		return err
+	}
+	stops.add(stop)
 	var ready atomic.Bool
 	srv, err := newServers(ctx, serverDeps{cfg: cfg, apps: apps, log: log, tp: tp, client: client, tokens: mgr, authz: tokens, mgr: mgr,
-		keyID: cfg.Store.TokenKeys.PrimaryID(), store: st, obs: obs, msgs: msgs, hooks: hooks, ready: &ready, hop: lis.hop})
+		keyID: cfg.Store.TokenKeys.PrimaryID(), store: st, obs: obs, msgs: msgs, hooks: hooks, ready: &ready, hop: lis.hop, seclog: seclog})
 	if err != nil {
 		return err
 	}
@@ -374,6 +380,23 @@ func newTokenManager(ctx context.Context, cfg config.Config, apps []token.App, l
 		}
 	}()
 	return mgr, func() { cancel(); <-done }, nil
+}
+
+// newSecurityLog opens the security access logs (docs/security-logs.md)
+// and runs their sender until stopped; off, it records nothing.
+func newSecurityLog(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, client *upstream, mgr *token.Manager,
+	obs *observability) (*securitylog.Recorder, func(), error) {
+	r, err := securitylog.Open(ctx, securitylog.Config{
+		Settings: cfg.SecurityLog, JS: st.JetStream(), Replicas: st.Replicas(), Caller: client, Tokens: mgr, ShopApp: mgr.ShopApp,
+		Log: log, MeterProvider: obs.provider.MeterProvider(),
+	})
+	if err != nil || !r.Enabled() {
+		return r, nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(runCtx) }()
+	return r, func() { cancel(); <-done }, nil
 }
 
 // stopServers: not ready → gRPC GracefulStop and HTTP Shutdown, bounded by

@@ -22,6 +22,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/limit"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/securitylog"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/service"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
@@ -50,8 +51,8 @@ func newAuthenticator(s auth.Settings, log *slog.Logger, shopApp auth.ShopApp) *
 		log.Info("caller authentication on", "keys", s.Keys.Names())
 	}
 	return auth.New(auth.Config{
-		Keys:   s.Keys,
-		Status: func(ctx context.Context, err error) error { return service.ToStatus(ctx, log, err) },
+		Keys:    s.Keys,
+		Status:  func(ctx context.Context, err error) error { return service.ToStatus(ctx, log, err) },
 		Log:     log.With("component", "auth"),
 		ShopApp: shopApp,
 	})
@@ -66,7 +67,9 @@ type guards struct {
 }
 
 // forApp is the gate of one app's platform client.
-func (g *guards) forApp(a limit.App) platform.Gate { return platform.Gates{g.breakers, g.limiter.ForApp(a)} }
+func (g *guards) forApp(a limit.App) platform.Gate {
+	return platform.Gates{g.breakers, g.limiter.ForApp(a)}
+}
 
 // newGuards builds the breakers and the shared limits; mainAccount names
 // the main account whose test-user cap a shop's calls count against. The
@@ -102,7 +105,9 @@ func (g *guards) close() {
 // does by default (Authorization always passes through).
 func gatewayHeaders(key string) (string, bool) {
 	switch textproto.CanonicalMIMEHeaderKey(key) {
-	case textproto.CanonicalMIMEHeaderKey(limit.MetadataWait), textproto.CanonicalMIMEHeaderKey(limit.MetadataPriority):
+	case textproto.CanonicalMIMEHeaderKey(limit.MetadataWait), textproto.CanonicalMIMEHeaderKey(limit.MetadataPriority),
+		textproto.CanonicalMIMEHeaderKey(securitylog.MetadataUserIP), textproto.CanonicalMIMEHeaderKey(securitylog.MetadataUserURL),
+		textproto.CanonicalMIMEHeaderKey(securitylog.MetadataOperation):
 		return strings.ToLower(key), true
 	}
 	return runtime.DefaultHeaderMatcher(key)

@@ -31,6 +31,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/dashboard"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/limit"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message/intake"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/securitylog"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/service"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
@@ -55,7 +56,16 @@ type serverDeps struct {
 	msgs   *messagePipeline
 	hooks  *webhookPipeline
 	ready  *atomic.Bool
-	hop    *gatewayHop // the REST gateway's in-process hop (Run always sets it); nil: loopback TCP
+	hop    *gatewayHop           // the REST gateway's in-process hop (Run always sets it); nil: loopback TCP
+	seclog *securitylog.Recorder // security access logs (nil or off: none)
+}
+
+// accessLog is r as the services' AccessLog: none when off.
+func accessLog(r *securitylog.Recorder) service.AccessLog {
+	if !r.Enabled() {
+		return nil
+	}
+	return r
 }
 
 type servers struct {
@@ -95,6 +105,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 			authn.UnaryServerInterceptor(),
 			logging.UnaryServerInterceptor(rpcLog, logOpts...),
 			limit.UnaryServerInterceptor(), // x-kwaishop-wait, x-kwaishop-priority
+			service.SecurityLogUnary(),     // x-kwaishop-user-ip, -user-url, -operation
 			validator.Unary(),
 		),
 		grpc.ChainStreamInterceptor(
@@ -103,10 +114,11 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 			newStreamLimiter(d.cfg.Auth, d.log).StreamServerInterceptor(), // after authn: counts by key
 			logging.StreamServerInterceptor(rpcLog, logOpts...),
 			limit.StreamServerInterceptor(),
+			service.SecurityLogStream(),
 			validator.Stream(),
 		),
 	)
-	gatewayv1.RegisterPlatformServiceServer(gs, service.NewPlatform(d.client, d.tokens, d.log))
+	gatewayv1.RegisterPlatformServiceServer(gs, service.NewPlatform(d.client, d.tokens, d.log, service.WithAccessLog(accessLog(d.seclog))))
 	gatewayv1.RegisterAuthorizationServiceServer(gs, service.NewAuthorization(d.authz, d.mgr, d.keyID, testUserCutoff, d.log))
 	gatewayv1.RegisterStatsServiceServer(gs, service.NewStats(d.obs.stats, d.log))
 	gatewayv1.RegisterMessageServiceServer(gs, service.NewMessage(d.msgs.log, d.msgs.groups, d.log, ctx.Done()))
@@ -117,7 +129,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 	if err != nil {
 		return nil, err
 	}
-	shops, err := service.NewCommerce(service.CommerceConfig{Caller: d.client, Tokens: d.tokens, Writes: writes, Log: d.log})
+	shops, err := service.NewCommerce(service.CommerceConfig{Caller: d.client, Tokens: d.tokens, Writes: writes, Log: d.log, AccessLog: accessLog(d.seclog)})
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +138,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 	gatewayv1.RegisterRefundServiceServer(gs, shops.Refund)
 	gatewayv1.RegisterLogisticsServiceServer(gs, shops.Logistics)
 	gatewayv1.RegisterShopServiceServer(gs, shops.Shop)
+	gatewayv1.RegisterSecurityServiceServer(gs, service.NewSecurity(shops))
 	hs := health.NewServer()
 	hs.Shutdown() // NOT_SERVING until ready
 	healthpb.RegisterHealthServer(gs, hs)
@@ -161,6 +174,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		gatewayv1.RegisterRefundServiceHandlerFromEndpoint,
 		gatewayv1.RegisterLogisticsServiceHandlerFromEndpoint,
 		gatewayv1.RegisterShopServiceHandlerFromEndpoint,
+		gatewayv1.RegisterSecurityServiceHandlerFromEndpoint,
 	} {
 		if err := reg(ctx, gw, endpoint, dialOpts); err != nil {
 			return nil, err

@@ -112,6 +112,7 @@ var serviceGroups = map[string]string{
 	"kwaishop.gateway.v1.MessageService":       "messages",
 	"kwaishop.gateway.v1.StatsService":         "stats",
 	"kwaishop.gateway.v1.WebhookService":       "webhooks",
+	"kwaishop.gateway.v1.SecurityService":      GroupDecrypt,
 }
 
 // methodGroups overrides serviceGroups for single RPCs.

@@ -15,9 +15,10 @@
 //	       / "sha256=" 64HEXDIG                 ;   the hex SHA-256 of it
 //	scope  = "shop=" ( open_id / "*" )          ; repeatable; none = every shop
 //	       / "app=" ( app_key / "*" )           ; repeatable; none = every app
-//	       / "rpc=" ( group / "*" )             ; repeatable; none = every group but admin
+//	       / "rpc=" ( group / "*" )             ; repeatable; none = every group but admin and decrypt
 //	group  = "platform" / "authorization" / "orders" / "items" / "refunds"
 //	       / "logistics" / "shop" / "messages" / "stats" / "webhooks" / "admin"
+//	       / "decrypt"
 //
 // For example `billing:Zq8…:rpc=orders:rpc=refunds:shop=f3a…` may call the
 // order and refund services for one shop, and `brandA:Xy2…:app=ks123` every
@@ -40,11 +41,16 @@ import (
 )
 
 // Groups are the RPC groups a key may be limited to.
-var Groups = []string{"platform", "authorization", "orders", "items", "refunds", "logistics", "shop", "messages", "stats", "webhooks", "admin"}
+var Groups = []string{"platform", "authorization", "orders", "items", "refunds", "logistics", "shop", "messages", "stats", "webhooks", "admin", GroupDecrypt}
 
 // GroupAdmin is the group only named keys (or rpc=*) reach: key rotation
 // and other operator RPCs.
 const GroupAdmin = "admin"
+
+// GroupDecrypt is SecurityService (receiver plaintext): like admin, only
+// keys naming it (or rpc=*) reach it, since decrypting personal data is not
+// a plain read (docs/security-service.md).
+const GroupDecrypt = "decrypt"
 
 // Key is one caller key. Its String never shows the secret.
 type Key struct {
@@ -52,7 +58,7 @@ type Key struct {
 	hash      [sha256.Size]byte
 	shops     map[string]bool // nil: every shop
 	apps      map[string]bool // nil: every app
-	groups    map[string]bool // nil: every group but admin
+	groups    map[string]bool // nil: every group but admin and decrypt
 	allGroups bool            // rpc=*
 
 	// shopApp names a shop's app: set on the copy of a key limited to apps
@@ -102,7 +108,7 @@ func (k *Key) AllowsGroup(g string) bool {
 	case g == "":
 		return false
 	case k.groups == nil:
-		return g != GroupAdmin
+		return g != GroupAdmin && g != GroupDecrypt
 	}
 	return k.groups[g]
 }
@@ -125,7 +131,7 @@ func (k *Key) String() string {
 	case k.allGroups:
 		b.WriteString("all")
 	case k.groups == nil:
-		b.WriteString("all but admin")
+		b.WriteString("all but admin, decrypt")
 	default:
 		b.WriteString(strings.Join(sortedKeys(k.groups), ","))
 	}

@@ -45,8 +45,18 @@ type Item struct {
 	CreateTime   time.Time
 	UpdateTime   time.Time
 	Skus         []Sku
+	// Props are the category properties (itemPropValues, details only).
+	Props           []ItemProp
+	DetailImageURLs []string
+	Details         string
 	// Raw is the platform's JSON of the item, compact.
 	Raw string
+}
+
+// ItemProp is an item's value of one property, with the property's name.
+type ItemProp struct {
+	PropInput
+	Name string
 }
 
 // Sku is one SKU of an item.
@@ -58,6 +68,45 @@ type Sku struct {
 	PriceFen       int64
 	MarketPriceFen int64
 	Stock          int64
+	Specs          []SkuSpec
+}
+
+type platformSkuProp struct {
+	PropName      str `json:"propName"`
+	PropValueName str `json:"propValueName"`
+	IsMainProp    i64 `json:"isMainProp"`
+	ImageURL      str `json:"imageUrl"`
+}
+
+type platformItemProp struct {
+	PropID                 i64                 `json:"propId"`
+	PropName               str                 `json:"propName"`
+	TextPropValue          str                 `json:"textPropValue"`
+	RadioPropValue         *platformPropValue  `json:"radioPropValue"`
+	CheckBoxPropValuesList []platformPropValue `json:"checkBoxPropValuesList"`
+	ImagePropValues        strList             `json:"imagePropValues"`
+	DatetimeTimestamp      i64                 `json:"datetimeTimestamp"`
+	DateRange              *struct {
+		Start i64 `json:"startTimeTimestamp"`
+		End   i64 `json:"endTimeTimestamp"`
+	} `json:"dateRange"`
+}
+
+func (p *platformItemProp) prop() ItemProp {
+	out := ItemProp{Name: string(p.PropName), PropInput: PropInput{
+		PropID: int64(p.PropID), Text: string(p.TextPropValue), ImageURLs: p.ImagePropValues, Time: msTime(p.DatetimeTimestamp),
+	}}
+	if p.RadioPropValue != nil {
+		out.Values = append(out.Values, PropValue{ID: int64(p.RadioPropValue.PropValueID), Value: string(p.RadioPropValue.PropValue)})
+	}
+	out.Values = append(out.Values, propValues(p.CheckBoxPropValuesList)...)
+	if len(out.Values) == 0 {
+		out.Values = nil
+	}
+	if p.DateRange != nil {
+		out.Time, out.EndTime = msTime(p.DateRange.Start), msTime(p.DateRange.End)
+	}
+	return out
 }
 
 type platformSku struct {
@@ -68,10 +117,16 @@ type platformSku struct {
 	SkuSalePrice   i64 `json:"skuSalePrice"`
 	SkuMarketPrice i64 `json:"skuMarketPrice"`
 	SkuStock       i64 `json:"skuStock"`
+	// The schema's names: kwaiSkuId, and skuProp in reads (skuProps in
+	// writes).
+	KwaiSkuID i64               `json:"kwaiSkuId"`
+	SkuProp   []platformSkuProp `json:"skuProp"`
+	SkuProps  []platformSkuProp `json:"skuProps"`
 }
 
 type platformItem struct {
 	KwaiItemID   i64           `json:"kwaiItemId"`
+	ItemID       i64           `json:"itemId"` // open.item.get's name
 	RelItemID    i64           `json:"relItemId"`
 	Title        str           `json:"title"`
 	Price        i64           `json:"price"`
@@ -82,9 +137,14 @@ type platformItem struct {
 	MainImageURL str           `json:"mainImageUrl"`
 	ImageURLs    strList       `json:"imageUrls"`
 	CreateTime   i64           `json:"createTime"`
+	CreatedTime  i64           `json:"createdTime"` // open.item.get's name
 	UpdateTime   i64           `json:"updateTime"`
 	SkuList      []platformSku `json:"skuList"`  // list entries
 	SkuInfos     []platformSku `json:"skuInfos"` // details
+
+	ItemPropValues  []platformItemProp `json:"itemPropValues"`
+	DetailImageURLs strList            `json:"detailImageUrls"`
+	Details         str                `json:"details"`
 }
 
 // shelfStatus maps the platform's 1 on / 0 off; anything else (or absent)
@@ -110,8 +170,15 @@ func decodeItem(raw []byte) (Item, error) {
 
 // item converts the decoded JSON; raw is its compact text.
 func (it *platformItem) item(raw string) Item {
+	id, created := it.KwaiItemID, it.CreateTime
+	if id == 0 {
+		id = it.ItemID
+	}
+	if created == 0 {
+		created = it.CreatedTime
+	}
 	out := Item{
-		ID:           int64(it.KwaiItemID),
+		ID:           int64(id),
 		RelItemID:    int64(it.RelItemID),
 		Title:        string(it.Title),
 		PriceFen:     int64(it.Price),
@@ -121,9 +188,15 @@ func (it *platformItem) item(raw string) Item {
 		CategoryName: string(it.CategoryName),
 		MainImageURL: string(it.MainImageURL),
 		ImageURLs:    it.ImageURLs,
-		CreateTime:   msTime(it.CreateTime),
+		CreateTime:   msTime(created),
 		UpdateTime:   msTime(it.UpdateTime),
 		Raw:          raw,
+
+		DetailImageURLs: it.DetailImageURLs,
+		Details:         string(it.Details),
+	}
+	for i := range it.ItemPropValues {
+		out.Props = append(out.Props, it.ItemPropValues[i].prop())
 	}
 	skus := it.SkuInfos
 	if len(skus) == 0 {
@@ -132,10 +205,22 @@ func (it *platformItem) item(raw string) Item {
 	if len(skus) > 0 {
 		out.Skus = make([]Sku, 0, len(skus))
 		for _, s := range skus {
-			out.Skus = append(out.Skus, Sku{
-				ID: int64(s.SkuID), RelSkuID: int64(s.RelSkuID), Nick: string(s.SkuNick), Specification: string(s.Specification),
+			id := s.SkuID
+			if id == 0 {
+				id = s.KwaiSkuID
+			}
+			sku := Sku{
+				ID: int64(id), RelSkuID: int64(s.RelSkuID), Nick: string(s.SkuNick), Specification: string(s.Specification),
 				PriceFen: int64(s.SkuSalePrice), MarketPriceFen: int64(s.SkuMarketPrice), Stock: int64(s.SkuStock),
-			})
+			}
+			props := s.SkuProp
+			if len(props) == 0 {
+				props = s.SkuProps
+			}
+			for _, p := range props {
+				sku.Specs = append(sku.Specs, SkuSpec{Name: string(p.PropName), Value: string(p.PropValueName), Main: p.IsMainProp == 1, ImageURL: string(p.ImageURL)})
+			}
+			out.Skus = append(out.Skus, sku)
 		}
 	}
 	return out

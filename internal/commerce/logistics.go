@@ -2,6 +2,7 @@ package commerce
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 )
@@ -211,8 +212,14 @@ type WaybillResult struct {
 type Waybill struct {
 	Code       string
 	ParentCode string
-	PrintData  string
-	Signature  string
+	// PackageCode is the carrier's package number (JD only).
+	PackageCode string
+	// PrintData, Signature, Key and Version are what the platform's print
+	// component takes to print the waybill.
+	PrintData string
+	Signature string
+	Key       string
+	Version   string
 }
 
 // CreateWaybills sends open.express.ebill.get with one getEbillOrderRequest
@@ -260,38 +267,27 @@ func (s Shop) CreateWaybills(ctx context.Context, requestID string, pkgs []Waybi
 	if err != nil {
 		return nil, "", err
 	}
-	answers, err := list(resp.Data, "results", "list", "data")
-	if err != nil {
-		return nil, "", badData(resp, apiEbillGet, err)
+	// The data is one answer per request; each names its requestId.
+	var answers []json.RawMessage
+	if err := decodeData(resp, apiEbillGet, &answers); err != nil {
+		return nil, "", err
 	}
 	out := make([]WaybillResult, len(pkgs))
 	seen := make([]bool, len(pkgs))
 	for i, raw := range answers {
-		// Two shapes are known: {requestId, baseResponse{result, message,
-		// success}, data[{waybillCode, ...}]} (a Go SDK's) and a flat
-		// {waybillCode, parentWaybillCode, printData, ...} per package.
-		var r struct {
-			RequestID    str `json:"requestId"`
-			BaseResponse *struct {
-				Result  i64  `json:"result"`
-				Message str  `json:"message"`
-				Success flag `json:"success"`
-			} `json:"baseResponse"`
-			Data []platformWaybill `json:"data"`
-			platformWaybill
-		}
+		var r platformWaybillAnswer
 		if err := decode(raw, &r); err != nil {
 			return nil, "", badData(resp, apiEbillGet, err)
 		}
 		idx, ok := ids[string(r.RequestID)]
-		if !ok {
-			idx = i // no (known) requestId echoed: answers are in request order
+		switch {
+		case r.RequestID == "":
+			idx = i // no requestId echoed: answers are in request order
+		case !ok:
+			continue // a request this call did not send
 		}
 		if idx >= len(out) || seen[idx] {
 			continue
-		}
-		if r.WaybillCode != "" {
-			r.Data = append(r.Data, r.platformWaybill)
 		}
 		res := WaybillResult{Raw: rawString(raw)}
 		if b := r.BaseResponse; b != nil {
@@ -302,8 +298,8 @@ func (s Shop) CreateWaybills(ctx context.Context, requestID string, pkgs []Waybi
 		}
 		for _, w := range r.Data {
 			res.Waybills = append(res.Waybills, Waybill{
-				Code: string(w.WaybillCode), ParentCode: string(w.ParentWaybillCode),
-				PrintData: string(w.PrintData), Signature: string(w.Signature),
+				Code: string(w.WaybillCode), ParentCode: string(w.ParentWaybillCode), PackageCode: string(w.WaybillPackageCode),
+				PrintData: string(w.PrintData), Signature: string(w.Signature), Key: string(w.Key), Version: string(w.Version),
 			})
 		}
 		out[idx], seen[idx] = res, true
@@ -316,11 +312,28 @@ func (s Shop) CreateWaybills(ctx context.Context, requestID string, pkgs []Waybi
 	return out, resp.RequestID, nil
 }
 
+// platformWaybillAnswer is one entry of open.express.ebill.get's data (the
+// catalog's GetEbillOrderResponse): the request's requestId, whether it got
+// a number, and its waybills.
+type platformWaybillAnswer struct {
+	RequestID    str `json:"requestId"`
+	BaseResponse *struct {
+		Result  i64  `json:"result"`
+		Message str  `json:"message"`
+		Success flag `json:"success"`
+	} `json:"baseResponse"`
+	Data []platformWaybill `json:"data"`
+}
+
+// platformWaybill is one waybill of an answer (GetEbillOrderDTO).
 type platformWaybill struct {
-	WaybillCode       str `json:"waybillCode"`
-	ParentWaybillCode str `json:"parentWaybillCode"`
-	PrintData         str `json:"printData"`
-	Signature         str `json:"signature"`
+	WaybillCode        str `json:"waybillCode"`
+	ParentWaybillCode  str `json:"parentWaybillCode"`
+	WaybillPackageCode str `json:"waybillPackageCode"`
+	PrintData          str `json:"printData"`
+	Signature          str `json:"signature"`
+	Key                str `json:"key"`
+	Version            str `json:"version"`
 }
 
 func (c WaybillContact) param() map[string]any {

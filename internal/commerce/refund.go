@@ -2,6 +2,8 @@ package commerce
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -297,32 +299,44 @@ func (s Shop) RejectRefund(ctx context.Context, r RefundRejection) (string, erro
 type RejectReason struct {
 	Code        int32
 	Description string
+	// RequiresDescription and RequiresImage say whether a rejection with
+	// this reason must carry a description or an image.
+	RequiresDescription bool
+	RequiresImage       bool
+	// Tip is the platform's advice on the reason; empty when none.
+	Tip string
 }
 
-// ListRefundRejectReasons reads open.refund.reject.reason. raw is the
-// platform's data, compact.
+// platformRejectReason is one entry of open.refund.reject.reason's data
+// (the catalog's MerchantRefundRejectReasonView).
+type platformRejectReason struct {
+	Code                i64  `json:"code"`
+	Desc                str  `json:"desc"`
+	RequiredRejectDesc  flag `json:"requiredRejectDesc"`
+	RequiredRejectImage flag `json:"requiredRejectImage"`
+	Tip                 str  `json:"tip"`
+}
+
+// ListRefundRejectReasons reads open.refund.reject.reason, whose data is
+// the list of reasons. raw is the platform's data, compact.
 func (s Shop) ListRefundRejectReasons(ctx context.Context, refundID int64) (reasons []RejectReason, raw string, err error) {
 	resp, err := s.read(ctx, apiRefundRejectReasons, map[string]any{"refundId": refundID})
 	if err != nil {
 		return nil, "", err
 	}
-	items, err := list(resp.Data, "rejectReasonList", "reasonList", "reasons", "rejectReasons", "list")
-	if err != nil {
-		return nil, "", badData(resp, apiRefundRejectReasons, err)
+	var data []platformRejectReason
+	if err := decodeData(resp, apiRefundRejectReasons, &data); err != nil {
+		return nil, "", err
 	}
-	reasons = make([]RejectReason, 0, len(items))
-	for _, raw := range items {
-		var r struct {
-			ReasonCode i64 `json:"reasonCode"`
-			Code       i64 `json:"code"`
-			ReasonDesc str `json:"reasonDesc"`
-			Desc       str `json:"desc"`
-			Reason     str `json:"reason"`
+	reasons = make([]RejectReason, 0, len(data))
+	for _, r := range data {
+		if r.Code < math.MinInt32 || r.Code > math.MaxInt32 {
+			return nil, "", badData(resp, apiRefundRejectReasons, fmt.Errorf("reason code %d is out of range", r.Code))
 		}
-		if err := decode(raw, &r); err != nil {
-			return nil, "", badData(resp, apiRefundRejectReasons, err)
-		}
-		reasons = append(reasons, RejectReason{Code: int32(first(r.ReasonCode, r.Code)), Description: string(first(r.ReasonDesc, r.Desc, r.Reason))})
+		reasons = append(reasons, RejectReason{
+			Code: int32(r.Code), Description: string(r.Desc), RequiresDescription: bool(r.RequiredRejectDesc),
+			RequiresImage: bool(r.RequiredRejectImage), Tip: string(r.Tip),
+		})
 	}
 	return reasons, rawString(resp.Data), nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/message"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/sign"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/securitylog"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/stats"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/token"
@@ -85,6 +86,8 @@ type Config struct {
 	Message message.Settings // message keys, de-duplication, retention, reconciliation
 	Webhook webhook.Settings // webhook delivery
 
+	SecurityLog securitylog.Settings // security access logs to the platform (docs/security-logs.md)
+
 	given map[string]bool // the settings Load was given, by env name
 }
 
@@ -124,6 +127,8 @@ func Defaults() Config {
 		Stats:   stats.DefaultSettings(),
 		Message: message.DefaultSettings(),
 		Webhook: webhook.DefaultSettings(),
+
+		SecurityLog: securitylog.DefaultSettings(),
 	}
 }
 
@@ -277,7 +282,7 @@ func (c Config) validate(unparsed map[string]bool) error {
 
 	// Each package's own rules, then the rules between them.
 	for _, err := range []error{c.Auth.Validate(), c.Store.Validate(), c.Token.Validate(), c.Limit.Validate(),
-		c.Stats.Validate(), c.Message.Validate(), c.Webhook.Validate()} {
+		c.Stats.Validate(), c.Message.Validate(), c.Webhook.Validate(), c.SecurityLog.Validate()} {
 		errs = append(errs, prefixed(err)...)
 	}
 	if c.Webhook.RetryBudget > c.Message.Retention {

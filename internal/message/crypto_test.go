@@ -76,7 +76,7 @@ func TestDecode_Vectors(t *testing.T) {
 		st.Status != 30 || st.UpdateTime.UnixMilli() != 1700000300000 || m.AppKey != "ks123456789012345678" {
 		t.Fatalf("M2 decoded wrong: %+v", m)
 	}
-	if got, want := p.DedupeID(), "chg:order:2617801683312294:30:1700000300000"; got != want {
+	if got, want := p.DedupeID(), "chg:order:2617801683312294:30:1700000300000:"+p.OpenID; got != want || p.OpenID == "" {
 		t.Fatalf("DedupeID = %s, want %s", got, want)
 	}
 }
@@ -155,11 +155,11 @@ func TestPush_Change(t *testing.T) {
 	tests := []struct {
 		name, event, info, dedupe string
 	}{
-		{"add_order", EventOrderCreated, `{"oid":5,"sellerId":1,"openId":"o","buyerOpenId":"b","createTime":1000}`, "chg:order:5:10:1000"},
-		{"paid", EventOrderPaid, `{"oid":5,"sellerId":1,"status":30,"updateTime":2000}`, "chg:order:5:30:2000"},
-		{"failed_string_numbers", EventOrderFailed, `{"oid":"5","status":"80","updateTime":"3000"}`, "chg:order:5:80:3000"},
-		{"add_refund", EventRefundCreated, `{"orderId":5,"refundId":9,"status":10,"createTime":4000}`, "chg:refund:9:10:4000"},
-		{"update_refund_text_event_type", EventRefundUpdated, `{"orderId":5,"refundId":9,"status":60,"eventType":"REFUND_SUCCESS","updateTime":5000}`, "chg:refund:9:60:5000"},
+		{"add_order", EventOrderCreated, `{"oid":5,"sellerId":1,"openId":"o","buyerOpenId":"b","createTime":1000}`, "chg:order:5:10:1000:o"},
+		{"paid", EventOrderPaid, `{"oid":5,"sellerId":1,"status":30,"updateTime":2000}`, "chg:order:5:30:2000:o"},
+		{"failed_string_numbers", EventOrderFailed, `{"oid":"5","status":"80","updateTime":"3000"}`, "chg:order:5:80:3000:o"},
+		{"add_refund", EventRefundCreated, `{"orderId":5,"refundId":9,"status":10,"createTime":4000}`, "chg:refund:9:10:4000:o"},
+		{"update_refund_text_event_type", EventRefundUpdated, `{"orderId":5,"refundId":9,"status":60,"eventType":"REFUND_SUCCESS","updateTime":5000}`, "chg:refund:9:60:5000:o"},
 		{"address_change_uses_event_id", EventOrderAddressChange, `{"oid":5,"seller_id":1,"updateTime":6000}`, "evt:e1"},
 		{"status_missing_uses_event_id", EventOrderPaid, `{"oid":5}`, "evt:e1"},
 		{"unknown_event", "kwaishop_something_new", `{"x":1}`, "evt:e1"},

@@ -188,7 +188,12 @@ func (p Push) Change() (Change, bool) {
 // of the same change are stored once), else the platform's eventId.
 func (p Push) DedupeID() string {
 	if c, ok := p.Change(); ok {
-		return c.DedupeID()
+		if p.OpenID == "" {
+			return c.DedupeID()
+		}
+		// The shop's: one merchant's order is one change for every app it
+		// authorized, and each app's shop (open_ids are per app) gets it.
+		return c.DedupeID() + ":" + p.OpenID
 	}
 	return "evt:" + p.EventID
 }

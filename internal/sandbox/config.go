@@ -77,6 +77,10 @@ type Config struct {
 	AppState string
 	// Limits are the call limits (zero value = the platform's numbers).
 	Limits Limits
+	// DecryptDailyEntries caps each shop's decrypted entries a day
+	// (open.order.decrypt.batch; 0 = rules.DefaultDecryptDailyEntries,
+	// 10 000; negative = no cap); past it the call answers the quota result.
+	DecryptDailyEntries int
 	// Seed makes the shop data deterministic: the same Seed, AppKey and start
 	// time give the same users, items, orders and refunds.
 	Seed int64

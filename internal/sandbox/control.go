@@ -1,6 +1,10 @@
 package sandbox
 
-import "time"
+import (
+	"time"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/api/emulated"
+)
 
 // The Go face of the admin API: every admin action as a method. The
 // per-app ones act on this value's app (App picks another).
@@ -136,4 +140,11 @@ func (s *Sandbox) CreateRefund(spec RefundSpec) (int64, error) {
 func (s *Sandbox) ReturnGoods(refundID, expressCode int64, expressNo string) error {
 	_, err := s.shops.ReturnGoods(refundID, expressCode, expressNo)
 	return err
+}
+
+// SecurityLogs returns the open.security.log.* entries the test user
+// openID reported, oldest first (GET /sandbox/v1/security-logs).
+func (s *Sandbox) SecurityLogs(openID string) []SecurityLogEntry {
+	out, _ := emulated.ShopSecurityLogs(s.shops, openID)
+	return out
 }

@@ -21,6 +21,8 @@ type (
 	// authorize the app before it is online. Each main account owns one
 	// seeded shop; a sub-account (MainID set) works on its main account's.
 	TestUser = shop.TestUser
+	// SecurityLogEntry is one entry reported through open.security.log.*.
+	SecurityLogEntry = emulated.SecurityLogEntry
 	// StaffInfo is open.user.seller.get's staffInfo of a sub-account.
 	StaffInfo = shop.StaffInfo
 	// ServiceOrder is a merchant's service-market order of a third-party

@@ -85,19 +85,21 @@ func (s *Sandbox) routes() http.Handler {
 	admin.Register(mux, admin.Directory{Lookup: s.adminTarget, Keys: s.AppKeys})
 	mux.Handle("/", gateway.New(gateway.Parts{
 		Apps: s.gatewayApp, Clock: s.clock, Log: s.cfg.Logger, Counters: s.counters, Faults: s.faults,
-		Resolve: resolve, TimestampWindow: s.cfg.TimestampWindow,
+		Resolve: resolver(emulated.New(emulated.Options{DecryptDailyEntries: s.cfg.DecryptDailyEntries})), TimestampWindow: s.cfg.TimestampWindow,
 	}))
 	return mux
 }
 
-// resolve names the handler of an API: the rule-emulated one (package
+// resolver names the handler of an API: the rule-emulated one (package
 // api/emulated) first, else the catalog's schema-shaped answers (package
 // api/schema) for every other catalogued API.
-func resolve(method string) (api.Handler, bool) {
-	if h, ok := emulated.Lookup(method); ok {
-		return h, true
+func resolver(em *emulated.Registry) func(method string) (api.Handler, bool) {
+	return func(method string) (api.Handler, bool) {
+		if h, ok := em.Lookup(method); ok {
+			return h, true
+		}
+		return schema.Lookup(method)
 	}
-	return schema.Lookup(method)
 }
 
 // Close stops every app's message pusher (waiting for deliveries in

@@ -28,6 +28,8 @@ type CommerceConfig struct {
 	Now func() time.Time
 	// PendingTimeout: see DefaultPendingTimeout (0 selects it).
 	PendingTimeout time.Duration
+	// AccessLog records order reads for the security logs (nil: none).
+	AccessLog AccessLog
 }
 
 // Validate reports every missing dependency.
@@ -74,7 +76,7 @@ func NewCommerce(cfg CommerceConfig) (*Commerce, error) {
 	b := &commerceBase{cfg: cfg}
 	return &Commerce{
 		Order:     &Order{base: b},
-		Item:      &Item{base: b},
+		Item:      &Item{base: b, rules: commerce.NewRuleCache(0, 0, cfg.Now)},
 		Refund:    &Refund{base: b},
 		Logistics: &Logistics{base: b},
 		Shop:      &Shop{base: b},
@@ -141,7 +143,8 @@ type Order struct {
 // Item implements gatewayv1.ItemServiceServer.
 type Item struct {
 	gatewayv1.UnimplementedItemServiceServer
-	base *commerceBase
+	base  *commerceBase
+	rules *commerce.RuleCache // categories' rules (item_publish.go)
 }
 
 // Refund implements gatewayv1.RefundServiceServer.

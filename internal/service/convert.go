@@ -253,6 +253,7 @@ func itemProto(it *commerce.Item) *gatewayv1.Item {
 		UpdateTime:   timestamp(it.UpdateTime),
 		Raw:          it.Raw,
 	}
+	publishedProto(it, out) // item_publish.go
 	if len(it.Skus) > 0 {
 		out.Skus = make([]*gatewayv1.Sku, 0, len(it.Skus))
 		for _, s := range it.Skus {
@@ -265,7 +266,7 @@ func itemProto(it *commerce.Item) *gatewayv1.Item {
 func skuProto(s commerce.Sku) *gatewayv1.Sku {
 	return &gatewayv1.Sku{
 		SkuId: s.ID, RelSkuId: s.RelSkuID, SkuNick: s.Nick, Specification: s.Specification,
-		PriceFen: s.PriceFen, MarketPriceFen: s.MarketPriceFen, Stock: s.Stock,
+		PriceFen: s.PriceFen, MarketPriceFen: s.MarketPriceFen, Stock: s.Stock, Specs: specsProto(s.Specs),
 	}
 }
 

@@ -19,6 +19,11 @@ func (s *Order) ListOrders(ctx context.Context, req *gatewayv1.ListOrdersRequest
 		if err != nil {
 			return nil, err
 		}
+		ids := make([]int64, len(l.Items))
+		for i := range l.Items {
+			ids[i] = l.Items[i].ID
+		}
+		logOrders(ctx, s.base.cfg.AccessLog, req.GetOpenId(), ids, "OrderService.ListOrders")
 		return &gatewayv1.ListOrdersResponse{Orders: orderProtos(l.Items), NextPageToken: l.NextPageToken}, nil
 	})
 }
@@ -30,6 +35,7 @@ func (s *Order) GetOrder(ctx context.Context, req *gatewayv1.GetOrderRequest) (*
 		if err != nil {
 			return nil, err
 		}
+		logOrders(ctx, s.base.cfg.AccessLog, req.GetOpenId(), []int64{o.ID}, "OrderService.GetOrder")
 		return &gatewayv1.GetOrderResponse{Order: orderProto(&o)}, nil
 	})
 }

@@ -52,7 +52,8 @@ type Platform struct {
 	caller       Caller
 	tokens       Tokens
 	log          *slog.Logger
-	maxFileBytes int64 // the client's cap, for descriptions (the client enforces it)
+	maxFileBytes int64     // the client's cap, for descriptions (the client enforces it)
+	accessLog    AccessLog // security logs of order reads (security_log.go); nil: none
 }
 
 var _ gatewayv1.PlatformServiceServer = (*Platform)(nil)
@@ -117,6 +118,7 @@ func (s *Platform) Call(ctx context.Context, req *gatewayv1.CallRequest) (*gatew
 	if err != nil {
 		return nil, ToStatus(ctx, s.log, err)
 	}
+	logCall(ctx, s.accessLog, req.GetOpenId(), req.GetMethod(), param, resp.Data)
 	return out, nil
 }
 

@@ -59,7 +59,7 @@ type APIReport struct {
 	End      time.Time // when computed
 	Step     time.Duration
 	OpenID   string
-	AppKey   string     // the app filter, "" for none
+	AppKey   string // the app filter, "" for none
 	Total    APIStats
 	APIs     []APIStats // most calls first, then by name
 	Apps     []AppStats // each app's totals (Config.Apps, or the filtered app), without a shop filter

@@ -296,7 +296,9 @@ func testUsers(apps []App, firstApp string, auths []store.Authorization, perShop
 		slices.Sort(g.subs)
 		out = append(out, TestUserUse{AppKey: g.app, OpenID: g.main, SubOpenIDs: g.subs, Daily: use(g.used, caps[g.app])})
 	}
-	slices.SortFunc(out, func(a, b TestUserUse) int { return cmp.Or(cmp.Compare(a.AppKey, b.AppKey), cmp.Compare(a.OpenID, b.OpenID)) })
+	slices.SortFunc(out, func(a, b TestUserUse) int {
+		return cmp.Or(cmp.Compare(a.AppKey, b.AppKey), cmp.Compare(a.OpenID, b.OpenID))
+	})
 	return out
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/api/emulated"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/app"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/clock"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/counters"
@@ -114,6 +115,7 @@ func Register(mux *http.ServeMux, d Directory) {
 		"GET /sandbox/v1/faults":                 s.adminFaults,
 		"POST /sandbox/v1/faults":                s.adminAddFault,
 		"DELETE /sandbox/v1/faults":              s.adminClearFaults,
+		"GET /sandbox/v1/security-logs":          s.adminSecurityLogs,
 	} {
 		mux.HandleFunc(pattern, s.withTarget(h))
 	}
@@ -504,4 +506,23 @@ func (s *server) adminRevoke(w http.ResponseWriter, r *http.Request, t Target) {
 		return
 	}
 	wire.WriteJSON(w, http.StatusOK, map[string]int{"revoked": n})
+}
+
+// adminSecurityLogs lists the open.security.log.* entries a test user
+// reported: ?open_id= (required).
+func (s *server) adminSecurityLogs(w http.ResponseWriter, r *http.Request, t Target) {
+	openID := r.URL.Query().Get("open_id")
+	if openID == "" || len(openID) > 256 {
+		adminError(w, http.StatusBadRequest, "open_id is required")
+		return
+	}
+	logs, ok := emulated.ShopSecurityLogs(t.Shops, openID)
+	if !ok {
+		adminError(w, http.StatusNotFound, "no test user with this open_id")
+		return
+	}
+	if logs == nil {
+		logs = []emulated.SecurityLogEntry{}
+	}
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"securityLogs": logs})
 }

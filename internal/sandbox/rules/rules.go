@@ -314,6 +314,10 @@ const (
 	MsgUserQPS   = "Exceed qps limit, KEY [apiId:%s;appkey:%s;primaryUserId:%d], MAX_QPS [%.1f]"
 )
 
+// MsgDecryptQuota refuses a decrypt past the shop's daily allowance
+// (UNCONFIRMED wording, the quota's result code 1017).
+const MsgDecryptQuota = "Exceed decrypt quota limit, KEY [appkey:%s;primaryUserId:%d], %d entries a day"
+
 // Message push (docs/sandbox.md, Messages).
 const (
 	// PushAckTimeout: success is HTTP 200 + {"result":1} within 3000 ms [MSG].
@@ -410,10 +414,10 @@ var (
 )
 
 // RefundRejectReasons answer open.refund.reject.reason (UNCONFIRMED codes
-// and texts; the shape {reasonCode, reasonDesc} is the sandbox's).
+// and texts; api/emulated answers them in the catalog's shape).
 type RejectReason struct {
-	Code int    `json:"reasonCode"`
-	Desc string `json:"reasonDesc"`
+	Code int
+	Desc string
 }
 
 var RefundRejectReasons = []RejectReason{
@@ -434,9 +438,18 @@ const (
 	TemplatePageMax   = 100                          // open.logistics.express.template.list limit (UNCONFIRMED)
 	ItemTitleMax      = 60                           // open.item.new/edit title characters (UNCONFIRMED)
 	ItemSKUsMax       = 100                          // SKUs per item (UNCONFIRMED)
-	// DecryptItemFailed is the per-entry errorCode of a ciphertext that is
-	// not the order's (UNCONFIRMED); 0 = decrypted.
-	DecryptItemFailed = 1
+	// SecurityItemOK is the per-entry errorCode of a success of the
+	// decrypt, desensitise and search index APIs (the catalog: "1成功，其他失败").
+	SecurityItemOK = 1
+	// DecryptItemFailed is their per-entry errorCode of a refused entry: a
+	// ciphertext that is not the order's, a bad type (UNCONFIRMED number).
+	DecryptItemFailed = 2
+	// DefaultDecryptDailyEntries is a shop's daily decrypt allowance in
+	// entries (UNCONFIRMED: the platform sets one per app and shop without
+	// publishing it); sandbox.Config.DecryptDailyEntries changes it.
+	DefaultDecryptDailyEntries = 10000
+	// SearchPlainMaxRunes caps a search index plainText (UNCONFIRMED).
+	SearchPlainMaxRunes = 256
 )
 
 // Fault kinds (POST /sandbox/v1/faults).

@@ -80,6 +80,8 @@ type SKU struct {
 	SkuSalePrice   int64  `json:"skuSalePrice"`
 	SkuMarketPrice int64  `json:"skuMarketPrice"`
 	SkuStock       int64  `json:"skuStock"`
+	// Specs are the SKU's specifications (skuProps; catalog.go).
+	Specs []SkuSpec `json:"-"`
 }
 
 // Item is an item with its SKUs (the APIs answer the SKUs under their own
@@ -87,6 +89,8 @@ type SKU struct {
 type Item struct {
 	ItemBase
 	SKUs []*SKU `json:"-"`
+	// Published is what open.item.new/edit set beyond ItemBase (catalog.go).
+	Published Published `json:"-"`
 }
 
 // Order is one order as open.order.detail answers it.

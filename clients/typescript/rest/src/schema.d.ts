@@ -439,6 +439,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/shops/{open_id}/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListCategories lists the categories (类目) under a parent: the roots when parent_id is 0 (`open.item.category`).
+         * @description ListCategories lists the categories (类目) under a parent: the roots
+         *     when parent_id is 0 (`open.item.category`).
+         */
+        get: operations["ItemService_ListCategories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shops/{open_id}/categories/{category_id}/brands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListBrands pages through the brands a category takes, optionally matching a text (`open.item.brand.list.get`).
+         * @description ListBrands pages through the brands a category takes, optionally
+         *     matching a text (`open.item.brand.list.get`).
+         */
+        get: operations["ItemService_ListBrands"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shops/{open_id}/categories/{category_id}/properties": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetCategoryProperties returns a leaf category's configuration and the rules of its properties (`open.item.category.config`), with the values of its enumerated properties (`open.item.category.prop.value.search`).
+         * @description GetCategoryProperties returns a leaf category's configuration and the
+         *     rules of its properties (`open.item.category.config`), with the values
+         *     of its enumerated properties (`open.item.category.prop.value.search`).
+         *     These are the rules CreateItem and UpdateItem check.
+         */
+        get: operations["ItemService_GetCategoryProperties"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shops/{open_id}/categories/{category_id}/properties/{property_id}/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SearchPropertyValues pages through the values of one property of a category, optionally matching a text (`open.item.category.prop.value.search`).
+         * @description SearchPropertyValues pages through the values of one property of a
+         *     category, optionally matching a text (`open.item.category.prop.value.search`).
+         */
+        get: operations["ItemService_SearchPropertyValues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shops/{open_id}/categories:suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SuggestCategories predicts leaf categories for an item from its title and images (`open.item.category.suggested.get`).
+         * @description SuggestCategories predicts leaf categories for an item from its title
+         *     and images (`open.item.category.suggested.get`).
+         */
+        get: operations["ItemService_SuggestCategories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/shops/{open_id}/expressTemplates": {
         parameters: {
             query?: never;
@@ -498,7 +605,15 @@ export interface paths {
          */
         get: operations["ItemService_ListItems"];
         put?: never;
-        post?: never;
+        /**
+         * CreateItem creates an item in a leaf category (`open.item.new`).
+         * @description CreateItem creates an item in a leaf category (`open.item.new`). Its
+         *     properties are checked against the category's rules first (required
+         *     properties present, values of the property, input types, counts): each
+         *     problem is one field violation of an INVALID_ARGUMENT and nothing is
+         *     sent. The item starts off the shelf.
+         */
+        post: operations["ItemService_CreateItem"];
         delete?: never;
         options?: never;
         head?: never;
@@ -522,7 +637,12 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * UpdateItem changes an item (`open.item.edit`): the fields it sets, and the SKUs it names.
+         * @description UpdateItem changes an item (`open.item.edit`): the fields it sets, and
+         *     the SKUs it names. New properties are checked like CreateItem's.
+         */
+        patch: operations["ItemService_UpdateItem"];
         trace?: never;
     };
     "/v1/shops/{open_id}/items/{item_id}/skus/{sku_id}:updatePrice": {
@@ -710,6 +830,72 @@ export interface paths {
          *     shipped order (`open.seller.order.logistics.update`).
          */
         post: operations["OrderService_UpdateOrderLogistics"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shops/{open_id}/orders:decrypt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DecryptReceivers returns the plaintext behind receiver ciphertexts (`open.order.decrypt.batch`).
+         * @description DecryptReceivers returns the plaintext behind receiver ciphertexts
+         *     (`open.order.decrypt.batch`).
+         */
+        post: operations["SecurityService_DecryptReceivers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shops/{open_id}/orders:desensitise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DesensitiseReceivers returns the masked forms of receiver ciphertexts (`open.order.desensitise.batch`), for display without decrypting.
+         * @description DesensitiseReceivers returns the masked forms of receiver ciphertexts
+         *     (`open.order.desensitise.batch`), for display without decrypting.
+         */
+        post: operations["SecurityService_DesensitiseReceivers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shops/{open_id}/orders:searchIndex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SearchIndex turns plaintext search input (a phone number a buyer gave, say) into the platform's search index strings (`open.order.search.index.batch`): the same input always gives the same index, which matches the index of the orders whose receiver field holds that value.
+         * @description SearchIndex turns plaintext search input (a phone number a buyer gave,
+         *     say) into the platform's search index strings
+         *     (`open.order.search.index.batch`): the same input always gives the same
+         *     index, which matches the index of the orders whose receiver field holds
+         *     that value.
+         */
+        post: operations["SecurityService_SearchIndex"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1670,6 +1856,89 @@ export interface components {
             /** @description The waybill number. */
             waybill_code?: string;
         };
+        /** @description Category is one node of the category tree. */
+        Category: {
+            /**
+             * Format: int64
+             * @description The category id.
+             */
+            category_id?: string;
+            /** @description The name. */
+            name?: string;
+            /**
+             * Format: int64
+             * @description The parent's id; 0 for a root.
+             */
+            parent_id?: string;
+        };
+        /** @description CategoryProperty is the rule of one property of a category. */
+        CategoryProperty: {
+            /** @description Whether values other than the listed ones are accepted (`customInput`). */
+            custom_input?: boolean;
+            /** @description How it takes its value (`propInputType`). */
+            input_type?: components["schemas"]["PropertyInputType"];
+            /** @description The platform's input type text, verbatim. */
+            input_type_name?: string;
+            /**
+             * Format: int32
+             * @description See min_images.
+             */
+            max_images?: number;
+            /**
+             * Format: int32
+             * @description See min_length.
+             */
+            max_length?: number;
+            /**
+             * Format: int32
+             * @description The most values a CHECKBOX property takes (`propValueMaximum`; 0: no
+             *     limit given).
+             */
+            max_values?: number;
+            /**
+             * Format: int32
+             * @description The fewest and most images of an IMAGE property (0: no limit).
+             */
+            min_images?: number;
+            /**
+             * Format: int32
+             * @description The shortest and longest text (`inputFormatConfig`; 0: no limit).
+             */
+            min_length?: number;
+            /** @description The name (`propName`). */
+            name?: string;
+            /**
+             * Format: int64
+             * @description The property id (`propId`).
+             */
+            property_id?: string;
+            /** @description Whether an item must have it (`required`). */
+            required?: boolean;
+            /**
+             * Format: int32
+             * @description The position in the platform's order (`sortNum`).
+             */
+            sort_num?: number;
+            /**
+             * @description The values of a RADIO or CHECKBOX property, as far as the gateway read
+             *     them (see values_complete).
+             */
+            values?: components["schemas"]["PropertyValue"][];
+            /**
+             * @description Whether values lists every value: when it does, a write naming another
+             *     value id is refused before it is sent.
+             */
+            values_complete?: boolean;
+        };
+        /** @description CategorySuggestion is one predicted leaf category with its path. */
+        CategorySuggestion: {
+            /** @description The ids from the root to the leaf (`categoryCodePath`). */
+            category_ids?: string[];
+            /** @description The names from the root to the leaf (`categoryNamePath`). */
+            category_names?: string[];
+            /** @description Whether the shop may publish in the leaf (`open`). */
+            open?: boolean;
+        };
         /** @description CloseOrderRequest closes an unpaid order. */
         CloseOrderRequest: {
             /** @description Idempotency key (AIP-155). Required. */
@@ -1685,6 +1954,35 @@ export interface components {
             /** @description The platform's request id of the call. */
             platform_request_id?: string;
         };
+        /**
+         * @description The canonical error codes for gRPC APIs.
+         *
+         *
+         *     Sometimes multiple error codes may apply.  Services should return
+         *     the most specific error code that applies.  For example, prefer
+         *     `OUT_OF_RANGE` over `FAILED_PRECONDITION` if both codes apply.
+         *     Similarly prefer `NOT_FOUND` or `ALREADY_EXISTS` over `FAILED_PRECONDITION`.
+         *
+         *     - `OK`: Not an error; returned on success. HTTP Mapping: 200 OK
+         *     - `CANCELLED`: The operation was cancelled, typically by the caller. HTTP Mapping: 499 Client Closed Request
+         *     - `UNKNOWN`: Unknown error. For example, this error may be returned when a `Status` value received from another address space belongs to an error space that is not known in this address space. Also errors raised by APIs that do not return enough error information may be converted to this error. HTTP Mapping: 500 Internal Server Error
+         *     - `INVALID_ARGUMENT`: The client specified an invalid argument. Note that this differs from `FAILED_PRECONDITION`. `INVALID_ARGUMENT` indicates arguments that are problematic regardless of the state of the system (e.g., a malformed file name). HTTP Mapping: 400 Bad Request
+         *     - `DEADLINE_EXCEEDED`: The deadline expired before the operation could complete. For operations that change the state of the system, this error may be returned even if the operation has completed successfully. For example, a successful response from a server could have been delayed long enough for the deadline to expire. HTTP Mapping: 504 Gateway Timeout
+         *     - `NOT_FOUND`: Some requested entity (e.g., file or directory) was not found. Note to server developers: if a request is denied for an entire class of users, such as gradual feature rollout or undocumented allowlist, `NOT_FOUND` may be used. If a request is denied for some users within a class of users, such as user-based access control, `PERMISSION_DENIED` must be used. HTTP Mapping: 404 Not Found
+         *     - `ALREADY_EXISTS`: The entity that a client attempted to create (e.g., file or directory) already exists. HTTP Mapping: 409 Conflict
+         *     - `PERMISSION_DENIED`: The caller does not have permission to execute the specified operation. `PERMISSION_DENIED` must not be used for rejections caused by exhausting some resource (use `RESOURCE_EXHAUSTED` instead for those errors). `PERMISSION_DENIED` must not be used if the caller can not be identified (use `UNAUTHENTICATED` instead for those errors). This error code does not imply the request is valid or the requested entity exists or satisfies other pre-conditions. HTTP Mapping: 403 Forbidden
+         *     - `UNAUTHENTICATED`: The request does not have valid authentication credentials for the operation. HTTP Mapping: 401 Unauthorized
+         *     - `RESOURCE_EXHAUSTED`: Some resource has been exhausted, perhaps a per-user quota, or perhaps the entire file system is out of space. HTTP Mapping: 429 Too Many Requests
+         *     - `FAILED_PRECONDITION`: The operation was rejected because the system is not in a state required for the operation's execution. For example, the directory to be deleted is non-empty, an rmdir operation is applied to a non-directory, etc. Service implementors can use the following guidelines to decide between `FAILED_PRECONDITION`, `ABORTED`, and `UNAVAILABLE`: (a) Use `UNAVAILABLE` if the client can retry just the failing call. (b) Use `ABORTED` if the client should retry at a higher level. For example, when a client-specified test-and-set fails, indicating the client should restart a read-modify-write sequence. (c) Use `FAILED_PRECONDITION` if the client should not retry until the system state has been explicitly fixed. For example, if an "rmdir" fails because the directory is non-empty, `FAILED_PRECONDITION` should be returned since the client should not retry unless the files are deleted from the directory. HTTP Mapping: 400 Bad Request
+         *     - `ABORTED`: The operation was aborted, typically due to a concurrency issue such as a sequencer check failure or transaction abort. See the guidelines above for deciding between `FAILED_PRECONDITION`, `ABORTED`, and `UNAVAILABLE`. HTTP Mapping: 409 Conflict
+         *     - `OUT_OF_RANGE`: The operation was attempted past the valid range. E.g., seeking or reading past end-of-file. Unlike `INVALID_ARGUMENT`, this error indicates a problem that may be fixed if the system state changes. For example, a 32-bit file system will generate `INVALID_ARGUMENT` if asked to read at an offset that is not in the range [0,2^32-1], but it will generate `OUT_OF_RANGE` if asked to read from an offset past the current file size. There is a fair bit of overlap between `FAILED_PRECONDITION` and `OUT_OF_RANGE`. We recommend using `OUT_OF_RANGE` (the more specific error) when it applies so that callers who are iterating through a space can easily look for an `OUT_OF_RANGE` error to detect when they are done. HTTP Mapping: 400 Bad Request
+         *     - `UNIMPLEMENTED`: The operation is not implemented or is not supported/enabled in this service. HTTP Mapping: 501 Not Implemented
+         *     - `INTERNAL`: Internal errors. This means that some invariants expected by the underlying system have been broken. This error code is reserved for serious errors. HTTP Mapping: 500 Internal Server Error
+         *     - `UNAVAILABLE`: The service is currently unavailable. This is most likely a transient condition, which can be corrected by retrying with a backoff. Note that it is not always safe to retry non-idempotent operations. See the guidelines above for deciding between `FAILED_PRECONDITION`, `ABORTED`, and `UNAVAILABLE`. HTTP Mapping: 503 Service Unavailable
+         *     - `DATA_LOSS`: Unrecoverable data loss or corruption. HTTP Mapping: 500 Internal Server Error
+         * @enum {string}
+         */
+        Code: "OK" | "CANCELLED" | "UNKNOWN" | "INVALID_ARGUMENT" | "DEADLINE_EXCEEDED" | "NOT_FOUND" | "ALREADY_EXISTS" | "PERMISSION_DENIED" | "UNAUTHENTICATED" | "RESOURCE_EXHAUSTED" | "FAILED_PRECONDITION" | "ABORTED" | "OUT_OF_RANGE" | "UNIMPLEMENTED" | "INTERNAL" | "UNAVAILABLE" | "DATA_LOSS";
         /** @description CompleteAuthorizationRequest carries the platform's redirect parameters. */
         CompleteAuthorizationRequest: {
             /**
@@ -1794,6 +2092,64 @@ export interface components {
              */
             pending?: string;
         };
+        /** @description CreateItemRequest is a new item. */
+        CreateItemRequest: {
+            /**
+             * Format: int64
+             * @description The leaf category (`categoryId`).
+             */
+            category_id: string;
+            /** @description The detail images (`detailImageUrls`). */
+            detail_image_urls: string[];
+            /** @description The details text (`details`). */
+            details: string;
+            /**
+             * Format: int64
+             * @description The shop's freight template (`expressTemplateId`).
+             */
+            express_template_id: string;
+            /**
+             * @description The main images, the first is the head image: platform URLs from
+             *     UploadImage (`imageUrls`).
+             */
+            image_urls: string[];
+            /** @description The category properties (`itemPropValues`). */
+            properties?: components["schemas"]["ItemProperty"][];
+            /**
+             * Format: int32
+             * @description The refund rule, one the category allows (`serviceRule.refundRule`: 1
+             *     seven days without reason, 4 not, …).
+             */
+            refund_rule: number;
+            /**
+             * Format: int64
+             * @description The seller's own item id, unique in the shop's history (`relItemId`).
+             */
+            rel_item_id: string;
+            /** @description Idempotency key (AIP-155). Required. */
+            request_id: string;
+            /** @description The SKUs, 1 to 600 (`skuList`). */
+            skus: components["schemas"]["NewSku"][];
+            /** @description The title (`title`), at most 60 characters. */
+            title: string;
+        };
+        /** @description CreateItemResponse is the new item's ids. */
+        CreateItemResponse: {
+            /**
+             * Format: int64
+             * @description The item id (`kwaiItemId`).
+             */
+            item_id?: string;
+            /** @description The platform's request id of the call. */
+            platform_request_id?: string;
+            /**
+             * Format: int64
+             * @description The seller's item id.
+             */
+            rel_item_id?: string;
+            /** @description The SKUs' ids (`skuIdMapping`). */
+            skus?: components["schemas"]["SkuRef"][];
+        };
         /** @description CreateWaybillsRequest asks the carriers for waybill numbers. */
         CreateWaybillsRequest: {
             /** @description The packages, 1 to 10 (`getEbillOrderRequest`). */
@@ -1842,6 +2198,19 @@ export interface components {
             /** @description `max_deliveries` or `terminated`. */
             reason?: string;
         };
+        /** @description DecryptReceiversRequest names the ciphertexts to decrypt. */
+        DecryptReceiversRequest: {
+            /**
+             * @description The ciphertexts, 1 to 5 000 (50 platform requests; the request itself
+             *     must stay under the gateway's 1 MiB request cap).
+             */
+            entries: components["schemas"]["ReceiverCiphertext"][];
+        };
+        /** @description DecryptReceiversResponse has one result per entry, in request order. */
+        DecryptReceiversResponse: {
+            /** @description The results. */
+            results?: components["schemas"]["ReceiverResult"][];
+        };
         /** @description DeleteAuthorizationResponse confirms the deletion. */
         DeleteAuthorizationResponse: Record<string, never>;
         /** @description DeleteWebhookEndpointResponse confirms the deletion. */
@@ -1857,6 +2226,26 @@ export interface components {
             delivery_id?: string;
             /** @description The message. */
             message?: components["schemas"]["Message"];
+        };
+        /** @description DesensitiseReceiversRequest names the ciphertexts to mask. */
+        DesensitiseReceiversRequest: {
+            /** @description The ciphertexts, 1 to 5 000. */
+            entries: components["schemas"]["ReceiverCiphertext"][];
+        };
+        /** @description DesensitiseReceiversResponse has one result per entry, in request order. */
+        DesensitiseReceiversResponse: {
+            /** @description The results (masked values). */
+            results?: components["schemas"]["ReceiverResult"][];
+        };
+        /** @description EntryError is the error of one entry of a batch. */
+        EntryError: {
+            /**
+             * @description The gRPC status code of the entry (REST: its name, for example
+             *     `INVALID_ARGUMENT`).
+             */
+            code?: components["schemas"]["Code"];
+            /** @description A description for developers; it never contains plaintext. */
+            message?: string;
         };
         /** @description ErrorClassCount is the number of failures of one class. */
         ErrorClassCount: {
@@ -1971,6 +2360,25 @@ export interface components {
         GetAuthorizationResponse: {
             /** @description The authorization. */
             authorization?: components["schemas"]["Authorization"];
+        };
+        /** @description GetCategoryPropertiesResponse is a category's configuration. */
+        GetCategoryPropertiesResponse: {
+            /**
+             * Format: int64
+             * @description The category id.
+             */
+            category_id?: string;
+            /** @description The properties, in sort order. */
+            properties?: components["schemas"]["CategoryProperty"][];
+            /** @description Whether the category has properties at all (`categoryPropSwitch`). */
+            properties_enabled?: boolean;
+            /** @description The platform's data object of `open.item.category.config`, verbatim. */
+            raw?: string;
+            /**
+             * @description The refund rules the category allows (`refundRuleList`: 1 seven days
+             *     without reason, 4 not, …).
+             */
+            refund_rules?: number[];
         };
         /** @description GetItemResponse is one item. */
         GetItemResponse: {
@@ -2119,6 +2527,10 @@ export interface components {
              * @description When the item was created.
              */
             create_time?: string;
+            /** @description The detail (图文详情) image URLs (`detailImageUrls`). */
+            detail_image_urls?: string[];
+            /** @description The details text (`details`). */
+            details?: string;
             /** @description All image URLs. */
             image_urls?: string[];
             /**
@@ -2133,6 +2545,8 @@ export interface components {
              * @description The lowest SKU price, in fen (`price`).
              */
             price_fen?: string;
+            /** @description The category properties (`itemPropValues`). */
+            properties?: components["schemas"]["ItemProperty"][];
             /**
              * @description The platform's JSON object for this item, verbatim (numbers keep their
              *     full precision), for fields this message does not model.
@@ -2214,6 +2628,35 @@ export interface components {
              */
             update_time?: string;
         };
+        /**
+         * @description ItemProperty is an item's value of one category property. Which member
+         *     holds the value follows the property's input type (CategoryProperty).
+         */
+        ItemProperty: {
+            /**
+             * Format: date-time
+             * @description The end of a DATETIME_RANGE property.
+             */
+            end_time?: string;
+            /** @description The images of an IMAGE property. */
+            image_urls?: string[];
+            /** @description The property's name (`propName`; read only). */
+            name?: string;
+            /**
+             * Format: int64
+             * @description The property id.
+             */
+            property_id: string;
+            /** @description The value of a TEXT, NUMBER, EMAIL or URL property. */
+            text?: string;
+            /**
+             * Format: date-time
+             * @description The time of a DATETIME property, or the start of a DATETIME_RANGE.
+             */
+            time?: string;
+            /** @description The chosen values of a RADIO (one) or CHECKBOX property. */
+            values?: components["schemas"]["PropertyValue"][];
+        };
         /** @description ListApisResponse is the API catalog. */
         ListApisResponse: {
             /** @description The catalogued APIs, sorted by name. */
@@ -2225,6 +2668,28 @@ export interface components {
             authorizations?: components["schemas"]["Authorization"][];
             /** @description Token for the next page; empty on the last page. */
             next_page_token?: string;
+        };
+        /** @description ListBrandsResponse is one page of brands. */
+        ListBrandsResponse: {
+            /** @description The brands. */
+            brands?: components["schemas"]["PropertyValue"][];
+            /** @description The token of the next page; empty on the last page. */
+            next_page_token?: string;
+            /**
+             * Format: int64
+             * @description The brand property the brands are values of.
+             */
+            property_id?: string;
+            /**
+             * Format: int64
+             * @description How many brands match in all (`total`).
+             */
+            total_size?: string;
+        };
+        /** @description ListCategoriesResponse is the parent's children. */
+        ListCategoriesResponse: {
+            /** @description The children, in the platform's order. */
+            categories?: components["schemas"]["Category"][];
         };
         /** @description ListDeadLettersResponse is one page of dead letters. */
         ListDeadLettersResponse: {
@@ -2405,6 +2870,33 @@ export interface components {
              * @description The start of the bucket.
              */
             start_time?: string;
+        };
+        /** @description NewSku is one SKU of CreateItem. Money is in fen (分). */
+        NewSku: {
+            /**
+             * Format: int64
+             * @description The list (strike-through) price in fen; 0: none (`skuMarketPrice`).
+             */
+            market_price_fen?: string;
+            /**
+             * Format: int64
+             * @description The sale price in fen, 1 to 9999999 (`skuSalePrice`).
+             */
+            price_fen: string;
+            /**
+             * Format: int64
+             * @description The seller's own SKU id (`relSkuId`).
+             */
+            rel_sku_id?: string;
+            /** @description The seller's SKU code (`skuNick`). */
+            sku_nick?: string;
+            /** @description The SKU's specifications (at most 3). */
+            specs?: components["schemas"]["SkuSpec"][];
+            /**
+             * Format: int64
+             * @description Pieces in stock, 0 to 9999999 (`skuStock`).
+             */
+            stock?: string;
         };
         /**
          * @description Order is one order (the platform's orderBaseInfo and its companions).
@@ -2795,6 +3287,36 @@ export interface components {
          * @enum {string}
          */
         OrderTimeField: "ORDER_TIME_FIELD_UNSPECIFIED" | "ORDER_TIME_FIELD_CREATE_TIME" | "ORDER_TIME_FIELD_UPDATE_TIME";
+        /**
+         * @description PropertyInputType is how a category property takes its value (the
+         *     platform's `propInputType`).
+         *
+         *     - `PROPERTY_INPUT_TYPE_UNSPECIFIED`: Not set, or a type the gateway does not know.
+         *     - `PROPERTY_INPUT_TYPE_TEXT`: Free text (TEXT): `text`.
+         *     - `PROPERTY_INPUT_TYPE_CHECKBOX`: Several of the property's values (CHECKBOX): `values`.
+         *     - `PROPERTY_INPUT_TYPE_NUMBER`: A decimal number (NUMBER): `text`.
+         *     - `PROPERTY_INPUT_TYPE_EMAIL`: An email address (EMAIL): `text`.
+         *     - `PROPERTY_INPUT_TYPE_DATETIME`: A point in time (DATETIME): `time`.
+         *     - `PROPERTY_INPUT_TYPE_URL`: An http(s) URL (URL): `text`.
+         *     - `PROPERTY_INPUT_TYPE_DATETIME_RANGE`: A time range (DATETIMERANGE): `time` and `end_time`.
+         *     - `PROPERTY_INPUT_TYPE_RADIO`: One of the property's values (RADIO): `values`, one entry.
+         *     - `PROPERTY_INPUT_TYPE_IMAGE`: Images (IMAGE): `image_urls`.
+         * @enum {string}
+         */
+        PropertyInputType: "PROPERTY_INPUT_TYPE_UNSPECIFIED" | "PROPERTY_INPUT_TYPE_TEXT" | "PROPERTY_INPUT_TYPE_CHECKBOX" | "PROPERTY_INPUT_TYPE_NUMBER" | "PROPERTY_INPUT_TYPE_EMAIL" | "PROPERTY_INPUT_TYPE_DATETIME" | "PROPERTY_INPUT_TYPE_URL" | "PROPERTY_INPUT_TYPE_DATETIME_RANGE" | "PROPERTY_INPUT_TYPE_RADIO" | "PROPERTY_INPUT_TYPE_IMAGE";
+        /** @description PropertyValue is one value of an enumerated property (or a brand). */
+        PropertyValue: {
+            /**
+             * @description The value's text (`propValue`). In a write it may be left empty: the
+             *     gateway fills it from the category's rules.
+             */
+            value?: string;
+            /**
+             * Format: int64
+             * @description The value id (`propValueId`).
+             */
+            value_id?: string;
+        };
         /** @description PullMessagesRequest fetches deliveries of a group. */
         PullMessagesRequest: {
             /** @description The name of the consumer group (created if missing). */
@@ -2881,6 +3403,63 @@ export interface components {
              * @description Use when the warning was raised.
              */
             used?: string;
+        };
+        /** @description ReceiverCiphertext is one encrypted receiver field of an order. */
+        ReceiverCiphertext: {
+            /** @description The ciphertext as the order carries it (`encryptedData`). */
+            ciphertext: string;
+            /**
+             * @description Which field the ciphertext is: the result carries the value in the
+             *     matching typed field.
+             */
+            field: components["schemas"]["ReceiverField"];
+            /**
+             * Format: int64
+             * @description The order the ciphertext belongs to (the platform's `bizId`).
+             */
+            order_id: string;
+        };
+        /**
+         * @description ReceiverField names a receiver field of an order. The numbers are the
+         *     platform's data types (`type`: 1 address, 2 name, 3 phone).
+         *
+         *     - `RECEIVER_FIELD_UNSPECIFIED`: Not set (refused).
+         *     - `RECEIVER_FIELD_ADDRESS`: The receiver's address (the order's `encrypted_address`).
+         *     - `RECEIVER_FIELD_NAME`: The receiver's name (the order's `encrypted_consignee`).
+         *     - `RECEIVER_FIELD_PHONE`: The receiver's phone number (the order's `encrypted_mobile`).
+         * @enum {string}
+         */
+        ReceiverField: "RECEIVER_FIELD_UNSPECIFIED" | "RECEIVER_FIELD_ADDRESS" | "RECEIVER_FIELD_NAME" | "RECEIVER_FIELD_PHONE";
+        /** @description ReceiverResult is the result of one entry: its value, or its error. */
+        ReceiverResult: {
+            /**
+             * @description The entry's error: INVALID_ARGUMENT for a ciphertext the platform
+             *     refused (not of this shop's order, say; the message is the platform's
+             *     errorMsg), or the error of the platform request that carried the entry
+             *     (RESOURCE_EXHAUSTED for a quota, UNAVAILABLE, ...). Unset on success.
+             */
+            error?: components["schemas"]["EntryError"];
+            /** @description The entry's field. */
+            field?: components["schemas"]["ReceiverField"];
+            /**
+             * Format: int64
+             * @description The entry's order id.
+             */
+            order_id?: string;
+            /** @description The value (decrypted or masked); unset when error is set. */
+            value?: components["schemas"]["ReceiverValue"];
+        };
+        /**
+         * @description ReceiverValue is the value of one receiver field, in the member its
+         *     field names.
+         */
+        ReceiverValue: {
+            /** @description The receiver's address. */
+            address?: string;
+            /** @description The receiver's name. */
+            name?: string;
+            /** @description The receiver's phone number. */
+            phone?: string;
         };
         /** @description RefreshAuthorizationRequest names the shop to refresh. */
         RefreshAuthorizationRequest: Record<string, never>;
@@ -3251,6 +3830,50 @@ export interface components {
             /** @description The new signing secret (`whsec_...`). Shown only now. */
             secret?: string;
         };
+        /** @description SearchIndexRequest names the values to index. */
+        SearchIndexRequest: {
+            /** @description The values, 1 to 5 000. */
+            entries: components["schemas"]["SearchInput"][];
+        };
+        /** @description SearchIndexResponse has one result per entry, in request order. */
+        SearchIndexResponse: {
+            /** @description The results. */
+            results?: components["schemas"]["SearchIndexResult"][];
+        };
+        /** @description SearchIndexResult is the index of one value, or its error. */
+        SearchIndexResult: {
+            /** @description The entry's error, as in ReceiverResult. */
+            error?: components["schemas"]["EntryError"];
+            /** @description The entry's field. */
+            field?: components["schemas"]["ReceiverField"];
+            /**
+             * @description The platform's search index string (`searchIndex`); empty when error
+             *     is set. The plaintext is not repeated in the answer.
+             */
+            search_index?: string;
+        };
+        /** @description SearchInput is one plaintext value to index. */
+        SearchInput: {
+            /** @description Which receiver field to index it as (`type`). */
+            field: components["schemas"]["ReceiverField"];
+            /**
+             * @description The plaintext (`plainText`): a name, phone number or address as the
+             *     buyer gave it.
+             */
+            plaintext: string;
+        };
+        /** @description SearchPropertyValuesResponse is one page of values. */
+        SearchPropertyValuesResponse: {
+            /** @description The token of the next page; empty on the last page. */
+            next_page_token?: string;
+            /**
+             * Format: int64
+             * @description How many values match in all (`total`).
+             */
+            total_size?: string;
+            /** @description The values. */
+            values?: components["schemas"]["PropertyValue"][];
+        };
         /** @description Seller is the merchant account behind a shop. */
         Seller: {
             /** @description The seller's avatar URL (`head`). */
@@ -3421,11 +4044,42 @@ export interface components {
             sku_nick?: string;
             /** @description The specification, for example `颜色:白色;尺码:M`. */
             specification?: string;
+            /** @description The SKU's specification values (`skuProps`/`skuProp`). */
+            specs?: components["schemas"]["SkuSpec"][];
             /**
              * Format: int64
              * @description Pieces in stock (`skuStock`).
              */
             stock?: string;
+        };
+        /** @description SkuRef pairs a SKU's platform id with the seller's. */
+        SkuRef: {
+            /**
+             * Format: int64
+             * @description The seller's SKU id (`relSkuId`).
+             */
+            rel_sku_id?: string;
+            /**
+             * Format: int64
+             * @description The SKU id (`kwaiSkuId`).
+             */
+            sku_id?: string;
+            /** @description The seller's SKU code (`skuNick`). */
+            sku_nick?: string;
+        };
+        /** @description SkuSpec is one specification of a SKU, such as 颜色: 白色 (`skuProps`). */
+        SkuSpec: {
+            /** @description The value's image, required on the main specification (`imageUrl`). */
+            image_url?: string;
+            /**
+             * @description Whether this is the main specification, the one with images
+             *     (`isMainProp`).
+             */
+            main?: boolean;
+            /** @description The specification's name (`propName`), such as 颜色. */
+            name: string;
+            /** @description The value (`propValueName`), such as 白色. */
+            value: string;
         };
         /** @description StartAuthorizationRequest asks for a consent URL. */
         StartAuthorizationRequest: {
@@ -3488,6 +4142,11 @@ export interface components {
          * @enum {string}
          */
         StockChange: "STOCK_CHANGE_UNSPECIFIED" | "STOCK_CHANGE_ADD" | "STOCK_CHANGE_REDUCE";
+        /** @description SuggestCategoriesResponse is the platform's predictions, best first. */
+        SuggestCategoriesResponse: {
+            /** @description The suggestions. */
+            suggestions?: components["schemas"]["CategorySuggestion"][];
+        };
         /**
          * @description TestUserQuota is one test user's daily use: a main account with its
          *     sub-accounts, which share one cap.
@@ -3520,6 +4179,50 @@ export interface components {
              */
             start_time?: string;
         };
+        /** @description UpdateItemRequest changes an item: unset fields stay as they are. */
+        UpdateItemRequest: {
+            /**
+             * Format: int64
+             * @description A new category; its rules then apply to properties.
+             */
+            category_id?: string;
+            /** @description New detail images (replaces them when set). */
+            detail_image_urls?: string[];
+            /** @description A new details text. */
+            details?: string;
+            /** @description New main images (replaces them when set). */
+            image_urls?: string[];
+            /** @description The new properties (with update_properties). */
+            properties?: components["schemas"]["ItemProperty"][];
+            /** @description Idempotency key (AIP-155). Required. */
+            request_id: string;
+            /** @description SKUs to change (`skuList`). */
+            skus?: components["schemas"]["UpdateSku"][];
+            /** @description A new title. */
+            title?: string;
+            /**
+             * @description Whether properties replaces the item's properties (checked against the
+             *     category's rules like CreateItem's).
+             */
+            update_properties?: boolean;
+        };
+        /** @description UpdateItemResponse confirms the change. */
+        UpdateItemResponse: {
+            /**
+             * Format: int64
+             * @description The item id.
+             */
+            item_id?: string;
+            /** @description The platform's request id of the call. */
+            platform_request_id?: string;
+            /**
+             * Format: int64
+             * @description The seller's item id.
+             */
+            rel_item_id?: string;
+            /** @description The SKUs' ids (`skuIdMapping`). */
+            skus?: components["schemas"]["SkuRef"][];
+        };
         /** @description UpdateOrderLogisticsRequest changes a shipped order's tracking data. */
         UpdateOrderLogisticsRequest: {
             /**
@@ -3547,6 +4250,32 @@ export interface components {
             order_id?: string;
             /** @description The platform's request id of the call. */
             platform_request_id?: string;
+        };
+        /** @description UpdateSku changes one SKU of UpdateItem. */
+        UpdateSku: {
+            /**
+             * Format: int64
+             * @description The list price in fen; unset: unchanged.
+             */
+            market_price_fen?: string;
+            /**
+             * Format: int64
+             * @description The sale price in fen (`skuSalePrice`; the platform requires it).
+             */
+            price_fen: string;
+            /**
+             * Format: int64
+             * @description The SKU id.
+             */
+            sku_id: string;
+            /** @description The SKU code; unset: unchanged. */
+            sku_nick?: string;
+            /**
+             * Format: int64
+             * @description The new stock, 0 to 9999999 (sent as a set, `skuStockChangeType` 3);
+             *     unset: unchanged.
+             */
+            stock?: string;
         };
         /** @description UpdateSkuPriceRequest sets a SKU's price. */
         UpdateSkuPriceRequest: {
@@ -4718,6 +5447,199 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    ItemService_ListCategories: {
+        parameters: {
+            query?: {
+                /** @description The parent category; 0 lists the roots. */
+                parent_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The shop's open_id. */
+                open_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListCategoriesResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    ItemService_ListBrands: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The category's brand property (`propId`); 0: the property named 品牌
+                 *     in the category's rules.
+                 */
+                property_id?: string;
+                /** @description Only brands matching this text (`propValue`); empty: all. */
+                query?: string;
+                /** @description The next_page_token of the previous page; empty for the first page. */
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The shop's open_id. */
+                open_id: string;
+                /** @description The category id. */
+                category_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListBrandsResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    ItemService_GetCategoryProperties: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The shop's open_id. */
+                open_id: string;
+                /** @description The category id. */
+                category_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetCategoryPropertiesResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    ItemService_SearchPropertyValues: {
+        parameters: {
+            query?: {
+                /** @description Only values matching this text (`propValue`); empty: all. */
+                query?: string;
+                /** @description The most values to return (0 means 100, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page; empty for the first page. */
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The shop's open_id. */
+                open_id: string;
+                /** @description The category id. */
+                category_id: string;
+                /** @description The property id. */
+                property_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPropertyValuesResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    ItemService_SuggestCategories: {
+        parameters: {
+            query: {
+                /** @description The item's title (`itemTitle`). */
+                title: string;
+                /**
+                 * @description The item's images: platform image URLs (UploadImage), at least one
+                 *     (`imageUrls`).
+                 */
+                image_urls: string[];
+                /** @description The item's description (`itemDesc`); optional. */
+                description?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The shop's open_id. */
+                open_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestCategoriesResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     LogisticsService_ListExpressTemplates: {
         parameters: {
             query?: {
@@ -4829,6 +5751,44 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    ItemService_CreateItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The shop's open_id. */
+                open_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateItemRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateItemResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     ItemService_GetItem: {
         parameters: {
             query?: never;
@@ -4856,6 +5816,46 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    ItemService_UpdateItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The shop's open_id. */
+                open_id: string;
+                /** @description The item id. */
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateItemRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateItemResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
@@ -5226,6 +6226,117 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    SecurityService_DecryptReceivers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The shop's open_id. */
+                open_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecryptReceiversRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecryptReceiversResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    SecurityService_DesensitiseReceivers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The shop's open_id. */
+                open_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DesensitiseReceiversRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DesensitiseReceiversResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    SecurityService_SearchIndex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The shop's open_id. */
+                open_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchIndexRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchIndexResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

@@ -208,6 +208,88 @@ func (ImageUploadType) EnumDescriptor() ([]byte, []int) {
 	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{2}
 }
 
+// PropertyInputType is how a category property takes its value (the
+// platform's `propInputType`).
+type PropertyInputType int32
+
+const (
+	// Not set, or a type the gateway does not know.
+	PropertyInputType_PROPERTY_INPUT_TYPE_UNSPECIFIED PropertyInputType = 0
+	// Free text (TEXT): `text`.
+	PropertyInputType_PROPERTY_INPUT_TYPE_TEXT PropertyInputType = 1
+	// Several of the property's values (CHECKBOX): `values`.
+	PropertyInputType_PROPERTY_INPUT_TYPE_CHECKBOX PropertyInputType = 2
+	// A decimal number (NUMBER): `text`.
+	PropertyInputType_PROPERTY_INPUT_TYPE_NUMBER PropertyInputType = 3
+	// An email address (EMAIL): `text`.
+	PropertyInputType_PROPERTY_INPUT_TYPE_EMAIL PropertyInputType = 4
+	// A point in time (DATETIME): `time`.
+	PropertyInputType_PROPERTY_INPUT_TYPE_DATETIME PropertyInputType = 5
+	// An http(s) URL (URL): `text`.
+	PropertyInputType_PROPERTY_INPUT_TYPE_URL PropertyInputType = 6
+	// A time range (DATETIMERANGE): `time` and `end_time`.
+	PropertyInputType_PROPERTY_INPUT_TYPE_DATETIME_RANGE PropertyInputType = 7
+	// One of the property's values (RADIO): `values`, one entry.
+	PropertyInputType_PROPERTY_INPUT_TYPE_RADIO PropertyInputType = 8
+	// Images (IMAGE): `image_urls`.
+	PropertyInputType_PROPERTY_INPUT_TYPE_IMAGE PropertyInputType = 9
+)
+
+// Enum value maps for PropertyInputType.
+var (
+	PropertyInputType_name = map[int32]string{
+		0: "PROPERTY_INPUT_TYPE_UNSPECIFIED",
+		1: "PROPERTY_INPUT_TYPE_TEXT",
+		2: "PROPERTY_INPUT_TYPE_CHECKBOX",
+		3: "PROPERTY_INPUT_TYPE_NUMBER",
+		4: "PROPERTY_INPUT_TYPE_EMAIL",
+		5: "PROPERTY_INPUT_TYPE_DATETIME",
+		6: "PROPERTY_INPUT_TYPE_URL",
+		7: "PROPERTY_INPUT_TYPE_DATETIME_RANGE",
+		8: "PROPERTY_INPUT_TYPE_RADIO",
+		9: "PROPERTY_INPUT_TYPE_IMAGE",
+	}
+	PropertyInputType_value = map[string]int32{
+		"PROPERTY_INPUT_TYPE_UNSPECIFIED":    0,
+		"PROPERTY_INPUT_TYPE_TEXT":           1,
+		"PROPERTY_INPUT_TYPE_CHECKBOX":       2,
+		"PROPERTY_INPUT_TYPE_NUMBER":         3,
+		"PROPERTY_INPUT_TYPE_EMAIL":          4,
+		"PROPERTY_INPUT_TYPE_DATETIME":       5,
+		"PROPERTY_INPUT_TYPE_URL":            6,
+		"PROPERTY_INPUT_TYPE_DATETIME_RANGE": 7,
+		"PROPERTY_INPUT_TYPE_RADIO":          8,
+		"PROPERTY_INPUT_TYPE_IMAGE":          9,
+	}
+)
+
+func (x PropertyInputType) Enum() *PropertyInputType {
+	p := new(PropertyInputType)
+	*p = x
+	return p
+}
+
+func (x PropertyInputType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PropertyInputType) Descriptor() protoreflect.EnumDescriptor {
+	return file_kwaishop_gateway_v1_item_proto_enumTypes[3].Descriptor()
+}
+
+func (PropertyInputType) Type() protoreflect.EnumType {
+	return &file_kwaishop_gateway_v1_item_proto_enumTypes[3]
+}
+
+func (x PropertyInputType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PropertyInputType.Descriptor instead.
+func (PropertyInputType) EnumDescriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{3}
+}
+
 // ListItemsRequest pages through a shop's items.
 type ListItemsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -897,7 +979,13 @@ type Item struct {
 	Skus []*Sku `protobuf:"bytes,13,rep,name=skus,proto3" json:"skus,omitempty"`
 	// The platform's JSON object for this item, verbatim (numbers keep their
 	// full precision), for fields this message does not model.
-	Raw           string `protobuf:"bytes,14,opt,name=raw,proto3" json:"raw,omitempty"`
+	Raw string `protobuf:"bytes,14,opt,name=raw,proto3" json:"raw,omitempty"`
+	// The category properties (`itemPropValues`).
+	Properties []*ItemProperty `protobuf:"bytes,15,rep,name=properties,proto3" json:"properties,omitempty"`
+	// The detail (图文详情) image URLs (`detailImageUrls`).
+	DetailImageUrls []string `protobuf:"bytes,16,rep,name=detail_image_urls,json=detailImageUrls,proto3" json:"detail_image_urls,omitempty"`
+	// The details text (`details`).
+	Details       string `protobuf:"bytes,17,opt,name=details,proto3" json:"details,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1030,6 +1118,27 @@ func (x *Item) GetRaw() string {
 	return ""
 }
 
+func (x *Item) GetProperties() []*ItemProperty {
+	if x != nil {
+		return x.Properties
+	}
+	return nil
+}
+
+func (x *Item) GetDetailImageUrls() []string {
+	if x != nil {
+		return x.DetailImageUrls
+	}
+	return nil
+}
+
+func (x *Item) GetDetails() string {
+	if x != nil {
+		return x.Details
+	}
+	return ""
+}
+
 // Sku is one stock-keeping unit of an item.
 type Sku struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1046,7 +1155,9 @@ type Sku struct {
 	// The list (strike-through) price, in fen (`skuMarketPrice`).
 	MarketPriceFen int64 `protobuf:"varint,6,opt,name=market_price_fen,json=marketPriceFen,proto3" json:"market_price_fen,omitempty"`
 	// Pieces in stock (`skuStock`).
-	Stock         int64 `protobuf:"varint,7,opt,name=stock,proto3" json:"stock,omitempty"`
+	Stock int64 `protobuf:"varint,7,opt,name=stock,proto3" json:"stock,omitempty"`
+	// The SKU's specification values (`skuProps`/`skuProp`).
+	Specs         []*SkuSpec `protobuf:"bytes,8,rep,name=specs,proto3" json:"specs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1128,6 +1239,13 @@ func (x *Sku) GetStock() int64 {
 		return x.Stock
 	}
 	return 0
+}
+
+func (x *Sku) GetSpecs() []*SkuSpec {
+	if x != nil {
+		return x.Specs
+	}
+	return nil
 }
 
 // UploadImageRequest is one image to store on the platform.
@@ -1278,6 +1396,1869 @@ func (x *UploadImageResponse) GetRaw() string {
 	return ""
 }
 
+// Category is one node of the category tree.
+type Category struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The category id.
+	CategoryId int64 `protobuf:"varint,1,opt,name=category_id,json=categoryId,proto3" json:"category_id,omitempty"`
+	// The name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The parent's id; 0 for a root.
+	ParentId      int64 `protobuf:"varint,3,opt,name=parent_id,json=parentId,proto3" json:"parent_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Category) Reset() {
+	*x = Category{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Category) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Category) ProtoMessage() {}
+
+func (x *Category) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Category.ProtoReflect.Descriptor instead.
+func (*Category) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Category) GetCategoryId() int64 {
+	if x != nil {
+		return x.CategoryId
+	}
+	return 0
+}
+
+func (x *Category) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Category) GetParentId() int64 {
+	if x != nil {
+		return x.ParentId
+	}
+	return 0
+}
+
+// ListCategoriesRequest names a parent category.
+type ListCategoriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop's open_id.
+	OpenId string `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	// The parent category; 0 lists the roots.
+	ParentId      int64 `protobuf:"varint,2,opt,name=parent_id,json=parentId,proto3" json:"parent_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCategoriesRequest) Reset() {
+	*x = ListCategoriesRequest{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCategoriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCategoriesRequest) ProtoMessage() {}
+
+func (x *ListCategoriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCategoriesRequest.ProtoReflect.Descriptor instead.
+func (*ListCategoriesRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListCategoriesRequest) GetOpenId() string {
+	if x != nil {
+		return x.OpenId
+	}
+	return ""
+}
+
+func (x *ListCategoriesRequest) GetParentId() int64 {
+	if x != nil {
+		return x.ParentId
+	}
+	return 0
+}
+
+// ListCategoriesResponse is the parent's children.
+type ListCategoriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The children, in the platform's order.
+	Categories    []*Category `protobuf:"bytes,1,rep,name=categories,proto3" json:"categories,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCategoriesResponse) Reset() {
+	*x = ListCategoriesResponse{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCategoriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCategoriesResponse) ProtoMessage() {}
+
+func (x *ListCategoriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCategoriesResponse.ProtoReflect.Descriptor instead.
+func (*ListCategoriesResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListCategoriesResponse) GetCategories() []*Category {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+// SuggestCategoriesRequest describes an item to find categories for.
+type SuggestCategoriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop's open_id.
+	OpenId string `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	// The item's title (`itemTitle`).
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// The item's images: platform image URLs (UploadImage), at least one
+	// (`imageUrls`).
+	ImageUrls []string `protobuf:"bytes,3,rep,name=image_urls,json=imageUrls,proto3" json:"image_urls,omitempty"`
+	// The item's description (`itemDesc`); optional.
+	Description   string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuggestCategoriesRequest) Reset() {
+	*x = SuggestCategoriesRequest{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuggestCategoriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuggestCategoriesRequest) ProtoMessage() {}
+
+func (x *SuggestCategoriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuggestCategoriesRequest.ProtoReflect.Descriptor instead.
+func (*SuggestCategoriesRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *SuggestCategoriesRequest) GetOpenId() string {
+	if x != nil {
+		return x.OpenId
+	}
+	return ""
+}
+
+func (x *SuggestCategoriesRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *SuggestCategoriesRequest) GetImageUrls() []string {
+	if x != nil {
+		return x.ImageUrls
+	}
+	return nil
+}
+
+func (x *SuggestCategoriesRequest) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// CategorySuggestion is one predicted leaf category with its path.
+type CategorySuggestion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ids from the root to the leaf (`categoryCodePath`).
+	CategoryIds []int64 `protobuf:"varint,1,rep,packed,name=category_ids,json=categoryIds,proto3" json:"category_ids,omitempty"`
+	// The names from the root to the leaf (`categoryNamePath`).
+	CategoryNames []string `protobuf:"bytes,2,rep,name=category_names,json=categoryNames,proto3" json:"category_names,omitempty"`
+	// Whether the shop may publish in the leaf (`open`).
+	Open          bool `protobuf:"varint,3,opt,name=open,proto3" json:"open,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CategorySuggestion) Reset() {
+	*x = CategorySuggestion{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CategorySuggestion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CategorySuggestion) ProtoMessage() {}
+
+func (x *CategorySuggestion) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CategorySuggestion.ProtoReflect.Descriptor instead.
+func (*CategorySuggestion) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CategorySuggestion) GetCategoryIds() []int64 {
+	if x != nil {
+		return x.CategoryIds
+	}
+	return nil
+}
+
+func (x *CategorySuggestion) GetCategoryNames() []string {
+	if x != nil {
+		return x.CategoryNames
+	}
+	return nil
+}
+
+func (x *CategorySuggestion) GetOpen() bool {
+	if x != nil {
+		return x.Open
+	}
+	return false
+}
+
+// SuggestCategoriesResponse is the platform's predictions, best first.
+type SuggestCategoriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The suggestions.
+	Suggestions   []*CategorySuggestion `protobuf:"bytes,1,rep,name=suggestions,proto3" json:"suggestions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuggestCategoriesResponse) Reset() {
+	*x = SuggestCategoriesResponse{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuggestCategoriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuggestCategoriesResponse) ProtoMessage() {}
+
+func (x *SuggestCategoriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuggestCategoriesResponse.ProtoReflect.Descriptor instead.
+func (*SuggestCategoriesResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *SuggestCategoriesResponse) GetSuggestions() []*CategorySuggestion {
+	if x != nil {
+		return x.Suggestions
+	}
+	return nil
+}
+
+// GetCategoryPropertiesRequest names a leaf category.
+type GetCategoryPropertiesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop's open_id.
+	OpenId string `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	// The category id.
+	CategoryId    int64 `protobuf:"varint,2,opt,name=category_id,json=categoryId,proto3" json:"category_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCategoryPropertiesRequest) Reset() {
+	*x = GetCategoryPropertiesRequest{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCategoryPropertiesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCategoryPropertiesRequest) ProtoMessage() {}
+
+func (x *GetCategoryPropertiesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCategoryPropertiesRequest.ProtoReflect.Descriptor instead.
+func (*GetCategoryPropertiesRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetCategoryPropertiesRequest) GetOpenId() string {
+	if x != nil {
+		return x.OpenId
+	}
+	return ""
+}
+
+func (x *GetCategoryPropertiesRequest) GetCategoryId() int64 {
+	if x != nil {
+		return x.CategoryId
+	}
+	return 0
+}
+
+// PropertyValue is one value of an enumerated property (or a brand).
+type PropertyValue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The value id (`propValueId`).
+	ValueId int64 `protobuf:"varint,1,opt,name=value_id,json=valueId,proto3" json:"value_id,omitempty"`
+	// The value's text (`propValue`). In a write it may be left empty: the
+	// gateway fills it from the category's rules.
+	Value         string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PropertyValue) Reset() {
+	*x = PropertyValue{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PropertyValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PropertyValue) ProtoMessage() {}
+
+func (x *PropertyValue) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PropertyValue.ProtoReflect.Descriptor instead.
+func (*PropertyValue) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *PropertyValue) GetValueId() int64 {
+	if x != nil {
+		return x.ValueId
+	}
+	return 0
+}
+
+func (x *PropertyValue) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+// CategoryProperty is the rule of one property of a category.
+type CategoryProperty struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The property id (`propId`).
+	PropertyId int64 `protobuf:"varint,1,opt,name=property_id,json=propertyId,proto3" json:"property_id,omitempty"`
+	// The name (`propName`).
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Whether an item must have it (`required`).
+	Required bool `protobuf:"varint,3,opt,name=required,proto3" json:"required,omitempty"`
+	// How it takes its value (`propInputType`).
+	InputType PropertyInputType `protobuf:"varint,4,opt,name=input_type,json=inputType,proto3,enum=kwaishop.gateway.v1.PropertyInputType" json:"input_type,omitempty"`
+	// The platform's input type text, verbatim.
+	InputTypeName string `protobuf:"bytes,5,opt,name=input_type_name,json=inputTypeName,proto3" json:"input_type_name,omitempty"`
+	// The most values a CHECKBOX property takes (`propValueMaximum`; 0: no
+	// limit given).
+	MaxValues int32 `protobuf:"varint,6,opt,name=max_values,json=maxValues,proto3" json:"max_values,omitempty"`
+	// Whether values other than the listed ones are accepted (`customInput`).
+	CustomInput bool `protobuf:"varint,7,opt,name=custom_input,json=customInput,proto3" json:"custom_input,omitempty"`
+	// The position in the platform's order (`sortNum`).
+	SortNum int32 `protobuf:"varint,8,opt,name=sort_num,json=sortNum,proto3" json:"sort_num,omitempty"`
+	// The values of a RADIO or CHECKBOX property, as far as the gateway read
+	// them (see values_complete).
+	Values []*PropertyValue `protobuf:"bytes,9,rep,name=values,proto3" json:"values,omitempty"`
+	// Whether values lists every value: when it does, a write naming another
+	// value id is refused before it is sent.
+	ValuesComplete bool `protobuf:"varint,10,opt,name=values_complete,json=valuesComplete,proto3" json:"values_complete,omitempty"`
+	// The shortest and longest text (`inputFormatConfig`; 0: no limit).
+	MinLength int32 `protobuf:"varint,11,opt,name=min_length,json=minLength,proto3" json:"min_length,omitempty"`
+	// See min_length.
+	MaxLength int32 `protobuf:"varint,12,opt,name=max_length,json=maxLength,proto3" json:"max_length,omitempty"`
+	// The fewest and most images of an IMAGE property (0: no limit).
+	MinImages int32 `protobuf:"varint,13,opt,name=min_images,json=minImages,proto3" json:"min_images,omitempty"`
+	// See min_images.
+	MaxImages     int32 `protobuf:"varint,14,opt,name=max_images,json=maxImages,proto3" json:"max_images,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CategoryProperty) Reset() {
+	*x = CategoryProperty{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CategoryProperty) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CategoryProperty) ProtoMessage() {}
+
+func (x *CategoryProperty) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CategoryProperty.ProtoReflect.Descriptor instead.
+func (*CategoryProperty) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CategoryProperty) GetPropertyId() int64 {
+	if x != nil {
+		return x.PropertyId
+	}
+	return 0
+}
+
+func (x *CategoryProperty) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CategoryProperty) GetRequired() bool {
+	if x != nil {
+		return x.Required
+	}
+	return false
+}
+
+func (x *CategoryProperty) GetInputType() PropertyInputType {
+	if x != nil {
+		return x.InputType
+	}
+	return PropertyInputType_PROPERTY_INPUT_TYPE_UNSPECIFIED
+}
+
+func (x *CategoryProperty) GetInputTypeName() string {
+	if x != nil {
+		return x.InputTypeName
+	}
+	return ""
+}
+
+func (x *CategoryProperty) GetMaxValues() int32 {
+	if x != nil {
+		return x.MaxValues
+	}
+	return 0
+}
+
+func (x *CategoryProperty) GetCustomInput() bool {
+	if x != nil {
+		return x.CustomInput
+	}
+	return false
+}
+
+func (x *CategoryProperty) GetSortNum() int32 {
+	if x != nil {
+		return x.SortNum
+	}
+	return 0
+}
+
+func (x *CategoryProperty) GetValues() []*PropertyValue {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *CategoryProperty) GetValuesComplete() bool {
+	if x != nil {
+		return x.ValuesComplete
+	}
+	return false
+}
+
+func (x *CategoryProperty) GetMinLength() int32 {
+	if x != nil {
+		return x.MinLength
+	}
+	return 0
+}
+
+func (x *CategoryProperty) GetMaxLength() int32 {
+	if x != nil {
+		return x.MaxLength
+	}
+	return 0
+}
+
+func (x *CategoryProperty) GetMinImages() int32 {
+	if x != nil {
+		return x.MinImages
+	}
+	return 0
+}
+
+func (x *CategoryProperty) GetMaxImages() int32 {
+	if x != nil {
+		return x.MaxImages
+	}
+	return 0
+}
+
+// GetCategoryPropertiesResponse is a category's configuration.
+type GetCategoryPropertiesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The category id.
+	CategoryId int64 `protobuf:"varint,1,opt,name=category_id,json=categoryId,proto3" json:"category_id,omitempty"`
+	// Whether the category has properties at all (`categoryPropSwitch`).
+	PropertiesEnabled bool `protobuf:"varint,2,opt,name=properties_enabled,json=propertiesEnabled,proto3" json:"properties_enabled,omitempty"`
+	// The properties, in sort order.
+	Properties []*CategoryProperty `protobuf:"bytes,3,rep,name=properties,proto3" json:"properties,omitempty"`
+	// The refund rules the category allows (`refundRuleList`: 1 seven days
+	// without reason, 4 not, …).
+	RefundRules []int32 `protobuf:"varint,4,rep,packed,name=refund_rules,json=refundRules,proto3" json:"refund_rules,omitempty"`
+	// The platform's data object of `open.item.category.config`, verbatim.
+	Raw           string `protobuf:"bytes,5,opt,name=raw,proto3" json:"raw,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCategoryPropertiesResponse) Reset() {
+	*x = GetCategoryPropertiesResponse{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCategoryPropertiesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCategoryPropertiesResponse) ProtoMessage() {}
+
+func (x *GetCategoryPropertiesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCategoryPropertiesResponse.ProtoReflect.Descriptor instead.
+func (*GetCategoryPropertiesResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetCategoryPropertiesResponse) GetCategoryId() int64 {
+	if x != nil {
+		return x.CategoryId
+	}
+	return 0
+}
+
+func (x *GetCategoryPropertiesResponse) GetPropertiesEnabled() bool {
+	if x != nil {
+		return x.PropertiesEnabled
+	}
+	return false
+}
+
+func (x *GetCategoryPropertiesResponse) GetProperties() []*CategoryProperty {
+	if x != nil {
+		return x.Properties
+	}
+	return nil
+}
+
+func (x *GetCategoryPropertiesResponse) GetRefundRules() []int32 {
+	if x != nil {
+		return x.RefundRules
+	}
+	return nil
+}
+
+func (x *GetCategoryPropertiesResponse) GetRaw() string {
+	if x != nil {
+		return x.Raw
+	}
+	return ""
+}
+
+// SearchPropertyValuesRequest pages through a property's values.
+type SearchPropertyValuesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop's open_id.
+	OpenId string `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	// The category id.
+	CategoryId int64 `protobuf:"varint,2,opt,name=category_id,json=categoryId,proto3" json:"category_id,omitempty"`
+	// The property id.
+	PropertyId int64 `protobuf:"varint,3,opt,name=property_id,json=propertyId,proto3" json:"property_id,omitempty"`
+	// Only values matching this text (`propValue`); empty: all.
+	Query string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
+	// The most values to return (0 means 100, at most 500).
+	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page; empty for the first page.
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchPropertyValuesRequest) Reset() {
+	*x = SearchPropertyValuesRequest{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchPropertyValuesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchPropertyValuesRequest) ProtoMessage() {}
+
+func (x *SearchPropertyValuesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchPropertyValuesRequest.ProtoReflect.Descriptor instead.
+func (*SearchPropertyValuesRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SearchPropertyValuesRequest) GetOpenId() string {
+	if x != nil {
+		return x.OpenId
+	}
+	return ""
+}
+
+func (x *SearchPropertyValuesRequest) GetCategoryId() int64 {
+	if x != nil {
+		return x.CategoryId
+	}
+	return 0
+}
+
+func (x *SearchPropertyValuesRequest) GetPropertyId() int64 {
+	if x != nil {
+		return x.PropertyId
+	}
+	return 0
+}
+
+func (x *SearchPropertyValuesRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *SearchPropertyValuesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *SearchPropertyValuesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// SearchPropertyValuesResponse is one page of values.
+type SearchPropertyValuesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The values.
+	Values []*PropertyValue `protobuf:"bytes,1,rep,name=values,proto3" json:"values,omitempty"`
+	// The token of the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many values match in all (`total`).
+	TotalSize     int64 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchPropertyValuesResponse) Reset() {
+	*x = SearchPropertyValuesResponse{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchPropertyValuesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchPropertyValuesResponse) ProtoMessage() {}
+
+func (x *SearchPropertyValuesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchPropertyValuesResponse.ProtoReflect.Descriptor instead.
+func (*SearchPropertyValuesResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SearchPropertyValuesResponse) GetValues() []*PropertyValue {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *SearchPropertyValuesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *SearchPropertyValuesResponse) GetTotalSize() int64 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
+// ListBrandsRequest pages through a category's brands.
+type ListBrandsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop's open_id.
+	OpenId string `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	// The category id.
+	CategoryId int64 `protobuf:"varint,2,opt,name=category_id,json=categoryId,proto3" json:"category_id,omitempty"`
+	// The category's brand property (`propId`); 0: the property named 品牌
+	// in the category's rules.
+	PropertyId int64 `protobuf:"varint,3,opt,name=property_id,json=propertyId,proto3" json:"property_id,omitempty"`
+	// Only brands matching this text (`propValue`); empty: all.
+	Query string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
+	// The next_page_token of the previous page; empty for the first page.
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBrandsRequest) Reset() {
+	*x = ListBrandsRequest{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBrandsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBrandsRequest) ProtoMessage() {}
+
+func (x *ListBrandsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBrandsRequest.ProtoReflect.Descriptor instead.
+func (*ListBrandsRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListBrandsRequest) GetOpenId() string {
+	if x != nil {
+		return x.OpenId
+	}
+	return ""
+}
+
+func (x *ListBrandsRequest) GetCategoryId() int64 {
+	if x != nil {
+		return x.CategoryId
+	}
+	return 0
+}
+
+func (x *ListBrandsRequest) GetPropertyId() int64 {
+	if x != nil {
+		return x.PropertyId
+	}
+	return 0
+}
+
+func (x *ListBrandsRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *ListBrandsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListBrandsResponse is one page of brands.
+type ListBrandsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The brands.
+	Brands []*PropertyValue `protobuf:"bytes,1,rep,name=brands,proto3" json:"brands,omitempty"`
+	// The token of the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many brands match in all (`total`).
+	TotalSize int64 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
+	// The brand property the brands are values of.
+	PropertyId    int64 `protobuf:"varint,4,opt,name=property_id,json=propertyId,proto3" json:"property_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBrandsResponse) Reset() {
+	*x = ListBrandsResponse{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBrandsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBrandsResponse) ProtoMessage() {}
+
+func (x *ListBrandsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBrandsResponse.ProtoReflect.Descriptor instead.
+func (*ListBrandsResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListBrandsResponse) GetBrands() []*PropertyValue {
+	if x != nil {
+		return x.Brands
+	}
+	return nil
+}
+
+func (x *ListBrandsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListBrandsResponse) GetTotalSize() int64 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
+func (x *ListBrandsResponse) GetPropertyId() int64 {
+	if x != nil {
+		return x.PropertyId
+	}
+	return 0
+}
+
+// ItemProperty is an item's value of one category property. Which member
+// holds the value follows the property's input type (CategoryProperty).
+type ItemProperty struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The property id.
+	PropertyId int64 `protobuf:"varint,1,opt,name=property_id,json=propertyId,proto3" json:"property_id,omitempty"`
+	// The chosen values of a RADIO (one) or CHECKBOX property.
+	Values []*PropertyValue `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
+	// The value of a TEXT, NUMBER, EMAIL or URL property.
+	Text string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// The images of an IMAGE property.
+	ImageUrls []string `protobuf:"bytes,4,rep,name=image_urls,json=imageUrls,proto3" json:"image_urls,omitempty"`
+	// The time of a DATETIME property, or the start of a DATETIME_RANGE.
+	Time *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
+	// The end of a DATETIME_RANGE property.
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// The property's name (`propName`; read only).
+	Name          string `protobuf:"bytes,7,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ItemProperty) Reset() {
+	*x = ItemProperty{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ItemProperty) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ItemProperty) ProtoMessage() {}
+
+func (x *ItemProperty) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ItemProperty.ProtoReflect.Descriptor instead.
+func (*ItemProperty) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ItemProperty) GetPropertyId() int64 {
+	if x != nil {
+		return x.PropertyId
+	}
+	return 0
+}
+
+func (x *ItemProperty) GetValues() []*PropertyValue {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *ItemProperty) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ItemProperty) GetImageUrls() []string {
+	if x != nil {
+		return x.ImageUrls
+	}
+	return nil
+}
+
+func (x *ItemProperty) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *ItemProperty) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *ItemProperty) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// SkuSpec is one specification of a SKU, such as 颜色: 白色 (`skuProps`).
+type SkuSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The specification's name (`propName`), such as 颜色.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The value (`propValueName`), such as 白色.
+	Value string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// Whether this is the main specification, the one with images
+	// (`isMainProp`).
+	Main bool `protobuf:"varint,3,opt,name=main,proto3" json:"main,omitempty"`
+	// The value's image, required on the main specification (`imageUrl`).
+	ImageUrl      string `protobuf:"bytes,4,opt,name=image_url,json=imageUrl,proto3" json:"image_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SkuSpec) Reset() {
+	*x = SkuSpec{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SkuSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SkuSpec) ProtoMessage() {}
+
+func (x *SkuSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SkuSpec.ProtoReflect.Descriptor instead.
+func (*SkuSpec) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *SkuSpec) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SkuSpec) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *SkuSpec) GetMain() bool {
+	if x != nil {
+		return x.Main
+	}
+	return false
+}
+
+func (x *SkuSpec) GetImageUrl() string {
+	if x != nil {
+		return x.ImageUrl
+	}
+	return ""
+}
+
+// NewSku is one SKU of CreateItem. Money is in fen (分).
+type NewSku struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The seller's own SKU id (`relSkuId`).
+	RelSkuId int64 `protobuf:"varint,1,opt,name=rel_sku_id,json=relSkuId,proto3" json:"rel_sku_id,omitempty"`
+	// The seller's SKU code (`skuNick`).
+	SkuNick string `protobuf:"bytes,2,opt,name=sku_nick,json=skuNick,proto3" json:"sku_nick,omitempty"`
+	// The sale price in fen, 1 to 9999999 (`skuSalePrice`).
+	PriceFen int64 `protobuf:"varint,3,opt,name=price_fen,json=priceFen,proto3" json:"price_fen,omitempty"`
+	// The list (strike-through) price in fen; 0: none (`skuMarketPrice`).
+	MarketPriceFen int64 `protobuf:"varint,4,opt,name=market_price_fen,json=marketPriceFen,proto3" json:"market_price_fen,omitempty"`
+	// Pieces in stock, 0 to 9999999 (`skuStock`).
+	Stock int64 `protobuf:"varint,5,opt,name=stock,proto3" json:"stock,omitempty"`
+	// The SKU's specifications (at most 3).
+	Specs         []*SkuSpec `protobuf:"bytes,6,rep,name=specs,proto3" json:"specs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NewSku) Reset() {
+	*x = NewSku{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NewSku) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NewSku) ProtoMessage() {}
+
+func (x *NewSku) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NewSku.ProtoReflect.Descriptor instead.
+func (*NewSku) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *NewSku) GetRelSkuId() int64 {
+	if x != nil {
+		return x.RelSkuId
+	}
+	return 0
+}
+
+func (x *NewSku) GetSkuNick() string {
+	if x != nil {
+		return x.SkuNick
+	}
+	return ""
+}
+
+func (x *NewSku) GetPriceFen() int64 {
+	if x != nil {
+		return x.PriceFen
+	}
+	return 0
+}
+
+func (x *NewSku) GetMarketPriceFen() int64 {
+	if x != nil {
+		return x.MarketPriceFen
+	}
+	return 0
+}
+
+func (x *NewSku) GetStock() int64 {
+	if x != nil {
+		return x.Stock
+	}
+	return 0
+}
+
+func (x *NewSku) GetSpecs() []*SkuSpec {
+	if x != nil {
+		return x.Specs
+	}
+	return nil
+}
+
+// CreateItemRequest is a new item.
+type CreateItemRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop's open_id.
+	OpenId string `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	// The leaf category (`categoryId`).
+	CategoryId int64 `protobuf:"varint,2,opt,name=category_id,json=categoryId,proto3" json:"category_id,omitempty"`
+	// The title (`title`), at most 60 characters.
+	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	// The seller's own item id, unique in the shop's history (`relItemId`).
+	RelItemId int64 `protobuf:"varint,4,opt,name=rel_item_id,json=relItemId,proto3" json:"rel_item_id,omitempty"`
+	// The main images, the first is the head image: platform URLs from
+	// UploadImage (`imageUrls`).
+	ImageUrls []string `protobuf:"bytes,5,rep,name=image_urls,json=imageUrls,proto3" json:"image_urls,omitempty"`
+	// The detail images (`detailImageUrls`).
+	DetailImageUrls []string `protobuf:"bytes,6,rep,name=detail_image_urls,json=detailImageUrls,proto3" json:"detail_image_urls,omitempty"`
+	// The details text (`details`).
+	Details string `protobuf:"bytes,7,opt,name=details,proto3" json:"details,omitempty"`
+	// The shop's freight template (`expressTemplateId`).
+	ExpressTemplateId int64 `protobuf:"varint,8,opt,name=express_template_id,json=expressTemplateId,proto3" json:"express_template_id,omitempty"`
+	// The refund rule, one the category allows (`serviceRule.refundRule`: 1
+	// seven days without reason, 4 not, …).
+	RefundRule int32 `protobuf:"varint,9,opt,name=refund_rule,json=refundRule,proto3" json:"refund_rule,omitempty"`
+	// The category properties (`itemPropValues`).
+	Properties []*ItemProperty `protobuf:"bytes,10,rep,name=properties,proto3" json:"properties,omitempty"`
+	// The SKUs, 1 to 600 (`skuList`).
+	Skus []*NewSku `protobuf:"bytes,11,rep,name=skus,proto3" json:"skus,omitempty"`
+	// Idempotency key (AIP-155). Required.
+	RequestId     string `protobuf:"bytes,12,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateItemRequest) Reset() {
+	*x = CreateItemRequest{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateItemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateItemRequest) ProtoMessage() {}
+
+func (x *CreateItemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateItemRequest.ProtoReflect.Descriptor instead.
+func (*CreateItemRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *CreateItemRequest) GetOpenId() string {
+	if x != nil {
+		return x.OpenId
+	}
+	return ""
+}
+
+func (x *CreateItemRequest) GetCategoryId() int64 {
+	if x != nil {
+		return x.CategoryId
+	}
+	return 0
+}
+
+func (x *CreateItemRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *CreateItemRequest) GetRelItemId() int64 {
+	if x != nil {
+		return x.RelItemId
+	}
+	return 0
+}
+
+func (x *CreateItemRequest) GetImageUrls() []string {
+	if x != nil {
+		return x.ImageUrls
+	}
+	return nil
+}
+
+func (x *CreateItemRequest) GetDetailImageUrls() []string {
+	if x != nil {
+		return x.DetailImageUrls
+	}
+	return nil
+}
+
+func (x *CreateItemRequest) GetDetails() string {
+	if x != nil {
+		return x.Details
+	}
+	return ""
+}
+
+func (x *CreateItemRequest) GetExpressTemplateId() int64 {
+	if x != nil {
+		return x.ExpressTemplateId
+	}
+	return 0
+}
+
+func (x *CreateItemRequest) GetRefundRule() int32 {
+	if x != nil {
+		return x.RefundRule
+	}
+	return 0
+}
+
+func (x *CreateItemRequest) GetProperties() []*ItemProperty {
+	if x != nil {
+		return x.Properties
+	}
+	return nil
+}
+
+func (x *CreateItemRequest) GetSkus() []*NewSku {
+	if x != nil {
+		return x.Skus
+	}
+	return nil
+}
+
+func (x *CreateItemRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// SkuRef pairs a SKU's platform id with the seller's.
+type SkuRef struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The SKU id (`kwaiSkuId`).
+	SkuId int64 `protobuf:"varint,1,opt,name=sku_id,json=skuId,proto3" json:"sku_id,omitempty"`
+	// The seller's SKU id (`relSkuId`).
+	RelSkuId int64 `protobuf:"varint,2,opt,name=rel_sku_id,json=relSkuId,proto3" json:"rel_sku_id,omitempty"`
+	// The seller's SKU code (`skuNick`).
+	SkuNick       string `protobuf:"bytes,3,opt,name=sku_nick,json=skuNick,proto3" json:"sku_nick,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SkuRef) Reset() {
+	*x = SkuRef{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SkuRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SkuRef) ProtoMessage() {}
+
+func (x *SkuRef) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SkuRef.ProtoReflect.Descriptor instead.
+func (*SkuRef) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *SkuRef) GetSkuId() int64 {
+	if x != nil {
+		return x.SkuId
+	}
+	return 0
+}
+
+func (x *SkuRef) GetRelSkuId() int64 {
+	if x != nil {
+		return x.RelSkuId
+	}
+	return 0
+}
+
+func (x *SkuRef) GetSkuNick() string {
+	if x != nil {
+		return x.SkuNick
+	}
+	return ""
+}
+
+// CreateItemResponse is the new item's ids.
+type CreateItemResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item id (`kwaiItemId`).
+	ItemId int64 `protobuf:"varint,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	// The seller's item id.
+	RelItemId int64 `protobuf:"varint,2,opt,name=rel_item_id,json=relItemId,proto3" json:"rel_item_id,omitempty"`
+	// The SKUs' ids (`skuIdMapping`).
+	Skus []*SkuRef `protobuf:"bytes,3,rep,name=skus,proto3" json:"skus,omitempty"`
+	// The platform's request id of the call.
+	PlatformRequestId string `protobuf:"bytes,4,opt,name=platform_request_id,json=platformRequestId,proto3" json:"platform_request_id,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *CreateItemResponse) Reset() {
+	*x = CreateItemResponse{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateItemResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateItemResponse) ProtoMessage() {}
+
+func (x *CreateItemResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateItemResponse.ProtoReflect.Descriptor instead.
+func (*CreateItemResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CreateItemResponse) GetItemId() int64 {
+	if x != nil {
+		return x.ItemId
+	}
+	return 0
+}
+
+func (x *CreateItemResponse) GetRelItemId() int64 {
+	if x != nil {
+		return x.RelItemId
+	}
+	return 0
+}
+
+func (x *CreateItemResponse) GetSkus() []*SkuRef {
+	if x != nil {
+		return x.Skus
+	}
+	return nil
+}
+
+func (x *CreateItemResponse) GetPlatformRequestId() string {
+	if x != nil {
+		return x.PlatformRequestId
+	}
+	return ""
+}
+
+// UpdateSku changes one SKU of UpdateItem.
+type UpdateSku struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The SKU id.
+	SkuId int64 `protobuf:"varint,1,opt,name=sku_id,json=skuId,proto3" json:"sku_id,omitempty"`
+	// The sale price in fen (`skuSalePrice`; the platform requires it).
+	PriceFen int64 `protobuf:"varint,2,opt,name=price_fen,json=priceFen,proto3" json:"price_fen,omitempty"`
+	// The new stock, 0 to 9999999 (sent as a set, `skuStockChangeType` 3);
+	// unset: unchanged.
+	Stock *int64 `protobuf:"varint,3,opt,name=stock,proto3,oneof" json:"stock,omitempty"`
+	// The list price in fen; unset: unchanged.
+	MarketPriceFen *int64 `protobuf:"varint,4,opt,name=market_price_fen,json=marketPriceFen,proto3,oneof" json:"market_price_fen,omitempty"`
+	// The SKU code; unset: unchanged.
+	SkuNick       *string `protobuf:"bytes,5,opt,name=sku_nick,json=skuNick,proto3,oneof" json:"sku_nick,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateSku) Reset() {
+	*x = UpdateSku{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateSku) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateSku) ProtoMessage() {}
+
+func (x *UpdateSku) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateSku.ProtoReflect.Descriptor instead.
+func (*UpdateSku) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *UpdateSku) GetSkuId() int64 {
+	if x != nil {
+		return x.SkuId
+	}
+	return 0
+}
+
+func (x *UpdateSku) GetPriceFen() int64 {
+	if x != nil {
+		return x.PriceFen
+	}
+	return 0
+}
+
+func (x *UpdateSku) GetStock() int64 {
+	if x != nil && x.Stock != nil {
+		return *x.Stock
+	}
+	return 0
+}
+
+func (x *UpdateSku) GetMarketPriceFen() int64 {
+	if x != nil && x.MarketPriceFen != nil {
+		return *x.MarketPriceFen
+	}
+	return 0
+}
+
+func (x *UpdateSku) GetSkuNick() string {
+	if x != nil && x.SkuNick != nil {
+		return *x.SkuNick
+	}
+	return ""
+}
+
+// UpdateItemRequest changes an item: unset fields stay as they are.
+type UpdateItemRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shop's open_id.
+	OpenId string `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	// The item id.
+	ItemId int64 `protobuf:"varint,2,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	// A new title.
+	Title *string `protobuf:"bytes,3,opt,name=title,proto3,oneof" json:"title,omitempty"`
+	// A new category; its rules then apply to properties.
+	CategoryId *int64 `protobuf:"varint,4,opt,name=category_id,json=categoryId,proto3,oneof" json:"category_id,omitempty"`
+	// New main images (replaces them when set).
+	ImageUrls []string `protobuf:"bytes,5,rep,name=image_urls,json=imageUrls,proto3" json:"image_urls,omitempty"`
+	// New detail images (replaces them when set).
+	DetailImageUrls []string `protobuf:"bytes,6,rep,name=detail_image_urls,json=detailImageUrls,proto3" json:"detail_image_urls,omitempty"`
+	// A new details text.
+	Details *string `protobuf:"bytes,7,opt,name=details,proto3,oneof" json:"details,omitempty"`
+	// Whether properties replaces the item's properties (checked against the
+	// category's rules like CreateItem's).
+	UpdateProperties bool `protobuf:"varint,8,opt,name=update_properties,json=updateProperties,proto3" json:"update_properties,omitempty"`
+	// The new properties (with update_properties).
+	Properties []*ItemProperty `protobuf:"bytes,9,rep,name=properties,proto3" json:"properties,omitempty"`
+	// SKUs to change (`skuList`).
+	Skus []*UpdateSku `protobuf:"bytes,10,rep,name=skus,proto3" json:"skus,omitempty"`
+	// Idempotency key (AIP-155). Required.
+	RequestId     string `protobuf:"bytes,11,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateItemRequest) Reset() {
+	*x = UpdateItemRequest{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateItemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateItemRequest) ProtoMessage() {}
+
+func (x *UpdateItemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateItemRequest.ProtoReflect.Descriptor instead.
+func (*UpdateItemRequest) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *UpdateItemRequest) GetOpenId() string {
+	if x != nil {
+		return x.OpenId
+	}
+	return ""
+}
+
+func (x *UpdateItemRequest) GetItemId() int64 {
+	if x != nil {
+		return x.ItemId
+	}
+	return 0
+}
+
+func (x *UpdateItemRequest) GetTitle() string {
+	if x != nil && x.Title != nil {
+		return *x.Title
+	}
+	return ""
+}
+
+func (x *UpdateItemRequest) GetCategoryId() int64 {
+	if x != nil && x.CategoryId != nil {
+		return *x.CategoryId
+	}
+	return 0
+}
+
+func (x *UpdateItemRequest) GetImageUrls() []string {
+	if x != nil {
+		return x.ImageUrls
+	}
+	return nil
+}
+
+func (x *UpdateItemRequest) GetDetailImageUrls() []string {
+	if x != nil {
+		return x.DetailImageUrls
+	}
+	return nil
+}
+
+func (x *UpdateItemRequest) GetDetails() string {
+	if x != nil && x.Details != nil {
+		return *x.Details
+	}
+	return ""
+}
+
+func (x *UpdateItemRequest) GetUpdateProperties() bool {
+	if x != nil {
+		return x.UpdateProperties
+	}
+	return false
+}
+
+func (x *UpdateItemRequest) GetProperties() []*ItemProperty {
+	if x != nil {
+		return x.Properties
+	}
+	return nil
+}
+
+func (x *UpdateItemRequest) GetSkus() []*UpdateSku {
+	if x != nil {
+		return x.Skus
+	}
+	return nil
+}
+
+func (x *UpdateItemRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// UpdateItemResponse confirms the change.
+type UpdateItemResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item id.
+	ItemId int64 `protobuf:"varint,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	// The seller's item id.
+	RelItemId int64 `protobuf:"varint,2,opt,name=rel_item_id,json=relItemId,proto3" json:"rel_item_id,omitempty"`
+	// The SKUs' ids (`skuIdMapping`).
+	Skus []*SkuRef `protobuf:"bytes,3,rep,name=skus,proto3" json:"skus,omitempty"`
+	// The platform's request id of the call.
+	PlatformRequestId string `protobuf:"bytes,4,opt,name=platform_request_id,json=platformRequestId,proto3" json:"platform_request_id,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *UpdateItemResponse) Reset() {
+	*x = UpdateItemResponse{}
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateItemResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateItemResponse) ProtoMessage() {}
+
+func (x *UpdateItemResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_item_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateItemResponse.ProtoReflect.Descriptor instead.
+func (*UpdateItemResponse) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_item_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *UpdateItemResponse) GetItemId() int64 {
+	if x != nil {
+		return x.ItemId
+	}
+	return 0
+}
+
+func (x *UpdateItemResponse) GetRelItemId() int64 {
+	if x != nil {
+		return x.RelItemId
+	}
+	return 0
+}
+
+func (x *UpdateItemResponse) GetSkus() []*SkuRef {
+	if x != nil {
+		return x.Skus
+	}
+	return nil
+}
+
+func (x *UpdateItemResponse) GetPlatformRequestId() string {
+	if x != nil {
+		return x.PlatformRequestId
+	}
+	return ""
+}
+
 var File_kwaishop_gateway_v1_item_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_item_proto_rawDesc = "" +
@@ -1329,7 +3310,7 @@ const file_kwaishop_gateway_v1_item_proto_rawDesc = "" +
 	"request_id\x18\x04 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"e\n" +
 	"\x1aSetItemShelfStatusResponse\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12.\n" +
-	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\x9f\x04\n" +
+	"\x13platform_request_id\x18\x02 \x01(\tR\x11platformRequestId\"\xa8\x05\n" +
 	"\x04Item\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x1e\n" +
 	"\vrel_item_id\x18\x02 \x01(\x03R\trelItemId\x12\x14\n" +
@@ -1349,7 +3330,12 @@ const file_kwaishop_gateway_v1_item_proto_rawDesc = "" +
 	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12,\n" +
 	"\x04skus\x18\r \x03(\v2\x18.kwaishop.gateway.v1.SkuR\x04skus\x12\x10\n" +
-	"\x03raw\x18\x0e \x01(\tR\x03raw\"\xd8\x01\n" +
+	"\x03raw\x18\x0e \x01(\tR\x03raw\x12A\n" +
+	"\n" +
+	"properties\x18\x0f \x03(\v2!.kwaishop.gateway.v1.ItemPropertyR\n" +
+	"properties\x12*\n" +
+	"\x11detail_image_urls\x18\x10 \x03(\tR\x0fdetailImageUrls\x12\x18\n" +
+	"\adetails\x18\x11 \x01(\tR\adetails\"\x8c\x02\n" +
 	"\x03Sku\x12\x15\n" +
 	"\x06sku_id\x18\x01 \x01(\x03R\x05skuId\x12\x1c\n" +
 	"\n" +
@@ -1358,7 +3344,8 @@ const file_kwaishop_gateway_v1_item_proto_rawDesc = "" +
 	"\rspecification\x18\x04 \x01(\tR\rspecification\x12\x1b\n" +
 	"\tprice_fen\x18\x05 \x01(\x03R\bpriceFen\x12(\n" +
 	"\x10market_price_fen\x18\x06 \x01(\x03R\x0emarketPriceFen\x12\x14\n" +
-	"\x05stock\x18\a \x01(\x03R\x05stock\"\x84\x02\n" +
+	"\x05stock\x18\a \x01(\x03R\x05stock\x122\n" +
+	"\x05specs\x18\b \x03(\v2\x1c.kwaishop.gateway.v1.SkuSpecR\x05specs\"\x84\x02\n" +
 	"\x12UploadImageRequest\x128\n" +
 	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12#\n" +
 	"\x05image\x18\x02 \x01(\fB\r\xe0A\x02\xbaH\a\xc8\x01\x01z\x02\x10\x01R\x05image\x12U\n" +
@@ -1369,7 +3356,194 @@ const file_kwaishop_gateway_v1_item_proto_rawDesc = "" +
 	"\x0ekwai_image_url\x18\x01 \x01(\tR\fkwaiImageUrl\x12(\n" +
 	"\x10origin_image_url\x18\x02 \x01(\tR\x0eoriginImageUrl\x12.\n" +
 	"\x13platform_request_id\x18\x03 \x01(\tR\x11platformRequestId\x12\x10\n" +
-	"\x03raw\x18\x04 \x01(\tR\x03raw*b\n" +
+	"\x03raw\x18\x04 \x01(\tR\x03raw\"\\\n" +
+	"\bCategory\x12\x1f\n" +
+	"\vcategory_id\x18\x01 \x01(\x03R\n" +
+	"categoryId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
+	"\tparent_id\x18\x03 \x01(\x03R\bparentId\"w\n" +
+	"\x15ListCategoriesRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12$\n" +
+	"\tparent_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bparentId\"W\n" +
+	"\x16ListCategoriesResponse\x12=\n" +
+	"\n" +
+	"categories\x18\x01 \x03(\v2\x1d.kwaishop.gateway.v1.CategoryR\n" +
+	"categories\"\xec\x01\n" +
+	"\x18SuggestCategoriesRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12%\n" +
+	"\x05title\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\t\xc8\x01\x01r\x04\x10\x01\x18<R\x05title\x12C\n" +
+	"\n" +
+	"image_urls\x18\x03 \x03(\tB$\xe0A\x02\xbaH\x1e\x92\x01\x1b\b\x01\x10\t\"\x15r\x13\x18\x80\x102\x0e^https?://\\S+$R\timageUrls\x12*\n" +
+	"\vdescription\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\vdescription\"r\n" +
+	"\x12CategorySuggestion\x12!\n" +
+	"\fcategory_ids\x18\x01 \x03(\x03R\vcategoryIds\x12%\n" +
+	"\x0ecategory_names\x18\x02 \x03(\tR\rcategoryNames\x12\x12\n" +
+	"\x04open\x18\x03 \x01(\bR\x04open\"f\n" +
+	"\x19SuggestCategoriesResponse\x12I\n" +
+	"\vsuggestions\x18\x01 \x03(\v2'.kwaishop.gateway.v1.CategorySuggestionR\vsuggestions\"\x88\x01\n" +
+	"\x1cGetCategoryPropertiesRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12.\n" +
+	"\vcategory_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\n" +
+	"categoryId\"J\n" +
+	"\rPropertyValue\x12\x19\n" +
+	"\bvalue_id\x18\x01 \x01(\x03R\avalueId\x12\x1e\n" +
+	"\x05value\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05value\"\x90\x04\n" +
+	"\x10CategoryProperty\x12\x1f\n" +
+	"\vproperty_id\x18\x01 \x01(\x03R\n" +
+	"propertyId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\brequired\x18\x03 \x01(\bR\brequired\x12E\n" +
+	"\n" +
+	"input_type\x18\x04 \x01(\x0e2&.kwaishop.gateway.v1.PropertyInputTypeR\tinputType\x12&\n" +
+	"\x0finput_type_name\x18\x05 \x01(\tR\rinputTypeName\x12\x1d\n" +
+	"\n" +
+	"max_values\x18\x06 \x01(\x05R\tmaxValues\x12!\n" +
+	"\fcustom_input\x18\a \x01(\bR\vcustomInput\x12\x19\n" +
+	"\bsort_num\x18\b \x01(\x05R\asortNum\x12:\n" +
+	"\x06values\x18\t \x03(\v2\".kwaishop.gateway.v1.PropertyValueR\x06values\x12'\n" +
+	"\x0fvalues_complete\x18\n" +
+	" \x01(\bR\x0evaluesComplete\x12\x1d\n" +
+	"\n" +
+	"min_length\x18\v \x01(\x05R\tminLength\x12\x1d\n" +
+	"\n" +
+	"max_length\x18\f \x01(\x05R\tmaxLength\x12\x1d\n" +
+	"\n" +
+	"min_images\x18\r \x01(\x05R\tminImages\x12\x1d\n" +
+	"\n" +
+	"max_images\x18\x0e \x01(\x05R\tmaxImages\"\xeb\x01\n" +
+	"\x1dGetCategoryPropertiesResponse\x12\x1f\n" +
+	"\vcategory_id\x18\x01 \x01(\x03R\n" +
+	"categoryId\x12-\n" +
+	"\x12properties_enabled\x18\x02 \x01(\bR\x11propertiesEnabled\x12E\n" +
+	"\n" +
+	"properties\x18\x03 \x03(\v2%.kwaishop.gateway.v1.CategoryPropertyR\n" +
+	"properties\x12!\n" +
+	"\frefund_rules\x18\x04 \x03(\x05R\vrefundRules\x12\x10\n" +
+	"\x03raw\x18\x05 \x01(\tR\x03raw\"\xa8\x02\n" +
+	"\x1bSearchPropertyValuesRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12.\n" +
+	"\vcategory_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\n" +
+	"categoryId\x12.\n" +
+	"\vproperty_id\x18\x03 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\n" +
+	"propertyId\x12\x1d\n" +
+	"\x05query\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\x05query\x12'\n" +
+	"\tpage_size\x18\x05 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\tpageToken\"\xa1\x01\n" +
+	"\x1cSearchPropertyValuesResponse\x12:\n" +
+	"\x06values\x18\x01 \x03(\v2\".kwaishop.gateway.v1.PropertyValueR\x06values\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x03R\ttotalSize\"\xef\x01\n" +
+	"\x11ListBrandsRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12.\n" +
+	"\vcategory_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\n" +
+	"categoryId\x12(\n" +
+	"\vproperty_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"propertyId\x12\x1d\n" +
+	"\x05query\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\x05query\x12'\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\tpageToken\"\xb8\x01\n" +
+	"\x12ListBrandsResponse\x12:\n" +
+	"\x06brands\x18\x01 \x03(\v2\".kwaishop.gateway.v1.PropertyValueR\x06brands\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x03R\ttotalSize\x12\x1f\n" +
+	"\vproperty_id\x18\x04 \x01(\x03R\n" +
+	"propertyId\"\xe4\x02\n" +
+	"\fItemProperty\x12+\n" +
+	"\vproperty_id\x18\x01 \x01(\x03B\n" +
+	"\xe0A\x02\xbaH\x04\"\x02 \x00R\n" +
+	"propertyId\x12D\n" +
+	"\x06values\x18\x02 \x03(\v2\".kwaishop.gateway.v1.PropertyValueB\b\xbaH\x05\x92\x01\x02\x10dR\x06values\x12\x1c\n" +
+	"\x04text\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x04text\x12>\n" +
+	"\n" +
+	"image_urls\x18\x04 \x03(\tB\x1f\xbaH\x1c\x92\x01\x19\x10\x14\"\x15r\x13\x18\x80\x102\x0e^https?://\\S+$R\timageUrls\x12.\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x125\n" +
+	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x1c\n" +
+	"\x04name\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04name\"\x9d\x01\n" +
+	"\aSkuSpec\x12 \n" +
+	"\x04name\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x10\x01\x18(R\x04name\x12\"\n" +
+	"\x05value\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x10\x01\x18dR\x05value\x12\x12\n" +
+	"\x04main\x18\x03 \x01(\bR\x04main\x128\n" +
+	"\timage_url\x18\x04 \x01(\tB\x1b\xbaH\x18r\x16\x18\x80\x102\x11^(https?://\\S+)?$R\bimageUrl\"\x9b\x02\n" +
+	"\x06NewSku\x12%\n" +
+	"\n" +
+	"rel_sku_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\brelSkuId\x12\"\n" +
+	"\bsku_nick\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18\x1eR\askuNick\x12,\n" +
+	"\tprice_fen\x18\x03 \x01(\x03B\x0f\xe0A\x02\xbaH\t\"\a\x18\xff\xac\xe2\x04 \x00R\bpriceFen\x126\n" +
+	"\x10market_price_fen\x18\x04 \x01(\x03B\f\xbaH\t\"\a\x18\xf6\xc1\xd7/(\x00R\x0emarketPriceFen\x12\"\n" +
+	"\x05stock\x18\x05 \x01(\x03B\f\xbaH\t\"\a\x18\xff\xac\xe2\x04(\x00R\x05stock\x12<\n" +
+	"\x05specs\x18\x06 \x03(\v2\x1c.kwaishop.gateway.v1.SkuSpecB\b\xbaH\x05\x92\x01\x02\x10\x03R\x05specs\"\xd6\x05\n" +
+	"\x11CreateItemRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12.\n" +
+	"\vcategory_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\n" +
+	"categoryId\x12%\n" +
+	"\x05title\x18\x03 \x01(\tB\x0f\xe0A\x02\xbaH\t\xc8\x01\x01r\x04\x10\x01\x18<R\x05title\x12-\n" +
+	"\vrel_item_id\x18\x04 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\trelItemId\x12C\n" +
+	"\n" +
+	"image_urls\x18\x05 \x03(\tB$\xe0A\x02\xbaH\x1e\x92\x01\x1b\b\x01\x10\t\"\x15r\x13\x18\x80\x102\x0e^https?://\\S+$R\timageUrls\x12P\n" +
+	"\x11detail_image_urls\x18\x06 \x03(\tB$\xe0A\x02\xbaH\x1e\x92\x01\x1b\b\x01\x102\"\x15r\x13\x18\x80\x102\x0e^https?://\\S+$R\x0fdetailImageUrls\x12*\n" +
+	"\adetails\x18\a \x01(\tB\x10\xe0A\x02\xbaH\n" +
+	"\xc8\x01\x01r\x05\x10\x01\x18\xe8\aR\adetails\x12=\n" +
+	"\x13express_template_id\x18\b \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\x11expressTemplateId\x120\n" +
+	"\vrefund_rule\x18\t \x01(\x05B\x0f\xe0A\x02\xbaH\t\xc8\x01\x01\x1a\x04\x18c \x00R\n" +
+	"refundRule\x12L\n" +
+	"\n" +
+	"properties\x18\n" +
+	" \x03(\v2!.kwaishop.gateway.v1.ItemPropertyB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\n" +
+	"properties\x12?\n" +
+	"\x04skus\x18\v \x03(\v2\x1b.kwaishop.gateway.v1.NewSkuB\x0e\xe0A\x02\xbaH\b\x92\x01\x05\b\x01\x10\xd8\x04R\x04skus\x12>\n" +
+	"\n" +
+	"request_id\x18\f \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestId\"X\n" +
+	"\x06SkuRef\x12\x15\n" +
+	"\x06sku_id\x18\x01 \x01(\x03R\x05skuId\x12\x1c\n" +
+	"\n" +
+	"rel_sku_id\x18\x02 \x01(\x03R\brelSkuId\x12\x19\n" +
+	"\bsku_nick\x18\x03 \x01(\tR\askuNick\"\xae\x01\n" +
+	"\x12CreateItemResponse\x12\x17\n" +
+	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x1e\n" +
+	"\vrel_item_id\x18\x02 \x01(\x03R\trelItemId\x12/\n" +
+	"\x04skus\x18\x03 \x03(\v2\x1b.kwaishop.gateway.v1.SkuRefR\x04skus\x12.\n" +
+	"\x13platform_request_id\x18\x04 \x01(\tR\x11platformRequestId\"\x9d\x02\n" +
+	"\tUpdateSku\x12$\n" +
+	"\x06sku_id\x18\x01 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\x05skuId\x12/\n" +
+	"\tprice_fen\x18\x02 \x01(\x03B\x12\xe0A\x02\xbaH\f\xc8\x01\x01\"\a\x18\xff\xac\xe2\x04 \x00R\bpriceFen\x12'\n" +
+	"\x05stock\x18\x03 \x01(\x03B\f\xbaH\t\"\a\x18\xff\xac\xe2\x04(\x00H\x00R\x05stock\x88\x01\x01\x12;\n" +
+	"\x10market_price_fen\x18\x04 \x01(\x03B\f\xbaH\t\"\a\x18\xf6\xc1\xd7/(\x00H\x01R\x0emarketPriceFen\x88\x01\x01\x12'\n" +
+	"\bsku_nick\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18\x1eH\x02R\askuNick\x88\x01\x01B\b\n" +
+	"\x06_stockB\x13\n" +
+	"\x11_market_price_fenB\v\n" +
+	"\t_sku_nick\"\xa2\x05\n" +
+	"\x11UpdateItemRequest\x128\n" +
+	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12&\n" +
+	"\aitem_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\x06itemId\x12$\n" +
+	"\x05title\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18<H\x00R\x05title\x88\x01\x01\x12-\n" +
+	"\vcategory_id\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02 \x00H\x01R\n" +
+	"categoryId\x88\x01\x01\x12>\n" +
+	"\n" +
+	"image_urls\x18\x05 \x03(\tB\x1f\xbaH\x1c\x92\x01\x19\x10\t\"\x15r\x13\x18\x80\x102\x0e^https?://\\S+$R\timageUrls\x12K\n" +
+	"\x11detail_image_urls\x18\x06 \x03(\tB\x1f\xbaH\x1c\x92\x01\x19\x102\"\x15r\x13\x18\x80\x102\x0e^https?://\\S+$R\x0fdetailImageUrls\x12)\n" +
+	"\adetails\x18\a \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xe8\aH\x02R\adetails\x88\x01\x01\x12+\n" +
+	"\x11update_properties\x18\b \x01(\bR\x10updateProperties\x12L\n" +
+	"\n" +
+	"properties\x18\t \x03(\v2!.kwaishop.gateway.v1.ItemPropertyB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\n" +
+	"properties\x12=\n" +
+	"\x04skus\x18\n" +
+	" \x03(\v2\x1e.kwaishop.gateway.v1.UpdateSkuB\t\xbaH\x06\x92\x01\x03\x10\xd8\x04R\x04skus\x12>\n" +
+	"\n" +
+	"request_id\x18\v \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\trequestIdB\b\n" +
+	"\x06_titleB\x0e\n" +
+	"\f_category_idB\n" +
+	"\n" +
+	"\b_details\"\xae\x01\n" +
+	"\x12UpdateItemResponse\x12\x17\n" +
+	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x1e\n" +
+	"\vrel_item_id\x18\x02 \x01(\x03R\trelItemId\x12/\n" +
+	"\x04skus\x18\x03 \x03(\v2\x1b.kwaishop.gateway.v1.SkuRefR\x04skus\x12.\n" +
+	"\x13platform_request_id\x18\x04 \x01(\tR\x11platformRequestId*b\n" +
 	"\vShelfStatus\x12\x1c\n" +
 	"\x18SHELF_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15SHELF_STATUS_ON_SHELF\x10\x01\x12\x1a\n" +
@@ -1386,14 +3560,35 @@ const file_kwaishop_gateway_v1_item_proto_rawDesc = "" +
 	"#IMAGE_UPLOAD_TYPE_CATEGORY_PROPERTY\x10\x04\x12&\n" +
 	"\"IMAGE_UPLOAD_TYPE_WHITE_BACKGROUND\x10\x05\x12!\n" +
 	"\x1dIMAGE_UPLOAD_TYPE_TRANSPARENT\x10\x06\x12&\n" +
-	"\"IMAGE_UPLOAD_TYPE_STANDARD_PRODUCT\x10\t2\xcb\a\n" +
+	"\"IMAGE_UPLOAD_TYPE_STANDARD_PRODUCT\x10\t*\xdc\x02\n" +
+	"\x11PropertyInputType\x12#\n" +
+	"\x1fPROPERTY_INPUT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18PROPERTY_INPUT_TYPE_TEXT\x10\x01\x12 \n" +
+	"\x1cPROPERTY_INPUT_TYPE_CHECKBOX\x10\x02\x12\x1e\n" +
+	"\x1aPROPERTY_INPUT_TYPE_NUMBER\x10\x03\x12\x1d\n" +
+	"\x19PROPERTY_INPUT_TYPE_EMAIL\x10\x04\x12 \n" +
+	"\x1cPROPERTY_INPUT_TYPE_DATETIME\x10\x05\x12\x1b\n" +
+	"\x17PROPERTY_INPUT_TYPE_URL\x10\x06\x12&\n" +
+	"\"PROPERTY_INPUT_TYPE_DATETIME_RANGE\x10\a\x12\x1d\n" +
+	"\x19PROPERTY_INPUT_TYPE_RADIO\x10\b\x12\x1d\n" +
+	"\x19PROPERTY_INPUT_TYPE_IMAGE\x10\t2\xdc\x10\n" +
 	"\vItemService\x12\x80\x01\n" +
 	"\tListItems\x12%.kwaishop.gateway.v1.ListItemsRequest\x1a&.kwaishop.gateway.v1.ListItemsResponse\"$\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/shops/{open_id}/items\x90\x02\x01\x12\x84\x01\n" +
 	"\aGetItem\x12#.kwaishop.gateway.v1.GetItemRequest\x1a$.kwaishop.gateway.v1.GetItemResponse\".\x82\xd3\xe4\x93\x02%\x12#/v1/shops/{open_id}/items/{item_id}\x90\x02\x01\x12\xb3\x01\n" +
 	"\x0eUpdateSkuStock\x12*.kwaishop.gateway.v1.UpdateSkuStockRequest\x1a+.kwaishop.gateway.v1.UpdateSkuStockResponse\"H\x82\xd3\xe4\x93\x02B:\x01*\"=/v1/shops/{open_id}/items/{item_id}/skus/{sku_id}:updateStock\x12\xb3\x01\n" +
 	"\x0eUpdateSkuPrice\x12*.kwaishop.gateway.v1.UpdateSkuPriceRequest\x1a+.kwaishop.gateway.v1.UpdateSkuPriceResponse\"H\x82\xd3\xe4\x93\x02B:\x01*\"=/v1/shops/{open_id}/items/{item_id}/skus/{sku_id}:updatePrice\x12\xb4\x01\n" +
 	"\x12SetItemShelfStatus\x12..kwaishop.gateway.v1.SetItemShelfStatusRequest\x1a/.kwaishop.gateway.v1.SetItemShelfStatusResponse\"=\x82\xd3\xe4\x93\x027:\x01*\"2/v1/shops/{open_id}/items/{item_id}:setShelfStatus\x12\x8e\x01\n" +
-	"\vUploadImage\x12'.kwaishop.gateway.v1.UploadImageRequest\x1a(.kwaishop.gateway.v1.UploadImageResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/shops/{open_id}/images:uploadB\xe2\x01\n" +
+	"\vUploadImage\x12'.kwaishop.gateway.v1.UploadImageRequest\x1a(.kwaishop.gateway.v1.UploadImageResponse\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/shops/{open_id}/images:upload\x12\x94\x01\n" +
+	"\x0eListCategories\x12*.kwaishop.gateway.v1.ListCategoriesRequest\x1a+.kwaishop.gateway.v1.ListCategoriesResponse\")\x82\xd3\xe4\x93\x02 \x12\x1e/v1/shops/{open_id}/categories\x90\x02\x01\x12\xa5\x01\n" +
+	"\x11SuggestCategories\x12-.kwaishop.gateway.v1.SuggestCategoriesRequest\x1a..kwaishop.gateway.v1.SuggestCategoriesResponse\"1\x82\xd3\xe4\x93\x02(\x12&/v1/shops/{open_id}/categories:suggest\x90\x02\x01\x12\xc2\x01\n" +
+	"\x15GetCategoryProperties\x121.kwaishop.gateway.v1.GetCategoryPropertiesRequest\x1a2.kwaishop.gateway.v1.GetCategoryPropertiesResponse\"B\x82\xd3\xe4\x93\x029\x127/v1/shops/{open_id}/categories/{category_id}/properties\x90\x02\x01\x12\xd4\x01\n" +
+	"\x14SearchPropertyValues\x120.kwaishop.gateway.v1.SearchPropertyValuesRequest\x1a1.kwaishop.gateway.v1.SearchPropertyValuesResponse\"W\x82\xd3\xe4\x93\x02N\x12L/v1/shops/{open_id}/categories/{category_id}/properties/{property_id}/values\x90\x02\x01\x12\x9d\x01\n" +
+	"\n" +
+	"ListBrands\x12&.kwaishop.gateway.v1.ListBrandsRequest\x1a'.kwaishop.gateway.v1.ListBrandsResponse\">\x82\xd3\xe4\x93\x025\x123/v1/shops/{open_id}/categories/{category_id}/brands\x90\x02\x01\x12\x83\x01\n" +
+	"\n" +
+	"CreateItem\x12&.kwaishop.gateway.v1.CreateItemRequest\x1a'.kwaishop.gateway.v1.CreateItemResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/shops/{open_id}/items\x12\x8d\x01\n" +
+	"\n" +
+	"UpdateItem\x12&.kwaishop.gateway.v1.UpdateItemRequest\x1a'.kwaishop.gateway.v1.UpdateItemResponse\".\x82\xd3\xe4\x93\x02(:\x01*2#/v1/shops/{open_id}/items/{item_id}B\xe2\x01\n" +
 	"\x17com.kwaishop.gateway.v1B\tItemProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3"
 
 var (
@@ -1408,55 +3603,112 @@ func file_kwaishop_gateway_v1_item_proto_rawDescGZIP() []byte {
 	return file_kwaishop_gateway_v1_item_proto_rawDescData
 }
 
-var file_kwaishop_gateway_v1_item_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_kwaishop_gateway_v1_item_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_kwaishop_gateway_v1_item_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_kwaishop_gateway_v1_item_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_kwaishop_gateway_v1_item_proto_goTypes = []any{
-	(ShelfStatus)(0),                   // 0: kwaishop.gateway.v1.ShelfStatus
-	(StockChange)(0),                   // 1: kwaishop.gateway.v1.StockChange
-	(ImageUploadType)(0),               // 2: kwaishop.gateway.v1.ImageUploadType
-	(*ListItemsRequest)(nil),           // 3: kwaishop.gateway.v1.ListItemsRequest
-	(*ListItemsResponse)(nil),          // 4: kwaishop.gateway.v1.ListItemsResponse
-	(*GetItemRequest)(nil),             // 5: kwaishop.gateway.v1.GetItemRequest
-	(*GetItemResponse)(nil),            // 6: kwaishop.gateway.v1.GetItemResponse
-	(*UpdateSkuStockRequest)(nil),      // 7: kwaishop.gateway.v1.UpdateSkuStockRequest
-	(*UpdateSkuStockResponse)(nil),     // 8: kwaishop.gateway.v1.UpdateSkuStockResponse
-	(*UpdateSkuPriceRequest)(nil),      // 9: kwaishop.gateway.v1.UpdateSkuPriceRequest
-	(*UpdateSkuPriceResponse)(nil),     // 10: kwaishop.gateway.v1.UpdateSkuPriceResponse
-	(*SetItemShelfStatusRequest)(nil),  // 11: kwaishop.gateway.v1.SetItemShelfStatusRequest
-	(*SetItemShelfStatusResponse)(nil), // 12: kwaishop.gateway.v1.SetItemShelfStatusResponse
-	(*Item)(nil),                       // 13: kwaishop.gateway.v1.Item
-	(*Sku)(nil),                        // 14: kwaishop.gateway.v1.Sku
-	(*UploadImageRequest)(nil),         // 15: kwaishop.gateway.v1.UploadImageRequest
-	(*UploadImageResponse)(nil),        // 16: kwaishop.gateway.v1.UploadImageResponse
-	(*timestamppb.Timestamp)(nil),      // 17: google.protobuf.Timestamp
+	(ShelfStatus)(0),                      // 0: kwaishop.gateway.v1.ShelfStatus
+	(StockChange)(0),                      // 1: kwaishop.gateway.v1.StockChange
+	(ImageUploadType)(0),                  // 2: kwaishop.gateway.v1.ImageUploadType
+	(PropertyInputType)(0),                // 3: kwaishop.gateway.v1.PropertyInputType
+	(*ListItemsRequest)(nil),              // 4: kwaishop.gateway.v1.ListItemsRequest
+	(*ListItemsResponse)(nil),             // 5: kwaishop.gateway.v1.ListItemsResponse
+	(*GetItemRequest)(nil),                // 6: kwaishop.gateway.v1.GetItemRequest
+	(*GetItemResponse)(nil),               // 7: kwaishop.gateway.v1.GetItemResponse
+	(*UpdateSkuStockRequest)(nil),         // 8: kwaishop.gateway.v1.UpdateSkuStockRequest
+	(*UpdateSkuStockResponse)(nil),        // 9: kwaishop.gateway.v1.UpdateSkuStockResponse
+	(*UpdateSkuPriceRequest)(nil),         // 10: kwaishop.gateway.v1.UpdateSkuPriceRequest
+	(*UpdateSkuPriceResponse)(nil),        // 11: kwaishop.gateway.v1.UpdateSkuPriceResponse
+	(*SetItemShelfStatusRequest)(nil),     // 12: kwaishop.gateway.v1.SetItemShelfStatusRequest
+	(*SetItemShelfStatusResponse)(nil),    // 13: kwaishop.gateway.v1.SetItemShelfStatusResponse
+	(*Item)(nil),                          // 14: kwaishop.gateway.v1.Item
+	(*Sku)(nil),                           // 15: kwaishop.gateway.v1.Sku
+	(*UploadImageRequest)(nil),            // 16: kwaishop.gateway.v1.UploadImageRequest
+	(*UploadImageResponse)(nil),           // 17: kwaishop.gateway.v1.UploadImageResponse
+	(*Category)(nil),                      // 18: kwaishop.gateway.v1.Category
+	(*ListCategoriesRequest)(nil),         // 19: kwaishop.gateway.v1.ListCategoriesRequest
+	(*ListCategoriesResponse)(nil),        // 20: kwaishop.gateway.v1.ListCategoriesResponse
+	(*SuggestCategoriesRequest)(nil),      // 21: kwaishop.gateway.v1.SuggestCategoriesRequest
+	(*CategorySuggestion)(nil),            // 22: kwaishop.gateway.v1.CategorySuggestion
+	(*SuggestCategoriesResponse)(nil),     // 23: kwaishop.gateway.v1.SuggestCategoriesResponse
+	(*GetCategoryPropertiesRequest)(nil),  // 24: kwaishop.gateway.v1.GetCategoryPropertiesRequest
+	(*PropertyValue)(nil),                 // 25: kwaishop.gateway.v1.PropertyValue
+	(*CategoryProperty)(nil),              // 26: kwaishop.gateway.v1.CategoryProperty
+	(*GetCategoryPropertiesResponse)(nil), // 27: kwaishop.gateway.v1.GetCategoryPropertiesResponse
+	(*SearchPropertyValuesRequest)(nil),   // 28: kwaishop.gateway.v1.SearchPropertyValuesRequest
+	(*SearchPropertyValuesResponse)(nil),  // 29: kwaishop.gateway.v1.SearchPropertyValuesResponse
+	(*ListBrandsRequest)(nil),             // 30: kwaishop.gateway.v1.ListBrandsRequest
+	(*ListBrandsResponse)(nil),            // 31: kwaishop.gateway.v1.ListBrandsResponse
+	(*ItemProperty)(nil),                  // 32: kwaishop.gateway.v1.ItemProperty
+	(*SkuSpec)(nil),                       // 33: kwaishop.gateway.v1.SkuSpec
+	(*NewSku)(nil),                        // 34: kwaishop.gateway.v1.NewSku
+	(*CreateItemRequest)(nil),             // 35: kwaishop.gateway.v1.CreateItemRequest
+	(*SkuRef)(nil),                        // 36: kwaishop.gateway.v1.SkuRef
+	(*CreateItemResponse)(nil),            // 37: kwaishop.gateway.v1.CreateItemResponse
+	(*UpdateSku)(nil),                     // 38: kwaishop.gateway.v1.UpdateSku
+	(*UpdateItemRequest)(nil),             // 39: kwaishop.gateway.v1.UpdateItemRequest
+	(*UpdateItemResponse)(nil),            // 40: kwaishop.gateway.v1.UpdateItemResponse
+	(*timestamppb.Timestamp)(nil),         // 41: google.protobuf.Timestamp
 }
 var file_kwaishop_gateway_v1_item_proto_depIdxs = []int32{
-	13, // 0: kwaishop.gateway.v1.ListItemsResponse.items:type_name -> kwaishop.gateway.v1.Item
-	13, // 1: kwaishop.gateway.v1.GetItemResponse.item:type_name -> kwaishop.gateway.v1.Item
+	14, // 0: kwaishop.gateway.v1.ListItemsResponse.items:type_name -> kwaishop.gateway.v1.Item
+	14, // 1: kwaishop.gateway.v1.GetItemResponse.item:type_name -> kwaishop.gateway.v1.Item
 	1,  // 2: kwaishop.gateway.v1.UpdateSkuStockRequest.change:type_name -> kwaishop.gateway.v1.StockChange
 	0,  // 3: kwaishop.gateway.v1.SetItemShelfStatusRequest.shelf_status:type_name -> kwaishop.gateway.v1.ShelfStatus
 	0,  // 4: kwaishop.gateway.v1.Item.shelf_status:type_name -> kwaishop.gateway.v1.ShelfStatus
-	17, // 5: kwaishop.gateway.v1.Item.create_time:type_name -> google.protobuf.Timestamp
-	17, // 6: kwaishop.gateway.v1.Item.update_time:type_name -> google.protobuf.Timestamp
-	14, // 7: kwaishop.gateway.v1.Item.skus:type_name -> kwaishop.gateway.v1.Sku
-	2,  // 8: kwaishop.gateway.v1.UploadImageRequest.upload_type:type_name -> kwaishop.gateway.v1.ImageUploadType
-	3,  // 9: kwaishop.gateway.v1.ItemService.ListItems:input_type -> kwaishop.gateway.v1.ListItemsRequest
-	5,  // 10: kwaishop.gateway.v1.ItemService.GetItem:input_type -> kwaishop.gateway.v1.GetItemRequest
-	7,  // 11: kwaishop.gateway.v1.ItemService.UpdateSkuStock:input_type -> kwaishop.gateway.v1.UpdateSkuStockRequest
-	9,  // 12: kwaishop.gateway.v1.ItemService.UpdateSkuPrice:input_type -> kwaishop.gateway.v1.UpdateSkuPriceRequest
-	11, // 13: kwaishop.gateway.v1.ItemService.SetItemShelfStatus:input_type -> kwaishop.gateway.v1.SetItemShelfStatusRequest
-	15, // 14: kwaishop.gateway.v1.ItemService.UploadImage:input_type -> kwaishop.gateway.v1.UploadImageRequest
-	4,  // 15: kwaishop.gateway.v1.ItemService.ListItems:output_type -> kwaishop.gateway.v1.ListItemsResponse
-	6,  // 16: kwaishop.gateway.v1.ItemService.GetItem:output_type -> kwaishop.gateway.v1.GetItemResponse
-	8,  // 17: kwaishop.gateway.v1.ItemService.UpdateSkuStock:output_type -> kwaishop.gateway.v1.UpdateSkuStockResponse
-	10, // 18: kwaishop.gateway.v1.ItemService.UpdateSkuPrice:output_type -> kwaishop.gateway.v1.UpdateSkuPriceResponse
-	12, // 19: kwaishop.gateway.v1.ItemService.SetItemShelfStatus:output_type -> kwaishop.gateway.v1.SetItemShelfStatusResponse
-	16, // 20: kwaishop.gateway.v1.ItemService.UploadImage:output_type -> kwaishop.gateway.v1.UploadImageResponse
-	15, // [15:21] is the sub-list for method output_type
-	9,  // [9:15] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	41, // 5: kwaishop.gateway.v1.Item.create_time:type_name -> google.protobuf.Timestamp
+	41, // 6: kwaishop.gateway.v1.Item.update_time:type_name -> google.protobuf.Timestamp
+	15, // 7: kwaishop.gateway.v1.Item.skus:type_name -> kwaishop.gateway.v1.Sku
+	32, // 8: kwaishop.gateway.v1.Item.properties:type_name -> kwaishop.gateway.v1.ItemProperty
+	33, // 9: kwaishop.gateway.v1.Sku.specs:type_name -> kwaishop.gateway.v1.SkuSpec
+	2,  // 10: kwaishop.gateway.v1.UploadImageRequest.upload_type:type_name -> kwaishop.gateway.v1.ImageUploadType
+	18, // 11: kwaishop.gateway.v1.ListCategoriesResponse.categories:type_name -> kwaishop.gateway.v1.Category
+	22, // 12: kwaishop.gateway.v1.SuggestCategoriesResponse.suggestions:type_name -> kwaishop.gateway.v1.CategorySuggestion
+	3,  // 13: kwaishop.gateway.v1.CategoryProperty.input_type:type_name -> kwaishop.gateway.v1.PropertyInputType
+	25, // 14: kwaishop.gateway.v1.CategoryProperty.values:type_name -> kwaishop.gateway.v1.PropertyValue
+	26, // 15: kwaishop.gateway.v1.GetCategoryPropertiesResponse.properties:type_name -> kwaishop.gateway.v1.CategoryProperty
+	25, // 16: kwaishop.gateway.v1.SearchPropertyValuesResponse.values:type_name -> kwaishop.gateway.v1.PropertyValue
+	25, // 17: kwaishop.gateway.v1.ListBrandsResponse.brands:type_name -> kwaishop.gateway.v1.PropertyValue
+	25, // 18: kwaishop.gateway.v1.ItemProperty.values:type_name -> kwaishop.gateway.v1.PropertyValue
+	41, // 19: kwaishop.gateway.v1.ItemProperty.time:type_name -> google.protobuf.Timestamp
+	41, // 20: kwaishop.gateway.v1.ItemProperty.end_time:type_name -> google.protobuf.Timestamp
+	33, // 21: kwaishop.gateway.v1.NewSku.specs:type_name -> kwaishop.gateway.v1.SkuSpec
+	32, // 22: kwaishop.gateway.v1.CreateItemRequest.properties:type_name -> kwaishop.gateway.v1.ItemProperty
+	34, // 23: kwaishop.gateway.v1.CreateItemRequest.skus:type_name -> kwaishop.gateway.v1.NewSku
+	36, // 24: kwaishop.gateway.v1.CreateItemResponse.skus:type_name -> kwaishop.gateway.v1.SkuRef
+	32, // 25: kwaishop.gateway.v1.UpdateItemRequest.properties:type_name -> kwaishop.gateway.v1.ItemProperty
+	38, // 26: kwaishop.gateway.v1.UpdateItemRequest.skus:type_name -> kwaishop.gateway.v1.UpdateSku
+	36, // 27: kwaishop.gateway.v1.UpdateItemResponse.skus:type_name -> kwaishop.gateway.v1.SkuRef
+	4,  // 28: kwaishop.gateway.v1.ItemService.ListItems:input_type -> kwaishop.gateway.v1.ListItemsRequest
+	6,  // 29: kwaishop.gateway.v1.ItemService.GetItem:input_type -> kwaishop.gateway.v1.GetItemRequest
+	8,  // 30: kwaishop.gateway.v1.ItemService.UpdateSkuStock:input_type -> kwaishop.gateway.v1.UpdateSkuStockRequest
+	10, // 31: kwaishop.gateway.v1.ItemService.UpdateSkuPrice:input_type -> kwaishop.gateway.v1.UpdateSkuPriceRequest
+	12, // 32: kwaishop.gateway.v1.ItemService.SetItemShelfStatus:input_type -> kwaishop.gateway.v1.SetItemShelfStatusRequest
+	16, // 33: kwaishop.gateway.v1.ItemService.UploadImage:input_type -> kwaishop.gateway.v1.UploadImageRequest
+	19, // 34: kwaishop.gateway.v1.ItemService.ListCategories:input_type -> kwaishop.gateway.v1.ListCategoriesRequest
+	21, // 35: kwaishop.gateway.v1.ItemService.SuggestCategories:input_type -> kwaishop.gateway.v1.SuggestCategoriesRequest
+	24, // 36: kwaishop.gateway.v1.ItemService.GetCategoryProperties:input_type -> kwaishop.gateway.v1.GetCategoryPropertiesRequest
+	28, // 37: kwaishop.gateway.v1.ItemService.SearchPropertyValues:input_type -> kwaishop.gateway.v1.SearchPropertyValuesRequest
+	30, // 38: kwaishop.gateway.v1.ItemService.ListBrands:input_type -> kwaishop.gateway.v1.ListBrandsRequest
+	35, // 39: kwaishop.gateway.v1.ItemService.CreateItem:input_type -> kwaishop.gateway.v1.CreateItemRequest
+	39, // 40: kwaishop.gateway.v1.ItemService.UpdateItem:input_type -> kwaishop.gateway.v1.UpdateItemRequest
+	5,  // 41: kwaishop.gateway.v1.ItemService.ListItems:output_type -> kwaishop.gateway.v1.ListItemsResponse
+	7,  // 42: kwaishop.gateway.v1.ItemService.GetItem:output_type -> kwaishop.gateway.v1.GetItemResponse
+	9,  // 43: kwaishop.gateway.v1.ItemService.UpdateSkuStock:output_type -> kwaishop.gateway.v1.UpdateSkuStockResponse
+	11, // 44: kwaishop.gateway.v1.ItemService.UpdateSkuPrice:output_type -> kwaishop.gateway.v1.UpdateSkuPriceResponse
+	13, // 45: kwaishop.gateway.v1.ItemService.SetItemShelfStatus:output_type -> kwaishop.gateway.v1.SetItemShelfStatusResponse
+	17, // 46: kwaishop.gateway.v1.ItemService.UploadImage:output_type -> kwaishop.gateway.v1.UploadImageResponse
+	20, // 47: kwaishop.gateway.v1.ItemService.ListCategories:output_type -> kwaishop.gateway.v1.ListCategoriesResponse
+	23, // 48: kwaishop.gateway.v1.ItemService.SuggestCategories:output_type -> kwaishop.gateway.v1.SuggestCategoriesResponse
+	27, // 49: kwaishop.gateway.v1.ItemService.GetCategoryProperties:output_type -> kwaishop.gateway.v1.GetCategoryPropertiesResponse
+	29, // 50: kwaishop.gateway.v1.ItemService.SearchPropertyValues:output_type -> kwaishop.gateway.v1.SearchPropertyValuesResponse
+	31, // 51: kwaishop.gateway.v1.ItemService.ListBrands:output_type -> kwaishop.gateway.v1.ListBrandsResponse
+	37, // 52: kwaishop.gateway.v1.ItemService.CreateItem:output_type -> kwaishop.gateway.v1.CreateItemResponse
+	40, // 53: kwaishop.gateway.v1.ItemService.UpdateItem:output_type -> kwaishop.gateway.v1.UpdateItemResponse
+	41, // [41:54] is the sub-list for method output_type
+	28, // [28:41] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_kwaishop_gateway_v1_item_proto_init() }
@@ -1464,13 +3716,15 @@ func file_kwaishop_gateway_v1_item_proto_init() {
 	if File_kwaishop_gateway_v1_item_proto != nil {
 		return
 	}
+	file_kwaishop_gateway_v1_item_proto_msgTypes[34].OneofWrappers = []any{}
+	file_kwaishop_gateway_v1_item_proto_msgTypes[35].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kwaishop_gateway_v1_item_proto_rawDesc), len(file_kwaishop_gateway_v1_item_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   14,
+			NumEnums:      4,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

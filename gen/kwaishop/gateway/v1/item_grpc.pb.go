@@ -19,12 +19,19 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ItemService_ListItems_FullMethodName          = "/kwaishop.gateway.v1.ItemService/ListItems"
-	ItemService_GetItem_FullMethodName            = "/kwaishop.gateway.v1.ItemService/GetItem"
-	ItemService_UpdateSkuStock_FullMethodName     = "/kwaishop.gateway.v1.ItemService/UpdateSkuStock"
-	ItemService_UpdateSkuPrice_FullMethodName     = "/kwaishop.gateway.v1.ItemService/UpdateSkuPrice"
-	ItemService_SetItemShelfStatus_FullMethodName = "/kwaishop.gateway.v1.ItemService/SetItemShelfStatus"
-	ItemService_UploadImage_FullMethodName        = "/kwaishop.gateway.v1.ItemService/UploadImage"
+	ItemService_ListItems_FullMethodName             = "/kwaishop.gateway.v1.ItemService/ListItems"
+	ItemService_GetItem_FullMethodName               = "/kwaishop.gateway.v1.ItemService/GetItem"
+	ItemService_UpdateSkuStock_FullMethodName        = "/kwaishop.gateway.v1.ItemService/UpdateSkuStock"
+	ItemService_UpdateSkuPrice_FullMethodName        = "/kwaishop.gateway.v1.ItemService/UpdateSkuPrice"
+	ItemService_SetItemShelfStatus_FullMethodName    = "/kwaishop.gateway.v1.ItemService/SetItemShelfStatus"
+	ItemService_UploadImage_FullMethodName           = "/kwaishop.gateway.v1.ItemService/UploadImage"
+	ItemService_ListCategories_FullMethodName        = "/kwaishop.gateway.v1.ItemService/ListCategories"
+	ItemService_SuggestCategories_FullMethodName     = "/kwaishop.gateway.v1.ItemService/SuggestCategories"
+	ItemService_GetCategoryProperties_FullMethodName = "/kwaishop.gateway.v1.ItemService/GetCategoryProperties"
+	ItemService_SearchPropertyValues_FullMethodName  = "/kwaishop.gateway.v1.ItemService/SearchPropertyValues"
+	ItemService_ListBrands_FullMethodName            = "/kwaishop.gateway.v1.ItemService/ListBrands"
+	ItemService_CreateItem_FullMethodName            = "/kwaishop.gateway.v1.ItemService/CreateItem"
+	ItemService_UpdateItem_FullMethodName            = "/kwaishop.gateway.v1.ItemService/UpdateItem"
 )
 
 // ItemServiceClient is the client API for ItemService service.
@@ -58,6 +65,32 @@ type ItemServiceClient interface {
 	// takes at most 2 MiB for most upload types. Safe to retry: a repeat
 	// stores the image again and returns a URL for it.
 	UploadImage(ctx context.Context, in *UploadImageRequest, opts ...grpc.CallOption) (*UploadImageResponse, error)
+	// ListCategories lists the categories (类目) under a parent: the roots
+	// when parent_id is 0 (`open.item.category`).
+	ListCategories(ctx context.Context, in *ListCategoriesRequest, opts ...grpc.CallOption) (*ListCategoriesResponse, error)
+	// SuggestCategories predicts leaf categories for an item from its title
+	// and images (`open.item.category.suggested.get`).
+	SuggestCategories(ctx context.Context, in *SuggestCategoriesRequest, opts ...grpc.CallOption) (*SuggestCategoriesResponse, error)
+	// GetCategoryProperties returns a leaf category's configuration and the
+	// rules of its properties (`open.item.category.config`), with the values
+	// of its enumerated properties (`open.item.category.prop.value.search`).
+	// These are the rules CreateItem and UpdateItem check.
+	GetCategoryProperties(ctx context.Context, in *GetCategoryPropertiesRequest, opts ...grpc.CallOption) (*GetCategoryPropertiesResponse, error)
+	// SearchPropertyValues pages through the values of one property of a
+	// category, optionally matching a text (`open.item.category.prop.value.search`).
+	SearchPropertyValues(ctx context.Context, in *SearchPropertyValuesRequest, opts ...grpc.CallOption) (*SearchPropertyValuesResponse, error)
+	// ListBrands pages through the brands a category takes, optionally
+	// matching a text (`open.item.brand.list.get`).
+	ListBrands(ctx context.Context, in *ListBrandsRequest, opts ...grpc.CallOption) (*ListBrandsResponse, error)
+	// CreateItem creates an item in a leaf category (`open.item.new`). Its
+	// properties are checked against the category's rules first (required
+	// properties present, values of the property, input types, counts): each
+	// problem is one field violation of an INVALID_ARGUMENT and nothing is
+	// sent. The item starts off the shelf.
+	CreateItem(ctx context.Context, in *CreateItemRequest, opts ...grpc.CallOption) (*CreateItemResponse, error)
+	// UpdateItem changes an item (`open.item.edit`): the fields it sets, and
+	// the SKUs it names. New properties are checked like CreateItem's.
+	UpdateItem(ctx context.Context, in *UpdateItemRequest, opts ...grpc.CallOption) (*UpdateItemResponse, error)
 }
 
 type itemServiceClient struct {
@@ -128,6 +161,76 @@ func (c *itemServiceClient) UploadImage(ctx context.Context, in *UploadImageRequ
 	return out, nil
 }
 
+func (c *itemServiceClient) ListCategories(ctx context.Context, in *ListCategoriesRequest, opts ...grpc.CallOption) (*ListCategoriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCategoriesResponse)
+	err := c.cc.Invoke(ctx, ItemService_ListCategories_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *itemServiceClient) SuggestCategories(ctx context.Context, in *SuggestCategoriesRequest, opts ...grpc.CallOption) (*SuggestCategoriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SuggestCategoriesResponse)
+	err := c.cc.Invoke(ctx, ItemService_SuggestCategories_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *itemServiceClient) GetCategoryProperties(ctx context.Context, in *GetCategoryPropertiesRequest, opts ...grpc.CallOption) (*GetCategoryPropertiesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCategoryPropertiesResponse)
+	err := c.cc.Invoke(ctx, ItemService_GetCategoryProperties_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *itemServiceClient) SearchPropertyValues(ctx context.Context, in *SearchPropertyValuesRequest, opts ...grpc.CallOption) (*SearchPropertyValuesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchPropertyValuesResponse)
+	err := c.cc.Invoke(ctx, ItemService_SearchPropertyValues_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *itemServiceClient) ListBrands(ctx context.Context, in *ListBrandsRequest, opts ...grpc.CallOption) (*ListBrandsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListBrandsResponse)
+	err := c.cc.Invoke(ctx, ItemService_ListBrands_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *itemServiceClient) CreateItem(ctx context.Context, in *CreateItemRequest, opts ...grpc.CallOption) (*CreateItemResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateItemResponse)
+	err := c.cc.Invoke(ctx, ItemService_CreateItem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *itemServiceClient) UpdateItem(ctx context.Context, in *UpdateItemRequest, opts ...grpc.CallOption) (*UpdateItemResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateItemResponse)
+	err := c.cc.Invoke(ctx, ItemService_UpdateItem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ItemServiceServer is the server API for ItemService service.
 // All implementations must embed UnimplementedItemServiceServer
 // for forward compatibility.
@@ -159,6 +262,32 @@ type ItemServiceServer interface {
 	// takes at most 2 MiB for most upload types. Safe to retry: a repeat
 	// stores the image again and returns a URL for it.
 	UploadImage(context.Context, *UploadImageRequest) (*UploadImageResponse, error)
+	// ListCategories lists the categories (类目) under a parent: the roots
+	// when parent_id is 0 (`open.item.category`).
+	ListCategories(context.Context, *ListCategoriesRequest) (*ListCategoriesResponse, error)
+	// SuggestCategories predicts leaf categories for an item from its title
+	// and images (`open.item.category.suggested.get`).
+	SuggestCategories(context.Context, *SuggestCategoriesRequest) (*SuggestCategoriesResponse, error)
+	// GetCategoryProperties returns a leaf category's configuration and the
+	// rules of its properties (`open.item.category.config`), with the values
+	// of its enumerated properties (`open.item.category.prop.value.search`).
+	// These are the rules CreateItem and UpdateItem check.
+	GetCategoryProperties(context.Context, *GetCategoryPropertiesRequest) (*GetCategoryPropertiesResponse, error)
+	// SearchPropertyValues pages through the values of one property of a
+	// category, optionally matching a text (`open.item.category.prop.value.search`).
+	SearchPropertyValues(context.Context, *SearchPropertyValuesRequest) (*SearchPropertyValuesResponse, error)
+	// ListBrands pages through the brands a category takes, optionally
+	// matching a text (`open.item.brand.list.get`).
+	ListBrands(context.Context, *ListBrandsRequest) (*ListBrandsResponse, error)
+	// CreateItem creates an item in a leaf category (`open.item.new`). Its
+	// properties are checked against the category's rules first (required
+	// properties present, values of the property, input types, counts): each
+	// problem is one field violation of an INVALID_ARGUMENT and nothing is
+	// sent. The item starts off the shelf.
+	CreateItem(context.Context, *CreateItemRequest) (*CreateItemResponse, error)
+	// UpdateItem changes an item (`open.item.edit`): the fields it sets, and
+	// the SKUs it names. New properties are checked like CreateItem's.
+	UpdateItem(context.Context, *UpdateItemRequest) (*UpdateItemResponse, error)
 	mustEmbedUnimplementedItemServiceServer()
 }
 
@@ -186,6 +315,27 @@ func (UnimplementedItemServiceServer) SetItemShelfStatus(context.Context, *SetIt
 }
 func (UnimplementedItemServiceServer) UploadImage(context.Context, *UploadImageRequest) (*UploadImageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UploadImage not implemented")
+}
+func (UnimplementedItemServiceServer) ListCategories(context.Context, *ListCategoriesRequest) (*ListCategoriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCategories not implemented")
+}
+func (UnimplementedItemServiceServer) SuggestCategories(context.Context, *SuggestCategoriesRequest) (*SuggestCategoriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SuggestCategories not implemented")
+}
+func (UnimplementedItemServiceServer) GetCategoryProperties(context.Context, *GetCategoryPropertiesRequest) (*GetCategoryPropertiesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCategoryProperties not implemented")
+}
+func (UnimplementedItemServiceServer) SearchPropertyValues(context.Context, *SearchPropertyValuesRequest) (*SearchPropertyValuesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchPropertyValues not implemented")
+}
+func (UnimplementedItemServiceServer) ListBrands(context.Context, *ListBrandsRequest) (*ListBrandsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListBrands not implemented")
+}
+func (UnimplementedItemServiceServer) CreateItem(context.Context, *CreateItemRequest) (*CreateItemResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateItem not implemented")
+}
+func (UnimplementedItemServiceServer) UpdateItem(context.Context, *UpdateItemRequest) (*UpdateItemResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateItem not implemented")
 }
 func (UnimplementedItemServiceServer) mustEmbedUnimplementedItemServiceServer() {}
 func (UnimplementedItemServiceServer) testEmbeddedByValue()                     {}
@@ -316,6 +466,132 @@ func _ItemService_UploadImage_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ItemService_ListCategories_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCategoriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ItemServiceServer).ListCategories(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ItemService_ListCategories_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ItemServiceServer).ListCategories(ctx, req.(*ListCategoriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ItemService_SuggestCategories_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SuggestCategoriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ItemServiceServer).SuggestCategories(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ItemService_SuggestCategories_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ItemServiceServer).SuggestCategories(ctx, req.(*SuggestCategoriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ItemService_GetCategoryProperties_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCategoryPropertiesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ItemServiceServer).GetCategoryProperties(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ItemService_GetCategoryProperties_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ItemServiceServer).GetCategoryProperties(ctx, req.(*GetCategoryPropertiesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ItemService_SearchPropertyValues_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchPropertyValuesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ItemServiceServer).SearchPropertyValues(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ItemService_SearchPropertyValues_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ItemServiceServer).SearchPropertyValues(ctx, req.(*SearchPropertyValuesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ItemService_ListBrands_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListBrandsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ItemServiceServer).ListBrands(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ItemService_ListBrands_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ItemServiceServer).ListBrands(ctx, req.(*ListBrandsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ItemService_CreateItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ItemServiceServer).CreateItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ItemService_CreateItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ItemServiceServer).CreateItem(ctx, req.(*CreateItemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ItemService_UpdateItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ItemServiceServer).UpdateItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ItemService_UpdateItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ItemServiceServer).UpdateItem(ctx, req.(*UpdateItemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ItemService_ServiceDesc is the grpc.ServiceDesc for ItemService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -346,6 +622,34 @@ var ItemService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UploadImage",
 			Handler:    _ItemService_UploadImage_Handler,
+		},
+		{
+			MethodName: "ListCategories",
+			Handler:    _ItemService_ListCategories_Handler,
+		},
+		{
+			MethodName: "SuggestCategories",
+			Handler:    _ItemService_SuggestCategories_Handler,
+		},
+		{
+			MethodName: "GetCategoryProperties",
+			Handler:    _ItemService_GetCategoryProperties_Handler,
+		},
+		{
+			MethodName: "SearchPropertyValues",
+			Handler:    _ItemService_SearchPropertyValues_Handler,
+		},
+		{
+			MethodName: "ListBrands",
+			Handler:    _ItemService_ListBrands_Handler,
+		},
+		{
+			MethodName: "CreateItem",
+			Handler:    _ItemService_CreateItem_Handler,
+		},
+		{
+			MethodName: "UpdateItem",
+			Handler:    _ItemService_UpdateItem_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -2,6 +2,8 @@ package emulated
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -15,12 +17,111 @@ import (
 
 type itemListEntry struct {
 	shop.ItemBase
-	SkuList []*shop.SKU `json:"skuList"`
+	SkuList []skuAnswer `json:"skuList"`
+	itemCommon
+	FromType                int    `json:"fromType"`
+	ItemStatus              int    `json:"itemStatus"`
+	Status                  int    `json:"status"`
+	ShelfStatusUpdateReason string `json:"shelfStatusUpdateReason"`
+	UserID                  int64  `json:"userId"`
+	Volume                  int    `json:"volume"`
+}
+
+// itemCommon holds the members list entries and details share beyond
+// ItemBase (the catalog's response schemas).
+type itemCommon struct {
+	AppKey            string      `json:"appkey"`
+	AuditReason       string      `json:"auditReason"`
+	ExpressTemplateID int64       `json:"expressTemplateId"`
+	LinkURL           string      `json:"linkUrl"`
+	ServiceRule       serviceRule `json:"serviceRule"`
+}
+
+type serviceRule struct {
+	RefundRule string `json:"refundRule"`
 }
 
 type itemDetail struct {
 	shop.ItemBase
-	SkuInfos []*shop.SKU `json:"skuInfos"`
+	SkuInfos []skuAnswer `json:"skuInfos"`
+	itemCommon
+	ItemID             int64            `json:"itemId"`
+	CreatedTime        int64            `json:"createdTime"`
+	DetailImageURLs    []string         `json:"detailImageUrls"`
+	DuplicationReason  string           `json:"duplicationReason"`
+	DuplicationStatus  int              `json:"duplicationStatus"`
+	LimitCount         int              `json:"limitCount"`
+	OfflineReason      string           `json:"offlineReason"`
+	OnOfflineStatus    int              `json:"onOfflineStatus"`
+	ParentCategoryID   int64            `json:"parentCategoryId"`
+	ParentCategoryList []categoryEntry  `json:"parentCategoryList"`
+	ParentCategoryName string           `json:"parentCategoryName"`
+	PurchaseLimit      bool             `json:"purchaseLimit"`
+	RootCategoryID     int64            `json:"rootCategoryId"`
+	RootCategoryName   string           `json:"rootCategoryName"`
+	TimeOfSale         int64            `json:"timeOfSale"`
+	ItemPropValues     []map[string]any `json:"itemPropValues"`
+}
+
+// skuAnswer is a SKU as the item reads answer it.
+type skuAnswer struct {
+	*shop.SKU
+	KwaiSkuID  int64          `json:"kwaiSkuId"`
+	KwaiItemID int64          `json:"kwaiItemId"`
+	AppKey     string         `json:"appkey"`
+	CreateTime int64          `json:"createTime"`
+	UpdateTime int64          `json:"updateTime"`
+	ImageURL   string         `json:"imageUrl"`
+	IsValid    int            `json:"isValid"`
+	SkuProp    []shop.SkuSpec `json:"skuProp"`
+	Volume     int            `json:"volume"`
+}
+
+func skuAnswers(c *api.Call, it *shop.Item) []skuAnswer {
+	out := make([]skuAnswer, len(it.SKUs))
+	for i, s := range it.SKUs {
+		img := it.MainImageURL
+		for _, sp := range s.Specs {
+			if sp.Main == 1 && sp.ImageURL != "" {
+				img = sp.ImageURL
+			}
+		}
+		out[i] = skuAnswer{SKU: s, KwaiSkuID: s.SkuID, KwaiItemID: it.KwaiItemID, AppKey: c.AppKey, CreateTime: it.CreateTime,
+			UpdateTime: it.UpdateTime, ImageURL: img, IsValid: 1, SkuProp: append([]shop.SkuSpec{}, s.Specs...)}
+	}
+	return out
+}
+
+func commonOf(c *api.Call, it *shop.Item) itemCommon {
+	rule := it.Published.RefundRule
+	if rule == "" {
+		rule = "1"
+	}
+	return itemCommon{AppKey: c.AppKey, ExpressTemplateID: it.Published.ExpressTemplateID, ServiceRule: serviceRule{RefundRule: rule},
+		LinkURL: fmt.Sprintf("https://app.kwaixiaodian.com/merchant/shop/detail?id=%d", it.KwaiItemID)}
+}
+
+func detailOf(c *api.Call, it *shop.Item) *itemDetail {
+	d := &itemDetail{ItemBase: it.ItemBase, SkuInfos: skuAnswers(c, it), itemCommon: commonOf(c, it), ItemID: it.KwaiItemID,
+		CreatedTime: it.CreateTime, DetailImageURLs: it.Published.DetailImageURLs, OnOfflineStatus: it.ShelfStatus,
+		ParentCategoryList: []categoryEntry{}, ItemPropValues: it.Published.Props}
+	if d.DetailImageURLs == nil {
+		d.DetailImageURLs = []string{}
+	}
+	if d.ItemPropValues == nil {
+		d.ItemPropValues = []map[string]any{}
+	}
+	if cat, ok := shop.CategoryByID(it.CategoryID); ok {
+		path := cat.Path()
+		d.RootCategoryID, d.RootCategoryName = path[0].ID, path[0].Name
+		for _, p := range path[:len(path)-1] {
+			d.ParentCategoryList = append(d.ParentCategoryList, categoryEntryOf(p))
+		}
+		if len(path) > 1 {
+			d.ParentCategoryID, d.ParentCategoryName = path[len(path)-2].ID, path[len(path)-2].Name
+		}
+	}
+	return d
 }
 
 type itemListData struct {
@@ -72,7 +173,9 @@ func itemList(c *api.Call) (any, *api.Error) {
 	}
 	from := (pageNumber - 1) * pageSize
 	for i := from; i < from+pageSize && i < int64(len(all)); i++ {
-		data.Items = append(data.Items, &itemListEntry{ItemBase: all[i].ItemBase, SkuList: all[i].SKUs})
+		it := all[i]
+		data.Items = append(data.Items, &itemListEntry{ItemBase: it.ItemBase, SkuList: skuAnswers(c, it), itemCommon: commonOf(c, it),
+			FromType: 1, ItemStatus: 1, Status: 1, UserID: c.Shop.User.SellerID})
 	}
 	data.CurrentPageItemCount = len(data.Items)
 	return data, nil
@@ -88,7 +191,7 @@ func itemGet(c *api.Call) (any, *api.Error) {
 	if !ok {
 		return nil, api.Err(rules.CodeItemNotFound, "item %d not found in this shop", id)
 	}
-	return &itemDetail{ItemBase: it.ItemBase, SkuInfos: it.SKUs}, nil
+	return detailOf(c, it), nil
 }
 
 // itemOf finds an item of the calling shop by the given parameter.
@@ -261,13 +364,177 @@ func readItemText(c *api.Call, it *shop.Item) *api.Error {
 	}
 	if urls != nil {
 		it.ImageURLs = urls
-	}
-	if v, ok, e := c.Int("categoryId"); e != nil {
-		return e
-	} else if ok {
-		it.CategoryID = v
+		if len(urls) > 0 {
+			it.MainImageURL = urls[0]
+		}
 	}
 	return nil
+}
+
+// readPublished applies what item publishing sets: categoryId (a leaf of
+// the seeded tree; its name follows), itemPropValues (checked against the
+// leaf's properties when create or updateItemPropValues; a create without
+// categoryId is the sandbox's minimal item and takes none), detailImageUrls,
+// expressTemplateId and serviceRule.refundRule.
+func readPublished(c *api.Call, it *shop.Item, create bool) *api.Error {
+	catChanged := false
+	if _, ok := c.Param["categoryId"]; ok {
+		cat, e := leafOf(c)
+		if e != nil {
+			return e
+		}
+		it.CategoryID, it.CategoryName, catChanged = cat.ID, cat.Name, it.CategoryID != cat.ID
+	}
+	update, e := c.Bool("updateItemPropValues")
+	if e != nil {
+		return e
+	}
+	if cat, ok := shop.CategoryByID(it.CategoryID); ok && cat.Leaf && ((create && catChanged) || update) {
+		props, e := checkProps(c, cat)
+		if e != nil {
+			return e
+		}
+		it.Published.Props = props
+	}
+	if urls, e := c.Strings("detailImageUrls"); e != nil {
+		return e
+	} else if urls != nil {
+		it.Published.DetailImageURLs = urls
+	}
+	if v, ok, e := c.Int("expressTemplateId"); e != nil {
+		return e
+	} else if ok {
+		it.Published.ExpressTemplateID = v
+	}
+	if m, ok := c.Param["serviceRule"].(map[string]any); ok {
+		sr := &api.Call{Param: m}
+		rule, e := sr.Str("refundRule")
+		if e != nil {
+			return e
+		}
+		if cat, ok := shop.CategoryByID(it.CategoryID); ok && cat.Leaf && rule != "" && !slices.Contains(cat.RefundRules, atoi(rule)) {
+			return api.BadParam("退款规则 %s 不适用于类目 %d", rule, cat.ID)
+		}
+		it.Published.RefundRule = rule
+	}
+	return nil
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// checkProps checks itemPropValues against a leaf's properties the way the
+// platform refuses them: an unknown or repeated property, a value not of
+// the property, too many values, an empty or out-of-limit text, a missing
+// required property. It answers the entries as they will be read back.
+func checkProps(c *api.Call, cat *shop.Category) ([]map[string]any, *api.Error) {
+	entries, e := c.Objects("itemPropValues")
+	if e != nil {
+		return nil, e
+	}
+	seen := map[int64]bool{}
+	out := make([]map[string]any, 0, len(entries))
+	for i, pc := range entries {
+		id, e := pc.ReqInt("propId")
+		if e != nil {
+			return nil, e
+		}
+		p, ok := cat.Prop(id)
+		if !ok {
+			return nil, api.BadParam("类目属性不存在: itemPropValues[%d].propId %d is not a property of category %d", i, id, cat.ID)
+		}
+		if seen[id] {
+			return nil, api.BadParam("类目属性不允许重复: propId %d", id)
+		}
+		seen[id] = true
+		entry := map[string]any{"propId": id, "propName": p.Name, "sortNum": p.SortNum}
+		switch p.Input {
+		case "RADIO", "CHECKBOX":
+			var vals []*api.Call
+			if p.Input == "RADIO" {
+				m, ok := pc.Param["radioPropValue"].(map[string]any)
+				if !ok {
+					return nil, api.BadParam("类目属性[%s]的值必填: radioPropValue", p.Name)
+				}
+				vals = []*api.Call{{Param: m}}
+			} else if vals, e = pc.Objects("checkBoxPropValuesList"); e != nil {
+				return nil, e
+			}
+			if len(vals) == 0 || (p.MaxValues > 0 && len(vals) > p.MaxValues) {
+				return nil, api.BadParam("类目属性[%s]的值数量必须在 1 到 %d 之间", p.Name, max(p.MaxValues, 1))
+			}
+			var got []shop.PropValue
+			for _, vc := range vals {
+				vid, e := vc.ReqInt("propValueId")
+				if e != nil {
+					return nil, e
+				}
+				v, ok := propValue(p, vid)
+				if !ok {
+					return nil, api.BadParam("类目属性[%s]的值 %d 不存在", p.Name, vid)
+				}
+				got = append(got, v)
+			}
+			if p.Input == "RADIO" {
+				entry["radioPropValue"], entry["inputType"] = got[0], 8
+			} else {
+				entry["checkBoxPropValuesList"], entry["inputType"] = got, 2
+			}
+		case "DATETIME":
+			v, e := pc.ReqInt("datetimeTimestamp")
+			if e != nil {
+				return nil, e
+			}
+			entry["datetimeTimestamp"], entry["inputType"] = v, 5
+		case "IMAGE":
+			urls, e := pc.Strings("imagePropValues")
+			if e != nil {
+				return nil, e
+			}
+			if len(urls) == 0 {
+				return nil, api.BadParam("类目属性[%s]的图片必填", p.Name)
+			}
+			entry["imagePropValues"], entry["inputType"] = urls, 9
+		default:
+			t, e := pc.Str("textPropValue")
+			if e != nil {
+				return nil, e
+			}
+			n := utf8.RuneCountInString(t)
+			if strings.TrimSpace(t) == "" || (p.MaxLen > 0 && (n < p.MinLen || n > p.MaxLen)) {
+				return nil, api.BadParam("类目属性[%s]的文本长度不合法", p.Name)
+			}
+			if p.Input == "NUMBER" {
+				if _, err := strconv.ParseFloat(t, 64); err != nil {
+					return nil, api.BadParam("类目属性[%s]必须是数字", p.Name)
+				}
+			}
+			entry["textPropValue"], entry["inputType"] = t, textInputType[p.Input]
+		}
+		out = append(out, entry)
+	}
+	for _, p := range cat.Props {
+		if p.Required && !seen[p.ID] {
+			return nil, api.BadParam("类目属性[%s]必填: itemPropValues lacks propId %d", p.Name, p.ID)
+		}
+	}
+	return out, nil
+}
+
+var textInputType = map[string]int{"TEXT": 1, "NUMBER": 3, "EMAIL": 4, "URL": 6}
+
+func propValue(p *shop.CategoryProp, id int64) (shop.PropValue, bool) {
+	for _, v := range p.Values {
+		if v.ID == id {
+			return v, true
+		}
+	}
+	return shop.PropValue{}, false
 }
 
 // readSku reads one skuList entry onto s (price and stock required when
@@ -303,6 +570,34 @@ func readSku(c *api.Call, s *shop.SKU, create bool) *api.Error {
 	} else if ok {
 		s.RelSkuID = v
 	}
+	specs, e := c.Objects("skuProps")
+	if e != nil {
+		return e
+	}
+	if specs != nil {
+		s.Specs = s.Specs[:0:0]
+		var parts []string
+		for _, sc := range specs {
+			var sp shop.SkuSpec
+			if sp.Name, e = sc.Str("propName"); e != nil {
+				return e
+			}
+			if sp.Value, e = sc.Str("propValueName"); e != nil {
+				return e
+			}
+			if sp.ImageURL, e = sc.Str("imageUrl"); e != nil {
+				return e
+			}
+			main, e := sc.OptInt("isMainProp", 0)
+			if e != nil {
+				return e
+			}
+			sp.Main = int(main)
+			s.Specs = append(s.Specs, sp)
+			parts = append(parts, sp.Name+":"+sp.Value)
+		}
+		s.Specification = strings.Join(parts, ";")
+	}
 	for _, f := range []struct {
 		key string
 		dst *string
@@ -333,6 +628,9 @@ func itemNew(c *api.Call) (any, *api.Error) {
 		return nil, api.BadParam("param.title is required")
 	}
 	if e := readItemText(c, it); e != nil {
+		return nil, e
+	}
+	if e := readPublished(c, it, true); e != nil {
 		return nil, e
 	}
 	rel, e := c.OptInt("relItemId", 0)
@@ -392,6 +690,9 @@ func itemEdit(c *api.Call) (any, *api.Error) {
 	if e := readItemText(c, &draft); e != nil {
 		return nil, e
 	}
+	if e := readPublished(c, &draft, false); e != nil {
+		return nil, e
+	}
 	skus, e := c.Objects("skuList")
 	if e != nil {
 		return nil, e
@@ -404,9 +705,46 @@ func itemEdit(c *api.Call) (any, *api.Error) {
 		if e := readSku(sc, target, false); e != nil {
 			return nil, e
 		}
+		if e := changeStock(sc, target); e != nil {
+			return nil, e
+		}
 	}
 	*it = draft
 	it.Touch(clock.Millis(c.Now))
 	c.Shop.ItemChanged(it, rules.EventItemUpdate, c.Now)
-	return nil, nil
+	data := &itemNewData{KwaiItemID: it.KwaiItemID, RelItemID: it.RelItemID, SkuIDMapping: []skuMapping{}}
+	for _, s := range it.SKUs {
+		data.SkuIDMapping = append(data.SkuIDMapping, skuMapping{KwaiSkuID: s.SkuID, RelSkuID: s.RelSkuID, SkuNick: s.SkuNick})
+	}
+	return data, nil
+}
+
+// changeStock applies an edit's skuChangeStock by skuStockChangeType (1
+// add, 2 reduce, 3 set; absent: no change).
+func changeStock(c *api.Call, s *shop.SKU) *api.Error {
+	typ, ok, e := c.Int("skuStockChangeType")
+	if e != nil || !ok {
+		return e
+	}
+	n, e := c.OptInt("skuChangeStock", 0)
+	if e != nil {
+		return e
+	}
+	if n < 0 || n > 10_000_000 {
+		return api.BadParam("skuList[].skuChangeStock must be between 0 and 10000000")
+	}
+	switch typ {
+	case 1:
+		s.SkuStock += n
+	case 2:
+		if n > s.SkuStock {
+			return api.BadParam("stock of sku %d is %d: cannot reduce it by %d", s.SkuID, s.SkuStock, n)
+		}
+		s.SkuStock -= n
+	case 3:
+		s.SkuStock = n
+	default:
+		return api.BadParam("skuList[].skuStockChangeType must be 1, 2 or 3")
+	}
+	return nil
 }

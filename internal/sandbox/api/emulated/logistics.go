@@ -1,19 +1,28 @@
 package emulated
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"unicode/utf8"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/api"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/clock"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/ids"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/rules"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/sandbox/shop"
 )
 
 // Logistics APIs (docs/sandbox.md, Emulated APIs): express (freight)
-// templates, seller addresses and electronic waybills. Response shapes are
-// UNCONFIRMED (the schemas were not readable); field names follow the
-// platform's naming habits.
+// templates, seller addresses and electronic waybills. open.express.ebill.get
+// answers in the catalog's shape; the templates' and addresses' shapes are
+// UNCONFIRMED, their field names following the platform's naming habits.
+
+// ebillRequestIDMax is the longest requestId of a waybill request (the
+// catalog's maxLength).
+const ebillRequestIDMax = 128
 
 type templateListData struct {
 	Total     int                     `json:"total"`
@@ -70,17 +79,42 @@ func sellerAddressList(c *api.Call) (any, *api.Error) {
 	return out, nil
 }
 
-type ebillResult struct {
-	WaybillCode        string `json:"waybillCode"`
-	ExpressCompanyCode string `json:"expressCompanyCode"`
-	TradeOrderCode     string `json:"tradeOrderCode"`
-	ParentWaybillCode  string `json:"parentWaybillCode"`
-	PrintData          string `json:"printData"` // base64 JSON, stands in for the encrypted print payload
+// ebillOrderResponse is one entry of open.express.ebill.get's data, in the
+// catalog's shape (GetEbillOrderResponse): the request's requestId, whether
+// it got a number, and the waybills issued for it.
+type ebillOrderResponse struct {
+	RequestID    string             `json:"requestId"`
+	BaseResponse ebillBaseResponse  `json:"baseResponse"`
+	Data         []ebillOrderResult `json:"data"`
 }
 
+type ebillBaseResponse struct {
+	Result  int    `json:"result"`
+	Message string `json:"message"`
+	Success bool   `json:"success"`
+}
+
+// ebillOrderResult is one waybill (GetEbillOrderDTO). printData stands in
+// for the platform's encrypted print payload (base64 JSON); key, signature
+// and version are what a print component needs beside it: a random key per
+// waybill and the HMAC-SHA256 of printData under it.
+type ebillOrderResult struct {
+	Key               string `json:"key"`
+	WaybillCode       string `json:"waybillCode"`
+	ParentWaybillCode string `json:"parentWaybillCode,omitempty"`
+	PrintData         string `json:"printData"`
+	Signature         string `json:"signature"`
+	Version           string `json:"version"`
+}
+
+// ebillPrintVersion is the version of the sandbox's print data.
+const ebillPrintVersion = "1"
+
 // ebillGet: open.express.ebill.get (getEbillOrderRequest[] of
-// {expressCompanyCode, tradeOrderCode, ...}, 1-10 per call). Issues one
-// waybill per request; the data is the list of results.
+// {requestId, expressCompanyCode, tradeOrderCode, ...}, 1-10 per call).
+// Each request needs a requestId of at most 128 characters, unique in the
+// call. Issues one waybill per request; the data has one entry per
+// request, in order, echoing its requestId.
 func ebillGet(c *api.Call) (any, *api.Error) {
 	reqs, e := c.Objects("getEbillOrderRequest")
 	if e != nil {
@@ -89,9 +123,21 @@ func ebillGet(c *api.Call) (any, *api.Error) {
 	if len(reqs) == 0 || len(reqs) > rules.EbillBatchMax {
 		return nil, api.BadParam("param.getEbillOrderRequest must hold 1 to %d requests", rules.EbillBatchMax)
 	}
-	type want struct{ company, trade string }
+	type want struct{ id, company, trade string }
 	wants := make([]want, len(reqs))
+	seen := make(map[string]bool, len(reqs))
 	for i, r := range reqs {
+		id, e := r.Str("requestId")
+		if e != nil {
+			return nil, e
+		}
+		switch {
+		case id == "" || utf8.RuneCountInString(id) > ebillRequestIDMax:
+			return nil, api.BadParam("getEbillOrderRequest[%d].requestId is required, at most %d characters", i, ebillRequestIDMax)
+		case seen[id]:
+			return nil, api.BadParam("getEbillOrderRequest[%d].requestId repeats an earlier request's", i)
+		}
+		seen[id] = true
 		company, e := r.Str("expressCompanyCode")
 		if e != nil {
 			return nil, e
@@ -103,14 +149,25 @@ func ebillGet(c *api.Call) (any, *api.Error) {
 		if e != nil {
 			return nil, e
 		}
-		wants[i] = want{company, trade}
+		wants[i] = want{id, company, trade}
 	}
-	out := make([]ebillResult, len(wants))
+	out := make([]ebillOrderResponse, len(wants))
 	for i, w := range wants {
 		code := c.Shop.NewWaybillCode(w.company)
 		c.Shop.Waybills[code] = &shop.Waybill{Code: code, Company: w.company, TradeOrderCode: w.trade}
 		pd, _ := json.Marshal(map[string]any{"waybillCode": code, "cpCode": w.company, "sender": c.Shop.Seller.Name, "issuedAt": clock.Millis(c.Now)})
-		out[i] = ebillResult{WaybillCode: code, ExpressCompanyCode: w.company, TradeOrderCode: w.trade, PrintData: base64.StdEncoding.EncodeToString(pd)}
+		printData := base64.StdEncoding.EncodeToString(pd)
+		key := ids.Hex(16)
+		mac := hmac.New(sha256.New, []byte(key))
+		mac.Write([]byte(printData))
+		out[i] = ebillOrderResponse{
+			RequestID:    w.id,
+			BaseResponse: ebillBaseResponse{Result: 1, Message: "success", Success: true},
+			Data: []ebillOrderResult{{
+				Key: key, WaybillCode: code, PrintData: printData,
+				Signature: hex.EncodeToString(mac.Sum(nil)), Version: ebillPrintVersion,
+			}},
+		}
 	}
 	return out, nil
 }

@@ -2,7 +2,6 @@ package emulated
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -215,50 +214,4 @@ func orderLogisticsUpdate(c *api.Call) (any, *api.Error) {
 	o.LogisticsInfo[i].ExpressCode, o.LogisticsInfo[i].ExpressNo = code, no
 	b.UpdateTime = clock.Millis(c.Now)
 	return nil, nil
-}
-
-type decryptResult struct {
-	BizID         string `json:"bizId"`
-	EncryptedData string `json:"encryptedData"`
-	DecryptedData string `json:"decryptedData"`
-	ErrorCode     int    `json:"errorCode"`
-	ErrorMsg      string `json:"errorMsg"`
-}
-
-// orderDecryptBatch: open.order.decrypt.batch. batchDecryptList[] (at most
-// 100) of {bizId: order id, encryptedData}; the answer is the top-level
-// batchDecryptResultList [TS] with one entry per request, errorCode 0 when
-// decrypted. Only ciphertexts of the calling shop's order decrypt.
-func orderDecryptBatch(c *api.Call) (any, *api.Error) {
-	reqs, e := c.Objects("batchDecryptList")
-	if e != nil {
-		return nil, e
-	}
-	if len(reqs) == 0 || len(reqs) > rules.DecryptBatchMax {
-		return nil, api.BadParam("param.batchDecryptList must hold 1 to %d entries", rules.DecryptBatchMax)
-	}
-	out := make([]decryptResult, len(reqs))
-	for i, r := range reqs {
-		biz, e := r.Str("bizId")
-		if e != nil {
-			return nil, e
-		}
-		enc, e := r.Str("encryptedData")
-		if e != nil {
-			return nil, e
-		}
-		out[i] = decryptResult{BizID: biz, EncryptedData: enc}
-		oid, err := strconv.ParseInt(strings.TrimSpace(biz), 10, 64)
-		var plain string
-		ok := false
-		if o := c.Shop.OrderByID[oid]; err == nil && o != nil {
-			plain, ok = o.DecryptPII(enc)
-		}
-		if !ok {
-			out[i].ErrorCode, out[i].ErrorMsg = rules.DecryptItemFailed, "decrypt failed: not a ciphertext of this order"
-			continue
-		}
-		out[i].DecryptedData = plain
-	}
-	return api.TopLevel{"batchDecryptResultList": out}, nil
 }

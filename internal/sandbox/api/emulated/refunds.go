@@ -247,11 +247,28 @@ func refundReject(c *api.Call) (any, *api.Error) {
 	return nil, nil
 }
 
-// refundRejectReason: open.refund.reject.reason (refundId) lists the
-// reasons a seller may give (rules.RefundRejectReasons).
+// rejectReasonView is one entry of open.refund.reject.reason's data, in the
+// catalog's shape (MerchantRefundRejectReasonView): the code to pass to
+// open.refund.reject, its text, whether a description or an image must back
+// it, and the platform's tip (none in the sandbox).
+type rejectReasonView struct {
+	Code                int    `json:"code"`
+	Desc                string `json:"desc"`
+	RequiredRejectDesc  bool   `json:"requiredRejectDesc"`
+	RequiredRejectImage bool   `json:"requiredRejectImage"`
+	Tip                 string `json:"tip,omitempty"`
+}
+
+// refundRejectReason: open.refund.reject.reason (refundId). The data is the
+// list of reasons a seller may give (rules.RefundRejectReasons), as the
+// catalog documents it; no reason requires a description or an image.
 func refundRejectReason(c *api.Call) (any, *api.Error) {
 	if _, e := refundOf(c); e != nil {
 		return nil, e
 	}
-	return map[string]any{"reasons": rules.RefundRejectReasons}, nil
+	out := make([]rejectReasonView, len(rules.RefundRejectReasons))
+	for i, r := range rules.RefundRejectReasons {
+		out[i] = rejectReasonView{Code: r.Code, Desc: r.Desc}
+	}
+	return out, nil
 }

@@ -16,6 +16,8 @@ var handlers = map[string]api.Handler{
 	"open.order.cursor.list":                       orderCursorList,
 	"open.order.detail":                            orderDetail,
 	"open.order.decrypt.batch":                     orderDecryptBatch,
+	"open.order.desensitise.batch":                 orderDesensitiseBatch,
+	"open.order.search.index.batch":                orderSearchIndexBatch,
 	"open.seller.order.goods.deliver":              orderDeliver,
 	"open.seller.order.logistics.update":           orderLogisticsUpdate,
 	"open.seller.order.close":                      orderClose,
@@ -27,6 +29,11 @@ var handlers = map[string]api.Handler{
 	"open.item.sku.stock.update":                   itemSkuStockUpdate,
 	"open.item.sku.price.update":                   itemSkuPriceUpdate,
 	"open.item.shelf.status.update":                itemShelfStatusUpdate,
+	"open.item.category":                           categoryList,
+	"open.item.category.suggested.get":             categorySuggest,
+	"open.item.category.config":                    categoryConfig,
+	"open.item.category.prop.value.search":         propValueSearch,
+	"open.item.brand.list.get":                     brandList,
 	"open.seller.order.refund.pcursor.list":        refundList,
 	"open.seller.order.refund.detail":              refundDetail,
 	"open.seller.order.refund.approve":             refundApprove,
@@ -40,6 +47,11 @@ var handlers = map[string]api.Handler{
 	"open.address.seller.list":                     sellerAddressList,
 	"open.shop.info.get":                           shopInfoGet,
 	"open.user.seller.get":                         sellerGet,
+	"open.security.log.order":                      securityLogOrder,
+	"open.security.log.login":                      securityLogLogin,
+	"open.security.log.open":                       securityLogOpen,
+	"open.security.log.sql":                        securityLogSQL,
+	"open.security.log.batch":                      securityLogBatch,
 }
 
 // Lookup returns the emulation of an API.

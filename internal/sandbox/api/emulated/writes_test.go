@@ -1,6 +1,9 @@
 package emulated_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -47,11 +50,25 @@ type (
 		Templates []shop.ExpressTemplate `json:"templates"`
 	}
 	ebillResult struct {
-		WaybillCode        string `json:"waybillCode"`
-		ExpressCompanyCode string `json:"expressCompanyCode"`
-		TradeOrderCode     string `json:"tradeOrderCode"`
-		ParentWaybillCode  string `json:"parentWaybillCode"`
-		PrintData          string `json:"printData"`
+		RequestID    string `json:"requestId"`
+		BaseResponse struct {
+			Result  int    `json:"result"`
+			Message string `json:"message"`
+			Success bool   `json:"success"`
+		} `json:"baseResponse"`
+		Data []struct {
+			Key         string `json:"key"`
+			WaybillCode string `json:"waybillCode"`
+			PrintData   string `json:"printData"`
+			Signature   string `json:"signature"`
+			Version     string `json:"version"`
+		} `json:"data"`
+	}
+	rejectReason struct {
+		Code                int    `json:"code"`
+		Desc                string `json:"desc"`
+		RequiredRejectDesc  *bool  `json:"requiredRejectDesc"`
+		RequiredRejectImage *bool  `json:"requiredRejectImage"`
 	}
 	decryptResult struct {
 		BizID         string `json:"bizId"`
@@ -104,16 +121,16 @@ func TestWrites_OrderLifecycle(t *testing.T) {
 		t.Fatalf("batchDecryptResultList: %v %s", err, r.Raw["batchDecryptResultList"])
 	}
 	prefix, tail, _ := strings.Cut(a.DesensitiseMobile, "****")
-	if dec[0].ErrorCode != 0 || len(dec[0].DecryptedData) != 11 || !strings.HasPrefix(dec[0].DecryptedData, prefix) || !strings.HasSuffix(dec[0].DecryptedData, tail) {
+	if dec[0].ErrorCode != rules.SecurityItemOK || len(dec[0].DecryptedData) != 11 || !strings.HasPrefix(dec[0].DecryptedData, prefix) || !strings.HasSuffix(dec[0].DecryptedData, tail) {
 		t.Errorf("mobile: %+v (desensitised %s)", dec[0], a.DesensitiseMobile)
 	}
-	if dec[1].ErrorCode != 0 || !strings.HasPrefix(a.DesensitiseConsignee, string([]rune(dec[1].DecryptedData)[0])) {
+	if dec[1].ErrorCode != rules.SecurityItemOK || !strings.HasPrefix(a.DesensitiseConsignee, string([]rune(dec[1].DecryptedData)[0])) {
 		t.Errorf("consignee: %+v", dec[1])
 	}
-	if dec[2].ErrorCode == 0 || dec[2].DecryptedData != "" {
+	if dec[2].ErrorCode != rules.DecryptItemFailed || dec[2].DecryptedData != "" {
 		t.Errorf("bogus ciphertext decrypted: %+v", dec[2])
 	}
-	if r := c.Call(other, "open.order.decrypt.batch", map[string]any{"batchDecryptList": []map[string]any{{"bizId": strconv.FormatInt(oid, 10), "encryptedData": a.EncryptedMobile}}}); r.Result != 1 || !strings.Contains(string(r.Raw["batchDecryptResultList"]), `"errorCode":1`) {
+	if r := c.Call(other, "open.order.decrypt.batch", map[string]any{"batchDecryptList": []map[string]any{{"bizId": strconv.FormatInt(oid, 10), "encryptedData": a.EncryptedMobile}}}); r.Result != 1 || !strings.Contains(string(r.Raw["batchDecryptResultList"]), `"errorCode":2`) {
 		t.Errorf("another shop decrypted: %+v", r.Raw)
 	}
 	if r := c.Call(tok, "open.order.decrypt.batch", map[string]any{"batchDecryptList": []any{}}); r.Result != platform.ResultParamInvalid {
@@ -377,14 +394,17 @@ func TestWrites_Refunds(t *testing.T) {
 	t.Run("reject_with_version", func(t *testing.T) {
 		c := c.For(t)
 		rf := newRefund(newOrder(40), 10)
-		var reasons struct {
-			Reasons []rules.RejectReason `json:"reasons"`
-		}
+		var reasons []rejectReason // data is the list itself
 		c.MustCall(tok, "open.refund.reject.reason", map[string]any{"refundId": rf.RefundID}, &reasons)
-		if len(reasons.Reasons) == 0 || reasons.Reasons[0].Desc == "" {
+		if len(reasons) != len(rules.RefundRejectReasons) {
 			t.Fatalf("reasons: %+v", reasons)
 		}
-		p := map[string]any{"refundId": rf.RefundID, "reasonCode": reasons.Reasons[0].Code, "refundVersion": rf.UpdateTime - 1, "rejectDesc": "已发货"}
+		for i, r := range reasons {
+			if want := rules.RefundRejectReasons[i]; r.Code != want.Code || r.Desc != want.Desc || r.RequiredRejectDesc == nil || r.RequiredRejectImage == nil {
+				t.Fatalf("reason %d: %+v, want %+v with both required flags", i, r, want)
+			}
+		}
+		p := map[string]any{"refundId": rf.RefundID, "reasonCode": reasons[0].Code, "refundVersion": rf.UpdateTime - 1, "rejectDesc": "已发货"}
 		if r := c.Call(tok, "open.refund.reject", p); r.Result != platform.ResultRefundUpdated {
 			t.Fatalf("stale refundVersion: got %+v, want 300014", r)
 		}
@@ -392,7 +412,7 @@ func TestWrites_Refunds(t *testing.T) {
 		if r := c.Call(tok, "open.refund.reject", p); r.Result != platform.ResultParamInvalid {
 			t.Fatalf("unknown reason: %+v", r)
 		}
-		p["reasonCode"], p["refundVersion"] = reasons.Reasons[0].Code, rf.UpdateTime
+		p["reasonCode"], p["refundVersion"] = reasons[0].Code, rf.UpdateTime
 		c.MustCall(tok, "open.refund.reject", p, nil)
 		d := detail(rf.RefundID)
 		if d.Status != 20 || d.UpdateTime <= rf.UpdateTime {
@@ -454,15 +474,40 @@ func TestWrites_Logistics(t *testing.T) {
 	c.Post = true
 	var bills []ebillResult
 	c.MustCall(tok, "open.express.ebill.get", map[string]any{"getEbillOrderRequest": []map[string]any{
-		{"expressCompanyCode": "SF", "tradeOrderCode": "T1"}, {"expressCompanyCode": "ZTO", "tradeOrderCode": "T2"},
+		{"requestId": "r-sf", "expressCompanyCode": "SF", "tradeOrderCode": "T1"}, {"requestId": "r-zto", "expressCompanyCode": "ZTO", "tradeOrderCode": "T2"},
 	}}, &bills)
-	if len(bills) != 2 || !strings.HasPrefix(bills[0].WaybillCode, "SF") || !strings.HasPrefix(bills[1].WaybillCode, "ZTO") || bills[0].PrintData == "" || bills[1].TradeOrderCode != "T2" {
+	if len(bills) != 2 || bills[0].RequestID != "r-sf" || bills[1].RequestID != "r-zto" {
 		t.Fatalf("ebill.get: %+v", bills)
 	}
-	if r := c.Call(tok, "open.express.ebill.get", map[string]any{"getEbillOrderRequest": []map[string]any{{"expressCompanyCode": "NOPE"}}}); r.Result != platform.ResultParamInvalid {
-		t.Fatalf("unknown company: %+v", r)
+	for i, prefix := range []string{"SF", "ZTO"} {
+		b := bills[i]
+		if !b.BaseResponse.Success || b.BaseResponse.Result != 1 || len(b.Data) != 1 || !strings.HasPrefix(b.Data[0].WaybillCode, prefix) ||
+			b.Data[0].PrintData == "" || b.Data[0].Key == "" || b.Data[0].Signature == "" || b.Data[0].Version == "" {
+			t.Fatalf("ebill.get result %d: %+v", i, b)
+		}
 	}
-	cancel := map[string]any{"expressCompanyCode": "SF", "waybillCode": bills[0].WaybillCode}
+	if bills[0].Data[0].Key == bills[1].Data[0].Key {
+		t.Fatalf("two waybills share a key: %+v", bills)
+	}
+	for _, b := range bills { // the signature is printData's HMAC-SHA256 under the key
+		mac := hmac.New(sha256.New, []byte(b.Data[0].Key))
+		mac.Write([]byte(b.Data[0].PrintData))
+		if hex.EncodeToString(mac.Sum(nil)) != b.Data[0].Signature {
+			t.Fatalf("signature of %+v", b.Data[0])
+		}
+	}
+	for name, reqs := range map[string][]map[string]any{
+		"unknown company":     {{"requestId": "r1", "expressCompanyCode": "NOPE"}},
+		"no requestId":        {{"expressCompanyCode": "SF"}},
+		"long requestId":      {{"requestId": strings.Repeat("r", 129), "expressCompanyCode": "SF"}},
+		"repeated requestId":  {{"requestId": "r1", "expressCompanyCode": "SF"}, {"requestId": "r1", "expressCompanyCode": "ZTO"}},
+		"non-string requests": {{"requestId": []int{1}, "expressCompanyCode": "SF"}},
+	} {
+		if r := c.Call(tok, "open.express.ebill.get", map[string]any{"getEbillOrderRequest": reqs}); r.Result != platform.ResultParamInvalid {
+			t.Errorf("%s: %+v", name, r)
+		}
+	}
+	cancel := map[string]any{"expressCompanyCode": "SF", "waybillCode": bills[0].Data[0].WaybillCode}
 	if r := c.Call(other, "open.express.ebill.cancel", cancel); r.Result == 1 {
 		t.Fatal("another shop cancelled the waybill")
 	}

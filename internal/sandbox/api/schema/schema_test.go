@@ -227,7 +227,7 @@ func TestSchema_SeededByShopAndParams(t *testing.T) {
 	t.Parallel()
 	_, c := sandboxtest.Setup(t, sandbox.Config{Seed: 13, TestUsers: 2, Limits: unlimited})
 	one, two := c.Authorize(1).AccessToken, c.Authorize(2).AccessToken
-	for _, name := range []string{"open.distribution.cps.leader.order.detail", "open.order.buyer.order.list", "open.item.category", "open.promotion.coupon.create"} {
+	for _, name := range []string{"open.distribution.cps.leader.order.detail", "open.order.buyer.order.list", "open.item.sku.list.get", "open.promotion.coupon.create"} {
 		a, _ := catalog.Lookup(name)
 		params := catalogtest.Params(a, catalogtest.Options{Optional: true})
 		first := send(t, c, one, name, params, nil)

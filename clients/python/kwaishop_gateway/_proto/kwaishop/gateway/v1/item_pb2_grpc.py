@@ -50,6 +50,41 @@ class ItemServiceStub(object):
                 request_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.UploadImageRequest.SerializeToString,
                 response_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.UploadImageResponse.FromString,
                 )
+        self.ListCategories = channel.unary_unary(
+                '/kwaishop.gateway.v1.ItemService/ListCategories',
+                request_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.ListCategoriesRequest.SerializeToString,
+                response_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.ListCategoriesResponse.FromString,
+                )
+        self.SuggestCategories = channel.unary_unary(
+                '/kwaishop.gateway.v1.ItemService/SuggestCategories',
+                request_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.SuggestCategoriesRequest.SerializeToString,
+                response_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.SuggestCategoriesResponse.FromString,
+                )
+        self.GetCategoryProperties = channel.unary_unary(
+                '/kwaishop.gateway.v1.ItemService/GetCategoryProperties',
+                request_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.GetCategoryPropertiesRequest.SerializeToString,
+                response_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.GetCategoryPropertiesResponse.FromString,
+                )
+        self.SearchPropertyValues = channel.unary_unary(
+                '/kwaishop.gateway.v1.ItemService/SearchPropertyValues',
+                request_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.SearchPropertyValuesRequest.SerializeToString,
+                response_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.SearchPropertyValuesResponse.FromString,
+                )
+        self.ListBrands = channel.unary_unary(
+                '/kwaishop.gateway.v1.ItemService/ListBrands',
+                request_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.ListBrandsRequest.SerializeToString,
+                response_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.ListBrandsResponse.FromString,
+                )
+        self.CreateItem = channel.unary_unary(
+                '/kwaishop.gateway.v1.ItemService/CreateItem',
+                request_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.CreateItemRequest.SerializeToString,
+                response_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.CreateItemResponse.FromString,
+                )
+        self.UpdateItem = channel.unary_unary(
+                '/kwaishop.gateway.v1.ItemService/UpdateItem',
+                request_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.UpdateItemRequest.SerializeToString,
+                response_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.UpdateItemResponse.FromString,
+                )
 
 
 class ItemServiceServicer(object):
@@ -111,6 +146,67 @@ class ItemServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCategories(self, request, context):
+        """ListCategories lists the categories (类目) under a parent: the roots
+        when parent_id is 0 (`open.item.category`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SuggestCategories(self, request, context):
+        """SuggestCategories predicts leaf categories for an item from its title
+        and images (`open.item.category.suggested.get`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCategoryProperties(self, request, context):
+        """GetCategoryProperties returns a leaf category's configuration and the
+        rules of its properties (`open.item.category.config`), with the values
+        of its enumerated properties (`open.item.category.prop.value.search`).
+        These are the rules CreateItem and UpdateItem check.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchPropertyValues(self, request, context):
+        """SearchPropertyValues pages through the values of one property of a
+        category, optionally matching a text (`open.item.category.prop.value.search`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBrands(self, request, context):
+        """ListBrands pages through the brands a category takes, optionally
+        matching a text (`open.item.brand.list.get`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateItem(self, request, context):
+        """CreateItem creates an item in a leaf category (`open.item.new`). Its
+        properties are checked against the category's rules first (required
+        properties present, values of the property, input types, counts): each
+        problem is one field violation of an INVALID_ARGUMENT and nothing is
+        sent. The item starts off the shelf.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateItem(self, request, context):
+        """UpdateItem changes an item (`open.item.edit`): the fields it sets, and
+        the SKUs it names. New properties are checked like CreateItem's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ItemServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -143,6 +239,41 @@ def add_ItemServiceServicer_to_server(servicer, server):
                     servicer.UploadImage,
                     request_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.UploadImageRequest.FromString,
                     response_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.UploadImageResponse.SerializeToString,
+            ),
+            'ListCategories': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCategories,
+                    request_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.ListCategoriesRequest.FromString,
+                    response_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.ListCategoriesResponse.SerializeToString,
+            ),
+            'SuggestCategories': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuggestCategories,
+                    request_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.SuggestCategoriesRequest.FromString,
+                    response_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.SuggestCategoriesResponse.SerializeToString,
+            ),
+            'GetCategoryProperties': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCategoryProperties,
+                    request_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.GetCategoryPropertiesRequest.FromString,
+                    response_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.GetCategoryPropertiesResponse.SerializeToString,
+            ),
+            'SearchPropertyValues': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchPropertyValues,
+                    request_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.SearchPropertyValuesRequest.FromString,
+                    response_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.SearchPropertyValuesResponse.SerializeToString,
+            ),
+            'ListBrands': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBrands,
+                    request_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.ListBrandsRequest.FromString,
+                    response_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.ListBrandsResponse.SerializeToString,
+            ),
+            'CreateItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateItem,
+                    request_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.CreateItemRequest.FromString,
+                    response_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.CreateItemResponse.SerializeToString,
+            ),
+            'UpdateItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateItem,
+                    request_deserializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.UpdateItemRequest.FromString,
+                    response_serializer=kwaishop_dot_gateway_dot_v1_dot_item__pb2.UpdateItemResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -259,5 +390,124 @@ class ItemService(object):
         return grpc.experimental.unary_unary(request, target, '/kwaishop.gateway.v1.ItemService/UploadImage',
             kwaishop_dot_gateway_dot_v1_dot_item__pb2.UploadImageRequest.SerializeToString,
             kwaishop_dot_gateway_dot_v1_dot_item__pb2.UploadImageResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListCategories(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kwaishop.gateway.v1.ItemService/ListCategories',
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.ListCategoriesRequest.SerializeToString,
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.ListCategoriesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SuggestCategories(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kwaishop.gateway.v1.ItemService/SuggestCategories',
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.SuggestCategoriesRequest.SerializeToString,
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.SuggestCategoriesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetCategoryProperties(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kwaishop.gateway.v1.ItemService/GetCategoryProperties',
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.GetCategoryPropertiesRequest.SerializeToString,
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.GetCategoryPropertiesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SearchPropertyValues(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kwaishop.gateway.v1.ItemService/SearchPropertyValues',
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.SearchPropertyValuesRequest.SerializeToString,
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.SearchPropertyValuesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListBrands(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kwaishop.gateway.v1.ItemService/ListBrands',
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.ListBrandsRequest.SerializeToString,
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.ListBrandsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CreateItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kwaishop.gateway.v1.ItemService/CreateItem',
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.CreateItemRequest.SerializeToString,
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.CreateItemResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def UpdateItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/kwaishop.gateway.v1.ItemService/UpdateItem',
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.UpdateItemRequest.SerializeToString,
+            kwaishop_dot_gateway_dot_v1_dot_item__pb2.UpdateItemResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

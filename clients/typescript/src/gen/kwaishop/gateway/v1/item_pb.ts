@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kwaishop/gateway/v1/item.proto.
  */
 export const file_kwaishop_gateway_v1_item: GenFile = /*@__PURE__*/
-  fileDesc("Ch5rd2Fpc2hvcC9nYXRld2F5L3YxL2l0ZW0ucHJvdG8SE2t3YWlzaG9wLmdhdGV3YXkudjEigAEKEExpc3RJdGVtc1JlcXVlc3QSMAoHb3Blbl9pZBgBIAEoCUIf4EECukgZyAEBchQYQDIQXltBLVphLXowLTlfLV0rJBIcCglwYWdlX3NpemUYAiABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiAECJqChFMaXN0SXRlbXNSZXNwb25zZRIoCgVpdGVtcxgBIAMoCzIZLmt3YWlzaG9wLmdhdGV3YXkudjEuSXRlbRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoAyJiCg5HZXRJdGVtUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEh4KB2l0ZW1faWQYAiABKANCDeBBArpIB8gBASICIAAiOgoPR2V0SXRlbVJlc3BvbnNlEicKBGl0ZW0YASABKAsyGS5rd2Fpc2hvcC5nYXRld2F5LnYxLkl0ZW0ipQIKFVVwZGF0ZVNrdVN0b2NrUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEh4KB2l0ZW1faWQYAiABKANCDeBBArpIB8gBASICIAASHQoGc2t1X2lkGAMgASgDQg3gQQK6SAfIAQEiAiAAEkAKBmNoYW5nZRgEIAEoDjIgLmt3YWlzaG9wLmdhdGV3YXkudjEuU3RvY2tDaGFuZ2VCDuBBArpICMgBAYIBAhABEiQKCHF1YW50aXR5GAUgASgDQhLgQQK6SAzIAQEiBxj/rOIEIAASMwoKcmVxdWVzdF9pZBgGIAEoCUIf4EECukgZyAEBchQYQDIQXltBLVphLXowLTlfLV0rJCJWChZVcGRhdGVTa3VTdG9ja1Jlc3BvbnNlEg8KB2l0ZW1faWQYASABKAMSDgoGc2t1X2lkGAIgASgDEhsKE3BsYXRmb3JtX3JlcXVlc3RfaWQYAyABKAki5AEKFVVwZGF0ZVNrdVByaWNlUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEh4KB2l0ZW1faWQYAiABKANCDeBBArpIB8gBASICIAASHQoGc2t1X2lkGAMgASgDQg3gQQK6SAfIAQEiAiAAEiUKCXByaWNlX2ZlbhgEIAEoA0IS4EECukgMyAEBIgcY/6ziBCAAEjMKCnJlcXVlc3RfaWQYBSABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQiVgoWVXBkYXRlU2t1UHJpY2VSZXNwb25zZRIPCgdpdGVtX2lkGAEgASgDEg4KBnNrdV9pZBgCIAEoAxIbChNwbGF0Zm9ybV9yZXF1ZXN0X2lkGAMgASgJIuoBChlTZXRJdGVtU2hlbGZTdGF0dXNSZXF1ZXN0EjAKB29wZW5faWQYASABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQSHgoHaXRlbV9pZBgCIAEoA0IN4EECukgHyAEBIgIgABJGCgxzaGVsZl9zdGF0dXMYAyABKA4yIC5rd2Fpc2hvcC5nYXRld2F5LnYxLlNoZWxmU3RhdHVzQg7gQQK6SAjIAQGCAQIQARIzCgpyZXF1ZXN0X2lkGAQgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskIkoKGlNldEl0ZW1TaGVsZlN0YXR1c1Jlc3BvbnNlEg8KB2l0ZW1faWQYASABKAMSGwoTcGxhdGZvcm1fcmVxdWVzdF9pZBgCIAEoCSKLAwoESXRlbRIPCgdpdGVtX2lkGAEgASgDEhMKC3JlbF9pdGVtX2lkGAIgASgDEg0KBXRpdGxlGAMgASgJEhEKCXByaWNlX2ZlbhgEIAEoAxI2CgxzaGVsZl9zdGF0dXMYBSABKA4yIC5rd2Fpc2hvcC5nYXRld2F5LnYxLlNoZWxmU3RhdHVzEhQKDGF1ZGl0X3N0YXR1cxgGIAEoBRITCgtjYXRlZ29yeV9pZBgHIAEoAxIVCg1jYXRlZ29yeV9uYW1lGAggASgJEhYKDm1haW5faW1hZ2VfdXJsGAkgASgJEhIKCmltYWdlX3VybHMYCiADKAkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgRza3VzGA0gAygLMhgua3dhaXNob3AuZ2F0ZXdheS52MS5Ta3USCwoDcmF3GA4gASgJIo4BCgNTa3USDgoGc2t1X2lkGAEgASgDEhIKCnJlbF9za3VfaWQYAiABKAMSEAoIc2t1X25pY2sYAyABKAkSFQoNc3BlY2lmaWNhdGlvbhgEIAEoCRIRCglwcmljZV9mZW4YBSABKAMSGAoQbWFya2V0X3ByaWNlX2ZlbhgGIAEoAxINCgVzdG9jaxgHIAEoAyLfAQoSVXBsb2FkSW1hZ2VSZXF1ZXN0EjAKB29wZW5faWQYASABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQSHAoFaW1hZ2UYAiABKAxCDeBBArpIB8gBAXoCEAESSQoLdXBsb2FkX3R5cGUYAyABKA4yJC5rd2Fpc2hvcC5nYXRld2F5LnYxLkltYWdlVXBsb2FkVHlwZUIO4EECukgIyAEBggECEAESLgoJaW1hZ2VfdXJsGAQgASgJQhu6SBhyFhiAEDIRXihodHRwcz86Ly9cUyspPyQicQoTVXBsb2FkSW1hZ2VSZXNwb25zZRIWCg5rd2FpX2ltYWdlX3VybBgBIAEoCRIYChBvcmlnaW5faW1hZ2VfdXJsGAIgASgJEhsKE3BsYXRmb3JtX3JlcXVlc3RfaWQYAyABKAkSCwoDcmF3GAQgASgJKmIKC1NoZWxmU3RhdHVzEhwKGFNIRUxGX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVNIRUxGX1NUQVRVU19PTl9TSEVMRhABEhoKFlNIRUxGX1NUQVRVU19PRkZfU0hFTEYQAipaCgtTdG9ja0NoYW5nZRIcChhTVE9DS19DSEFOR0VfVU5TUEVDSUZJRUQQABIUChBTVE9DS19DSEFOR0VfQUREEAESFwoTU1RPQ0tfQ0hBTkdFX1JFRFVDRRACKqUCCg9JbWFnZVVwbG9hZFR5cGUSIQodSU1BR0VfVVBMT0FEX1RZUEVfVU5TUEVDSUZJRUQQABIaChZJTUFHRV9VUExPQURfVFlQRV9NQUlOEAESHAoYSU1BR0VfVVBMT0FEX1RZUEVfREVUQUlMEAISGQoVSU1BR0VfVVBMT0FEX1RZUEVfU0tVEAMSJwojSU1BR0VfVVBMT0FEX1RZUEVfQ0FURUdPUllfUFJPUEVSVFkQBBImCiJJTUFHRV9VUExPQURfVFlQRV9XSElURV9CQUNLR1JPVU5EEAUSIQodSU1BR0VfVVBMT0FEX1RZUEVfVFJBTlNQQVJFTlQQBhImCiJJTUFHRV9VUExPQURfVFlQRV9TVEFOREFSRF9QUk9EVUNUEAkyywcKC0l0ZW1TZXJ2aWNlEoABCglMaXN0SXRlbXMSJS5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RJdGVtc1JlcXVlc3QaJi5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RJdGVtc1Jlc3BvbnNlIiSQAgGC0+STAhsSGS92MS9zaG9wcy97b3Blbl9pZH0vaXRlbXMShAEKB0dldEl0ZW0SIy5rd2Fpc2hvcC5nYXRld2F5LnYxLkdldEl0ZW1SZXF1ZXN0GiQua3dhaXNob3AuZ2F0ZXdheS52MS5HZXRJdGVtUmVzcG9uc2UiLpACAYLT5JMCJRIjL3YxL3Nob3BzL3tvcGVuX2lkfS9pdGVtcy97aXRlbV9pZH0SswEKDlVwZGF0ZVNrdVN0b2NrEioua3dhaXNob3AuZ2F0ZXdheS52MS5VcGRhdGVTa3VTdG9ja1JlcXVlc3QaKy5rd2Fpc2hvcC5nYXRld2F5LnYxLlVwZGF0ZVNrdVN0b2NrUmVzcG9uc2UiSILT5JMCQjoBKiI9L3YxL3Nob3BzL3tvcGVuX2lkfS9pdGVtcy97aXRlbV9pZH0vc2t1cy97c2t1X2lkfTp1cGRhdGVTdG9jaxKzAQoOVXBkYXRlU2t1UHJpY2USKi5rd2Fpc2hvcC5nYXRld2F5LnYxLlVwZGF0ZVNrdVByaWNlUmVxdWVzdBorLmt3YWlzaG9wLmdhdGV3YXkudjEuVXBkYXRlU2t1UHJpY2VSZXNwb25zZSJIgtPkkwJCOgEqIj0vdjEvc2hvcHMve29wZW5faWR9L2l0ZW1zL3tpdGVtX2lkfS9za3VzL3tza3VfaWR9OnVwZGF0ZVByaWNlErQBChJTZXRJdGVtU2hlbGZTdGF0dXMSLi5rd2Fpc2hvcC5nYXRld2F5LnYxLlNldEl0ZW1TaGVsZlN0YXR1c1JlcXVlc3QaLy5rd2Fpc2hvcC5nYXRld2F5LnYxLlNldEl0ZW1TaGVsZlN0YXR1c1Jlc3BvbnNlIj2C0+STAjc6ASoiMi92MS9zaG9wcy97b3Blbl9pZH0vaXRlbXMve2l0ZW1faWR9OnNldFNoZWxmU3RhdHVzEo4BCgtVcGxvYWRJbWFnZRInLmt3YWlzaG9wLmdhdGV3YXkudjEuVXBsb2FkSW1hZ2VSZXF1ZXN0Gigua3dhaXNob3AuZ2F0ZXdheS52MS5VcGxvYWRJbWFnZVJlc3BvbnNlIiyC0+STAiY6ASoiIS92MS9zaG9wcy97b3Blbl9pZH0vaW1hZ2VzOnVwbG9hZELiAQoXY29tLmt3YWlzaG9wLmdhdGV3YXkudjFCCUl0ZW1Qcm90b1ABWk5naXRodWIuY29tL2t3YWlzaG9wLWdhdGV3YXkva3dhaXNob3AtZ2F0ZXdheS9nZW4va3dhaXNob3AvZ2F0ZXdheS92MTtnYXRld2F5djGiAgNLR1iqAhNLd2Fpc2hvcC5HYXRld2F5LlYxygITS3dhaXNob3BcR2F0ZXdheVxWMeICH0t3YWlzaG9wXEdhdGV3YXlcVjFcR1BCTWV0YWRhdGHqAhVLd2Fpc2hvcDo6R2F0ZXdheTo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp]);
+  fileDesc("Ch5rd2Fpc2hvcC9nYXRld2F5L3YxL2l0ZW0ucHJvdG8SE2t3YWlzaG9wLmdhdGV3YXkudjEigAEKEExpc3RJdGVtc1JlcXVlc3QSMAoHb3Blbl9pZBgBIAEoCUIf4EECukgZyAEBchQYQDIQXltBLVphLXowLTlfLV0rJBIcCglwYWdlX3NpemUYAiABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiAECJqChFMaXN0SXRlbXNSZXNwb25zZRIoCgVpdGVtcxgBIAMoCzIZLmt3YWlzaG9wLmdhdGV3YXkudjEuSXRlbRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoAyJiCg5HZXRJdGVtUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEh4KB2l0ZW1faWQYAiABKANCDeBBArpIB8gBASICIAAiOgoPR2V0SXRlbVJlc3BvbnNlEicKBGl0ZW0YASABKAsyGS5rd2Fpc2hvcC5nYXRld2F5LnYxLkl0ZW0ipQIKFVVwZGF0ZVNrdVN0b2NrUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEh4KB2l0ZW1faWQYAiABKANCDeBBArpIB8gBASICIAASHQoGc2t1X2lkGAMgASgDQg3gQQK6SAfIAQEiAiAAEkAKBmNoYW5nZRgEIAEoDjIgLmt3YWlzaG9wLmdhdGV3YXkudjEuU3RvY2tDaGFuZ2VCDuBBArpICMgBAYIBAhABEiQKCHF1YW50aXR5GAUgASgDQhLgQQK6SAzIAQEiBxj/rOIEIAASMwoKcmVxdWVzdF9pZBgGIAEoCUIf4EECukgZyAEBchQYQDIQXltBLVphLXowLTlfLV0rJCJWChZVcGRhdGVTa3VTdG9ja1Jlc3BvbnNlEg8KB2l0ZW1faWQYASABKAMSDgoGc2t1X2lkGAIgASgDEhsKE3BsYXRmb3JtX3JlcXVlc3RfaWQYAyABKAki5AEKFVVwZGF0ZVNrdVByaWNlUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEh4KB2l0ZW1faWQYAiABKANCDeBBArpIB8gBASICIAASHQoGc2t1X2lkGAMgASgDQg3gQQK6SAfIAQEiAiAAEiUKCXByaWNlX2ZlbhgEIAEoA0IS4EECukgMyAEBIgcY/6ziBCAAEjMKCnJlcXVlc3RfaWQYBSABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQiVgoWVXBkYXRlU2t1UHJpY2VSZXNwb25zZRIPCgdpdGVtX2lkGAEgASgDEg4KBnNrdV9pZBgCIAEoAxIbChNwbGF0Zm9ybV9yZXF1ZXN0X2lkGAMgASgJIuoBChlTZXRJdGVtU2hlbGZTdGF0dXNSZXF1ZXN0EjAKB29wZW5faWQYASABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQSHgoHaXRlbV9pZBgCIAEoA0IN4EECukgHyAEBIgIgABJGCgxzaGVsZl9zdGF0dXMYAyABKA4yIC5rd2Fpc2hvcC5nYXRld2F5LnYxLlNoZWxmU3RhdHVzQg7gQQK6SAjIAQGCAQIQARIzCgpyZXF1ZXN0X2lkGAQgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskIkoKGlNldEl0ZW1TaGVsZlN0YXR1c1Jlc3BvbnNlEg8KB2l0ZW1faWQYASABKAMSGwoTcGxhdGZvcm1fcmVxdWVzdF9pZBgCIAEoCSLuAwoESXRlbRIPCgdpdGVtX2lkGAEgASgDEhMKC3JlbF9pdGVtX2lkGAIgASgDEg0KBXRpdGxlGAMgASgJEhEKCXByaWNlX2ZlbhgEIAEoAxI2CgxzaGVsZl9zdGF0dXMYBSABKA4yIC5rd2Fpc2hvcC5nYXRld2F5LnYxLlNoZWxmU3RhdHVzEhQKDGF1ZGl0X3N0YXR1cxgGIAEoBRITCgtjYXRlZ29yeV9pZBgHIAEoAxIVCg1jYXRlZ29yeV9uYW1lGAggASgJEhYKDm1haW5faW1hZ2VfdXJsGAkgASgJEhIKCmltYWdlX3VybHMYCiADKAkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgRza3VzGA0gAygLMhgua3dhaXNob3AuZ2F0ZXdheS52MS5Ta3USCwoDcmF3GA4gASgJEjUKCnByb3BlcnRpZXMYDyADKAsyIS5rd2Fpc2hvcC5nYXRld2F5LnYxLkl0ZW1Qcm9wZXJ0eRIZChFkZXRhaWxfaW1hZ2VfdXJscxgQIAMoCRIPCgdkZXRhaWxzGBEgASgJIrsBCgNTa3USDgoGc2t1X2lkGAEgASgDEhIKCnJlbF9za3VfaWQYAiABKAMSEAoIc2t1X25pY2sYAyABKAkSFQoNc3BlY2lmaWNhdGlvbhgEIAEoCRIRCglwcmljZV9mZW4YBSABKAMSGAoQbWFya2V0X3ByaWNlX2ZlbhgGIAEoAxINCgVzdG9jaxgHIAEoAxIrCgVzcGVjcxgIIAMoCzIcLmt3YWlzaG9wLmdhdGV3YXkudjEuU2t1U3BlYyLfAQoSVXBsb2FkSW1hZ2VSZXF1ZXN0EjAKB29wZW5faWQYASABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQSHAoFaW1hZ2UYAiABKAxCDeBBArpIB8gBAXoCEAESSQoLdXBsb2FkX3R5cGUYAyABKA4yJC5rd2Fpc2hvcC5nYXRld2F5LnYxLkltYWdlVXBsb2FkVHlwZUIO4EECukgIyAEBggECEAESLgoJaW1hZ2VfdXJsGAQgASgJQhu6SBhyFhiAEDIRXihodHRwcz86Ly9cUyspPyQicQoTVXBsb2FkSW1hZ2VSZXNwb25zZRIWCg5rd2FpX2ltYWdlX3VybBgBIAEoCRIYChBvcmlnaW5faW1hZ2VfdXJsGAIgASgJEhsKE3BsYXRmb3JtX3JlcXVlc3RfaWQYAyABKAkSCwoDcmF3GAQgASgJIkAKCENhdGVnb3J5EhMKC2NhdGVnb3J5X2lkGAEgASgDEgwKBG5hbWUYAiABKAkSEQoJcGFyZW50X2lkGAMgASgDImUKFUxpc3RDYXRlZ29yaWVzUmVxdWVzdBIwCgdvcGVuX2lkGAEgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskEhoKCXBhcmVudF9pZBgCIAEoA0IHukgEIgIoACJLChZMaXN0Q2F0ZWdvcmllc1Jlc3BvbnNlEjEKCmNhdGVnb3JpZXMYASADKAsyHS5rd2Fpc2hvcC5nYXRld2F5LnYxLkNhdGVnb3J5IsUBChhTdWdnZXN0Q2F0ZWdvcmllc1JlcXVlc3QSMAoHb3Blbl9pZBgBIAEoCUIf4EECukgZyAEBchQYQDIQXltBLVphLXowLTlfLV0rJBIeCgV0aXRsZRgCIAEoCUIP4EECukgJyAEBcgQQARg8EjgKCmltYWdlX3VybHMYAyADKAlCJOBBArpIHpIBGwgBEAkiFXITGIAQMg5eaHR0cHM/Oi8vXFMrJBIdCgtkZXNjcmlwdGlvbhgEIAEoCUIIukgFcgMY6AciUAoSQ2F0ZWdvcnlTdWdnZXN0aW9uEhQKDGNhdGVnb3J5X2lkcxgBIAMoAxIWCg5jYXRlZ29yeV9uYW1lcxgCIAMoCRIMCgRvcGVuGAMgASgIIlkKGVN1Z2dlc3RDYXRlZ29yaWVzUmVzcG9uc2USPAoLc3VnZ2VzdGlvbnMYASADKAsyJy5rd2Fpc2hvcC5nYXRld2F5LnYxLkNhdGVnb3J5U3VnZ2VzdGlvbiJ0ChxHZXRDYXRlZ29yeVByb3BlcnRpZXNSZXF1ZXN0EjAKB29wZW5faWQYASABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQSIgoLY2F0ZWdvcnlfaWQYAiABKANCDeBBArpIB8gBASICIAAiOgoNUHJvcGVydHlWYWx1ZRIQCgh2YWx1ZV9pZBgBIAEoAxIXCgV2YWx1ZRgCIAEoCUIIukgFcgMYyAEi9QIKEENhdGVnb3J5UHJvcGVydHkSEwoLcHJvcGVydHlfaWQYASABKAMSDAoEbmFtZRgCIAEoCRIQCghyZXF1aXJlZBgDIAEoCBI6CgppbnB1dF90eXBlGAQgASgOMiYua3dhaXNob3AuZ2F0ZXdheS52MS5Qcm9wZXJ0eUlucHV0VHlwZRIXCg9pbnB1dF90eXBlX25hbWUYBSABKAkSEgoKbWF4X3ZhbHVlcxgGIAEoBRIUCgxjdXN0b21faW5wdXQYByABKAgSEAoIc29ydF9udW0YCCABKAUSMgoGdmFsdWVzGAkgAygLMiIua3dhaXNob3AuZ2F0ZXdheS52MS5Qcm9wZXJ0eVZhbHVlEhcKD3ZhbHVlc19jb21wbGV0ZRgKIAEoCBISCgptaW5fbGVuZ3RoGAsgASgFEhIKCm1heF9sZW5ndGgYDCABKAUSEgoKbWluX2ltYWdlcxgNIAEoBRISCgptYXhfaW1hZ2VzGA4gASgFIq4BCh1HZXRDYXRlZ29yeVByb3BlcnRpZXNSZXNwb25zZRITCgtjYXRlZ29yeV9pZBgBIAEoAxIaChJwcm9wZXJ0aWVzX2VuYWJsZWQYAiABKAgSOQoKcHJvcGVydGllcxgDIAMoCzIlLmt3YWlzaG9wLmdhdGV3YXkudjEuQ2F0ZWdvcnlQcm9wZXJ0eRIUCgxyZWZ1bmRfcnVsZXMYBCADKAUSCwoDcmF3GAUgASgJIuwBChtTZWFyY2hQcm9wZXJ0eVZhbHVlc1JlcXVlc3QSMAoHb3Blbl9pZBgBIAEoCUIf4EECukgZyAEBchQYQDIQXltBLVphLXowLTlfLV0rJBIiCgtjYXRlZ29yeV9pZBgCIAEoA0IN4EECukgHyAEBIgIgABIiCgtwcm9wZXJ0eV9pZBgDIAEoA0IN4EECukgHyAEBIgIgABIWCgVxdWVyeRgEIAEoCUIHukgEcgIYZBIdCglwYWdlX3NpemUYBSABKAVCCrpIBxoFGPQDKAASHAoKcGFnZV90b2tlbhgGIAEoCUIIukgFcgMYgBAifwocU2VhcmNoUHJvcGVydHlWYWx1ZXNSZXNwb25zZRIyCgZ2YWx1ZXMYASADKAsyIi5rd2Fpc2hvcC5nYXRld2F5LnYxLlByb3BlcnR5VmFsdWUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAMivQEKEUxpc3RCcmFuZHNSZXF1ZXN0EjAKB29wZW5faWQYASABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQSIgoLY2F0ZWdvcnlfaWQYAiABKANCDeBBArpIB8gBASICIAASHAoLcHJvcGVydHlfaWQYAyABKANCB7pIBCICKAASFgoFcXVlcnkYBCABKAlCB7pIBHICGGQSHAoKcGFnZV90b2tlbhgFIAEoCUIIukgFcgMYgBAiigEKEkxpc3RCcmFuZHNSZXNwb25zZRIyCgZicmFuZHMYASADKAsyIi5rd2Fpc2hvcC5nYXRld2F5LnYxLlByb3BlcnR5VmFsdWUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAMSEwoLcHJvcGVydHlfaWQYBCABKAMiqgIKDEl0ZW1Qcm9wZXJ0eRIfCgtwcm9wZXJ0eV9pZBgBIAEoA0IK4EECukgEIgIgABI8CgZ2YWx1ZXMYAiADKAsyIi5rd2Fpc2hvcC5nYXRld2F5LnYxLlByb3BlcnR5VmFsdWVCCLpIBZIBAhBkEhYKBHRleHQYAyABKAlCCLpIBXIDGNAPEjMKCmltYWdlX3VybHMYBCADKAlCH7pIHJIBGRAUIhVyExiAEDIOXmh0dHBzPzovL1xTKyQSKAoEdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKBG5hbWUYByABKAlCCLpIBXIDGMgBIoABCgdTa3VTcGVjEhoKBG5hbWUYASABKAlCDOBBArpIBnIEEAEYKBIbCgV2YWx1ZRgCIAEoCUIM4EECukgGcgQQARhkEgwKBG1haW4YAyABKAgSLgoJaW1hZ2VfdXJsGAQgASgJQhu6SBhyFhiAEDIRXihodHRwcz86Ly9cUyspPyQi4AEKBk5ld1NrdRIbCgpyZWxfc2t1X2lkGAEgASgDQge6SAQiAigAEhkKCHNrdV9uaWNrGAIgASgJQge6SARyAhgeEiIKCXByaWNlX2ZlbhgDIAEoA0IP4EECukgJIgcY/6ziBCAAEiYKEG1hcmtldF9wcmljZV9mZW4YBCABKANCDLpICSIHGPbB1y8oABIbCgVzdG9jaxgFIAEoA0IMukgJIgcY/6ziBCgAEjUKBXNwZWNzGAYgAygLMhwua3dhaXNob3AuZ2F0ZXdheS52MS5Ta3VTcGVjQgi6SAWSAQIQAyLPBAoRQ3JlYXRlSXRlbVJlcXVlc3QSMAoHb3Blbl9pZBgBIAEoCUIf4EECukgZyAEBchQYQDIQXltBLVphLXowLTlfLV0rJBIiCgtjYXRlZ29yeV9pZBgCIAEoA0IN4EECukgHyAEBIgIgABIeCgV0aXRsZRgDIAEoCUIP4EECukgJyAEBcgQQARg8EiIKC3JlbF9pdGVtX2lkGAQgASgDQg3gQQK6SAfIAQEiAiAAEjgKCmltYWdlX3VybHMYBSADKAlCJOBBArpIHpIBGwgBEAkiFXITGIAQMg5eaHR0cHM/Oi8vXFMrJBI/ChFkZXRhaWxfaW1hZ2VfdXJscxgGIAMoCUIk4EECukgekgEbCAEQMiIVchMYgBAyDl5odHRwcz86Ly9cUyskEiEKB2RldGFpbHMYByABKAlCEOBBArpICsgBAXIFEAEY6AcSKgoTZXhwcmVzc190ZW1wbGF0ZV9pZBgIIAEoA0IN4EECukgHyAEBIgIgABIkCgtyZWZ1bmRfcnVsZRgJIAEoBUIP4EECukgJyAEBGgQYYyAAEkAKCnByb3BlcnRpZXMYCiADKAsyIS5rd2Fpc2hvcC5nYXRld2F5LnYxLkl0ZW1Qcm9wZXJ0eUIJukgGkgEDEMgBEjkKBHNrdXMYCyADKAsyGy5rd2Fpc2hvcC5nYXRld2F5LnYxLk5ld1NrdUIO4EECukgIkgEFCAEQ2AQSMwoKcmVxdWVzdF9pZBgMIAEoCUIf4EECukgZyAEBchQYQDIQXltBLVphLXowLTlfLV0rJCI+CgZTa3VSZWYSDgoGc2t1X2lkGAEgASgDEhIKCnJlbF9za3VfaWQYAiABKAMSEAoIc2t1X25pY2sYAyABKAkiggEKEkNyZWF0ZUl0ZW1SZXNwb25zZRIPCgdpdGVtX2lkGAEgASgDEhMKC3JlbF9pdGVtX2lkGAIgASgDEikKBHNrdXMYAyADKAsyGy5rd2Fpc2hvcC5nYXRld2F5LnYxLlNrdVJlZhIbChNwbGF0Zm9ybV9yZXF1ZXN0X2lkGAQgASgJIuwBCglVcGRhdGVTa3USHQoGc2t1X2lkGAEgASgDQg3gQQK6SAfIAQEiAiAAEiUKCXByaWNlX2ZlbhgCIAEoA0IS4EECukgMyAEBIgcY/6ziBCAAEiAKBXN0b2NrGAMgASgDQgy6SAkiBxj/rOIEKABIAIgBARIrChBtYXJrZXRfcHJpY2VfZmVuGAQgASgDQgy6SAkiBxj2wdcvKABIAYgBARIeCghza3VfbmljaxgFIAEoCUIHukgEcgIYHkgCiAEBQggKBl9zdG9ja0ITChFfbWFya2V0X3ByaWNlX2ZlbkILCglfc2t1X25pY2siqwQKEVVwZGF0ZUl0ZW1SZXF1ZXN0EjAKB29wZW5faWQYASABKAlCH+BBArpIGcgBAXIUGEAyEF5bQS1aYS16MC05Xy1dKyQSHgoHaXRlbV9pZBgCIAEoA0IN4EECukgHyAEBIgIgABIdCgV0aXRsZRgDIAEoCUIJukgGcgQQARg8SACIAQESIQoLY2F0ZWdvcnlfaWQYBCABKANCB7pIBCICIABIAYgBARIzCgppbWFnZV91cmxzGAUgAygJQh+6SBySARkQCSIVchMYgBAyDl5odHRwcz86Ly9cUyskEjoKEWRldGFpbF9pbWFnZV91cmxzGAYgAygJQh+6SBySARkQMiIVchMYgBAyDl5odHRwcz86Ly9cUyskEiAKB2RldGFpbHMYByABKAlCCrpIB3IFEAEY6AdIAogBARIZChF1cGRhdGVfcHJvcGVydGllcxgIIAEoCBJACgpwcm9wZXJ0aWVzGAkgAygLMiEua3dhaXNob3AuZ2F0ZXdheS52MS5JdGVtUHJvcGVydHlCCbpIBpIBAxDIARI3CgRza3VzGAogAygLMh4ua3dhaXNob3AuZ2F0ZXdheS52MS5VcGRhdGVTa3VCCbpIBpIBAxDYBBIzCgpyZXF1ZXN0X2lkGAsgASgJQh/gQQK6SBnIAQFyFBhAMhBeW0EtWmEtejAtOV8tXSskQggKBl90aXRsZUIOCgxfY2F0ZWdvcnlfaWRCCgoIX2RldGFpbHMiggEKElVwZGF0ZUl0ZW1SZXNwb25zZRIPCgdpdGVtX2lkGAEgASgDEhMKC3JlbF9pdGVtX2lkGAIgASgDEikKBHNrdXMYAyADKAsyGy5rd2Fpc2hvcC5nYXRld2F5LnYxLlNrdVJlZhIbChNwbGF0Zm9ybV9yZXF1ZXN0X2lkGAQgASgJKmIKC1NoZWxmU3RhdHVzEhwKGFNIRUxGX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVNIRUxGX1NUQVRVU19PTl9TSEVMRhABEhoKFlNIRUxGX1NUQVRVU19PRkZfU0hFTEYQAipaCgtTdG9ja0NoYW5nZRIcChhTVE9DS19DSEFOR0VfVU5TUEVDSUZJRUQQABIUChBTVE9DS19DSEFOR0VfQUREEAESFwoTU1RPQ0tfQ0hBTkdFX1JFRFVDRRACKqUCCg9JbWFnZVVwbG9hZFR5cGUSIQodSU1BR0VfVVBMT0FEX1RZUEVfVU5TUEVDSUZJRUQQABIaChZJTUFHRV9VUExPQURfVFlQRV9NQUlOEAESHAoYSU1BR0VfVVBMT0FEX1RZUEVfREVUQUlMEAISGQoVSU1BR0VfVVBMT0FEX1RZUEVfU0tVEAMSJwojSU1BR0VfVVBMT0FEX1RZUEVfQ0FURUdPUllfUFJPUEVSVFkQBBImCiJJTUFHRV9VUExPQURfVFlQRV9XSElURV9CQUNLR1JPVU5EEAUSIQodSU1BR0VfVVBMT0FEX1RZUEVfVFJBTlNQQVJFTlQQBhImCiJJTUFHRV9VUExPQURfVFlQRV9TVEFOREFSRF9QUk9EVUNUEAkq3AIKEVByb3BlcnR5SW5wdXRUeXBlEiMKH1BST1BFUlRZX0lOUFVUX1RZUEVfVU5TUEVDSUZJRUQQABIcChhQUk9QRVJUWV9JTlBVVF9UWVBFX1RFWFQQARIgChxQUk9QRVJUWV9JTlBVVF9UWVBFX0NIRUNLQk9YEAISHgoaUFJPUEVSVFlfSU5QVVRfVFlQRV9OVU1CRVIQAxIdChlQUk9QRVJUWV9JTlBVVF9UWVBFX0VNQUlMEAQSIAocUFJPUEVSVFlfSU5QVVRfVFlQRV9EQVRFVElNRRAFEhsKF1BST1BFUlRZX0lOUFVUX1RZUEVfVVJMEAYSJgoiUFJPUEVSVFlfSU5QVVRfVFlQRV9EQVRFVElNRV9SQU5HRRAHEh0KGVBST1BFUlRZX0lOUFVUX1RZUEVfUkFESU8QCBIdChlQUk9QRVJUWV9JTlBVVF9UWVBFX0lNQUdFEAky3BAKC0l0ZW1TZXJ2aWNlEoABCglMaXN0SXRlbXMSJS5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RJdGVtc1JlcXVlc3QaJi5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RJdGVtc1Jlc3BvbnNlIiSQAgGC0+STAhsSGS92MS9zaG9wcy97b3Blbl9pZH0vaXRlbXMShAEKB0dldEl0ZW0SIy5rd2Fpc2hvcC5nYXRld2F5LnYxLkdldEl0ZW1SZXF1ZXN0GiQua3dhaXNob3AuZ2F0ZXdheS52MS5HZXRJdGVtUmVzcG9uc2UiLpACAYLT5JMCJRIjL3YxL3Nob3BzL3tvcGVuX2lkfS9pdGVtcy97aXRlbV9pZH0SswEKDlVwZGF0ZVNrdVN0b2NrEioua3dhaXNob3AuZ2F0ZXdheS52MS5VcGRhdGVTa3VTdG9ja1JlcXVlc3QaKy5rd2Fpc2hvcC5nYXRld2F5LnYxLlVwZGF0ZVNrdVN0b2NrUmVzcG9uc2UiSILT5JMCQjoBKiI9L3YxL3Nob3BzL3tvcGVuX2lkfS9pdGVtcy97aXRlbV9pZH0vc2t1cy97c2t1X2lkfTp1cGRhdGVTdG9jaxKzAQoOVXBkYXRlU2t1UHJpY2USKi5rd2Fpc2hvcC5nYXRld2F5LnYxLlVwZGF0ZVNrdVByaWNlUmVxdWVzdBorLmt3YWlzaG9wLmdhdGV3YXkudjEuVXBkYXRlU2t1UHJpY2VSZXNwb25zZSJIgtPkkwJCOgEqIj0vdjEvc2hvcHMve29wZW5faWR9L2l0ZW1zL3tpdGVtX2lkfS9za3VzL3tza3VfaWR9OnVwZGF0ZVByaWNlErQBChJTZXRJdGVtU2hlbGZTdGF0dXMSLi5rd2Fpc2hvcC5nYXRld2F5LnYxLlNldEl0ZW1TaGVsZlN0YXR1c1JlcXVlc3QaLy5rd2Fpc2hvcC5nYXRld2F5LnYxLlNldEl0ZW1TaGVsZlN0YXR1c1Jlc3BvbnNlIj2C0+STAjc6ASoiMi92MS9zaG9wcy97b3Blbl9pZH0vaXRlbXMve2l0ZW1faWR9OnNldFNoZWxmU3RhdHVzEo4BCgtVcGxvYWRJbWFnZRInLmt3YWlzaG9wLmdhdGV3YXkudjEuVXBsb2FkSW1hZ2VSZXF1ZXN0Gigua3dhaXNob3AuZ2F0ZXdheS52MS5VcGxvYWRJbWFnZVJlc3BvbnNlIiyC0+STAiY6ASoiIS92MS9zaG9wcy97b3Blbl9pZH0vaW1hZ2VzOnVwbG9hZBKUAQoOTGlzdENhdGVnb3JpZXMSKi5rd2Fpc2hvcC5nYXRld2F5LnYxLkxpc3RDYXRlZ29yaWVzUmVxdWVzdBorLmt3YWlzaG9wLmdhdGV3YXkudjEuTGlzdENhdGVnb3JpZXNSZXNwb25zZSIpkAIBgtPkkwIgEh4vdjEvc2hvcHMve29wZW5faWR9L2NhdGVnb3JpZXMSpQEKEVN1Z2dlc3RDYXRlZ29yaWVzEi0ua3dhaXNob3AuZ2F0ZXdheS52MS5TdWdnZXN0Q2F0ZWdvcmllc1JlcXVlc3QaLi5rd2Fpc2hvcC5nYXRld2F5LnYxLlN1Z2dlc3RDYXRlZ29yaWVzUmVzcG9uc2UiMZACAYLT5JMCKBImL3YxL3Nob3BzL3tvcGVuX2lkfS9jYXRlZ29yaWVzOnN1Z2dlc3QSwgEKFUdldENhdGVnb3J5UHJvcGVydGllcxIxLmt3YWlzaG9wLmdhdGV3YXkudjEuR2V0Q2F0ZWdvcnlQcm9wZXJ0aWVzUmVxdWVzdBoyLmt3YWlzaG9wLmdhdGV3YXkudjEuR2V0Q2F0ZWdvcnlQcm9wZXJ0aWVzUmVzcG9uc2UiQpACAYLT5JMCORI3L3YxL3Nob3BzL3tvcGVuX2lkfS9jYXRlZ29yaWVzL3tjYXRlZ29yeV9pZH0vcHJvcGVydGllcxLUAQoUU2VhcmNoUHJvcGVydHlWYWx1ZXMSMC5rd2Fpc2hvcC5nYXRld2F5LnYxLlNlYXJjaFByb3BlcnR5VmFsdWVzUmVxdWVzdBoxLmt3YWlzaG9wLmdhdGV3YXkudjEuU2VhcmNoUHJvcGVydHlWYWx1ZXNSZXNwb25zZSJXkAIBgtPkkwJOEkwvdjEvc2hvcHMve29wZW5faWR9L2NhdGVnb3JpZXMve2NhdGVnb3J5X2lkfS9wcm9wZXJ0aWVzL3twcm9wZXJ0eV9pZH0vdmFsdWVzEp0BCgpMaXN0QnJhbmRzEiYua3dhaXNob3AuZ2F0ZXdheS52MS5MaXN0QnJhbmRzUmVxdWVzdBonLmt3YWlzaG9wLmdhdGV3YXkudjEuTGlzdEJyYW5kc1Jlc3BvbnNlIj6QAgGC0+STAjUSMy92MS9zaG9wcy97b3Blbl9pZH0vY2F0ZWdvcmllcy97Y2F0ZWdvcnlfaWR9L2JyYW5kcxKDAQoKQ3JlYXRlSXRlbRImLmt3YWlzaG9wLmdhdGV3YXkudjEuQ3JlYXRlSXRlbVJlcXVlc3QaJy5rd2Fpc2hvcC5nYXRld2F5LnYxLkNyZWF0ZUl0ZW1SZXNwb25zZSIkgtPkkwIeOgEqIhkvdjEvc2hvcHMve29wZW5faWR9L2l0ZW1zEo0BCgpVcGRhdGVJdGVtEiYua3dhaXNob3AuZ2F0ZXdheS52MS5VcGRhdGVJdGVtUmVxdWVzdBonLmt3YWlzaG9wLmdhdGV3YXkudjEuVXBkYXRlSXRlbVJlc3BvbnNlIi6C0+STAig6ASoyIy92MS9zaG9wcy97b3Blbl9pZH0vaXRlbXMve2l0ZW1faWR9QuIBChdjb20ua3dhaXNob3AuZ2F0ZXdheS52MUIJSXRlbVByb3RvUAFaTmdpdGh1Yi5jb20va3dhaXNob3AtZ2F0ZXdheS9rd2Fpc2hvcC1nYXRld2F5L2dlbi9rd2Fpc2hvcC9nYXRld2F5L3YxO2dhdGV3YXl2MaICA0tHWKoCE0t3YWlzaG9wLkdhdGV3YXkuVjHKAhNLd2Fpc2hvcFxHYXRld2F5XFYx4gIfS3dhaXNob3BcR2F0ZXdheVxWMVxHUEJNZXRhZGF0YeoCFUt3YWlzaG9wOjpHYXRld2F5OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp]);
 
 /**
  * ListItemsRequest pages through a shop's items.
@@ -485,6 +485,27 @@ export type Item = Message<"kwaishop.gateway.v1.Item"> & {
    * @generated from field: string raw = 14;
    */
   raw: string;
+
+  /**
+   * The category properties (`itemPropValues`).
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.ItemProperty properties = 15;
+   */
+  properties: ItemProperty[];
+
+  /**
+   * The detail (图文详情) image URLs (`detailImageUrls`).
+   *
+   * @generated from field: repeated string detail_image_urls = 16;
+   */
+  detailImageUrls: string[];
+
+  /**
+   * The details text (`details`).
+   *
+   * @generated from field: string details = 17;
+   */
+  details: string;
 };
 
 /**
@@ -548,6 +569,13 @@ export type Sku = Message<"kwaishop.gateway.v1.Sku"> & {
    * @generated from field: int64 stock = 7;
    */
   stock: bigint;
+
+  /**
+   * The SKU's specification values (`skuProps`/`skuProp`).
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.SkuSpec specs = 8;
+   */
+  specs: SkuSpec[];
 };
 
 /**
@@ -642,6 +670,1118 @@ export type UploadImageResponse = Message<"kwaishop.gateway.v1.UploadImageRespon
  */
 export const UploadImageResponseSchema: GenMessage<UploadImageResponse> = /*@__PURE__*/
   messageDesc(file_kwaishop_gateway_v1_item, 13);
+
+/**
+ * Category is one node of the category tree.
+ *
+ * @generated from message kwaishop.gateway.v1.Category
+ */
+export type Category = Message<"kwaishop.gateway.v1.Category"> & {
+  /**
+   * The category id.
+   *
+   * @generated from field: int64 category_id = 1;
+   */
+  categoryId: bigint;
+
+  /**
+   * The name.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The parent's id; 0 for a root.
+   *
+   * @generated from field: int64 parent_id = 3;
+   */
+  parentId: bigint;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.Category.
+ * Use `create(CategorySchema)` to create a new message.
+ */
+export const CategorySchema: GenMessage<Category> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 14);
+
+/**
+ * ListCategoriesRequest names a parent category.
+ *
+ * @generated from message kwaishop.gateway.v1.ListCategoriesRequest
+ */
+export type ListCategoriesRequest = Message<"kwaishop.gateway.v1.ListCategoriesRequest"> & {
+  /**
+   * The shop's open_id.
+   *
+   * @generated from field: string open_id = 1;
+   */
+  openId: string;
+
+  /**
+   * The parent category; 0 lists the roots.
+   *
+   * @generated from field: int64 parent_id = 2;
+   */
+  parentId: bigint;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.ListCategoriesRequest.
+ * Use `create(ListCategoriesRequestSchema)` to create a new message.
+ */
+export const ListCategoriesRequestSchema: GenMessage<ListCategoriesRequest> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 15);
+
+/**
+ * ListCategoriesResponse is the parent's children.
+ *
+ * @generated from message kwaishop.gateway.v1.ListCategoriesResponse
+ */
+export type ListCategoriesResponse = Message<"kwaishop.gateway.v1.ListCategoriesResponse"> & {
+  /**
+   * The children, in the platform's order.
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.Category categories = 1;
+   */
+  categories: Category[];
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.ListCategoriesResponse.
+ * Use `create(ListCategoriesResponseSchema)` to create a new message.
+ */
+export const ListCategoriesResponseSchema: GenMessage<ListCategoriesResponse> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 16);
+
+/**
+ * SuggestCategoriesRequest describes an item to find categories for.
+ *
+ * @generated from message kwaishop.gateway.v1.SuggestCategoriesRequest
+ */
+export type SuggestCategoriesRequest = Message<"kwaishop.gateway.v1.SuggestCategoriesRequest"> & {
+  /**
+   * The shop's open_id.
+   *
+   * @generated from field: string open_id = 1;
+   */
+  openId: string;
+
+  /**
+   * The item's title (`itemTitle`).
+   *
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * The item's images: platform image URLs (UploadImage), at least one
+   * (`imageUrls`).
+   *
+   * @generated from field: repeated string image_urls = 3;
+   */
+  imageUrls: string[];
+
+  /**
+   * The item's description (`itemDesc`); optional.
+   *
+   * @generated from field: string description = 4;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.SuggestCategoriesRequest.
+ * Use `create(SuggestCategoriesRequestSchema)` to create a new message.
+ */
+export const SuggestCategoriesRequestSchema: GenMessage<SuggestCategoriesRequest> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 17);
+
+/**
+ * CategorySuggestion is one predicted leaf category with its path.
+ *
+ * @generated from message kwaishop.gateway.v1.CategorySuggestion
+ */
+export type CategorySuggestion = Message<"kwaishop.gateway.v1.CategorySuggestion"> & {
+  /**
+   * The ids from the root to the leaf (`categoryCodePath`).
+   *
+   * @generated from field: repeated int64 category_ids = 1;
+   */
+  categoryIds: bigint[];
+
+  /**
+   * The names from the root to the leaf (`categoryNamePath`).
+   *
+   * @generated from field: repeated string category_names = 2;
+   */
+  categoryNames: string[];
+
+  /**
+   * Whether the shop may publish in the leaf (`open`).
+   *
+   * @generated from field: bool open = 3;
+   */
+  open: boolean;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.CategorySuggestion.
+ * Use `create(CategorySuggestionSchema)` to create a new message.
+ */
+export const CategorySuggestionSchema: GenMessage<CategorySuggestion> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 18);
+
+/**
+ * SuggestCategoriesResponse is the platform's predictions, best first.
+ *
+ * @generated from message kwaishop.gateway.v1.SuggestCategoriesResponse
+ */
+export type SuggestCategoriesResponse = Message<"kwaishop.gateway.v1.SuggestCategoriesResponse"> & {
+  /**
+   * The suggestions.
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.CategorySuggestion suggestions = 1;
+   */
+  suggestions: CategorySuggestion[];
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.SuggestCategoriesResponse.
+ * Use `create(SuggestCategoriesResponseSchema)` to create a new message.
+ */
+export const SuggestCategoriesResponseSchema: GenMessage<SuggestCategoriesResponse> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 19);
+
+/**
+ * GetCategoryPropertiesRequest names a leaf category.
+ *
+ * @generated from message kwaishop.gateway.v1.GetCategoryPropertiesRequest
+ */
+export type GetCategoryPropertiesRequest = Message<"kwaishop.gateway.v1.GetCategoryPropertiesRequest"> & {
+  /**
+   * The shop's open_id.
+   *
+   * @generated from field: string open_id = 1;
+   */
+  openId: string;
+
+  /**
+   * The category id.
+   *
+   * @generated from field: int64 category_id = 2;
+   */
+  categoryId: bigint;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.GetCategoryPropertiesRequest.
+ * Use `create(GetCategoryPropertiesRequestSchema)` to create a new message.
+ */
+export const GetCategoryPropertiesRequestSchema: GenMessage<GetCategoryPropertiesRequest> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 20);
+
+/**
+ * PropertyValue is one value of an enumerated property (or a brand).
+ *
+ * @generated from message kwaishop.gateway.v1.PropertyValue
+ */
+export type PropertyValue = Message<"kwaishop.gateway.v1.PropertyValue"> & {
+  /**
+   * The value id (`propValueId`).
+   *
+   * @generated from field: int64 value_id = 1;
+   */
+  valueId: bigint;
+
+  /**
+   * The value's text (`propValue`). In a write it may be left empty: the
+   * gateway fills it from the category's rules.
+   *
+   * @generated from field: string value = 2;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.PropertyValue.
+ * Use `create(PropertyValueSchema)` to create a new message.
+ */
+export const PropertyValueSchema: GenMessage<PropertyValue> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 21);
+
+/**
+ * CategoryProperty is the rule of one property of a category.
+ *
+ * @generated from message kwaishop.gateway.v1.CategoryProperty
+ */
+export type CategoryProperty = Message<"kwaishop.gateway.v1.CategoryProperty"> & {
+  /**
+   * The property id (`propId`).
+   *
+   * @generated from field: int64 property_id = 1;
+   */
+  propertyId: bigint;
+
+  /**
+   * The name (`propName`).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Whether an item must have it (`required`).
+   *
+   * @generated from field: bool required = 3;
+   */
+  required: boolean;
+
+  /**
+   * How it takes its value (`propInputType`).
+   *
+   * @generated from field: kwaishop.gateway.v1.PropertyInputType input_type = 4;
+   */
+  inputType: PropertyInputType;
+
+  /**
+   * The platform's input type text, verbatim.
+   *
+   * @generated from field: string input_type_name = 5;
+   */
+  inputTypeName: string;
+
+  /**
+   * The most values a CHECKBOX property takes (`propValueMaximum`; 0: no
+   * limit given).
+   *
+   * @generated from field: int32 max_values = 6;
+   */
+  maxValues: number;
+
+  /**
+   * Whether values other than the listed ones are accepted (`customInput`).
+   *
+   * @generated from field: bool custom_input = 7;
+   */
+  customInput: boolean;
+
+  /**
+   * The position in the platform's order (`sortNum`).
+   *
+   * @generated from field: int32 sort_num = 8;
+   */
+  sortNum: number;
+
+  /**
+   * The values of a RADIO or CHECKBOX property, as far as the gateway read
+   * them (see values_complete).
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.PropertyValue values = 9;
+   */
+  values: PropertyValue[];
+
+  /**
+   * Whether values lists every value: when it does, a write naming another
+   * value id is refused before it is sent.
+   *
+   * @generated from field: bool values_complete = 10;
+   */
+  valuesComplete: boolean;
+
+  /**
+   * The shortest and longest text (`inputFormatConfig`; 0: no limit).
+   *
+   * @generated from field: int32 min_length = 11;
+   */
+  minLength: number;
+
+  /**
+   * See min_length.
+   *
+   * @generated from field: int32 max_length = 12;
+   */
+  maxLength: number;
+
+  /**
+   * The fewest and most images of an IMAGE property (0: no limit).
+   *
+   * @generated from field: int32 min_images = 13;
+   */
+  minImages: number;
+
+  /**
+   * See min_images.
+   *
+   * @generated from field: int32 max_images = 14;
+   */
+  maxImages: number;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.CategoryProperty.
+ * Use `create(CategoryPropertySchema)` to create a new message.
+ */
+export const CategoryPropertySchema: GenMessage<CategoryProperty> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 22);
+
+/**
+ * GetCategoryPropertiesResponse is a category's configuration.
+ *
+ * @generated from message kwaishop.gateway.v1.GetCategoryPropertiesResponse
+ */
+export type GetCategoryPropertiesResponse = Message<"kwaishop.gateway.v1.GetCategoryPropertiesResponse"> & {
+  /**
+   * The category id.
+   *
+   * @generated from field: int64 category_id = 1;
+   */
+  categoryId: bigint;
+
+  /**
+   * Whether the category has properties at all (`categoryPropSwitch`).
+   *
+   * @generated from field: bool properties_enabled = 2;
+   */
+  propertiesEnabled: boolean;
+
+  /**
+   * The properties, in sort order.
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.CategoryProperty properties = 3;
+   */
+  properties: CategoryProperty[];
+
+  /**
+   * The refund rules the category allows (`refundRuleList`: 1 seven days
+   * without reason, 4 not, …).
+   *
+   * @generated from field: repeated int32 refund_rules = 4;
+   */
+  refundRules: number[];
+
+  /**
+   * The platform's data object of `open.item.category.config`, verbatim.
+   *
+   * @generated from field: string raw = 5;
+   */
+  raw: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.GetCategoryPropertiesResponse.
+ * Use `create(GetCategoryPropertiesResponseSchema)` to create a new message.
+ */
+export const GetCategoryPropertiesResponseSchema: GenMessage<GetCategoryPropertiesResponse> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 23);
+
+/**
+ * SearchPropertyValuesRequest pages through a property's values.
+ *
+ * @generated from message kwaishop.gateway.v1.SearchPropertyValuesRequest
+ */
+export type SearchPropertyValuesRequest = Message<"kwaishop.gateway.v1.SearchPropertyValuesRequest"> & {
+  /**
+   * The shop's open_id.
+   *
+   * @generated from field: string open_id = 1;
+   */
+  openId: string;
+
+  /**
+   * The category id.
+   *
+   * @generated from field: int64 category_id = 2;
+   */
+  categoryId: bigint;
+
+  /**
+   * The property id.
+   *
+   * @generated from field: int64 property_id = 3;
+   */
+  propertyId: bigint;
+
+  /**
+   * Only values matching this text (`propValue`); empty: all.
+   *
+   * @generated from field: string query = 4;
+   */
+  query: string;
+
+  /**
+   * The most values to return (0 means 100, at most 500).
+   *
+   * @generated from field: int32 page_size = 5;
+   */
+  pageSize: number;
+
+  /**
+   * The next_page_token of the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 6;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.SearchPropertyValuesRequest.
+ * Use `create(SearchPropertyValuesRequestSchema)` to create a new message.
+ */
+export const SearchPropertyValuesRequestSchema: GenMessage<SearchPropertyValuesRequest> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 24);
+
+/**
+ * SearchPropertyValuesResponse is one page of values.
+ *
+ * @generated from message kwaishop.gateway.v1.SearchPropertyValuesResponse
+ */
+export type SearchPropertyValuesResponse = Message<"kwaishop.gateway.v1.SearchPropertyValuesResponse"> & {
+  /**
+   * The values.
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.PropertyValue values = 1;
+   */
+  values: PropertyValue[];
+
+  /**
+   * The token of the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+
+  /**
+   * How many values match in all (`total`).
+   *
+   * @generated from field: int64 total_size = 3;
+   */
+  totalSize: bigint;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.SearchPropertyValuesResponse.
+ * Use `create(SearchPropertyValuesResponseSchema)` to create a new message.
+ */
+export const SearchPropertyValuesResponseSchema: GenMessage<SearchPropertyValuesResponse> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 25);
+
+/**
+ * ListBrandsRequest pages through a category's brands.
+ *
+ * @generated from message kwaishop.gateway.v1.ListBrandsRequest
+ */
+export type ListBrandsRequest = Message<"kwaishop.gateway.v1.ListBrandsRequest"> & {
+  /**
+   * The shop's open_id.
+   *
+   * @generated from field: string open_id = 1;
+   */
+  openId: string;
+
+  /**
+   * The category id.
+   *
+   * @generated from field: int64 category_id = 2;
+   */
+  categoryId: bigint;
+
+  /**
+   * The category's brand property (`propId`); 0: the property named 品牌
+   * in the category's rules.
+   *
+   * @generated from field: int64 property_id = 3;
+   */
+  propertyId: bigint;
+
+  /**
+   * Only brands matching this text (`propValue`); empty: all.
+   *
+   * @generated from field: string query = 4;
+   */
+  query: string;
+
+  /**
+   * The next_page_token of the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 5;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.ListBrandsRequest.
+ * Use `create(ListBrandsRequestSchema)` to create a new message.
+ */
+export const ListBrandsRequestSchema: GenMessage<ListBrandsRequest> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 26);
+
+/**
+ * ListBrandsResponse is one page of brands.
+ *
+ * @generated from message kwaishop.gateway.v1.ListBrandsResponse
+ */
+export type ListBrandsResponse = Message<"kwaishop.gateway.v1.ListBrandsResponse"> & {
+  /**
+   * The brands.
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.PropertyValue brands = 1;
+   */
+  brands: PropertyValue[];
+
+  /**
+   * The token of the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+
+  /**
+   * How many brands match in all (`total`).
+   *
+   * @generated from field: int64 total_size = 3;
+   */
+  totalSize: bigint;
+
+  /**
+   * The brand property the brands are values of.
+   *
+   * @generated from field: int64 property_id = 4;
+   */
+  propertyId: bigint;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.ListBrandsResponse.
+ * Use `create(ListBrandsResponseSchema)` to create a new message.
+ */
+export const ListBrandsResponseSchema: GenMessage<ListBrandsResponse> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 27);
+
+/**
+ * ItemProperty is an item's value of one category property. Which member
+ * holds the value follows the property's input type (CategoryProperty).
+ *
+ * @generated from message kwaishop.gateway.v1.ItemProperty
+ */
+export type ItemProperty = Message<"kwaishop.gateway.v1.ItemProperty"> & {
+  /**
+   * The property id.
+   *
+   * @generated from field: int64 property_id = 1;
+   */
+  propertyId: bigint;
+
+  /**
+   * The chosen values of a RADIO (one) or CHECKBOX property.
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.PropertyValue values = 2;
+   */
+  values: PropertyValue[];
+
+  /**
+   * The value of a TEXT, NUMBER, EMAIL or URL property.
+   *
+   * @generated from field: string text = 3;
+   */
+  text: string;
+
+  /**
+   * The images of an IMAGE property.
+   *
+   * @generated from field: repeated string image_urls = 4;
+   */
+  imageUrls: string[];
+
+  /**
+   * The time of a DATETIME property, or the start of a DATETIME_RANGE.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 5;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * The end of a DATETIME_RANGE property.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 6;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * The property's name (`propName`; read only).
+   *
+   * @generated from field: string name = 7;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.ItemProperty.
+ * Use `create(ItemPropertySchema)` to create a new message.
+ */
+export const ItemPropertySchema: GenMessage<ItemProperty> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 28);
+
+/**
+ * SkuSpec is one specification of a SKU, such as 颜色: 白色 (`skuProps`).
+ *
+ * @generated from message kwaishop.gateway.v1.SkuSpec
+ */
+export type SkuSpec = Message<"kwaishop.gateway.v1.SkuSpec"> & {
+  /**
+   * The specification's name (`propName`), such as 颜色.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The value (`propValueName`), such as 白色.
+   *
+   * @generated from field: string value = 2;
+   */
+  value: string;
+
+  /**
+   * Whether this is the main specification, the one with images
+   * (`isMainProp`).
+   *
+   * @generated from field: bool main = 3;
+   */
+  main: boolean;
+
+  /**
+   * The value's image, required on the main specification (`imageUrl`).
+   *
+   * @generated from field: string image_url = 4;
+   */
+  imageUrl: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.SkuSpec.
+ * Use `create(SkuSpecSchema)` to create a new message.
+ */
+export const SkuSpecSchema: GenMessage<SkuSpec> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 29);
+
+/**
+ * NewSku is one SKU of CreateItem. Money is in fen (分).
+ *
+ * @generated from message kwaishop.gateway.v1.NewSku
+ */
+export type NewSku = Message<"kwaishop.gateway.v1.NewSku"> & {
+  /**
+   * The seller's own SKU id (`relSkuId`).
+   *
+   * @generated from field: int64 rel_sku_id = 1;
+   */
+  relSkuId: bigint;
+
+  /**
+   * The seller's SKU code (`skuNick`).
+   *
+   * @generated from field: string sku_nick = 2;
+   */
+  skuNick: string;
+
+  /**
+   * The sale price in fen, 1 to 9999999 (`skuSalePrice`).
+   *
+   * @generated from field: int64 price_fen = 3;
+   */
+  priceFen: bigint;
+
+  /**
+   * The list (strike-through) price in fen; 0: none (`skuMarketPrice`).
+   *
+   * @generated from field: int64 market_price_fen = 4;
+   */
+  marketPriceFen: bigint;
+
+  /**
+   * Pieces in stock, 0 to 9999999 (`skuStock`).
+   *
+   * @generated from field: int64 stock = 5;
+   */
+  stock: bigint;
+
+  /**
+   * The SKU's specifications (at most 3).
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.SkuSpec specs = 6;
+   */
+  specs: SkuSpec[];
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.NewSku.
+ * Use `create(NewSkuSchema)` to create a new message.
+ */
+export const NewSkuSchema: GenMessage<NewSku> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 30);
+
+/**
+ * CreateItemRequest is a new item.
+ *
+ * @generated from message kwaishop.gateway.v1.CreateItemRequest
+ */
+export type CreateItemRequest = Message<"kwaishop.gateway.v1.CreateItemRequest"> & {
+  /**
+   * The shop's open_id.
+   *
+   * @generated from field: string open_id = 1;
+   */
+  openId: string;
+
+  /**
+   * The leaf category (`categoryId`).
+   *
+   * @generated from field: int64 category_id = 2;
+   */
+  categoryId: bigint;
+
+  /**
+   * The title (`title`), at most 60 characters.
+   *
+   * @generated from field: string title = 3;
+   */
+  title: string;
+
+  /**
+   * The seller's own item id, unique in the shop's history (`relItemId`).
+   *
+   * @generated from field: int64 rel_item_id = 4;
+   */
+  relItemId: bigint;
+
+  /**
+   * The main images, the first is the head image: platform URLs from
+   * UploadImage (`imageUrls`).
+   *
+   * @generated from field: repeated string image_urls = 5;
+   */
+  imageUrls: string[];
+
+  /**
+   * The detail images (`detailImageUrls`).
+   *
+   * @generated from field: repeated string detail_image_urls = 6;
+   */
+  detailImageUrls: string[];
+
+  /**
+   * The details text (`details`).
+   *
+   * @generated from field: string details = 7;
+   */
+  details: string;
+
+  /**
+   * The shop's freight template (`expressTemplateId`).
+   *
+   * @generated from field: int64 express_template_id = 8;
+   */
+  expressTemplateId: bigint;
+
+  /**
+   * The refund rule, one the category allows (`serviceRule.refundRule`: 1
+   * seven days without reason, 4 not, …).
+   *
+   * @generated from field: int32 refund_rule = 9;
+   */
+  refundRule: number;
+
+  /**
+   * The category properties (`itemPropValues`).
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.ItemProperty properties = 10;
+   */
+  properties: ItemProperty[];
+
+  /**
+   * The SKUs, 1 to 600 (`skuList`).
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.NewSku skus = 11;
+   */
+  skus: NewSku[];
+
+  /**
+   * Idempotency key (AIP-155). Required.
+   *
+   * @generated from field: string request_id = 12;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.CreateItemRequest.
+ * Use `create(CreateItemRequestSchema)` to create a new message.
+ */
+export const CreateItemRequestSchema: GenMessage<CreateItemRequest> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 31);
+
+/**
+ * SkuRef pairs a SKU's platform id with the seller's.
+ *
+ * @generated from message kwaishop.gateway.v1.SkuRef
+ */
+export type SkuRef = Message<"kwaishop.gateway.v1.SkuRef"> & {
+  /**
+   * The SKU id (`kwaiSkuId`).
+   *
+   * @generated from field: int64 sku_id = 1;
+   */
+  skuId: bigint;
+
+  /**
+   * The seller's SKU id (`relSkuId`).
+   *
+   * @generated from field: int64 rel_sku_id = 2;
+   */
+  relSkuId: bigint;
+
+  /**
+   * The seller's SKU code (`skuNick`).
+   *
+   * @generated from field: string sku_nick = 3;
+   */
+  skuNick: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.SkuRef.
+ * Use `create(SkuRefSchema)` to create a new message.
+ */
+export const SkuRefSchema: GenMessage<SkuRef> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 32);
+
+/**
+ * CreateItemResponse is the new item's ids.
+ *
+ * @generated from message kwaishop.gateway.v1.CreateItemResponse
+ */
+export type CreateItemResponse = Message<"kwaishop.gateway.v1.CreateItemResponse"> & {
+  /**
+   * The item id (`kwaiItemId`).
+   *
+   * @generated from field: int64 item_id = 1;
+   */
+  itemId: bigint;
+
+  /**
+   * The seller's item id.
+   *
+   * @generated from field: int64 rel_item_id = 2;
+   */
+  relItemId: bigint;
+
+  /**
+   * The SKUs' ids (`skuIdMapping`).
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.SkuRef skus = 3;
+   */
+  skus: SkuRef[];
+
+  /**
+   * The platform's request id of the call.
+   *
+   * @generated from field: string platform_request_id = 4;
+   */
+  platformRequestId: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.CreateItemResponse.
+ * Use `create(CreateItemResponseSchema)` to create a new message.
+ */
+export const CreateItemResponseSchema: GenMessage<CreateItemResponse> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 33);
+
+/**
+ * UpdateSku changes one SKU of UpdateItem.
+ *
+ * @generated from message kwaishop.gateway.v1.UpdateSku
+ */
+export type UpdateSku = Message<"kwaishop.gateway.v1.UpdateSku"> & {
+  /**
+   * The SKU id.
+   *
+   * @generated from field: int64 sku_id = 1;
+   */
+  skuId: bigint;
+
+  /**
+   * The sale price in fen (`skuSalePrice`; the platform requires it).
+   *
+   * @generated from field: int64 price_fen = 2;
+   */
+  priceFen: bigint;
+
+  /**
+   * The new stock, 0 to 9999999 (sent as a set, `skuStockChangeType` 3);
+   * unset: unchanged.
+   *
+   * @generated from field: optional int64 stock = 3;
+   */
+  stock?: bigint | undefined;
+
+  /**
+   * The list price in fen; unset: unchanged.
+   *
+   * @generated from field: optional int64 market_price_fen = 4;
+   */
+  marketPriceFen?: bigint | undefined;
+
+  /**
+   * The SKU code; unset: unchanged.
+   *
+   * @generated from field: optional string sku_nick = 5;
+   */
+  skuNick?: string | undefined;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.UpdateSku.
+ * Use `create(UpdateSkuSchema)` to create a new message.
+ */
+export const UpdateSkuSchema: GenMessage<UpdateSku> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 34);
+
+/**
+ * UpdateItemRequest changes an item: unset fields stay as they are.
+ *
+ * @generated from message kwaishop.gateway.v1.UpdateItemRequest
+ */
+export type UpdateItemRequest = Message<"kwaishop.gateway.v1.UpdateItemRequest"> & {
+  /**
+   * The shop's open_id.
+   *
+   * @generated from field: string open_id = 1;
+   */
+  openId: string;
+
+  /**
+   * The item id.
+   *
+   * @generated from field: int64 item_id = 2;
+   */
+  itemId: bigint;
+
+  /**
+   * A new title.
+   *
+   * @generated from field: optional string title = 3;
+   */
+  title?: string | undefined;
+
+  /**
+   * A new category; its rules then apply to properties.
+   *
+   * @generated from field: optional int64 category_id = 4;
+   */
+  categoryId?: bigint | undefined;
+
+  /**
+   * New main images (replaces them when set).
+   *
+   * @generated from field: repeated string image_urls = 5;
+   */
+  imageUrls: string[];
+
+  /**
+   * New detail images (replaces them when set).
+   *
+   * @generated from field: repeated string detail_image_urls = 6;
+   */
+  detailImageUrls: string[];
+
+  /**
+   * A new details text.
+   *
+   * @generated from field: optional string details = 7;
+   */
+  details?: string | undefined;
+
+  /**
+   * Whether properties replaces the item's properties (checked against the
+   * category's rules like CreateItem's).
+   *
+   * @generated from field: bool update_properties = 8;
+   */
+  updateProperties: boolean;
+
+  /**
+   * The new properties (with update_properties).
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.ItemProperty properties = 9;
+   */
+  properties: ItemProperty[];
+
+  /**
+   * SKUs to change (`skuList`).
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.UpdateSku skus = 10;
+   */
+  skus: UpdateSku[];
+
+  /**
+   * Idempotency key (AIP-155). Required.
+   *
+   * @generated from field: string request_id = 11;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.UpdateItemRequest.
+ * Use `create(UpdateItemRequestSchema)` to create a new message.
+ */
+export const UpdateItemRequestSchema: GenMessage<UpdateItemRequest> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 35);
+
+/**
+ * UpdateItemResponse confirms the change.
+ *
+ * @generated from message kwaishop.gateway.v1.UpdateItemResponse
+ */
+export type UpdateItemResponse = Message<"kwaishop.gateway.v1.UpdateItemResponse"> & {
+  /**
+   * The item id.
+   *
+   * @generated from field: int64 item_id = 1;
+   */
+  itemId: bigint;
+
+  /**
+   * The seller's item id.
+   *
+   * @generated from field: int64 rel_item_id = 2;
+   */
+  relItemId: bigint;
+
+  /**
+   * The SKUs' ids (`skuIdMapping`).
+   *
+   * @generated from field: repeated kwaishop.gateway.v1.SkuRef skus = 3;
+   */
+  skus: SkuRef[];
+
+  /**
+   * The platform's request id of the call.
+   *
+   * @generated from field: string platform_request_id = 4;
+   */
+  platformRequestId: string;
+};
+
+/**
+ * Describes the message kwaishop.gateway.v1.UpdateItemResponse.
+ * Use `create(UpdateItemResponseSchema)` to create a new message.
+ */
+export const UpdateItemResponseSchema: GenMessage<UpdateItemResponse> = /*@__PURE__*/
+  messageDesc(file_kwaishop_gateway_v1_item, 36);
 
 /**
  * ShelfStatus says whether an item is on sale (the platform's
@@ -786,6 +1926,90 @@ export const ImageUploadTypeSchema: GenEnum<ImageUploadType> = /*@__PURE__*/
   enumDesc(file_kwaishop_gateway_v1_item, 2);
 
 /**
+ * PropertyInputType is how a category property takes its value (the
+ * platform's `propInputType`).
+ *
+ * @generated from enum kwaishop.gateway.v1.PropertyInputType
+ */
+export enum PropertyInputType {
+  /**
+   * Not set, or a type the gateway does not know.
+   *
+   * @generated from enum value: PROPERTY_INPUT_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Free text (TEXT): `text`.
+   *
+   * @generated from enum value: PROPERTY_INPUT_TYPE_TEXT = 1;
+   */
+  TEXT = 1,
+
+  /**
+   * Several of the property's values (CHECKBOX): `values`.
+   *
+   * @generated from enum value: PROPERTY_INPUT_TYPE_CHECKBOX = 2;
+   */
+  CHECKBOX = 2,
+
+  /**
+   * A decimal number (NUMBER): `text`.
+   *
+   * @generated from enum value: PROPERTY_INPUT_TYPE_NUMBER = 3;
+   */
+  NUMBER = 3,
+
+  /**
+   * An email address (EMAIL): `text`.
+   *
+   * @generated from enum value: PROPERTY_INPUT_TYPE_EMAIL = 4;
+   */
+  EMAIL = 4,
+
+  /**
+   * A point in time (DATETIME): `time`.
+   *
+   * @generated from enum value: PROPERTY_INPUT_TYPE_DATETIME = 5;
+   */
+  DATETIME = 5,
+
+  /**
+   * An http(s) URL (URL): `text`.
+   *
+   * @generated from enum value: PROPERTY_INPUT_TYPE_URL = 6;
+   */
+  URL = 6,
+
+  /**
+   * A time range (DATETIMERANGE): `time` and `end_time`.
+   *
+   * @generated from enum value: PROPERTY_INPUT_TYPE_DATETIME_RANGE = 7;
+   */
+  DATETIME_RANGE = 7,
+
+  /**
+   * One of the property's values (RADIO): `values`, one entry.
+   *
+   * @generated from enum value: PROPERTY_INPUT_TYPE_RADIO = 8;
+   */
+  RADIO = 8,
+
+  /**
+   * Images (IMAGE): `image_urls`.
+   *
+   * @generated from enum value: PROPERTY_INPUT_TYPE_IMAGE = 9;
+   */
+  IMAGE = 9,
+}
+
+/**
+ * Describes the enum kwaishop.gateway.v1.PropertyInputType.
+ */
+export const PropertyInputTypeSchema: GenEnum<PropertyInputType> = /*@__PURE__*/
+  enumDesc(file_kwaishop_gateway_v1_item, 3);
+
+/**
  * ItemService reads a shop's items (商品) and changes SKU stock, SKU prices
  * and shelf status (the platform's `open.item.*` APIs).
  *
@@ -863,6 +2087,88 @@ export const ItemService: GenService<{
     methodKind: "unary";
     input: typeof UploadImageRequestSchema;
     output: typeof UploadImageResponseSchema;
+  },
+  /**
+   * ListCategories lists the categories (类目) under a parent: the roots
+   * when parent_id is 0 (`open.item.category`).
+   *
+   * @generated from rpc kwaishop.gateway.v1.ItemService.ListCategories
+   */
+  listCategories: {
+    methodKind: "unary";
+    input: typeof ListCategoriesRequestSchema;
+    output: typeof ListCategoriesResponseSchema;
+  },
+  /**
+   * SuggestCategories predicts leaf categories for an item from its title
+   * and images (`open.item.category.suggested.get`).
+   *
+   * @generated from rpc kwaishop.gateway.v1.ItemService.SuggestCategories
+   */
+  suggestCategories: {
+    methodKind: "unary";
+    input: typeof SuggestCategoriesRequestSchema;
+    output: typeof SuggestCategoriesResponseSchema;
+  },
+  /**
+   * GetCategoryProperties returns a leaf category's configuration and the
+   * rules of its properties (`open.item.category.config`), with the values
+   * of its enumerated properties (`open.item.category.prop.value.search`).
+   * These are the rules CreateItem and UpdateItem check.
+   *
+   * @generated from rpc kwaishop.gateway.v1.ItemService.GetCategoryProperties
+   */
+  getCategoryProperties: {
+    methodKind: "unary";
+    input: typeof GetCategoryPropertiesRequestSchema;
+    output: typeof GetCategoryPropertiesResponseSchema;
+  },
+  /**
+   * SearchPropertyValues pages through the values of one property of a
+   * category, optionally matching a text (`open.item.category.prop.value.search`).
+   *
+   * @generated from rpc kwaishop.gateway.v1.ItemService.SearchPropertyValues
+   */
+  searchPropertyValues: {
+    methodKind: "unary";
+    input: typeof SearchPropertyValuesRequestSchema;
+    output: typeof SearchPropertyValuesResponseSchema;
+  },
+  /**
+   * ListBrands pages through the brands a category takes, optionally
+   * matching a text (`open.item.brand.list.get`).
+   *
+   * @generated from rpc kwaishop.gateway.v1.ItemService.ListBrands
+   */
+  listBrands: {
+    methodKind: "unary";
+    input: typeof ListBrandsRequestSchema;
+    output: typeof ListBrandsResponseSchema;
+  },
+  /**
+   * CreateItem creates an item in a leaf category (`open.item.new`). Its
+   * properties are checked against the category's rules first (required
+   * properties present, values of the property, input types, counts): each
+   * problem is one field violation of an INVALID_ARGUMENT and nothing is
+   * sent. The item starts off the shelf.
+   *
+   * @generated from rpc kwaishop.gateway.v1.ItemService.CreateItem
+   */
+  createItem: {
+    methodKind: "unary";
+    input: typeof CreateItemRequestSchema;
+    output: typeof CreateItemResponseSchema;
+  },
+  /**
+   * UpdateItem changes an item (`open.item.edit`): the fields it sets, and
+   * the SKUs it names. New properties are checked like CreateItem's.
+   *
+   * @generated from rpc kwaishop.gateway.v1.ItemService.UpdateItem
+   */
+  updateItem: {
+    methodKind: "unary";
+    input: typeof UpdateItemRequestSchema;
+    output: typeof UpdateItemResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kwaishop_gateway_v1_item, 0);

@@ -1,0 +1,166 @@
+package securitylog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
+)
+
+func TestFromMetadata(t *testing.T) {
+	for name, tc := range map[string]struct {
+		md    []string
+		field string
+	}{
+		"none":           {},
+		"ipv4":           {md: []string{MetadataUserIP, "192.0.2.1"}},
+		"ipv6":           {md: []string{MetadataUserIP, "2001:db8::1"}},
+		"bad ip":         {md: []string{MetadataUserIP, "192.0.2"}, field: MetadataUserIP},
+		"zone":           {md: []string{MetadataUserIP, "fe80::1%eth0"}, field: MetadataUserIP},
+		"two ips":        {md: []string{MetadataUserIP, "192.0.2.1", MetadataUserIP, "192.0.2.2"}, field: MetadataUserIP},
+		"long url":       {md: []string{MetadataUserURL, string(make([]byte, MaxURLLen+1))}, field: MetadataUserURL},
+		"control url":    {md: []string{MetadataUserURL, "https://a/\n"}, field: MetadataUserURL},
+		"operation":      {md: []string{MetadataOperation, "42"}},
+		"operation 0":    {md: []string{MetadataOperation, "0"}, field: MetadataOperation},
+		"operation huge": {md: []string{MetadataOperation, "99999999999999999999"}, field: MetadataOperation},
+	} {
+		ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(tc.md...))
+		ctx, err := FromMetadata(ctx)
+		var fe *FieldError
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%s: %v", name, err)
+		case tc.field != "" && (!errors.As(err, &fe) || fe.Field != tc.field):
+			t.Errorf("%s: %v, want a violation of %s", name, err, tc.field)
+		case tc.field == "":
+			a, _ := AttributionFrom(ctx)
+			if a.Named != (len(tc.md) > 0) {
+				t.Errorf("%s: named %v", name, a.Named)
+			}
+		}
+	}
+}
+
+// Order ids are read exactly (beyond 2^53) from answers and requests.
+func TestCallOrderIDs(t *testing.T) {
+	big := int64(1<<62 + 1)
+	ids, ok := CallOrderIDs("open.order.cursor.list", nil,
+		json.RawMessage(fmt.Sprintf(`{"orderList":[{"orderBaseInfo":{"oid":%d},"subOrderInfo":[{"subOrderBaseInfo":{"oid":%d}}]},{"orderBaseInfo":{"oid":7}}]}`, big, big)))
+	if !ok || len(ids) != 2 || ids[0] != big || ids[1] != 7 {
+		t.Fatalf("cursor.list: %v %v", ids, ok)
+	}
+	ids, ok = CallOrderIDs("open.order.decrypt.batch", json.RawMessage(fmt.Sprintf(`{"batchDecryptList":[{"bizId":"%d","encryptedData":"#x#"},{"bizId":"nope"}]}`, big)), nil)
+	if !ok || len(ids) != 1 || ids[0] != big {
+		t.Fatalf("decrypt: %v %v", ids, ok)
+	}
+	if _, ok := CallOrderIDs("open.seller.order.close", nil, nil); ok {
+		t.Fatal("a write counted as an order read")
+	}
+}
+
+// fakePlatform records open.security.log.* calls; fail makes them fail.
+type fakePlatform struct {
+	mu    sync.Mutex
+	calls []map[string]any
+	fail  error
+}
+
+func (f *fakePlatform) Do(_ context.Context, r *platform.Request) (*platform.Response, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	var p map[string]any
+	_ = json.Unmarshal(r.Param, &p)
+	f.calls = append(f.calls, p)
+	return &platform.Response{Result: 1}, nil
+}
+
+type fakeTokens struct{}
+
+func (fakeTokens) Shop(_ context.Context, openID string) (platform.TokenSource, error) {
+	if openID == "gone" {
+		return nil, fmt.Errorf("no shop: %w", store.ErrNotFound)
+	}
+	return nil, nil
+}
+
+func openRecorder(t *testing.T, p *fakePlatform) *Recorder {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	s := DefaultSettings()
+	s.Enabled = true
+	r, err := Open(context.Background(), Config{Settings: s, JS: st.JetStream(), Caller: p, Tokens: fakeTokens{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// 10 000 order ids become 100 entries of 100; more are cut at the bound;
+// a failing platform keeps them pending, a working one gets each id once
+// in calls of at most 100.
+func TestRecorder_BoundedBatchesAndRetry(t *testing.T) {
+	p := &fakePlatform{fail: &platform.Error{Class: platform.ClassUpstream, Msg: "down"}}
+	r := openRecorder(t, p)
+	ctx := WithAttribution(context.Background(), Attribution{UserIP: "192.0.2.1", URL: "https://erp/x", Operation: 3, Named: true})
+	ids := make([]int64, 12000)
+	for i := range ids {
+		ids[i] = int64(i + 1)
+	}
+	if err := r.OrderAccess(ctx, "shop1", ids, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.OrderAccess(ctx, "gone", []int64{5}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.Flush(ctx); n != 0 {
+		t.Fatalf("%d accepted while the platform fails", n)
+	}
+	if st := r.Stats(ctx); st.Pending != 101 || st.Failed == 0 {
+		t.Fatalf("stats while failing: %+v", st)
+	}
+	p.mu.Lock()
+	p.fail = nil
+	p.mu.Unlock()
+	deadline := time.Now().Add(20 * time.Second)
+	for r.Stats(ctx).Pending > 0 && time.Now().Before(deadline) {
+		r.Flush(ctx)
+		time.Sleep(200 * time.Millisecond)
+	}
+	seen := map[int64]int{}
+	for _, c := range p.calls {
+		list, _ := c["orderIds"].([]any)
+		if len(list) == 0 || len(list) > MaxOrderIDsPerEntry || c["userIp"] != "192.0.2.1" || c["operation"] != float64(3) {
+			t.Fatalf("a call %v", c)
+		}
+		for _, v := range list {
+			seen[int64(v.(float64))]++
+		}
+	}
+	if len(seen) != MaxOrderIDsPerAccess {
+		t.Fatalf("%d distinct ids sent, want %d", len(seen), MaxOrderIDsPerAccess)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("id %d sent %d times", id, n)
+		}
+	}
+	if st := r.Stats(ctx); st.Pending != 0 || st.Sent != 100 {
+		t.Fatalf("stats: %+v (the gone shop's entry is dropped, not pending)", st)
+	}
+}

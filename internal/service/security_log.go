@@ -1,0 +1,91 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"google.golang.org/grpc"
+
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/securitylog"
+)
+
+// AccessLog records accesses to order data for the platform's security
+// logs (implemented by *securitylog.Recorder; docs/security-logs.md).
+type AccessLog interface {
+	// OrderAccess records that orderIDs of the shop openID were read;
+	// access names the RPC or platform API.
+	OrderAccess(ctx context.Context, openID string, orderIDs []int64, access string) error
+	// OrderQuery records an access to orders without their ids.
+	OrderQuery(ctx context.Context, openID, data string, total int64, access string) error
+}
+
+// logOrders records an order access when an AccessLog is set. A failure to
+// store the entry is logged and counted by the recorder; the caller still
+// gets the data it was answered (the read has happened).
+func logOrders(ctx context.Context, l AccessLog, openID string, ids []int64, access string) {
+	if l != nil && len(ids) > 0 {
+		_ = l.OrderAccess(ctx, openID, ids, access)
+	}
+}
+
+// logCall records the order access of a successful generic call of an
+// order-reading API (securitylog.CallOrderIDs names them).
+func logCall(ctx context.Context, l AccessLog, openID, method string, params, data json.RawMessage) {
+	if l == nil || openID == "" {
+		return
+	}
+	ids, ok := securitylog.CallOrderIDs(method, params, data)
+	switch {
+	case !ok:
+	case len(ids) > 0:
+		_ = l.OrderAccess(ctx, openID, ids, method)
+	case method == "open.order.search.index.batch":
+		_ = l.OrderQuery(ctx, openID, "search index of receiver values", 0, method)
+	}
+}
+
+// WithAccessLog makes the PlatformService record the order accesses of
+// generic calls (nil: none).
+func WithAccessLog(l AccessLog) PlatformOption {
+	return func(p *Platform) { p.accessLog = l }
+}
+
+// SecurityLogUnary reads the end user a call is made for
+// (x-kwaishop-user-ip, x-kwaishop-user-url, x-kwaishop-operation) into the
+// context; an invalid value is InvalidArgument before anything else runs.
+func SecurityLogUnary() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		ctx, err := securitylog.FromMetadata(ctx)
+		if err != nil {
+			return nil, attributionStatus(err)
+		}
+		return h(ctx, req)
+	}
+}
+
+// SecurityLogStream is SecurityLogUnary for streams.
+func SecurityLogStream() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		ctx, err := securitylog.FromMetadata(ss.Context())
+		if err != nil {
+			return attributionStatus(err)
+		}
+		return h(srv, &attributedStream{ServerStream: ss, ctx: ctx})
+	}
+}
+
+type attributedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *attributedStream) Context() context.Context { return s.ctx }
+
+func attributionStatus(err error) error {
+	var fe *securitylog.FieldError
+	if errors.As(err, &fe) {
+		return InvalidArgument(FieldViolation{Field: fe.Field, Description: fe.Description})
+	}
+	return InvalidArgument(FieldViolation{Description: "invalid end-user attribution"})
+}
