@@ -482,42 +482,27 @@ const maxUploadBodyBytes = MaxRequestBytes + (service.MaxUploadBytes-MaxRequestB
 // doubles: it returns the body without it and the member's text (nil when
 // absent). A body naming params twice is refused.
 func takeParams(raw []byte) (rest, params []byte, vs []service.FieldViolation) {
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
+	rest = make([]byte, 1, len(raw))
+	rest[0] = '{'
+	twice := false
+	ok := eachMember(raw, func(key, val []byte) bool {
+		var k string
+		if json.Unmarshal(key, &k) == nil && k == "params" {
+			twice = params != nil
+			params = val
+			return !twice
+		}
+		if len(rest) > 1 {
+			rest = append(rest, ',')
+		}
+		rest = append(append(append(rest, key...), ':'), val...)
+		return true
+	})
+	switch {
+	case twice:
+		return raw, nil, []service.FieldViolation{{Field: "params", Description: "given twice"}}
+	case !ok:
 		return raw, nil, nil // not an object: protojson says so
-	}
-	rest = make([]byte, 0, len(raw))
-	rest = append(rest, '{')
-	for n := 0; ; n++ {
-		i = skipSpace(raw, i+1)
-		if n == 0 && i < len(raw) && raw[i] == '}' {
-			break
-		}
-		ks, ke := i, skipString(raw, i)
-		if ke < 0 {
-			return raw, nil, nil
-		}
-		vs0 := skipSpace(raw, skipSpace(raw, ke)+1) // past the colon
-		ve := skipValue(raw, vs0)
-		if ve < 0 {
-			return raw, nil, nil
-		}
-		var key string
-		if json.Unmarshal(raw[ks:ke], &key) == nil && key == "params" {
-			if params != nil {
-				return raw, nil, []service.FieldViolation{{Field: "params", Description: "given twice"}}
-			}
-			params = raw[vs0:ve]
-		} else {
-			if len(rest) > 1 {
-				rest = append(rest, ',')
-			}
-			rest = append(append(append(rest, raw[ks:ke]...), ':'), raw[vs0:ve]...)
-		}
-		i = skipSpace(raw, ve)
-		if i >= len(raw) || raw[i] != ',' {
-			break
-		}
 	}
 	return append(rest, '}'), params, nil
 }
@@ -545,36 +530,20 @@ func exactParams(msg proto.Message, params []byte) ([]service.FieldViolation, er
 // top-level bytes members (files in base64); len(raw) when the body is no
 // JSON object or its type has no such members.
 func nonFileBytes(raw []byte, md protoreflect.MessageDescriptor) int {
+	fields := fieldsByName(md)
 	fileBytes := 0
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return len(raw)
-	}
-	for n := 0; ; n++ {
-		i = skipSpace(raw, i+1)
-		if n == 0 && i < len(raw) && raw[i] == '}' {
-			break
-		}
-		ks, ke := i, skipString(raw, i)
-		if ke < 0 {
-			return len(raw)
-		}
-		vs := skipSpace(raw, skipSpace(raw, ke)+1)
-		ve := skipValue(raw, vs)
-		if ve < 0 {
-			return len(raw)
-		}
-		var key string
-		if json.Unmarshal(raw[ks:ke], &key) == nil {
-			fd := fieldsByName(md)[key]
+	ok := eachMember(raw, func(key, val []byte) bool {
+		var k string
+		if json.Unmarshal(key, &k) == nil {
+			fd := fields[k]
 			if fd != nil && (fd.Kind() == protoreflect.BytesKind || fd.IsMap() && fd.MapValue().Kind() == protoreflect.BytesKind) {
-				fileBytes += ve - vs
+				fileBytes += len(val)
 			}
 		}
-		i = skipSpace(raw, ve)
-		if i >= len(raw) || raw[i] != ',' {
-			break
-		}
+		return true
+	})
+	if !ok {
+		return len(raw)
 	}
 	return len(raw) - fileBytes
 }

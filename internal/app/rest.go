@@ -633,31 +633,15 @@ func exactAnswer(raw []byte, body string) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(raw) + len(body))
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return nil, errNotJSONObject
-	}
 	buf.WriteByte('{')
-	for n := 0; ; n++ {
-		i = skipSpace(raw, i+1)
-		if n == 0 && i < len(raw) && raw[i] == '}' {
-			break
-		}
-		ks, ke := i, skipString(raw, i)
-		if ke < 0 {
-			return nil, errNotJSONObject
-		}
-		vs := skipSpace(raw, skipSpace(raw, ke)+1)
-		ve := skipValue(raw, vs)
-		if ve < 0 {
-			return nil, errNotJSONObject
-		}
-		if n > 0 {
+	n := 0
+	ok := eachMember(raw, func(key, val []byte) bool {
+		if n++; n > 1 {
 			buf.WriteByte(',')
 		}
-		buf.Write(raw[ks:ke])
+		buf.Write(key)
 		buf.WriteByte(':')
-		switch string(raw[ks:ke]) {
+		switch string(key) {
 		case `"data"`:
 			buf.Write(bytes.TrimSpace(data))
 		case `"members"`:
@@ -673,12 +657,12 @@ func exactAnswer(raw []byte, body string) ([]byte, error) {
 			}
 			buf.WriteByte('}')
 		default:
-			buf.Write(raw[vs:ve])
+			buf.Write(val)
 		}
-		i = skipSpace(raw, ve)
-		if i >= len(raw) || raw[i] != ',' {
-			break
-		}
+		return true
+	})
+	if !ok {
+		return nil, errNotJSONObject
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
@@ -698,53 +682,31 @@ func appendWithCollections(buf *bytes.Buffer, raw []byte, m protoreflect.Message
 	buf.Grow(len(raw) + 64)
 	var written [8]protoreflect.FieldNumber
 	done := written[:0]
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return errNotJSONObject
-	}
 	buf.WriteByte('{')
-	for n := 0; ; n++ {
-		i = skipSpace(raw, i+1)
-		if i < len(raw) && raw[i] == '}' && n == 0 {
-			break
-		}
-		ks := i
-		ke := skipString(raw, i)
-		if ke < 0 {
-			return errNotJSONObject
-		}
-		i = skipSpace(raw, ke)
-		if i >= len(raw) || raw[i] != ':' {
-			return errNotJSONObject
-		}
-		vs := skipSpace(raw, i+1)
-		ve := skipValue(raw, vs)
-		if ve < 0 {
-			return errNotJSONObject
-		}
-		if n > 0 {
+	n := 0
+	var err error
+	ok := eachMember(raw, func(key, val []byte) bool {
+		if n++; n > 1 {
 			buf.WriteByte(',')
 		}
-		buf.Write(raw[ks:ke])
+		buf.Write(key)
 		buf.WriteByte(':')
 		// Field names hold no escapes; an extension's is no field name, and
 		// its value stays as protojson wrote it.
-		fd := fieldsByName(md)[string(raw[ks+1:ke-1])]
+		fd := fieldsByName(md)[string(key[1:len(key)-1])]
 		if fd == nil {
-			buf.Write(raw[vs:ve])
-		} else {
-			done = append(done, fd.Number())
-			if err := appendFieldValue(buf, raw[vs:ve], m, fd); err != nil {
-				return err
-			}
+			buf.Write(val)
+			return true
 		}
-		i = skipSpace(raw, ve)
-		if i < len(raw) && raw[i] == '}' {
-			break
-		}
-		if i >= len(raw) || raw[i] != ',' {
-			return errNotJSONObject
-		}
+		done = append(done, fd.Number())
+		err = appendFieldValue(buf, val, m, fd)
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errNotJSONObject
 	}
 	for j := range fields.Len() {
 		fd := fields.Get(j)
@@ -821,6 +783,43 @@ func appendFieldValue(buf *bytes.Buffer, val []byte, m protoreflect.Message, fd 
 		buf.Write(val)
 	}
 	return nil
+}
+
+// eachMember calls fn with every member of the JSON object raw, in order:
+// the key's JSON text (quotes included) and the value's text. It reports
+// false when raw is not a JSON object (as protojson writes it, or a caller's
+// body) or fn returned false. The one walk over an object's top-level
+// members on the REST edge.
+func eachMember(raw []byte, fn func(key, val []byte) bool) bool {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return false
+	}
+	if i = skipSpace(raw, i+1); i < len(raw) && raw[i] == '}' {
+		return true
+	}
+	for {
+		ks, ke := i, skipString(raw, i)
+		if ke < 0 {
+			return false
+		}
+		if i = skipSpace(raw, ke); i >= len(raw) || raw[i] != ':' {
+			return false
+		}
+		vs := skipSpace(raw, i+1)
+		ve := skipValue(raw, vs)
+		if ve < 0 || !fn(raw[ks:ke], raw[vs:ve]) {
+			return false
+		}
+		switch i = skipSpace(raw, ve); {
+		case i < len(raw) && raw[i] == '}':
+			return true
+		case i < len(raw) && raw[i] == ',':
+			i = skipSpace(raw, i+1)
+		default:
+			return false
+		}
+	}
 }
 
 // skipSpace is the index of the first byte at or after i that is not JSON
