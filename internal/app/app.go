@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	// state gets the client-side cap too. The test-user cap counts a main
 	// account and its sub-accounts as one: the token manager knows them.
 	shops := &shopDirectory{}
-	guards, stop, err := newGuards(ctx, cfg, log, st, opts.Now, shops.mainAccount)
+	guards, stop, err := newGuards(ctx, cfg, log, st, opts.Now, shops.testUser)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,13 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	mgr, stop, err := newTokenManager(ctx, cfg, client.tokenApps(obs.metrics.WrapOAuth), log, st, tokens, opts.Now)
+	// The manager learns test users' seller ids (open.user.seller.get) only
+	// where the gateway enforces their cap; the embedded sandbox caps its own.
+	var sellers token.Caller
+	if !embedded {
+		sellers = client
+	}
+	mgr, stop, err := newTokenManager(ctx, cfg, client.tokenApps(obs.metrics.WrapOAuth), sellers, log, st, tokens, opts.Now)
 	if err != nil {
 		return err
 	}
@@ -339,25 +345,25 @@ func logApps(log *slog.Logger, apps []config.App) {
 	}
 }
 
-// shopDirectory answers what the token manager knows of shops (their main
-// account) to the parts built before it: the limits.
+// shopDirectory answers what the token manager knows of shops (the test
+// user they count as) to the parts built before it: the limits.
 type shopDirectory struct{ mgr atomic.Pointer[token.Manager] }
 
 func (d *shopDirectory) set(m *token.Manager) { d.mgr.Store(m) }
 
-// mainAccount is the shop's main account (the shop itself until the
-// manager is built).
-func (d *shopDirectory) mainAccount(ctx context.Context, openID string) string {
+// testUser is the test user whose cap the shop's calls count against (the
+// shop itself until the manager is built).
+func (d *shopDirectory) testUser(ctx context.Context, openID string) string {
 	if m := d.mgr.Load(); m != nil {
-		return m.MainAccount(ctx, openID)
+		return m.TestUser(ctx, openID)
 	}
 	return openID
 }
 
 // newTokenManager opens the OAuth state store, builds the token manager and
 // runs its lifecycle (refreshes, warnings) until stopped, for every app.
-func newTokenManager(ctx context.Context, cfg config.Config, apps []token.App, log *slog.Logger, st *store.Store, tokens *store.TokenStore,
-	now func() time.Time) (*token.Manager, func(), error) {
+func newTokenManager(ctx context.Context, cfg config.Config, apps []token.App, caller token.Caller, log *slog.Logger, st *store.Store,
+	tokens *store.TokenStore, now func() time.Time) (*token.Manager, func(), error) {
 	states, err := store.NewStateStore(ctx, st.JetStream(), st.Replicas(), cfg.Store.OAuthStateMaxBytes)
 	if err != nil {
 		return nil, nil, err
@@ -366,7 +372,7 @@ func newTokenManager(ctx context.Context, cfg config.Config, apps []token.App, l
 		Apps: apps, Store: tokens, Log: log, Conn: st.Conn(), States: states,
 		AuthorizeURL: cfg.AuthorizeURL, ReturnHosts: cfg.Token.ReturnHosts,
 		TestUserCutoff: testUserCutoff, ReauthorizeURL: reauthorizeURL(cfg),
-		ReplicaID: cfg.ReplicaID, LeaseTTL: cfg.Token.LeaseTTL, Now: now,
+		ReplicaID: cfg.ReplicaID, LeaseTTL: cfg.Token.LeaseTTL, Now: now, Caller: caller,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -39,6 +39,7 @@ type commerceClients struct {
 	logistics gatewayv1.LogisticsServiceClient
 	shop      gatewayv1.ShopServiceClient
 	platform  gatewayv1.PlatformServiceClient
+	security  gatewayv1.SecurityServiceClient
 }
 
 func newCommerceClients(g *gateway) commerceClients {
@@ -49,6 +50,7 @@ func newCommerceClients(g *gateway) commerceClients {
 		logistics: gatewayv1.NewLogisticsServiceClient(g.conn),
 		shop:      gatewayv1.NewShopServiceClient(g.conn),
 		platform:  gatewayv1.NewPlatformServiceClient(g.conn),
+		security:  gatewayv1.NewSecurityServiceClient(g.conn),
 	}
 }
 

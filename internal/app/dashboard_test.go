@@ -159,6 +159,11 @@ func (b *browser) checkEmpty(t *testing.T, g *gateway) {
 	if calls != "0" || !emptyShown {
 		t.Fatalf("empty dashboard: calls %q, empty note shown %v", calls, emptyShown)
 	}
+	// The security-log panel drew /v1/security-logs/stats (off here).
+	if seclog, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("seclog-panel").dataset.state + " " +
+		document.getElementById("seclog-sent").textContent + " " + !document.getElementById("seclog-off").hidden`)); err != nil || seclog != "off 0 true" {
+		t.Fatalf("security-log panel %q (%v), want off, 0 sent, the off note shown", seclog, err)
+	}
 	b.screenshot(t, ctx, "dashboard-empty.png")
 	if errs := b.jsErrors(); len(errs) > 0 {
 		t.Fatalf("JavaScript errors: %v", errs)

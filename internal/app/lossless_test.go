@@ -115,7 +115,7 @@ func startFakePlatformGateway(t *testing.T, intercept map[string]http.HandlerFun
 	cfg.AppKey, cfg.AppSecret, cfg.SignSecret = sc.AppKey, secret.New(sc.AppSecret), secret.New(sc.SignSecret)
 	cfg.APIBaseURL, cfg.AuthorizeURL, cfg.AppState = srv.URL, srv.URL+"/oauth/authorize", "test"
 	mustSet(&cfg, "KWAISHOP_TOKEN_KEYS", key.Encode())
-	mustSet(&cfg, "KWAISHOP_API_KEYS", "admin:"+llKeyAdmin+":rpc=*,shop:"+llKeyShop+":rpc=platform:rpc=items:shop="+user.OpenID)
+	mustSet(&cfg, "KWAISHOP_API_KEYS", "admin:"+llKeyAdmin+":rpc=*,shop:"+llKeyShop+":rpc=platform:rpc=items:rpc=decrypt:shop="+user.OpenID)
 	cfg.Message.ReconcileInterval = 0
 	g := startGatewayWith(t, cfg, Options{})
 	ctx := bearer(context.Background(), llKeyAdmin)

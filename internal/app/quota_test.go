@@ -1,11 +1,9 @@
 package app
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -105,10 +103,10 @@ func TestQuota_LaunchedAndTestApps(t *testing.T) {
 		t.Fatalf("the test app's quota: %v", limits[test.key])
 	}
 	if len(q.TestUsers) != 1 || q.TestUsers[0].OpenID != tu.GetOpenId() || q.TestUsers[0].AppKey != test.key ||
-		q.TestUsers[0].Daily.Limit != "2000" || q.TestUsers[0].Daily.Used != "2" {
+		q.TestUsers[0].Daily.Limit != "2000" || q.TestUsers[0].Daily.Used != "3" { // and the test user's open.user.seller.get
 		t.Fatalf("test users: %+v", q.TestUsers)
 	}
-	if q.AppDaily.Limit != "1100000" || q.AppDaily.Used != "2" {
+	if q.AppDaily.Limit != "1100000" || q.AppDaily.Used != "3" {
 		t.Fatalf("all apps together: %+v", q.AppDaily)
 	}
 	one := getQuota(t, g, "?app_key="+live.key)
@@ -120,84 +118,90 @@ func TestQuota_LaunchedAndTestApps(t *testing.T) {
 	}
 }
 
-// mainAccountPlatform fronts the sandbox over real sockets and names the
-// main account in the token answers of sub (the member the gateway reads,
-// main_open_id).
-func mainAccountPlatform(t *testing.T, sb *sandbox.Sandbox, sub map[string]string) *httptest.Server {
-	t.Helper()
-	h := sb.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/oauth2/access_token" {
-			h.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		var body map[string]any
-		out := rec.Body.Bytes()
-		if json.Unmarshal(out, &body) == nil {
-			if id, _ := body["open_id"].(string); sub[id] != "" {
-				body["main_open_id"] = sub[id]
-				out, _ = json.Marshal(body)
-			}
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(bytes.Clone(out))
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 // A test app's cap counts a main account and its sub-accounts as one test
-// user: the sub-account's calls count against the main account's cap (30;
-// reads stop at 95 %: 28), the next call of either is refused, another test
-// user keeps its own cap, and the quota view shows the main account with
-// its sub-account.
+// user, end to end against the sandbox over real sockets: the gateway learns
+// each shop's seller id from open.user.seller.get when it authorizes (the
+// sub-account's answer names the main account's seller, with staffInfo), so
+// the main account's and the sub-account's calls share the platform's 2 000:
+// reads stop at 95 % (1 900), writes may use the rest, and the 2 001st call
+// of either is refused; another test user keeps its own cap, and the quota
+// view shows the main account with its sub-account. The sandbox's own cap
+// is raised so that the gateway's is the one tested.
 func TestQuota_TestUserCapPerMainAccount(t *testing.T) {
 	spec := newAppSpec("ksTest03", config.AppTest, config.AppSelfUse)
-	spec.testUserCap = 30
-	sb, _ := appsSandbox(t, spec)
+	sb, err := sandbox.New(sandbox.Config{Seed: 11, TestUsers: 2, Limits: sandbox.Limits{APIQPS: 100000, TestUserDailyCalls: 10000},
+		Apps: []sandbox.AppConfig{{AppKey: spec.key, AppSecret: spec.secret, SignSecret: spec.sign, MessageKey: spec.msgKey}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
 	view, _ := sb.App(spec.key)
 	users := view.TestUsers()
 	subUser, err := view.AddSubAccount(users[0].ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := mainAccountPlatform(t, sb, map[string]string{subUser.OpenID: users[0].OpenID})
-	g := appsGateway(t, srv.URL, nil, spec)
-	main := consoleAuthorize(t, g, sb, spec.key, users[0].ID)
-	sub := consoleAuthorize(t, g, sb, spec.key, subUser.ID)
-	other := consoleAuthorize(t, g, sb, spec.key, users[1].ID)
-	if sub.GetMainOpenId() != main.GetOpenId() || main.GetMainOpenId() != "" || sub.GetOpenId() == main.GetOpenId() {
-		t.Fatalf("main %v, sub %v", main, sub)
+	g := appsGateway(t, srv.URL, func(c *config.Config) { c.Limit.QPS = 0 }, spec)
+	authorize := func(id int) *gatewayv1.Authorization {
+		t.Helper()
+		code, err := view.IssueCode(id, []string{"merchant_user", "merchant_logistics"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done, err := gatewayv1.NewAuthorizationServiceClient(g.conn).CompleteAuthorization(withKey(appsKeyOps),
+			&gatewayv1.CompleteAuthorizationRequest{Code: code, AppKey: spec.key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return done.GetAuthorization()
+	}
+	main, sub, other := authorize(users[0].ID), authorize(subUser.ID), authorize(users[1].ID)
+	if main.GetSellerId() == 0 || sub.GetSellerId() != main.GetSellerId() || other.GetSellerId() == main.GetSellerId() ||
+		sub.GetMainOpenId() != main.GetOpenId() || main.GetMainOpenId() != "" || sub.GetOpenId() == main.GetOpenId() {
+		t.Fatalf("main %v, sub %v, other %v", main, sub, other)
+	}
+	if !sub.GetTestUser() || sub.GetStatus() != gatewayv1.AuthorizationStatus_AUTHORIZATION_STATUS_ACTIVE {
+		t.Fatalf("sub %v", sub)
 	}
 
 	plat := gatewayv1.NewPlatformServiceClient(g.conn)
-	call := func(openID string) error {
-		_, err := plat.Call(withKey(appsKeyOps), &gatewayv1.CallRequest{OpenId: openID, Method: "open.shop.info.get"})
+	call := func(openID, method string) error {
+		_, err := plat.Call(withKey(appsKeyOps), &gatewayv1.CallRequest{OpenId: openID, Method: method})
 		return err
 	}
-	for i := range 28 {
-		id := main.GetOpenId()
+	const read, write = "open.shop.info.get", "open.express.subscribe.query" // a POST: a write's priority
+	refused := func(err error) bool {
+		info := errorInfo(status.Convert(err))
+		return status.Code(err) == codes.ResourceExhausted && info.GetReason() == gatewayv1.ErrorReason_ERROR_REASON_QUOTA_EXCEEDED.String()
+	}
+	shopOf := func(i int) string {
 		if i%3 == 0 {
-			id = sub.GetOpenId()
+			return sub.GetOpenId()
 		}
-		if err := call(id); err != nil {
-			t.Fatalf("call %d: %v", i+1, err)
+		return main.GetOpenId()
+	}
+	for i := range 1900 {
+		if err := call(shopOf(i), read); err != nil {
+			t.Fatalf("read %d: %v", i+1, err)
 		}
 	}
 	for _, id := range []string{sub.GetOpenId(), main.GetOpenId()} {
-		err := call(id)
-		info := errorInfo(status.Convert(err))
-		if status.Code(err) != codes.ResourceExhausted || info.GetReason() != gatewayv1.ErrorReason_ERROR_REASON_QUOTA_EXCEEDED.String() {
-			t.Fatalf("call 29 for %s: %v", id, err)
+		if err := call(id, read); !refused(err) {
+			t.Fatalf("read 1 901 for %s: %v", id, err)
 		}
 	}
-	if err := call(other.GetOpenId()); err != nil {
+	for i := range 100 {
+		if err := call(shopOf(i), write); err != nil {
+			t.Fatalf("write %d (call %d): %v", i+1, 1901+i, err)
+		}
+	}
+	for _, id := range []string{sub.GetOpenId(), main.GetOpenId()} {
+		if err := call(id, write); !refused(err) {
+			t.Fatalf("call 2 001 for %s: %v", id, err)
+		}
+	}
+	if err := call(other.GetOpenId(), read); err != nil {
 		t.Fatalf("another test user: %v", err)
 	}
 
@@ -208,11 +212,12 @@ func TestQuota_TestUserCapPerMainAccount(t *testing.T) {
 	for _, u := range q.TestUsers {
 		switch u.OpenID {
 		case main.GetOpenId():
-			if len(u.SubOpenIDs) != 1 || u.SubOpenIDs[0] != sub.GetOpenId() || u.Daily.Used != "28" || u.Daily.Limit != "30" {
+			// 2 000 calls and each shop's open.user.seller.get.
+			if len(u.SubOpenIDs) != 1 || u.SubOpenIDs[0] != sub.GetOpenId() || u.Daily.Used != "2002" || u.Daily.Limit != "2000" {
 				t.Fatalf("the main account's row: %+v", u)
 			}
 		case other.GetOpenId():
-			if u.Daily.Used != "1" || len(u.SubOpenIDs) != 0 {
+			if u.Daily.Used != "2" || len(u.SubOpenIDs) != 0 {
 				t.Fatalf("the other test user's row: %+v", u)
 			}
 		default:

@@ -71,11 +71,11 @@ func (g *guards) forApp(a limit.App) platform.Gate {
 	return platform.Gates{g.breakers, g.limiter.ForApp(a)}
 }
 
-// newGuards builds the breakers and the shared limits; mainAccount names
-// the main account whose test-user cap a shop's calls count against. The
+// newGuards builds the breakers and the shared limits; testUser names the
+// test user whose cap a shop's calls count against. The
 // stop gives unused leased quota back.
 func newGuards(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, now func() time.Time,
-	mainAccount func(ctx context.Context, openID string) string) (*guards, func(), error) {
+	testUser func(ctx context.Context, openID string) string) (*guards, func(), error) {
 	bs, err := breaker.New(breaker.Config{
 		Failures: int(cfg.BreakerFailures), Cooldown: cfg.BreakerCooldown, Log: log.With("component", "breaker"),
 	})
@@ -84,7 +84,7 @@ func newGuards(ctx context.Context, cfg config.Config, log *slog.Logger, st *sto
 	}
 	lc := cfg.Limit.Config()
 	lc.JetStream, lc.Replicas, lc.Now, lc.Log = st.JetStream(), st.Replicas(), now, log.With("component", "limit")
-	lc.MainAccount = mainAccount
+	lc.TestUser = testUser
 	lim, err := limit.New(ctx, lc)
 	if err != nil {
 		return nil, nil, err

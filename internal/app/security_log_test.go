@@ -36,9 +36,16 @@ func startSecLogGateway(t *testing.T, flush string) *gateway {
 	return startGatewayWith(t, cfg, Options{})
 }
 
-// seclogOrders lists the sandbox shop's order ids of the last 30 days
-// (that list is itself an access, attributed to ip).
-func seclogOrders(t *testing.T, c commerceClients, openID, ip string, want map[seclogKey]map[int64]bool) []int64 {
+// seclogOrder is one sandbox order of the script: its id and, when the
+// order has a receiver, its phone ciphertext (for typed decrypts).
+type seclogOrder struct {
+	id     int64
+	mobile string
+}
+
+// seclogOrders lists the sandbox shop's orders of the last 30 days (that
+// list is itself an access, attributed to ip).
+func seclogOrders(t *testing.T, c commerceClients, openID, ip string, want map[seclogKey]map[int64]bool) []seclogOrder {
 	t.Helper()
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-kwaishop-user-ip", ip, "x-kwaishop-operation", "7")
 	now := time.Now()
@@ -47,15 +54,19 @@ func seclogOrders(t *testing.T, c commerceClients, openID, ip string, want map[s
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []int64
+	var orders []seclogOrder
+	ciphered := 0
 	for _, o := range resp.GetOrders() {
-		ids = append(ids, o.GetOrderId())
+		orders = append(orders, seclogOrder{id: o.GetOrderId(), mobile: o.GetAddress().GetEncryptedMobile()})
+		if o.GetAddress().GetEncryptedMobile() != "" {
+			ciphered++
+		}
 		addWant(want, seclogKey{openID, ip, 7}, o.GetOrderId())
 	}
-	if len(ids) < 20 {
-		t.Fatalf("the sandbox shop has %d orders; the test needs 20", len(ids))
+	if len(orders) < 20 || ciphered < 5 {
+		t.Fatalf("the sandbox shop has %d orders, %d with a receiver; the test needs 20 and 5", len(orders), ciphered)
 	}
-	return ids
+	return orders
 }
 
 func addWant(want map[seclogKey]map[int64]bool, k seclogKey, ids ...int64) {
@@ -105,16 +116,24 @@ func equalSecLogs(a, b map[seclogKey]map[int64]bool) bool {
 }
 
 // seclogScript runs 50 order reads (typed get and list, generic detail)
-// and 10 decrypts (generic open.order.decrypt.batch), each attributed to an
-// end user, and returns what the platform must receive.
-func seclogScript(t *testing.T, c commerceClients, openID string, ids []int64, want map[seclogKey]map[int64]bool, from, to int) {
+// and 10 decrypts of 5 orders each (even ones typed, through
+// SecurityService.DecryptReceivers; odd ones generic,
+// open.order.decrypt.batch), each attributed to an end user, and returns
+// what the platform must receive.
+func seclogScript(t *testing.T, c commerceClients, openID string, orders []seclogOrder, want map[seclogKey]map[int64]bool, from, to int) {
 	t.Helper()
+	var ciphered []seclogOrder
+	for _, o := range orders {
+		if o.mobile != "" {
+			ciphered = append(ciphered, o)
+		}
+	}
 	for i := from; i < to; i++ {
 		ip := fmt.Sprintf("203.0.113.%d", i%7+1)
 		op := int64(i%3 + 1)
 		ctx := metadata.AppendToOutgoingContext(context.Background(),
 			"x-kwaishop-user-ip", ip, "x-kwaishop-user-url", "https://erp.example/orders?page="+fmt.Sprint(i), "x-kwaishop-operation", fmt.Sprint(op))
-		id := ids[i%len(ids)]
+		id := orders[i%len(orders)].id
 		switch {
 		case i < 30: // typed reads
 			resp, err := c.order.GetOrder(ctx, &gatewayv1.GetOrderRequest{OpenId: openID, OrderId: id})
@@ -128,11 +147,29 @@ func seclogScript(t *testing.T, c commerceClients, openID string, ids []int64, w
 				t.Fatalf("read %d: %v", i, err)
 			}
 			addWant(want, seclogKey{openID, ip, op}, id)
-		default: // decrypts of 5 orders each
+		case i%2 == 0: // typed decrypts of 5 orders' phones
+			var entries []*gatewayv1.ReceiverCiphertext
+			var batch []int64
+			for j := range 5 {
+				o := ciphered[(i*5+j)%len(ciphered)]
+				batch = append(batch, o.id)
+				entries = append(entries, &gatewayv1.ReceiverCiphertext{OrderId: o.id, Ciphertext: o.mobile, Field: gatewayv1.ReceiverField_RECEIVER_FIELD_PHONE})
+			}
+			resp, err := c.security.DecryptReceivers(ctx, &gatewayv1.DecryptReceiversRequest{OpenId: openID, Entries: entries})
+			if err != nil {
+				t.Fatalf("decrypt %d: %v", i, err)
+			}
+			for k, r := range resp.GetResults() {
+				if r.GetError() != nil || r.GetValue().GetPhone() == "" {
+					t.Fatalf("decrypt %d: entry %d not decrypted: %v", i, k, r.GetError())
+				}
+			}
+			addWant(want, seclogKey{openID, ip, op}, batch...)
+		default: // generic decrypts of 5 orders each
 			var list []any
 			var batch []int64
 			for j := range 5 {
-				oid := ids[(i*5+j)%len(ids)]
+				oid := orders[(i*5+j)%len(orders)].id
 				batch = append(batch, oid)
 				list = append(list, map[string]any{"bizId": fmt.Sprint(oid), "encryptedData": "#cipher#"})
 			}
@@ -269,12 +306,12 @@ func TestSecurityLog_HostileAttribution(t *testing.T) {
 
 	// No attribution: the gateway's identity, and one warning.
 	want := map[seclogKey]map[int64]bool{}
-	ids := seclogOrders(t, c, openID, "192.0.2.10", want)
-	for _, id := range ids[:3] {
-		if _, err := c.order.GetOrder(context.Background(), &gatewayv1.GetOrderRequest{OpenId: openID, OrderId: id}); err != nil {
+	orders := seclogOrders(t, c, openID, "192.0.2.10", want)
+	for _, o := range orders[:3] {
+		if _, err := c.order.GetOrder(context.Background(), &gatewayv1.GetOrderRequest{OpenId: openID, OrderId: o.id}); err != nil {
 			t.Fatal(err)
 		}
-		addWant(want, seclogKey{openID, "127.0.0.1", 1}, id)
+		addWant(want, seclogKey{openID, "127.0.0.1", 1}, o.id)
 	}
 	waitSecLogs(t, g.info.Sandbox, openID, want)
 	for _, e := range g.info.Sandbox.SecurityLogs(openID) {

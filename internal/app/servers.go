@@ -139,6 +139,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 	gatewayv1.RegisterLogisticsServiceServer(gs, shops.Logistics)
 	gatewayv1.RegisterShopServiceServer(gs, shops.Shop)
 	gatewayv1.RegisterSecurityServiceServer(gs, service.NewSecurity(shops))
+	gatewayv1.RegisterSecurityLogServiceServer(gs, service.NewSecurityLog(d.seclog, d.tokens, d.log))
 	hs := health.NewServer()
 	hs.Shutdown() // NOT_SERVING until ready
 	healthpb.RegisterHealthServer(gs, hs)
@@ -175,6 +176,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		gatewayv1.RegisterLogisticsServiceHandlerFromEndpoint,
 		gatewayv1.RegisterShopServiceHandlerFromEndpoint,
 		gatewayv1.RegisterSecurityServiceHandlerFromEndpoint,
+		gatewayv1.RegisterSecurityLogServiceHandlerFromEndpoint,
 	} {
 		if err := reg(ctx, gw, endpoint, dialOpts); err != nil {
 			return nil, err

@@ -31,7 +31,6 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/config"
-	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/secret"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/stats"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
@@ -400,12 +399,6 @@ func startObservability(ctx context.Context, cfg config.Config, log *slog.Logger
 	wg.Go(func() { o.stats.Run(runCtx) })
 	o.stop = func() { cancel(); wg.Wait() }
 	return o, nil
-}
-
-// observe is the platform client's Observe hook: every upstream attempt.
-func (o *observability) observe(ci platform.CallInfo) {
-	o.metrics.ObserveCall(ci)
-	o.stats.Record(ci)
 }
 
 // close stops the flusher, writes the last statistics and flushes the

@@ -113,13 +113,15 @@ var serviceGroups = map[string]string{
 	"kwaishop.gateway.v1.StatsService":         "stats",
 	"kwaishop.gateway.v1.WebhookService":       "webhooks",
 	"kwaishop.gateway.v1.SecurityService":      GroupDecrypt,
+	"kwaishop.gateway.v1.SecurityLogService":   "security-logs",
 }
 
 // methodGroups overrides serviceGroups for single RPCs.
 var methodGroups = map[string]string{
-	"/kwaishop.gateway.v1.AuthorizationService/RotateTokenKeys": GroupAdmin,
-	"/kwaishop.gateway.v1.AuthorizationService/GetAccessToken":  GroupAdmin, // if ever added: it would hand out raw tokens
-	"/kwaishop.gateway.v1.WebhookService/GetWebhookStats":       "stats",    // read by the dashboard's stats key
+	"/kwaishop.gateway.v1.AuthorizationService/RotateTokenKeys":   GroupAdmin,
+	"/kwaishop.gateway.v1.AuthorizationService/GetAccessToken":    GroupAdmin, // if ever added: it would hand out raw tokens
+	"/kwaishop.gateway.v1.WebhookService/GetWebhookStats":         "stats",    // read by the dashboard's stats key
+	"/kwaishop.gateway.v1.SecurityLogService/GetSecurityLogStats": "stats",    // read by the dashboard's stats key
 }
 
 // allShopsServices act for every shop at once (a webhook endpoint receives

@@ -18,7 +18,7 @@
 //	       / "rpc=" ( group / "*" )             ; repeatable; none = every group but admin and decrypt
 //	group  = "platform" / "authorization" / "orders" / "items" / "refunds"
 //	       / "logistics" / "shop" / "messages" / "stats" / "webhooks" / "admin"
-//	       / "decrypt"
+//	       / "decrypt" / "security-logs"
 //
 // For example `billing:Zq8…:rpc=orders:rpc=refunds:shop=f3a…` may call the
 // order and refund services for one shop, and `brandA:Xy2…:app=ks123` every
@@ -41,7 +41,7 @@ import (
 )
 
 // Groups are the RPC groups a key may be limited to.
-var Groups = []string{"platform", "authorization", "orders", "items", "refunds", "logistics", "shop", "messages", "stats", "webhooks", "admin", GroupDecrypt}
+var Groups = []string{"platform", "authorization", "orders", "items", "refunds", "logistics", "shop", "messages", "stats", "webhooks", "admin", GroupDecrypt, "security-logs"}
 
 // GroupAdmin is the group only named keys (or rpc=*) reach: key rotation
 // and other operator RPCs.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
@@ -26,6 +27,17 @@ const (
 	// shop's QPS and the gateway's client limits to other callers.
 	securityInFlight = 4
 )
+
+// ReceiverDataAPI reports whether method is one of the platform APIs behind
+// SecurityService, whose answers carry receivers' plaintext or its derived
+// forms; the name is compared ignoring case, as a caller may spell it.
+func ReceiverDataAPI(method string) bool {
+	switch strings.ToLower(method) {
+	case apiDecryptBatch, apiDesensitiseBatch, apiSearchIndexBatch:
+		return true
+	}
+	return false
+}
 
 // ReceiverField is a receiver field of an order; the values are the
 // platform's data types (type: 1 address, 2 name, 3 phone).

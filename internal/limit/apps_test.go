@@ -49,13 +49,14 @@ func TestLimiterApps_DailyQuotaPerApp(t *testing.T) {
 }
 
 // The test-user cap counts a main account and its sub-accounts as one
-// user, per app; another test user keeps its own cap.
+// user (the key TestUser answers: their shared seller id), per app; another
+// test user keeps its own cap.
 func TestLimiterApps_TestUserCapPerMainAccount(t *testing.T) {
-	main := map[string]string{"sub-1": "boss", "sub-2": "boss"}
+	seller := map[string]string{"boss": "seller.9", "sub-1": "seller.9", "sub-2": "seller.9"}
 	var asked []string
-	ls := newLimiters(t, cluster(t, 1), Config{MainAccount: func(_ context.Context, openID string) string {
+	ls := newLimiters(t, cluster(t, 1), Config{TestUser: func(_ context.Context, openID string) string {
 		asked = append(asked, openID)
-		return main[openID]
+		return seller[openID] // "" for a shop whose seller is unknown: its own user
 	}})
 	app := ls[0].ForApp(App{Key: "ksT", Daily: 1000, TestUserDaily: 20})
 	call := func(openID string) platform.Attempt {
@@ -78,11 +79,11 @@ func TestLimiterApps_TestUserCapPerMainAccount(t *testing.T) {
 	if n, _ := admitN(t, other, call("sub-1"), 20); n != 20 {
 		t.Fatalf("another app's cap admitted %d of 20", n)
 	}
-	// An online app (no cap) never asks for main accounts.
+	// An online app (no cap) never asks for test users.
 	asked = nil
 	online := ls[0].ForApp(App{Key: "ksO", Daily: 1000})
 	if n, _ := admitN(t, online, call("sub-1"), 30); n != 30 || len(asked) != 0 {
-		t.Fatalf("online app: %d admitted, main accounts asked %v", n, asked)
+		t.Fatalf("online app: %d admitted, test users asked %v", n, asked)
 	}
 }
 

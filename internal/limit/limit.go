@@ -95,12 +95,13 @@ type Config struct {
 	AppDaily int64
 	// TestUserDaily caps each test user's calls per day (set it when the
 	// app is in test state: every authorized shop is then a test user). A
-	// main account and its sub-accounts count as one (MainAccount).
+	// main account and its sub-accounts count as one (TestUser).
 	TestUserDaily int64
-	// MainAccount names the main account of a shop, whose test-user cap the
-	// shop's calls count against (optional: a shop is its own main account).
-	// It is asked only when a test-user cap applies.
-	MainAccount func(ctx context.Context, openID string) string
+	// TestUser names the test user whose cap a shop's calls count against
+	// (optional: each shop is its own): the token manager answers the
+	// merchant's seller id, which a main account and its sub-accounts share
+	// (docs/apps.md). It is asked only when a test-user cap applies.
+	TestUser func(ctx context.Context, openID string) string
 	// MaxQueue is how long a call that did not ask to wait may wait for a
 	// QPS slot before failing; default 1s. NoQueue: not at all.
 	MaxQueue time.Duration
@@ -269,11 +270,11 @@ func (k keys) daily(today string) (name, key string) {
 	return "app=" + k.app, "day." + today + ".app=" + k.app
 }
 
-func (k keys) testUser(today, main string) (name, key string) {
+func (k keys) testUser(today, user string) (name, key string) {
 	if k.app == "" {
-		return "shop." + main, "day." + today + ".shop." + main
+		return "shop." + user, "day." + today + ".shop." + user
 	}
-	return "user=" + k.app + "." + main, "day." + today + ".user=" + k.app + "." + main
+	return "user=" + k.app + "." + user, "day." + today + ".user=" + k.app + "." + user
 }
 
 // admit is Admit for app: quotas, then a QPS slot (waiting for it), then
@@ -298,13 +299,13 @@ func (l *Limiter) admit(ctx context.Context, app App, a platform.Attempt) (func(
 		qs = append(qs, quotaRef{KindDaily, name, key, app.Daily})
 	}
 	if app.TestUserDaily > 0 && a.OpenID != "" {
-		main := a.OpenID
-		if l.cfg.MainAccount != nil {
-			if m := l.cfg.MainAccount(ctx, a.OpenID); m != "" {
-				main = m
+		user := a.OpenID
+		if l.cfg.TestUser != nil {
+			if u := l.cfg.TestUser(ctx, a.OpenID); u != "" {
+				user = u
 			}
 		}
-		name, key := ks.testUser(today, encode(main))
+		name, key := ks.testUser(today, encode(user))
 		qs = append(qs, quotaRef{KindTestUserDaily, name, key, app.TestUserDaily})
 	}
 	// A used quota is known locally: refuse before booking a QPS slot.

@@ -45,7 +45,7 @@ const (
 const (
 	KindOrder = "order" // open.security.log.order
 	KindLogin = "login" // open.security.log.login
-	KindBatch = "batch" // open.security.log.batch (exports: filter and total, no ids)
+	KindBatch = "batch" // open.security.log.batch (exports: order ids, or filter and total)
 )
 
 // Entry is one stored security-log entry. Order entries hold at most

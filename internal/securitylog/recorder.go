@@ -13,7 +13,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
@@ -61,9 +60,10 @@ type Recorder struct {
 	stream   jetstream.Stream
 	consumer jetstream.Consumer
 
-	sent, failed atomic.Int64
-	lastWarn     atomic.Int64 // Unix ns of the last "no end user named" warning
-	pending      atomic.Int64 // from the consumer, refreshed by the sender
+	sent                                 atomic.Int64
+	failedStore, failedRetry, failedDrop atomic.Int64 // by reason: store, retry, dropped
+	lastWarn                             atomic.Int64 // Unix ns of the last "no end user named" warning
+	pending                              atomic.Int64 // from the consumer, refreshed by the sender
 
 	mSent, mFailed metric.Int64Counter
 	mu             sync.Mutex // one sender pass at a time in this process
@@ -178,8 +178,9 @@ func (r *Recorder) OrderQuery(ctx context.Context, openID, data string, total in
 	return r.store(ctx, e)
 }
 
-// Report stores an entry a caller reported explicitly (login, export):
-// e is complete and checked by the caller (Check).
+// Report stores an entry a caller reported explicitly (a login, or an
+// export: KindBatch, up to MaxOrderIDsPerAccess ids or data): e is
+// complete and is checked here (Check: a *FieldError names the field).
 func (r *Recorder) Report(ctx context.Context, e Entry) error {
 	if !r.reports(ctx, e.OpenID) {
 		return ErrDisabled
@@ -190,13 +191,20 @@ func (r *Recorder) Report(ctx context.Context, e Entry) error {
 	return r.store(ctx, e)
 }
 
+// ErrNotStored: the entry could not be stored (the stream is full or
+// unavailable); it is counted as failed (reason store).
+var ErrNotStored = errors.New("securitylog: entry not stored")
+
 // ErrDisabled: the security logs are off for the shop's app.
 var ErrDisabled = errors.New("securitylog: security logs are off for this shop's app")
 
 // Check checks an entry before it is stored.
 func (e Entry) Check() error {
+	maxIDs := MaxOrderIDsPerEntry
 	switch e.Kind {
 	case KindOrder, KindLogin:
+	case KindBatch:
+		maxIDs = MaxOrderIDsPerAccess
 	default:
 		return &FieldError{Field: "kind", Description: "unknown kind"}
 	}
@@ -206,21 +214,32 @@ func (e Entry) Check() error {
 	if _, err := parseIP(e.UserIP); err != nil {
 		return &FieldError{Field: "user_ip", Description: "want the end user's IPv4 or IPv6 address"}
 	}
-	if e.Kind == KindOrder {
+	if e.Kind == KindOrder || e.Kind == KindBatch {
 		if err := checkURL(e.URL); err != nil {
 			return &FieldError{Field: "url", Description: err.Error()}
 		}
 		if e.Operation < 1 || e.Operation > MaxOperation {
 			return &FieldError{Field: "operation", Description: fmt.Sprintf("want 1 to %d", MaxOperation)}
 		}
-		if len(e.OrderIDs) > MaxOrderIDsPerEntry {
-			return &FieldError{Field: "order_ids", Description: fmt.Sprintf("at most %d per entry", MaxOrderIDsPerEntry)}
+		if len(e.OrderIDs) > maxIDs {
+			return &FieldError{Field: "order_ids", Description: fmt.Sprintf("at most %d per entry", maxIDs)}
+		}
+		for _, id := range e.OrderIDs {
+			if id <= 0 {
+				return &FieldError{Field: "order_ids", Description: "want positive order ids"}
+			}
 		}
 		if len(e.OrderIDs) == 0 && e.Data == "" {
 			return &FieldError{Field: "data", Description: "an entry without order ids needs data (the filter of the orders)"}
 		}
 	}
-	if len(e.Data) > MaxDataLen || len(e.LoginMessage) > MaxDataLen || len(e.LoginResult) > 64 {
+	if e.Kind == KindLogin && (e.LoginResult == "" || len(e.LoginResult) > MaxLoginResultLen) {
+		return &FieldError{Field: "login_result", Description: fmt.Sprintf("want 1 to %d bytes", MaxLoginResultLen)}
+	}
+	if len(e.LoginMessage) > MaxDataLen {
+		return &FieldError{Field: "login_message", Description: fmt.Sprintf("at most %d bytes", MaxDataLen)}
+	}
+	if len(e.Data) > MaxDataLen {
 		return &FieldError{Field: "data", Description: fmt.Sprintf("at most %d bytes", MaxDataLen)}
 	}
 	if e.OrderTotal < 0 {
@@ -232,11 +251,19 @@ func (e Entry) Check() error {
 	return nil
 }
 
-// MaxDataLen bounds an entry's data and login message.
-const MaxDataLen = 4096
+// Bounds of an entry's texts: its data and login message, its login result.
+const (
+	MaxDataLen        = 4096
+	MaxLoginResultLen = 64
+)
 
-// Now is the recorder's clock.
-func (r *Recorder) Now() time.Time { return r.cfg.Now() }
+// Now is the recorder's clock (a nil Recorder's: time.Now).
+func (r *Recorder) Now() time.Time {
+	if r == nil || r.cfg.Now == nil {
+		return time.Now()
+	}
+	return r.cfg.Now()
+}
 
 // reports says whether accesses of openID's shop are recorded.
 func (r *Recorder) reports(ctx context.Context, openID string) bool {
@@ -294,10 +321,9 @@ func (r *Recorder) store(ctx context.Context, e Entry) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if _, err := r.cfg.JS.PublishMsg(sctx, m); err != nil {
-		r.failed.Add(1)
-		r.mFailed.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", "store")))
+		r.fail(ctx, reasonStore, 1)
 		r.cfg.Log.ErrorContext(ctx, "security log: entry not stored", "open_id", e.OpenID, "kind", e.Kind, "err", err)
-		return fmt.Errorf("securitylog: store: %w", err)
+		return fmt.Errorf("%w: %w", ErrNotStored, err)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -69,9 +71,10 @@ func TestCallOrderIDs(t *testing.T) {
 
 // fakePlatform records open.security.log.* calls; fail makes them fail.
 type fakePlatform struct {
-	mu    sync.Mutex
-	calls []map[string]any
-	fail  error
+	mu      sync.Mutex
+	calls   []map[string]any
+	methods []string // of each call
+	fail    error
 }
 
 func (f *fakePlatform) Do(_ context.Context, r *platform.Request) (*platform.Response, error) {
@@ -83,6 +86,7 @@ func (f *fakePlatform) Do(_ context.Context, r *platform.Request) (*platform.Res
 	var p map[string]any
 	_ = json.Unmarshal(r.Param, &p)
 	f.calls = append(f.calls, p)
+	f.methods = append(f.methods, r.Method)
 	return &platform.Response{Result: 1}, nil
 }
 
@@ -131,7 +135,13 @@ func TestRecorder_BoundedBatchesAndRetry(t *testing.T) {
 	if n := r.Flush(ctx); n != 0 {
 		t.Fatalf("%d accepted while the platform fails", n)
 	}
-	if st := r.Stats(ctx); st.Pending != 101 || st.Failed == 0 {
+	// The gone shop's entry is dropped at once (Term is asynchronous: the
+	// consumer's count follows shortly); the others wait for a retry.
+	st := r.Stats(ctx)
+	for wait := time.Now().Add(5 * time.Second); st.Pending != 100 && time.Now().Before(wait); st = r.Stats(ctx) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st.Pending != 100 || st.FailedRetry != 100 || st.Dropped != 1 || st.FailedStore != 0 {
 		t.Fatalf("stats while failing: %+v", st)
 	}
 	p.mu.Lock()
@@ -162,5 +172,107 @@ func TestRecorder_BoundedBatchesAndRetry(t *testing.T) {
 	}
 	if st := r.Stats(ctx); st.Pending != 0 || st.Sent != 100 {
 		t.Fatalf("stats: %+v (the gone shop's entry is dropped, not pending)", st)
+	}
+}
+
+// Reported logins and exports are checked, stored and sent: a login
+// through open.security.log.login, an export of 250 ids through one
+// open.security.log.batch call of 3 order entries, an export by filter as
+// one entry with data and total.
+func TestRecorder_ReportLoginAndExport(t *testing.T) {
+	p := &fakePlatform{}
+	r := openRecorder(t, p)
+	ctx := context.Background()
+	now := r.Now().UnixMilli()
+	ids := make([]int64, 250)
+	for i := range ids {
+		ids[i] = int64(1<<60 + i) // beyond 2^53: sent exactly
+	}
+	for name, e := range map[string]Entry{
+		"kind":         {Kind: "sql", OpenID: "shop1", UserIP: "192.0.2.1", Time: now},
+		"no ip":        {Kind: KindLogin, OpenID: "shop1", LoginResult: "success", Time: now},
+		"no result":    {Kind: KindLogin, OpenID: "shop1", UserIP: "192.0.2.1", Time: now},
+		"no ids, data": {Kind: KindBatch, OpenID: "shop1", UserIP: "192.0.2.1", URL: "https://erp/x", Operation: 5, Time: now},
+		"too many ids": {Kind: KindBatch, OpenID: "shop1", UserIP: "192.0.2.1", URL: "https://erp/x", Operation: 5, Time: now, OrderIDs: make([]int64, MaxOrderIDsPerAccess+1)},
+		"zero id":      {Kind: KindBatch, OpenID: "shop1", UserIP: "192.0.2.1", URL: "https://erp/x", Operation: 5, Time: now, OrderIDs: []int64{0}},
+		"no url":       {Kind: KindBatch, OpenID: "shop1", UserIP: "192.0.2.1", Operation: 5, Time: now, Data: "all"},
+	} {
+		var fe *FieldError
+		if err := r.Report(ctx, e); !errors.As(err, &fe) {
+			t.Errorf("%s: %v, want a field error", name, err)
+		}
+	}
+	for _, e := range []Entry{
+		{Kind: KindLogin, OpenID: "shop1", UserIP: "2001:db8::7", LoginResult: "failure", LoginMessage: "wrong code", Time: now},
+		{Kind: KindBatch, OpenID: "shop1", UserIP: "192.0.2.1", URL: "https://erp/export", Operation: 5, Time: now, OrderIDs: ids, Data: "status=paid", OrderTotal: 250},
+		{Kind: KindBatch, OpenID: "shop1", UserIP: "192.0.2.1", URL: "https://erp/export", Operation: 5, Time: now, Data: "status=all", OrderTotal: 9000},
+	} {
+		if err := r.Report(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := r.Flush(ctx); n != 3 {
+		t.Fatalf("%d entries accepted, want 3", n)
+	}
+	if len(p.calls) != 3 {
+		t.Fatalf("%d calls, want 3: %v", len(p.calls), p.methods)
+	}
+	var sawIDs, sawFilter bool
+	for i, c := range p.calls {
+		switch p.methods[i] {
+		case "open.security.log.login":
+			if c["loginResult"] != "failure" || c["userIp"] != "2001:db8::7" || c["openId"] != "shop1" || c["loginMessage"] != "wrong code" {
+				t.Errorf("login call %v", c)
+			}
+		case "open.security.log.batch":
+			if c["method"] != "order" {
+				t.Errorf("batch of %v", c["method"])
+			}
+			dec := json.NewDecoder(strings.NewReader(c["data"].(string)))
+			dec.UseNumber()
+			var entries []map[string]any
+			if err := dec.Decode(&entries); err != nil {
+				t.Fatal(err)
+			}
+			if entries[0]["orderIds"] == nil {
+				sawFilter = len(entries) == 1 && entries[0]["data"] == "status=all" && entries[0]["orderTotal"] == json.Number("9000")
+				continue
+			}
+			var got []int64
+			for _, en := range entries {
+				list := en["orderIds"].([]any)
+				if len(list) > MaxOrderIDsPerEntry || en["url"] != "https://erp/export" || en["operation"] != json.Number("5") || en["openId"] != "shop1" {
+					t.Errorf("export entry %v", en)
+				}
+				for _, v := range list {
+					n, _ := v.(json.Number).Int64()
+					got = append(got, n)
+				}
+			}
+			sawIDs = len(entries) == 3 && slices.Equal(got, ids)
+		default:
+			t.Errorf("call of %s", p.methods[i])
+		}
+	}
+	if !sawIDs || !sawFilter {
+		t.Errorf("export by ids sent as 3 exact entries: %v; by filter: %v", sawIDs, sawFilter)
+	}
+	if st := r.Stats(ctx); st.Sent != 3 || st.Pending != 0 || st.Failed() != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// A recorder that is off refuses reports (ErrDisabled) and counts nothing.
+func TestRecorder_ReportOff(t *testing.T) {
+	r, err := Open(context.Background(), Config{Settings: DefaultSettings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := Entry{Kind: KindLogin, OpenID: "shop1", UserIP: "192.0.2.1", LoginResult: "success", Time: 1}
+	if err := r.Report(context.Background(), e); !errors.Is(err, ErrDisabled) {
+		t.Fatalf("%v, want ErrDisabled", err)
+	}
+	if st := r.Stats(context.Background()); st != (Stats{}) {
+		t.Fatalf("stats %+v", st)
 	}
 }

@@ -15,12 +15,20 @@ import (
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
-// Stats are the sender's counts: Sent and Failed since this process
-// started, Pending in the stream (every replica's).
+// Stats are the sender's counts: Sent and the failures by reason since
+// this process started, Pending in the stream (every replica's).
 type Stats struct {
-	Enabled               bool
-	Sent, Failed, Pending int64
+	Enabled bool
+	Sent    int64
+	// FailedStore: entries not stored; FailedRetry: failed sends of
+	// entries retried later (an entry may count several times); Dropped:
+	// entries never to be sent (shop no longer authorized, entry refused).
+	FailedStore, FailedRetry, Dropped int64
+	Pending                           int64
 }
+
+// Failed is the sum of the failures.
+func (s Stats) Failed() int64 { return s.FailedStore + s.FailedRetry + s.Dropped }
 
 // Stats returns the counts.
 func (r *Recorder) Stats(ctx context.Context) Stats {
@@ -28,7 +36,28 @@ func (r *Recorder) Stats(ctx context.Context) Stats {
 		return Stats{}
 	}
 	r.refreshPending(ctx)
-	return Stats{Enabled: true, Sent: r.sent.Load(), Failed: r.failed.Load(), Pending: r.pending.Load()}
+	return Stats{Enabled: true, Sent: r.sent.Load(), FailedStore: r.failedStore.Load(), FailedRetry: r.failedRetry.Load(),
+		Dropped: r.failedDrop.Load(), Pending: r.pending.Load()}
+}
+
+// Reasons of a failure (the metric's reason label).
+const (
+	reasonStore   = "store"
+	reasonRetry   = "retry"
+	reasonDropped = "dropped"
+)
+
+// fail counts n failed entries of reason.
+func (r *Recorder) fail(ctx context.Context, reason string, n int64) {
+	switch reason {
+	case reasonStore:
+		r.failedStore.Add(n)
+	case reasonRetry:
+		r.failedRetry.Add(n)
+	default:
+		r.failedDrop.Add(n)
+	}
+	r.mFailed.Add(ctx, n, metric.WithAttributes(attribute.String("reason", reason)))
 }
 
 func (r *Recorder) refreshPending(ctx context.Context) {
@@ -155,8 +184,7 @@ func (r *Recorder) send(ctx context.Context, msgs []jetstream.Msg) int {
 			for _, s := range c.entries {
 				_ = s.msg.NakWithDelay(backoff(s.msg))
 			}
-			r.failed.Add(int64(len(c.entries)))
-			r.mFailed.Add(ctx, int64(len(c.entries)), metric.WithAttributes(attribute.String("reason", "retry")))
+			r.fail(ctx, reasonRetry, int64(len(c.entries)))
 			r.cfg.Log.WarnContext(ctx, "security log: send failed; retried later", "open_id", c.entries[0].entry.OpenID, "entries", len(c.entries), "err", err)
 		}
 	}
@@ -166,8 +194,7 @@ func (r *Recorder) send(ctx context.Context, msgs []jetstream.Msg) int {
 // drop terminates an entry that can never be sent.
 func (r *Recorder) drop(ctx context.Context, m jetstream.Msg, why string) {
 	_ = m.Term()
-	r.failed.Add(1)
-	r.mFailed.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", "dropped")))
+	r.fail(ctx, reasonDropped, 1)
 	r.cfg.Log.ErrorContext(ctx, "security log: entry dropped", "reason", why)
 }
 
@@ -198,7 +225,9 @@ func backoff(m jetstream.Msg) time.Duration {
 	return min(d, 5*time.Minute)
 }
 
-// call sends one chunk through open.security.log.order or .login.
+// call sends one chunk through open.security.log.order, .login or .batch
+// (an export: its ids as order entries of at most MaxOrderIDsPerEntry, or
+// its data).
 func (r *Recorder) call(ctx context.Context, c *chunk) error {
 	first := c.entries[0].entry
 	src, err := r.cfg.Tokens.Shop(ctx, first.OpenID)
@@ -214,6 +243,13 @@ func (r *Recorder) call(ctx context.Context, c *chunk) error {
 		if first.LoginMessage != "" {
 			param["loginMessage"] = first.LoginMessage
 		}
+	case KindBatch:
+		method = "open.security.log.batch"
+		data, err := json.Marshal(exportEntries(first))
+		if err != nil {
+			return err
+		}
+		param = map[string]any{"method": "order", "data": string(data)}
 	default:
 		method = "open.security.log.order"
 		var ids []int64
@@ -240,4 +276,32 @@ func (r *Recorder) call(ctx context.Context, c *chunk) error {
 	}
 	_, err = r.cfg.Caller.Do(ctx, &platform.Request{Method: method, Param: raw, OpenID: first.OpenID, Token: src})
 	return err
+}
+
+// exportEntries are the open.security.log.order entries of an export: one
+// per MaxOrderIDsPerEntry ids (each with the export's data and total), or
+// one with its data alone.
+func exportEntries(e Entry) []map[string]any {
+	base := func() map[string]any {
+		m := map[string]any{"openId": e.OpenID, "userIp": e.UserIP, "url": e.URL, "operation": e.Operation, "time": e.Time}
+		if e.Data != "" {
+			m["data"] = e.Data
+		}
+		if e.OrderTotal > 0 {
+			m["orderTotal"] = e.OrderTotal
+		}
+		return m
+	}
+	if len(e.OrderIDs) == 0 {
+		return []map[string]any{base()}
+	}
+	var out []map[string]any
+	for ids := e.OrderIDs; len(ids) > 0; {
+		n := min(len(ids), MaxOrderIDsPerEntry)
+		m := base()
+		m["orderIds"] = ids[:n]
+		ids = ids[n:]
+		out = append(out, m)
+	}
+	return out
 }

@@ -281,6 +281,7 @@ func (s *Authorization) proto(a store.Authorization) *gatewayv1.Authorization {
 		Source:                 sourceProto[a.Source],
 		AppKey:                 a.AppKey,
 		MainOpenId:             a.MainOpenID,
+		SellerId:               a.SellerID,
 	}
 	if a.TestUser && !a.CreatedAt.IsZero() {
 		p.TestUserCutoffTime = ts(a.CreatedAt.Add(s.cutoff))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"math"
@@ -19,7 +20,9 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/auth"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/catalog"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/commerce"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 )
 
@@ -89,6 +92,9 @@ func NewPlatform(c Caller, t Tokens, log *slog.Logger, opts ...PlatformOption) *
 // files as a multipart upload; the answer keeps everything the platform
 // returned (callResponse).
 func (s *Platform) Call(ctx context.Context, req *gatewayv1.CallRequest) (*gatewayv1.CallResponse, error) {
+	if err := callGroup(ctx, req.GetMethod()); err != nil {
+		return nil, err
+	}
 	param, err := callParams(req)
 	if err != nil {
 		return nil, err
@@ -120,6 +126,20 @@ func (s *Platform) Call(ctx context.Context, req *gatewayv1.CallRequest) (*gatew
 	}
 	logCall(ctx, s.accessLog, req.GetOpenId(), req.GetMethod(), param, resp.Data)
 	return out, nil
+}
+
+// callGroup refuses a Call of an API whose typed RPC needs a group the
+// caller's key lacks (nil with authentication off): the receiver-data APIs
+// behind SecurityService need the decrypt group through Call too
+// (docs/security-service.md), or any key of the platform group would read
+// receivers' plaintext.
+func callGroup(ctx context.Context, method string) error {
+	k := auth.KeyFrom(ctx)
+	if k == nil || !commerce.ReceiverDataAPI(method) || k.AllowsGroup(auth.GroupDecrypt) {
+		return nil
+	}
+	return authStatus(&auth.Error{Code: codes.PermissionDenied, Key: k.Name,
+		Msg: fmt.Sprintf("API key %q may not call %s through Call (group %s)", k.Name, method, auth.GroupDecrypt)})
 }
 
 // source is the token source of a call: the shop's, or the app-level one

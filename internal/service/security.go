@@ -32,7 +32,9 @@ func NewSecurity(c *Commerce) *Security { return &Security{base: c.Order.base} }
 func (s *Security) DecryptReceivers(ctx context.Context, req *gatewayv1.DecryptReceiversRequest) (*gatewayv1.DecryptReceiversResponse, error) {
 	return read(ctx, s.base, req, func(ctx context.Context, shop commerce.Shop) (*gatewayv1.DecryptReceiversResponse, error) {
 		in := ciphertexts(req.GetEntries())
-		return &gatewayv1.DecryptReceiversResponse{Results: s.receiverResults(ctx, in, shop.DecryptReceivers(ctx, in))}, nil
+		res := shop.DecryptReceivers(ctx, in)
+		logOrders(ctx, s.base.cfg.AccessLog, req.GetOpenId(), answeredOrders(in, res), "SecurityService.DecryptReceivers")
+		return &gatewayv1.DecryptReceiversResponse{Results: s.receiverResults(ctx, in, res)}, nil
 	})
 }
 
@@ -40,7 +42,9 @@ func (s *Security) DecryptReceivers(ctx context.Context, req *gatewayv1.DecryptR
 func (s *Security) DesensitiseReceivers(ctx context.Context, req *gatewayv1.DesensitiseReceiversRequest) (*gatewayv1.DesensitiseReceiversResponse, error) {
 	return read(ctx, s.base, req, func(ctx context.Context, shop commerce.Shop) (*gatewayv1.DesensitiseReceiversResponse, error) {
 		in := ciphertexts(req.GetEntries())
-		return &gatewayv1.DesensitiseReceiversResponse{Results: s.receiverResults(ctx, in, shop.DesensitiseReceivers(ctx, in))}, nil
+		res := shop.DesensitiseReceivers(ctx, in)
+		logOrders(ctx, s.base.cfg.AccessLog, req.GetOpenId(), answeredOrders(in, res), "SecurityService.DesensitiseReceivers")
+		return &gatewayv1.DesensitiseReceiversResponse{Results: s.receiverResults(ctx, in, res)}, nil
 	})
 }
 
@@ -53,6 +57,9 @@ func (s *Security) SearchIndex(ctx context.Context, req *gatewayv1.SearchIndexRe
 			in[i] = commerce.SearchInput{Plaintext: e.GetPlaintext(), Field: commerce.ReceiverField(e.GetField())}
 		}
 		res := shop.SearchIndexes(ctx, in)
+		if answered(res) {
+			logQuery(ctx, s.base.cfg.AccessLog, req.GetOpenId(), searchIndexData, "SecurityService.SearchIndex")
+		}
 		errs := s.entryErrors(ctx, res)
 		out := &gatewayv1.SearchIndexResponse{Results: make([]*gatewayv1.SearchIndexResult, len(res))}
 		for i, r := range res {

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/commerce"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/securitylog"
 )
 
@@ -29,6 +30,41 @@ func logOrders(ctx context.Context, l AccessLog, openID string, ids []int64, acc
 	}
 }
 
+// searchIndexData describes a search-index access, which names no order
+// (the typed and the generic path report the same).
+const searchIndexData = "search index of receiver values"
+
+// logQuery records an access to orders without their ids when an
+// AccessLog is set.
+func logQuery(ctx context.Context, l AccessLog, openID, data, access string) {
+	if l != nil {
+		_ = l.OrderQuery(ctx, openID, data, 0, access)
+	}
+}
+
+// answeredOrders are the order ids of the entries the platform answered
+// with a value: the orders whose receiver data was read. Refused entries
+// (another shop's ciphertext, a failed platform request) read nothing.
+func answeredOrders(in []commerce.Ciphertext, res []commerce.EntryResult) []int64 {
+	var ids []int64
+	for i, r := range res {
+		if r.Err == nil && i < len(in) {
+			ids = append(ids, in[i].OrderID)
+		}
+	}
+	return ids
+}
+
+// answered reports whether any entry got a value.
+func answered(res []commerce.EntryResult) bool {
+	for _, r := range res {
+		if r.Err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // logCall records the order access of a successful generic call of an
 // order-reading API (securitylog.CallOrderIDs names them).
 func logCall(ctx context.Context, l AccessLog, openID, method string, params, data json.RawMessage) {
@@ -41,7 +77,7 @@ func logCall(ctx context.Context, l AccessLog, openID, method string, params, da
 	case len(ids) > 0:
 		_ = l.OrderAccess(ctx, openID, ids, method)
 	case method == "open.order.search.index.batch":
-		_ = l.OrderQuery(ctx, openID, "search index of receiver values", 0, method)
+		logQuery(ctx, l, openID, searchIndexData, method)
 	}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -35,13 +36,21 @@ const (
 // (json:"-"), and redacted by String, GoString and LogValue, so %v, %+v,
 // %#v and slog never print them.
 type Authorization struct {
-	OpenID        string
-	AppKey        string
-	Scopes        []string
-	Status        string // StatusActive, StatusRefreshFailed, StatusRevoked, StatusExpired, StatusSubscriptionExpired
-	Source        string // SourceOAuthFlow, SourceServiceMarket, SourceConsole; "" if not recorded
-	TestUser      bool
-	MainOpenID    string // the main account of a sub-account (MainAccount); "" = the shop is its own
+	OpenID   string
+	AppKey   string
+	Scopes   []string
+	Status   string // StatusActive, StatusRefreshFailed, StatusRevoked, StatusExpired, StatusSubscriptionExpired
+	Source   string // SourceOAuthFlow, SourceServiceMarket, SourceConsole; "" if not recorded
+	TestUser bool
+	// SellerID is the merchant's sellerId as open.user.seller.get answers
+	// it, shared by a main account and its sub-accounts: the test user whose
+	// cap the shop's calls count against (TestUserKey). 0 = not learnt yet.
+	SellerID int64
+	// MainOpenID is the main account's open_id when the shop is a
+	// sub-account (open.user.seller.get answered with staffInfo; the
+	// answer's openId names the merchant); "" = the shop is its own main
+	// account, or not learnt yet (MainAccount).
+	MainOpenID    string
 	AccessToken   string `json:"-"` // secret
 	RefreshToken  string `json:"-"` // secret
 	AccessExpiry  time.Time
@@ -74,6 +83,9 @@ func (a Authorization) String() string {
 	var b strings.Builder
 	b.WriteString("Authorization{")
 	fmt.Fprintf(&b, "OpenID:%s AppKey:%s Status:%s Source:%s TestUser:%t Scopes:%v", a.OpenID, a.AppKey, a.Status, a.Source, a.TestUser, a.Scopes)
+	if a.SellerID != 0 {
+		fmt.Fprintf(&b, " SellerID:%d", a.SellerID)
+	}
 	if a.MainOpenID != "" {
 		fmt.Fprintf(&b, " MainOpenID:%s", a.MainOpenID)
 	}
@@ -105,6 +117,9 @@ func (a Authorization) LogValue() slog.Value {
 		slog.Time("refresh_expiry", a.RefreshExpiry),
 		slog.Time("updated_at", a.UpdatedAt),
 	}
+	if a.SellerID != 0 {
+		attrs = append(attrs, slog.Int64("seller_id", a.SellerID))
+	}
 	if a.MainOpenID != "" {
 		attrs = append(attrs, slog.String("main_open_id", a.MainOpenID))
 	}
@@ -120,12 +135,30 @@ var (
 	_ slog.LogValuer = Authorization{}
 )
 
-// MainAccount is the open_id of the shop's main account: MainOpenID (the
-// platform's token answer names it for a sub-account), or the shop itself.
+// MainAccount is the open_id of the shop's main account: MainOpenID (a
+// sub-account's open.user.seller.get answer names it), or the shop itself.
 // A main account and its sub-accounts are one test user.
 func (a Authorization) MainAccount() string {
 	if a.MainOpenID != "" {
 		return a.MainOpenID
 	}
 	return a.OpenID
+}
+
+// TestUserKey names the test user whose daily cap the shop's calls count
+// against: "seller.<sellerId>" once the seller id is known (a main account
+// and its sub-accounts share it), otherwise the shop's open_id (a shop is
+// its own test user until then). An open_id never contains a dot, so the
+// two forms never collide.
+func (a Authorization) TestUserKey() string {
+	return TestUserKey(a.OpenID, a.SellerID)
+}
+
+// TestUserKey is Authorization.TestUserKey of a shop and its seller id
+// (0 = unknown).
+func TestUserKey(openID string, sellerID int64) string {
+	if sellerID > 0 {
+		return "seller." + strconv.FormatInt(sellerID, 10)
+	}
+	return openID
 }

@@ -117,12 +117,12 @@ func (s Settings) Validate() error {
 	return errors.Join(errs...)
 }
 
-// UnmarshalText parses KWAISHOP_TOKEN_KEYS (ParseKeyring) into r.
-func (r *Keyring) UnmarshalText(text []byte) error {
+// UnmarshalText parses KWAISHOP_TOKEN_KEYS (ParseKeyring) into k.
+func (k *Keyring) UnmarshalText(text []byte) error {
 	parsed, err := ParseKeyring(string(text))
 	if err != nil {
 		return err
 	}
-	*r = *parsed
+	*k = *parsed
 	return nil
 }

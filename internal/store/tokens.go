@@ -49,6 +49,7 @@ type record struct {
 	Status        string    `json:"status,omitempty"`
 	Source        string    `json:"source,omitempty"`
 	TestUser      bool      `json:"test_user,omitempty"`
+	SellerID      int64     `json:"seller_id,omitempty"`
 	MainOpenID    string    `json:"main_open_id,omitempty"`
 	AccessExpiry  time.Time `json:"access_expiry,omitzero"`
 	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
@@ -128,6 +129,7 @@ func (t *TokenStore) encode(key string, a Authorization) ([]byte, error) {
 		Status:        a.Status,
 		Source:        a.Source,
 		TestUser:      a.TestUser,
+		SellerID:      a.SellerID,
 		MainOpenID:    a.MainOpenID,
 		AccessExpiry:  utc(a.AccessExpiry),
 		RefreshExpiry: utc(a.RefreshExpiry),
@@ -179,6 +181,7 @@ func (t *TokenStore) decode(key string, data []byte) (Authorization, error) {
 		Status:        r.Status,
 		Source:        r.Source,
 		TestUser:      r.TestUser,
+		SellerID:      r.SellerID,
 		MainOpenID:    r.MainOpenID,
 		AccessToken:   s.Access,
 		RefreshToken:  s.Refresh,
@@ -328,7 +331,7 @@ func (t *TokenStore) ListMetadata(ctx context.Context) ([]Authorization, error) 
 		}
 		out = append(out, Authorization{
 			OpenID: r.OpenID, AppKey: r.AppKey, Scopes: r.Scopes, Status: r.Status, Source: r.Source, TestUser: r.TestUser,
-			MainOpenID:   r.MainOpenID,
+			SellerID: r.SellerID, MainOpenID: r.MainOpenID,
 			AccessExpiry: r.AccessExpiry, RefreshExpiry: r.RefreshExpiry, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 			LastRefresh: r.LastRefresh, LeaseOwner: r.LeaseOwner, LeaseExpiry: r.LeaseExpiry,
 		})

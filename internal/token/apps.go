@@ -81,18 +81,6 @@ func (m *Manager) ShopApp(ctx context.Context, openID string) (string, error) {
 	return c.app, err
 }
 
-// MainAccount is the open_id of the main account of a shop (the shop
-// itself unless the platform named another when it authorized): the
-// test-user cap counts a main account and its sub-accounts as one. An
-// unknown shop is its own.
-func (m *Manager) MainAccount(ctx context.Context, openID string) string {
-	c, err := m.lookup(ctx, openID)
-	if err != nil || c.main == "" {
-		return openID
-	}
-	return c.main
-}
-
 // lookup returns what the cache knows of a shop, reading the store on a
 // miss.
 func (m *Manager) lookup(ctx context.Context, openID string) (cached, error) {

@@ -8,22 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform/oauth"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
-
-// mainOAuth is a fakeOAuth whose code exchange names a main account for
-// codes "sub|main" (the token answer of a sub-account).
-type mainOAuth struct{ *fakeOAuth }
-
-func (m mainOAuth) Exchange(ctx context.Context, code string) (*oauth.Token, error) {
-	openID, main, sub := strings.Cut(code, "|")
-	tok, err := m.fakeOAuth.Exchange(ctx, openID)
-	if err == nil && sub {
-		tok.MainOpenID = main
-	}
-	return tok, err
-}
 
 // twoApps is a manager of two apps, each with its own token endpoints.
 func twoApps(t *testing.T) (*env, *Manager, *fakeOAuth, *fakeOAuth) {
@@ -36,7 +22,7 @@ func twoApps(t *testing.T) (*env, *Manager, *fakeOAuth, *fakeOAuth) {
 	a, b := newFakeOAuth(), newFakeOAuth()
 	m, err := New(Config{
 		Apps: []App{
-			{Key: "ksA", OAuth: mainOAuth{a}, RedirectURI: "https://gw.example/oauth/callback/ksA", TestApp: true},
+			{Key: "ksA", OAuth: a, RedirectURI: "https://gw.example/oauth/callback/ksA", TestApp: true},
 			{Key: "ksB", OAuth: b, RedirectURI: "https://gw.example/oauth/callback/ksB"},
 		},
 		Store: e.ts, States: states, AuthorizeURL: "https://open.example/oauth/authorize", Conn: e.st.Conn(),
@@ -157,42 +143,6 @@ func TestManagerApps_StatesBoundToTheirApp(t *testing.T) {
 	}
 	if _, err := m.StartApp(ctx, "ksA", []string{"merchant_order"}, "", "shopB"); !errors.As(err, &ierr) {
 		t.Fatalf("re-authorizing app B's shop for app A: %v", err)
-	}
-}
-
-// A sub-account's authorization names its main account; the manager tells
-// the limits which main account a shop's calls count against.
-func TestManagerApps_MainAccount(t *testing.T) {
-	t.Parallel()
-	e, m, _, _ := twoApps(t)
-	ctx := context.Background()
-	sub, err := m.AcceptApp(ctx, "ksA", "clerk|boss", store.SourceConsole)
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, err := m.AcceptApp(ctx, "ksA", "boss|boss", store.SourceConsole) // the main account names itself
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad, err := m.AcceptApp(ctx, "ksA", "odd|not an open id", store.SourceConsole)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sub.MainOpenID != "boss" || sub.MainAccount() != "boss" || own.MainOpenID != "" || bad.MainOpenID != "" {
-		t.Fatalf("sub %q, own %q, bad %q", sub.MainOpenID, own.MainOpenID, bad.MainOpenID)
-	}
-	if stored, _, _ := e.ts.Get(ctx, "clerk"); stored.MainOpenID != "boss" {
-		t.Fatalf("stored main account %q", stored.MainOpenID)
-	}
-	// A fresh manager (another replica) reads it from the store.
-	m2, err := New(Config{Apps: []App{{Key: "ksA", OAuth: newFakeOAuth()}, {Key: "ksB", OAuth: newFakeOAuth()}}, Store: e.ts, Now: time.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for openID, want := range map[string]string{"clerk": "boss", "boss": "boss", "odd": "odd", "unknown": "unknown"} {
-		if got := m2.MainAccount(ctx, openID); got != want {
-			t.Errorf("MainAccount(%s) = %s, want %s", openID, got, want)
-		}
 	}
 }
 

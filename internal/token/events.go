@@ -29,8 +29,9 @@ const (
 	// EventSubscriptionExpired: the platform answered 100200101 (service
 	// not ordered); the status is store.StatusSubscriptionExpired.
 	EventSubscriptionExpired EventType = "subscription_expired"
-	eventSubjectPrefix                 = "kwaishop.authz.events."
 )
+
+const eventSubjectPrefix = "kwaishop.authz.events."
 
 // EventSubject is the NATS subject a shop's events are published on;
 // subscribe to EventSubject("*") for every shop.

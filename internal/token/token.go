@@ -78,6 +78,11 @@ type Config struct {
 	ScanInterval time.Duration
 	// StateTTL is how long an OAuth state is valid; default 10 minutes.
 	StateTTL time.Duration
+	// Caller is the upstream client the Manager asks open.user.seller.get
+	// with a test user's token after it authorizes, to learn its seller id
+	// (a main account and its sub-accounts share it: one test user,
+	// TestUser). nil: never asked, every shop is its own test user.
+	Caller Caller
 	// Apps are the apps whose shops the Manager keeps, when there are
 	// several (then AppKey, OAuth, RedirectURI and TestApp are unused). An
 	// authorization belongs to the app it was granted to; its refreshes use
@@ -129,6 +134,10 @@ type Manager struct {
 	appTokens map[string]cached    // app key → app-level token
 	appBad    map[string]string    // app key → app token the platform rejected
 	warned    map[string]time.Time // warning key → when given (once per day)
+	// sellerBusy and sellerNext: a seller-id lookup of the shop is
+	// running; the next lookup after a failure waits until then.
+	sellerBusy map[string]bool
+	sellerNext map[string]time.Time
 }
 
 type cached struct {
@@ -137,7 +146,7 @@ type cached struct {
 	status string
 	scopes []string
 	app    string // the app key ("" for a record stored before apps were told apart)
-	main   string // the main account, "" = the shop itself
+	seller int64  // the seller id, 0 = not learnt yet
 	rev    uint64 // store revision the entry reflects
 }
 
@@ -192,7 +201,7 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	return &Manager{cfg: cfg, apps: apps, returnHosts: hosts, cache: map[string]cached{}, appTokens: map[string]cached{}, appBad: map[string]string{},
-		events: &events{nc: cfg.Conn, log: cfg.Log}, warned: map[string]time.Time{}}, nil
+		events: &events{nc: cfg.Conn, log: cfg.Log}, warned: map[string]time.Time{}, sellerBusy: map[string]bool{}, sellerNext: map[string]time.Time{}}, nil
 }
 
 // RevokedError is returned for a shop whose authorization is revoked or
@@ -316,27 +325,30 @@ func (m *Manager) authorize(ctx context.Context, app App, code, source string, t
 	if err != nil {
 		return store.Authorization{}, err
 	}
-	if len(m.apps) > 1 {
-		if cur, _, err := m.cfg.Store.Get(ctx, tok.OpenID); err == nil {
-			if owner, err := m.appOf(cur); err != nil || owner.Key != app.Key {
-				return store.Authorization{}, ErrOtherApp
-			}
-		}
-	}
 	now := m.cfg.Now()
 	a := store.Authorization{
 		OpenID: tok.OpenID, AppKey: app.Key, Scopes: tok.Scopes, Status: store.StatusActive, Source: source, TestUser: testUser || app.TestApp,
 		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
 		AccessExpiry: tok.Expiry, RefreshExpiry: tok.RefreshExpiry, CreatedAt: now, UpdatedAt: now,
 	}
-	if tok.MainOpenID != tok.OpenID && openIDPattern.MatchString(tok.MainOpenID) {
-		a.MainOpenID = tok.MainOpenID // a sub-account: one test user with its main account
+	if cur, _, err := m.cfg.Store.Get(ctx, tok.OpenID); err == nil {
+		owner, err := m.appOf(cur)
+		if len(m.apps) > 1 && (err != nil || owner.Key != app.Key) {
+			return store.Authorization{}, ErrOtherApp
+		}
+		// The same open_id is the same merchant: its seller is kept.
+		a.SellerID, a.MainOpenID = cur.SellerID, cur.MainOpenID
 	}
 	rev, err := m.cfg.Store.Put(ctx, a)
 	if err != nil {
 		return store.Authorization{}, err
 	}
 	m.remember(a, rev)
+	// A test user's main account is learnt from the platform's documented
+	// answer (open.user.seller.get's sellerId), never at the cost of the
+	// authorization: a failure leaves the shop its own test user until a
+	// later use or refresh learns it. Other shops have no cap to share.
+	a = m.learnSellerNow(ctx, a)
 	m.events.publish(Event{Type: EventAuthorized, OpenID: a.OpenID, Time: now, Authorization: &a})
 	return a, nil
 }
@@ -359,7 +371,7 @@ func (m *Manager) cachedOf(a store.Authorization, rev uint64) cached {
 	if app == "" {
 		app = m.apps[0].Key
 	}
-	return cached{access: a.AccessToken, expiry: a.AccessExpiry, status: a.Status, scopes: a.Scopes, app: app, main: a.MainOpenID, rev: rev}
+	return cached{access: a.AccessToken, expiry: a.AccessExpiry, status: a.Status, scopes: a.Scopes, app: app, seller: a.SellerID, rev: rev}
 }
 
 // Shop returns the token source of an authorized shop. It fails with an
@@ -537,6 +549,9 @@ func (m *Manager) refresh(ctx context.Context, openID, failed string, recheck bo
 	}
 	v := res.Val.(versioned)
 	m.remember(v.a, v.rev)
+	if v.a.TestUser && v.a.SellerID == 0 && v.a.OpenID != "" && !blocked(v.a.Status) {
+		m.learnSellerSoon(v.a.OpenID, true) // an earlier try failed: the refresh tries again
+	}
 	return v.a, nil
 }
 

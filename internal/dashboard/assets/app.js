@@ -320,6 +320,17 @@ function renderWebhooks(w) {
   $("webhook-empty").hidden = eps.length > 0;
 }
 
+function renderSecurityLogs(s) {
+  const on = s.enabled === true;
+  $("seclog-panel").dataset.state = on ? "on" : "off";
+  $("seclog-off").hidden = on;
+  $("seclog-sent").textContent = fmtInt(s.sent);
+  $("seclog-pending").textContent = fmtInt(s.pending);
+  $("seclog-failed").textContent = fmtInt(s.failed_store) + " / " + fmtInt(s.failed_retry);
+  $("seclog-dropped").textContent = fmtInt(s.dropped);
+  $("seclog-dropped").className = "value" + (num(s.dropped) ? " rate-bad" : "");
+}
+
 async function refresh() {
   const win = $("window").value;
   const shop = $("shop").value;
@@ -333,14 +344,16 @@ async function refresh() {
     getJSON("/v1/authorizations" + (appQ ? "?" + appQ : "")),
     getJSON("/v1/stats/messages?window=" + encodeURIComponent(win)),
     getJSON("/v1/stats/webhooks"),
+    getJSON("/v1/security-logs/stats"),
   ]);
-  const [apis, quota, auths, msgs, hooks] = results;
+  const [apis, quota, auths, msgs, hooks, seclogs] = results;
   const errors = results.filter((r) => r.status === "rejected").map((r) => r.reason.message);
   if (apis.status === "fulfilled") renderApis(apis.value);
   if (quota.status === "fulfilled") renderQuota(quota.value);
   if (auths.status === "fulfilled") renderAuthorizations(auths.value, $("shop"));
   if (msgs.status === "fulfilled") renderMessages(msgs.value);
   if (hooks.status === "fulfilled") renderWebhooks(hooks.value);
+  if (seclogs.status === "fulfilled") renderSecurityLogs(seclogs.value);
   if (errors.length) {
     status.textContent = "error: " + errors.join("; ");
     status.className = "status error";

@@ -107,7 +107,6 @@ type Token struct {
 	AccessToken   string
 	RefreshToken  string // empty for client_credentials
 	OpenID        string // the merchant; empty for client_credentials
-	MainOpenID    string // the merchant's main account when OpenID is a sub-account (main_open_id), if the answer names one
 	Scopes        []string
 	TokenType     string
 	Expiry        time.Time // receipt time + expires_in; zero if not sent
@@ -258,8 +257,6 @@ type tokenBody struct {
 	RefreshToken          string     `json:"refresh_token"`
 	OpenID                string     `json:"open_id"`
 	OpenIDCamel           string     `json:"openId"`
-	MainOpenID            string     `json:"main_open_id"`
-	MainOpenIDCamel       string     `json:"mainOpenId"`
 	ExpiresIn             wire.Int64 `json:"expires_in"`
 	RefreshTokenExpiresIn wire.Int64 `json:"refresh_token_expires_in"`
 	Scopes                scopeList  `json:"scopes"`
@@ -312,9 +309,6 @@ func (c *Client) checkToken(status int, body []byte, name string) (*Token, *plat
 		}
 		if t.OpenID == "" {
 			t.OpenID = tb.OpenIDCamel
-		}
-		if t.MainOpenID = tb.MainOpenID; t.MainOpenID == "" {
-			t.MainOpenID = tb.MainOpenIDCamel
 		}
 		if tb.ExpiresIn.V > 0 {
 			t.Expiry = received.Add(time.Duration(tb.ExpiresIn.V) * time.Second)

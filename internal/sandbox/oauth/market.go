@@ -244,7 +244,10 @@ func (f *front) handleUseService(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.log.Debug("sandbox use service", "test_user", id)
-	http.Redirect(w, r, target, http.StatusFound)
+	// The target is the app's registered callback URL (configuration) with a
+	// fresh code appended: the request only chooses the app and test user.
+	http.Redirect(w, r, target, http.StatusFound) //nolint:gosec // G710: not request-controlled, see above
+
 }
 
 // formInt reads an optional non-negative integer parameter (absent = 0).

@@ -418,6 +418,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/security-logs/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetSecurityLogStats reports the sender's counts: entries the platform accepted and failures since this replica started, and the entries stored and not yet accepted (every replica's).
+         * @description GetSecurityLogStats reports the sender's counts: entries the platform
+         *     accepted and failures since this replica started, and the entries
+         *     stored and not yet accepted (every replica's). Needs the `stats` group
+         *     and a key for every shop.
+         */
+        get: operations["SecurityLogService_GetSecurityLogStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/security-logs:export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReportExport reports an export or download of a shop's orders: their ids (up to 10 000, sent as entries of 100 in one `open.security.log.batch` call), or the filter that selected them and how many there were.
+         * @description ReportExport reports an export or download of a shop's orders: their
+         *     ids (up to 10 000, sent as entries of 100 in one
+         *     `open.security.log.batch` call), or the filter that selected them and
+         *     how many there were.
+         */
+        post: operations["SecurityLogService_ReportExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/security-logs:login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReportLogin reports a user's login, successful or not (`open.security.log.login`).
+         * @description ReportLogin reports a user's login, successful or not
+         *     (`open.security.log.login`).
+         */
+        post: operations["SecurityLogService_ReportLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/shops/{open_id}": {
         parameters: {
             query?: never;
@@ -1671,10 +1738,13 @@ export interface components {
              */
             last_refresh_time?: string;
             /**
-             * @description The shop's main account when the shop is a sub-account (the platform
-             *     named it when the shop authorized); empty when the shop is its own main
-             *     account. A main account and its sub-accounts are one test user: they
-             *     share one daily cap.
+             * @description The open_id of the shop's main account when the shop is a sub-account:
+             *     the merchant's `openId` in the platform's `open.user.seller.get` answer,
+             *     which carries `staffInfo` only for a sub-account. Empty when the shop is
+             *     its own main account or the gateway has not learnt it yet. Deprecated
+             *     for grouping shops: use `seller_id`, which the platform documents as
+             *     shared by a main account and its sub-accounts (the token answer names
+             *     no main account).
              */
             readonly main_open_id?: string;
             /** @description The shop's open_id (unique per developer). */
@@ -1686,6 +1756,14 @@ export interface components {
             refresh_token_expire_time?: string;
             /** @description The permission groups the merchant granted, for example `merchant_order`. */
             scopes?: string[];
+            /**
+             * Format: int64
+             * @description The merchant's `sellerId` from `open.user.seller.get`: shared by a main
+             *     account and its sub-accounts, which are one test user with one daily
+             *     cap. 0 until the gateway has learnt it (it asks after each
+             *     authorization, and again on the next use or refresh if that failed).
+             */
+            readonly seller_id?: string;
             /** @description How the authorization reached the gateway (the last consent's source). */
             source?: components["schemas"]["AuthorizationSource"];
             /** @description The current status. */
@@ -2470,6 +2548,42 @@ export interface components {
         GetRefundResponse: {
             /** @description The record. */
             refund?: components["schemas"]["Refund"];
+        };
+        /** @description GetSecurityLogStatsResponse are the sender's counts. */
+        GetSecurityLogStatsResponse: {
+            /**
+             * Format: int64
+             * @description Entries dropped: the shop is no longer authorized, or the platform
+             *     refused the entry as invalid; since this replica started.
+             */
+            dropped?: string;
+            /**
+             * @description Whether the security logs are on (`KWAISHOP_SECURITY_LOG`); off: every
+             *     count is 0.
+             */
+            enabled?: boolean;
+            /**
+             * Format: int64
+             * @description Failed sends that will be retried, since this replica started (one
+             *     entry may count several times).
+             */
+            failed_retry?: string;
+            /**
+             * Format: int64
+             * @description Entries not stored (the stream full or unavailable), since this replica
+             *     started.
+             */
+            failed_store?: string;
+            /**
+             * Format: int64
+             * @description Entries stored and not yet accepted by the platform (every replica's).
+             */
+            pending?: string;
+            /**
+             * Format: int64
+             * @description Entries the platform accepted, since this replica started.
+             */
+            sent?: string;
         };
         /** @description GetShopResponse is the shop. */
         GetShopResponse: {
@@ -3737,6 +3851,80 @@ export interface components {
              */
             truncated?: boolean;
         };
+        /**
+         * @description ReportExportRequest is one export of orders (the parameters of an
+         *     `open.security.log.order` entry). It names the orders by id, or by the
+         *     filter that selected them (`data`) with their number (`order_total`), or
+         *     both; at least one of order_ids and data.
+         */
+        ReportExportRequest: {
+            /**
+             * @description The filter that selected the orders (`data`), for an export too large
+             *     to list; at most 4 096 bytes.
+             */
+            data?: string;
+            /** @description The shop whose orders were exported (`openId`). */
+            open_id: string;
+            /**
+             * Format: int32
+             * @description The platform's operation code of the export (`operation`; the codes are
+             *     in the platform's logging guide), 1 to 9 999.
+             */
+            operation: number;
+            /** @description The exported orders' ids (`orderIds`), at most 10 000, each once. */
+            order_ids?: string[];
+            /**
+             * Format: int64
+             * @description How many orders were exported (`orderTotal`); 0: not reported.
+             */
+            order_total?: string;
+            /**
+             * Format: date-time
+             * @description When the user exported (`time`); absent: when the gateway received the
+             *     report. At most 30 days ago and 5 minutes ahead of the gateway's clock.
+             */
+            time?: string;
+            /**
+             * @description The page the user exported from (`url`), 1 to 2 048 bytes without
+             *     control characters; a client without URLs names a domain of its own.
+             */
+            url: string;
+            /** @description The user's client IP address, IPv4 or IPv6 without zone (`userIp`). */
+            user_ip: string;
+        };
+        /** @description ReportExportResponse: the report is stored and will be sent. */
+        ReportExportResponse: Record<string, never>;
+        /**
+         * @description ReportLoginRequest is one login (the platform's `open.security.log.login`
+         *     parameters).
+         */
+        ReportLoginRequest: {
+            /**
+             * @description More about the login, such as why it failed (`loginMessage`); at most
+             *     4 096 bytes. Never a password or any other secret.
+             */
+            login_message?: string;
+            /**
+             * @description The outcome as the caller's system names it (`loginResult`: the
+             *     platform asks for success or failure), 1 to 64 bytes of printable text.
+             */
+            login_result: string;
+            /** @description The shop whose user logged in (`openId`). */
+            open_id: string;
+            /**
+             * Format: date-time
+             * @description When the user logged in (`time`); absent: when the gateway received the
+             *     report. At most 30 days ago and 5 minutes ahead of the gateway's clock.
+             */
+            time?: string;
+            /**
+             * @description The user's client IP address, IPv4 or IPv6 without zone (`userIp`): the
+             *     address of the user's device, not of the caller's server.
+             */
+            user_ip: string;
+        };
+        /** @description ReportLoginResponse: the report is stored and will be sent. */
+        ReportLoginResponse: Record<string, never>;
         /** @description RequeueDeadLetterResponse confirms the requeue. */
         RequeueDeadLetterResponse: {
             /** @description The group the message was delivered to again. */
@@ -5402,6 +5590,102 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReplayMessagesResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    SecurityLogService_GetSecurityLogStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetSecurityLogStatsResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    SecurityLogService_ReportExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportExportRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportExportResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    SecurityLogService_ReportLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportLoginResponse"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -264,11 +264,19 @@ type Authorization struct {
 	// for an authorization stored before it told apps apart, which is the
 	// first configured app's).
 	AppKey string `protobuf:"bytes,11,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
-	// The shop's main account when the shop is a sub-account (the platform
-	// named it when the shop authorized); empty when the shop is its own main
-	// account. A main account and its sub-accounts are one test user: they
-	// share one daily cap.
-	MainOpenId    string `protobuf:"bytes,12,opt,name=main_open_id,json=mainOpenId,proto3" json:"main_open_id,omitempty"`
+	// The open_id of the shop's main account when the shop is a sub-account:
+	// the merchant's `openId` in the platform's `open.user.seller.get` answer,
+	// which carries `staffInfo` only for a sub-account. Empty when the shop is
+	// its own main account or the gateway has not learnt it yet. Deprecated
+	// for grouping shops: use `seller_id`, which the platform documents as
+	// shared by a main account and its sub-accounts (the token answer names
+	// no main account).
+	MainOpenId string `protobuf:"bytes,12,opt,name=main_open_id,json=mainOpenId,proto3" json:"main_open_id,omitempty"`
+	// The merchant's `sellerId` from `open.user.seller.get`: shared by a main
+	// account and its sub-accounts, which are one test user with one daily
+	// cap. 0 until the gateway has learnt it (it asks after each
+	// authorization, and again on the next use or refresh if that failed).
+	SellerId      int64 `protobuf:"varint,13,opt,name=seller_id,json=sellerId,proto3" json:"seller_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -385,6 +393,13 @@ func (x *Authorization) GetMainOpenId() string {
 		return x.MainOpenId
 	}
 	return ""
+}
+
+func (x *Authorization) GetSellerId() int64 {
+	if x != nil {
+		return x.SellerId
+	}
+	return 0
 }
 
 // StartAuthorizationRequest asks for a consent URL.
@@ -1297,7 +1312,7 @@ var File_kwaishop_gateway_v1_authorization_proto protoreflect.FileDescriptor
 
 const file_kwaishop_gateway_v1_authorization_proto_rawDesc = "" +
 	"\n" +
-	"'kwaishop/gateway/v1/authorization.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x05\n" +
+	"'kwaishop/gateway/v1/authorization.proto\x12\x13kwaishop.gateway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd5\x05\n" +
 	"\rAuthorization\x12\x17\n" +
 	"\aopen_id\x18\x01 \x01(\tR\x06openId\x12\x16\n" +
 	"\x06scopes\x18\x02 \x03(\tR\x06scopes\x12@\n" +
@@ -1313,7 +1328,8 @@ const file_kwaishop_gateway_v1_authorization_proto_rawDesc = "" +
 	" \x01(\x0e2(.kwaishop.gateway.v1.AuthorizationSourceB\v\xe0A\x03\xbaH\x05\x82\x01\x02\x10\x01R\x06source\x12\x1c\n" +
 	"\aapp_key\x18\v \x01(\tB\x03\xe0A\x03R\x06appKey\x12%\n" +
 	"\fmain_open_id\x18\f \x01(\tB\x03\xe0A\x03R\n" +
-	"mainOpenId\"\xbb\x01\n" +
+	"mainOpenId\x12 \n" +
+	"\tseller_id\x18\r \x01(\x03B\x03\xe0A\x03R\bsellerId\"\xbb\x01\n" +
 	"\x19StartAuthorizationRequest\x12;\n" +
 	"\x06scopes\x18\x01 \x03(\tB#\xe0A\x02\xbaH\x1d\x92\x01\x1a\b\x01\x10 \x18\x01\"\x12r\x102\x0e^[a-z_]{1,64}$R\x06scopes\x12-\n" +
 	"\n" +

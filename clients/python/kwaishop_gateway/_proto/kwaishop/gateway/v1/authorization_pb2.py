@@ -17,7 +17,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'kwaishop/gateway/v1/authorization.proto\x12\x13kwaishop.gateway.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x05\n\rAuthorization\x12\x17\n\x07open_id\x18\x01 \x01(\tR\x06openId\x12\x16\n\x06scopes\x18\x02 \x03(\tR\x06scopes\x12@\n\x06status\x18\x03 \x01(\x0e\x32(.kwaishop.gateway.v1.AuthorizationStatusR\x06status\x12S\n\x18\x61\x63\x63\x65ss_token_expire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x15\x61\x63\x63\x65ssTokenExpireTime\x12U\n\x19refresh_token_expire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x16refreshTokenExpireTime\x12;\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x46\n\x11last_refresh_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0flastRefreshTime\x12\x1b\n\ttest_user\x18\x08 \x01(\x08R\x08testUser\x12M\n\x15test_user_cutoff_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x12testUserCutoffTime\x12M\n\x06source\x18\n \x01(\x0e\x32(.kwaishop.gateway.v1.AuthorizationSourceB\x0b\xe0\x41\x03\xbaH\x05\x82\x01\x02\x10\x01R\x06source\x12\x1c\n\x07\x61pp_key\x18\x0b \x01(\tB\x03\xe0\x41\x03R\x06\x61ppKey\x12%\n\x0cmain_open_id\x18\x0c \x01(\tB\x03\xe0\x41\x03R\nmainOpenId\"\xbb\x01\n\x19StartAuthorizationRequest\x12;\n\x06scopes\x18\x01 \x03(\tB#\xe0\x41\x02\xbaH\x1d\x92\x01\x1a\x08\x01\x10 \x18\x01\"\x12r\x10\x32\x0e^[a-z_]{1,64}$R\x06scopes\x12-\n\nreturn_url\x18\x02 \x01(\tB\x0e\xbaH\x0b\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\treturnUrl\x12\x32\n\x07\x61pp_key\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06\x61ppKey\"\x81\x01\n\x1aStartAuthorizationResponse\x12\x10\n\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n\x05state\x18\x02 \x01(\tR\x05state\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"\xa5\x01\n\x1c\x43ompleteAuthorizationRequest\x12+\n\x04\x63ode\x18\x01 \x01(\tB\x17\xe0\x41\x02\xbaH\x11r\x0f\x10\x01\x18\x80\x04\x32\x08^[ -~]+$R\x04\x63ode\x12$\n\x05state\x18\x02 \x01(\tB\x0e\xe0\x41\x01\xbaH\x08\xd8\x01\x01r\x03\x18\x80\x02R\x05state\x12\x32\n\x07\x61pp_key\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06\x61ppKey\"i\n\x1d\x43ompleteAuthorizationResponse\x12H\n\rauthorization\x18\x01 \x01(\x0b\x32\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"\xed\x01\n\x19ListAuthorizationsRequest\x12\'\n\tpage_size\x18\x01 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xe8\x07(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x02R\tpageToken\x12J\n\x06status\x18\x03 \x01(\x0e\x32(.kwaishop.gateway.v1.AuthorizationStatusB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12\x32\n\x07\x61pp_key\x18\x04 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06\x61ppKey\"\x90\x01\n\x1aListAuthorizationsResponse\x12J\n\x0e\x61uthorizations\x18\x01 \x03(\x0b\x32\".kwaishop.gateway.v1.AuthorizationR\x0e\x61uthorizations\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"R\n\x17GetAuthorizationRequest\x12\x37\n\x07open_id\x18\x01 \x01(\tB\x1e\xe0\x41\x02\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"d\n\x18GetAuthorizationResponse\x12H\n\rauthorization\x18\x01 \x01(\x0b\x32\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"V\n\x1bRefreshAuthorizationRequest\x12\x37\n\x07open_id\x18\x01 \x01(\tB\x1e\xe0\x41\x02\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"h\n\x1cRefreshAuthorizationResponse\x12H\n\rauthorization\x18\x01 \x01(\x0b\x32\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"U\n\x1a\x44\x65leteAuthorizationRequest\x12\x37\n\x07open_id\x18\x01 \x01(\tB\x1e\xe0\x41\x02\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"\x1d\n\x1b\x44\x65leteAuthorizationResponse\"U\n\x1fWatchAuthorizationEventsRequest\x12\x32\n\x07open_id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\"a\n WatchAuthorizationEventsResponse\x12=\n\x05\x65vent\x18\x01 \x01(\x0b\x32\'.kwaishop.gateway.v1.AuthorizationEventR\x05\x65vent\"\x82\x02\n\x12\x41uthorizationEvent\x12?\n\x04type\x18\x01 \x01(\x0e\x32+.kwaishop.gateway.v1.AuthorizationEventTypeR\x04type\x12\x17\n\x07open_id\x18\x02 \x01(\tR\x06openId\x12.\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12H\n\rauthorization\x18\x04 \x01(\x0b\x32\".kwaishop.gateway.v1.AuthorizationR\rauthorization\x12\x18\n\x07message\x18\x05 \x01(\tR\x07message\"\x18\n\x16RotateTokenKeysRequest\"R\n\x17RotateTokenKeysResponse\x12 \n\x0breencrypted\x18\x01 \x01(\x05R\x0breencrypted\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId*\xf8\x01\n\x13\x41uthorizationStatus\x12$\n AUTHORIZATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x41UTHORIZATION_STATUS_ACTIVE\x10\x01\x12\'\n#AUTHORIZATION_STATUS_REFRESH_FAILED\x10\x02\x12 \n\x1c\x41UTHORIZATION_STATUS_REVOKED\x10\x03\x12 \n\x1c\x41UTHORIZATION_STATUS_EXPIRED\x10\x04\x12-\n)AUTHORIZATION_STATUS_SUBSCRIPTION_EXPIRED\x10\x05*\xab\x01\n\x13\x41uthorizationSource\x12$\n AUTHORIZATION_SOURCE_UNSPECIFIED\x10\x00\x12#\n\x1f\x41UTHORIZATION_SOURCE_OAUTH_FLOW\x10\x01\x12\'\n#AUTHORIZATION_SOURCE_SERVICE_MARKET\x10\x02\x12 \n\x1c\x41UTHORIZATION_SOURCE_CONSOLE\x10\x03*\xc5\x03\n\x16\x41uthorizationEventType\x12(\n$AUTHORIZATION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\'\n#AUTHORIZATION_EVENT_TYPE_AUTHORIZED\x10\x01\x12&\n\"AUTHORIZATION_EVENT_TYPE_REFRESHED\x10\x02\x12+\n\'AUTHORIZATION_EVENT_TYPE_REFRESH_FAILED\x10\x03\x12$\n AUTHORIZATION_EVENT_TYPE_REVOKED\x10\x04\x12$\n AUTHORIZATION_EVENT_TYPE_EXPIRED\x10\x05\x12*\n&AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON\x10\x06\x12\x32\n.AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON\x10\x07\x12$\n AUTHORIZATION_EVENT_TYPE_DELETED\x10\x08\x12\x31\n-AUTHORIZATION_EVENT_TYPE_SUBSCRIPTION_EXPIRED\x10\t2\xab\n\n\x14\x41uthorizationService\x12\x9a\x01\n\x12StartAuthorization\x12..kwaishop.gateway.v1.StartAuthorizationRequest\x1a/.kwaishop.gateway.v1.StartAuthorizationResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/authorizations:start\x12\xa6\x01\n\x15\x43ompleteAuthorization\x12\x31.kwaishop.gateway.v1.CompleteAuthorizationRequest\x1a\x32.kwaishop.gateway.v1.CompleteAuthorizationResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/authorizations:complete\x12\x94\x01\n\x12ListAuthorizations\x12..kwaishop.gateway.v1.ListAuthorizationsRequest\x1a/.kwaishop.gateway.v1.ListAuthorizationsResponse\"\x1d\x90\x02\x01\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/authorizations\x12\x98\x01\n\x10GetAuthorization\x12,.kwaishop.gateway.v1.GetAuthorizationRequest\x1a-.kwaishop.gateway.v1.GetAuthorizationResponse\"\'\x90\x02\x01\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/authorizations/{open_id}\x12\xac\x01\n\x14RefreshAuthorization\x12\x30.kwaishop.gateway.v1.RefreshAuthorizationRequest\x1a\x31.kwaishop.gateway.v1.RefreshAuthorizationResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/authorizations/{open_id}:refresh\x12\xa1\x01\n\x13\x44\x65leteAuthorization\x12/.kwaishop.gateway.v1.DeleteAuthorizationRequest\x1a\x30.kwaishop.gateway.v1.DeleteAuthorizationResponse\"\'\x90\x02\x02\x82\xd3\xe4\x93\x02\x1e*\x1c/v1/authorizations/{open_id}\x12\xae\x01\n\x18WatchAuthorizationEvents\x12\x34.kwaishop.gateway.v1.WatchAuthorizationEventsRequest\x1a\x35.kwaishop.gateway.v1.WatchAuthorizationEventsResponse\"#\x90\x02\x01\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/authorizations:watch0\x01\x12\x96\x01\n\x0fRotateTokenKeys\x12+.kwaishop.gateway.v1.RotateTokenKeysRequest\x1a,.kwaishop.gateway.v1.RotateTokenKeysResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/authorizations:rotateKeysB\xeb\x01\n\x17\x63om.kwaishop.gateway.v1B\x12\x41uthorizationProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'kwaishop/gateway/v1/authorization.proto\x12\x13kwaishop.gateway.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd5\x05\n\rAuthorization\x12\x17\n\x07open_id\x18\x01 \x01(\tR\x06openId\x12\x16\n\x06scopes\x18\x02 \x03(\tR\x06scopes\x12@\n\x06status\x18\x03 \x01(\x0e\x32(.kwaishop.gateway.v1.AuthorizationStatusR\x06status\x12S\n\x18\x61\x63\x63\x65ss_token_expire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x15\x61\x63\x63\x65ssTokenExpireTime\x12U\n\x19refresh_token_expire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x16refreshTokenExpireTime\x12;\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x46\n\x11last_refresh_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0flastRefreshTime\x12\x1b\n\ttest_user\x18\x08 \x01(\x08R\x08testUser\x12M\n\x15test_user_cutoff_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x12testUserCutoffTime\x12M\n\x06source\x18\n \x01(\x0e\x32(.kwaishop.gateway.v1.AuthorizationSourceB\x0b\xe0\x41\x03\xbaH\x05\x82\x01\x02\x10\x01R\x06source\x12\x1c\n\x07\x61pp_key\x18\x0b \x01(\tB\x03\xe0\x41\x03R\x06\x61ppKey\x12%\n\x0cmain_open_id\x18\x0c \x01(\tB\x03\xe0\x41\x03R\nmainOpenId\x12 \n\tseller_id\x18\r \x01(\x03\x42\x03\xe0\x41\x03R\x08sellerId\"\xbb\x01\n\x19StartAuthorizationRequest\x12;\n\x06scopes\x18\x01 \x03(\tB#\xe0\x41\x02\xbaH\x1d\x92\x01\x1a\x08\x01\x10 \x18\x01\"\x12r\x10\x32\x0e^[a-z_]{1,64}$R\x06scopes\x12-\n\nreturn_url\x18\x02 \x01(\tB\x0e\xbaH\x0b\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\treturnUrl\x12\x32\n\x07\x61pp_key\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06\x61ppKey\"\x81\x01\n\x1aStartAuthorizationResponse\x12\x10\n\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n\x05state\x18\x02 \x01(\tR\x05state\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"\xa5\x01\n\x1c\x43ompleteAuthorizationRequest\x12+\n\x04\x63ode\x18\x01 \x01(\tB\x17\xe0\x41\x02\xbaH\x11r\x0f\x10\x01\x18\x80\x04\x32\x08^[ -~]+$R\x04\x63ode\x12$\n\x05state\x18\x02 \x01(\tB\x0e\xe0\x41\x01\xbaH\x08\xd8\x01\x01r\x03\x18\x80\x02R\x05state\x12\x32\n\x07\x61pp_key\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06\x61ppKey\"i\n\x1d\x43ompleteAuthorizationResponse\x12H\n\rauthorization\x18\x01 \x01(\x0b\x32\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"\xed\x01\n\x19ListAuthorizationsRequest\x12\'\n\tpage_size\x18\x01 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xe8\x07(\x00R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x02R\tpageToken\x12J\n\x06status\x18\x03 \x01(\x0e\x32(.kwaishop.gateway.v1.AuthorizationStatusB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12\x32\n\x07\x61pp_key\x18\x04 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06\x61ppKey\"\x90\x01\n\x1aListAuthorizationsResponse\x12J\n\x0e\x61uthorizations\x18\x01 \x03(\x0b\x32\".kwaishop.gateway.v1.AuthorizationR\x0e\x61uthorizations\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"R\n\x17GetAuthorizationRequest\x12\x37\n\x07open_id\x18\x01 \x01(\tB\x1e\xe0\x41\x02\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"d\n\x18GetAuthorizationResponse\x12H\n\rauthorization\x18\x01 \x01(\x0b\x32\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"V\n\x1bRefreshAuthorizationRequest\x12\x37\n\x07open_id\x18\x01 \x01(\tB\x1e\xe0\x41\x02\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"h\n\x1cRefreshAuthorizationResponse\x12H\n\rauthorization\x18\x01 \x01(\x0b\x32\".kwaishop.gateway.v1.AuthorizationR\rauthorization\"U\n\x1a\x44\x65leteAuthorizationRequest\x12\x37\n\x07open_id\x18\x01 \x01(\tB\x1e\xe0\x41\x02\xbaH\x18r\x16\x10\x01\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\"\x1d\n\x1b\x44\x65leteAuthorizationResponse\"U\n\x1fWatchAuthorizationEventsRequest\x12\x32\n\x07open_id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06openId\"a\n WatchAuthorizationEventsResponse\x12=\n\x05\x65vent\x18\x01 \x01(\x0b\x32\'.kwaishop.gateway.v1.AuthorizationEventR\x05\x65vent\"\x82\x02\n\x12\x41uthorizationEvent\x12?\n\x04type\x18\x01 \x01(\x0e\x32+.kwaishop.gateway.v1.AuthorizationEventTypeR\x04type\x12\x17\n\x07open_id\x18\x02 \x01(\tR\x06openId\x12.\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12H\n\rauthorization\x18\x04 \x01(\x0b\x32\".kwaishop.gateway.v1.AuthorizationR\rauthorization\x12\x18\n\x07message\x18\x05 \x01(\tR\x07message\"\x18\n\x16RotateTokenKeysRequest\"R\n\x17RotateTokenKeysResponse\x12 \n\x0breencrypted\x18\x01 \x01(\x05R\x0breencrypted\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId*\xf8\x01\n\x13\x41uthorizationStatus\x12$\n AUTHORIZATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x41UTHORIZATION_STATUS_ACTIVE\x10\x01\x12\'\n#AUTHORIZATION_STATUS_REFRESH_FAILED\x10\x02\x12 \n\x1c\x41UTHORIZATION_STATUS_REVOKED\x10\x03\x12 \n\x1c\x41UTHORIZATION_STATUS_EXPIRED\x10\x04\x12-\n)AUTHORIZATION_STATUS_SUBSCRIPTION_EXPIRED\x10\x05*\xab\x01\n\x13\x41uthorizationSource\x12$\n AUTHORIZATION_SOURCE_UNSPECIFIED\x10\x00\x12#\n\x1f\x41UTHORIZATION_SOURCE_OAUTH_FLOW\x10\x01\x12\'\n#AUTHORIZATION_SOURCE_SERVICE_MARKET\x10\x02\x12 \n\x1c\x41UTHORIZATION_SOURCE_CONSOLE\x10\x03*\xc5\x03\n\x16\x41uthorizationEventType\x12(\n$AUTHORIZATION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\'\n#AUTHORIZATION_EVENT_TYPE_AUTHORIZED\x10\x01\x12&\n\"AUTHORIZATION_EVENT_TYPE_REFRESHED\x10\x02\x12+\n\'AUTHORIZATION_EVENT_TYPE_REFRESH_FAILED\x10\x03\x12$\n AUTHORIZATION_EVENT_TYPE_REVOKED\x10\x04\x12$\n AUTHORIZATION_EVENT_TYPE_EXPIRED\x10\x05\x12*\n&AUTHORIZATION_EVENT_TYPE_EXPIRING_SOON\x10\x06\x12\x32\n.AUTHORIZATION_EVENT_TYPE_TEST_USER_CUTOFF_SOON\x10\x07\x12$\n AUTHORIZATION_EVENT_TYPE_DELETED\x10\x08\x12\x31\n-AUTHORIZATION_EVENT_TYPE_SUBSCRIPTION_EXPIRED\x10\t2\xab\n\n\x14\x41uthorizationService\x12\x9a\x01\n\x12StartAuthorization\x12..kwaishop.gateway.v1.StartAuthorizationRequest\x1a/.kwaishop.gateway.v1.StartAuthorizationResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/authorizations:start\x12\xa6\x01\n\x15\x43ompleteAuthorization\x12\x31.kwaishop.gateway.v1.CompleteAuthorizationRequest\x1a\x32.kwaishop.gateway.v1.CompleteAuthorizationResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/authorizations:complete\x12\x94\x01\n\x12ListAuthorizations\x12..kwaishop.gateway.v1.ListAuthorizationsRequest\x1a/.kwaishop.gateway.v1.ListAuthorizationsResponse\"\x1d\x90\x02\x01\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/authorizations\x12\x98\x01\n\x10GetAuthorization\x12,.kwaishop.gateway.v1.GetAuthorizationRequest\x1a-.kwaishop.gateway.v1.GetAuthorizationResponse\"\'\x90\x02\x01\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/authorizations/{open_id}\x12\xac\x01\n\x14RefreshAuthorization\x12\x30.kwaishop.gateway.v1.RefreshAuthorizationRequest\x1a\x31.kwaishop.gateway.v1.RefreshAuthorizationResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/authorizations/{open_id}:refresh\x12\xa1\x01\n\x13\x44\x65leteAuthorization\x12/.kwaishop.gateway.v1.DeleteAuthorizationRequest\x1a\x30.kwaishop.gateway.v1.DeleteAuthorizationResponse\"\'\x90\x02\x02\x82\xd3\xe4\x93\x02\x1e*\x1c/v1/authorizations/{open_id}\x12\xae\x01\n\x18WatchAuthorizationEvents\x12\x34.kwaishop.gateway.v1.WatchAuthorizationEventsRequest\x1a\x35.kwaishop.gateway.v1.WatchAuthorizationEventsResponse\"#\x90\x02\x01\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/authorizations:watch0\x01\x12\x96\x01\n\x0fRotateTokenKeys\x12+.kwaishop.gateway.v1.RotateTokenKeysRequest\x1a,.kwaishop.gateway.v1.RotateTokenKeysResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/authorizations:rotateKeysB\xeb\x01\n\x17\x63om.kwaishop.gateway.v1B\x12\x41uthorizationProtoP\x01ZNgithub.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1;gatewayv1\xa2\x02\x03KGX\xaa\x02\x13Kwaishop.Gateway.V1\xca\x02\x13Kwaishop\\Gateway\\V1\xe2\x02\x1fKwaishop\\Gateway\\V1\\GPBMetadata\xea\x02\x15Kwaishop::Gateway::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kwaishop.gateway.v1.authorization_pb2', globals())
@@ -31,6 +31,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _AUTHORIZATION.fields_by_name['app_key']._serialized_options = b'\340A\003'
   _AUTHORIZATION.fields_by_name['main_open_id']._options = None
   _AUTHORIZATION.fields_by_name['main_open_id']._serialized_options = b'\340A\003'
+  _AUTHORIZATION.fields_by_name['seller_id']._options = None
+  _AUTHORIZATION.fields_by_name['seller_id']._serialized_options = b'\340A\003'
   _STARTAUTHORIZATIONREQUEST.fields_by_name['scopes']._options = None
   _STARTAUTHORIZATIONREQUEST.fields_by_name['scopes']._serialized_options = b'\340A\002\272H\035\222\001\032\010\001\020 \030\001\"\022r\0202\016^[a-z_]{1,64}$'
   _STARTAUTHORIZATIONREQUEST.fields_by_name['return_url']._options = None
@@ -75,48 +77,48 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _AUTHORIZATIONSERVICE.methods_by_name['WatchAuthorizationEvents']._serialized_options = b'\220\002\001\202\323\344\223\002\032\022\030/v1/authorizations:watch'
   _AUTHORIZATIONSERVICE.methods_by_name['RotateTokenKeys']._options = None
   _AUTHORIZATIONSERVICE.methods_by_name['RotateTokenKeys']._serialized_options = b'\202\323\344\223\002\":\001*\"\035/v1/authorizations:rotateKeys'
-  _AUTHORIZATIONSTATUS._serialized_start=2923
-  _AUTHORIZATIONSTATUS._serialized_end=3171
-  _AUTHORIZATIONSOURCE._serialized_start=3174
-  _AUTHORIZATIONSOURCE._serialized_end=3345
-  _AUTHORIZATIONEVENTTYPE._serialized_start=3348
-  _AUTHORIZATIONEVENTTYPE._serialized_end=3801
+  _AUTHORIZATIONSTATUS._serialized_start=2957
+  _AUTHORIZATIONSTATUS._serialized_end=3205
+  _AUTHORIZATIONSOURCE._serialized_start=3208
+  _AUTHORIZATIONSOURCE._serialized_end=3379
+  _AUTHORIZATIONEVENTTYPE._serialized_start=3382
+  _AUTHORIZATIONEVENTTYPE._serialized_end=3835
   _AUTHORIZATION._serialized_start=190
-  _AUTHORIZATION._serialized_end=881
-  _STARTAUTHORIZATIONREQUEST._serialized_start=884
-  _STARTAUTHORIZATIONREQUEST._serialized_end=1071
-  _STARTAUTHORIZATIONRESPONSE._serialized_start=1074
-  _STARTAUTHORIZATIONRESPONSE._serialized_end=1203
-  _COMPLETEAUTHORIZATIONREQUEST._serialized_start=1206
-  _COMPLETEAUTHORIZATIONREQUEST._serialized_end=1371
-  _COMPLETEAUTHORIZATIONRESPONSE._serialized_start=1373
-  _COMPLETEAUTHORIZATIONRESPONSE._serialized_end=1478
-  _LISTAUTHORIZATIONSREQUEST._serialized_start=1481
-  _LISTAUTHORIZATIONSREQUEST._serialized_end=1718
-  _LISTAUTHORIZATIONSRESPONSE._serialized_start=1721
-  _LISTAUTHORIZATIONSRESPONSE._serialized_end=1865
-  _GETAUTHORIZATIONREQUEST._serialized_start=1867
-  _GETAUTHORIZATIONREQUEST._serialized_end=1949
-  _GETAUTHORIZATIONRESPONSE._serialized_start=1951
-  _GETAUTHORIZATIONRESPONSE._serialized_end=2051
-  _REFRESHAUTHORIZATIONREQUEST._serialized_start=2053
-  _REFRESHAUTHORIZATIONREQUEST._serialized_end=2139
-  _REFRESHAUTHORIZATIONRESPONSE._serialized_start=2141
-  _REFRESHAUTHORIZATIONRESPONSE._serialized_end=2245
-  _DELETEAUTHORIZATIONREQUEST._serialized_start=2247
-  _DELETEAUTHORIZATIONREQUEST._serialized_end=2332
-  _DELETEAUTHORIZATIONRESPONSE._serialized_start=2334
-  _DELETEAUTHORIZATIONRESPONSE._serialized_end=2363
-  _WATCHAUTHORIZATIONEVENTSREQUEST._serialized_start=2365
-  _WATCHAUTHORIZATIONEVENTSREQUEST._serialized_end=2450
-  _WATCHAUTHORIZATIONEVENTSRESPONSE._serialized_start=2452
-  _WATCHAUTHORIZATIONEVENTSRESPONSE._serialized_end=2549
-  _AUTHORIZATIONEVENT._serialized_start=2552
-  _AUTHORIZATIONEVENT._serialized_end=2810
-  _ROTATETOKENKEYSREQUEST._serialized_start=2812
-  _ROTATETOKENKEYSREQUEST._serialized_end=2836
-  _ROTATETOKENKEYSRESPONSE._serialized_start=2838
-  _ROTATETOKENKEYSRESPONSE._serialized_end=2920
-  _AUTHORIZATIONSERVICE._serialized_start=3804
-  _AUTHORIZATIONSERVICE._serialized_end=5127
+  _AUTHORIZATION._serialized_end=915
+  _STARTAUTHORIZATIONREQUEST._serialized_start=918
+  _STARTAUTHORIZATIONREQUEST._serialized_end=1105
+  _STARTAUTHORIZATIONRESPONSE._serialized_start=1108
+  _STARTAUTHORIZATIONRESPONSE._serialized_end=1237
+  _COMPLETEAUTHORIZATIONREQUEST._serialized_start=1240
+  _COMPLETEAUTHORIZATIONREQUEST._serialized_end=1405
+  _COMPLETEAUTHORIZATIONRESPONSE._serialized_start=1407
+  _COMPLETEAUTHORIZATIONRESPONSE._serialized_end=1512
+  _LISTAUTHORIZATIONSREQUEST._serialized_start=1515
+  _LISTAUTHORIZATIONSREQUEST._serialized_end=1752
+  _LISTAUTHORIZATIONSRESPONSE._serialized_start=1755
+  _LISTAUTHORIZATIONSRESPONSE._serialized_end=1899
+  _GETAUTHORIZATIONREQUEST._serialized_start=1901
+  _GETAUTHORIZATIONREQUEST._serialized_end=1983
+  _GETAUTHORIZATIONRESPONSE._serialized_start=1985
+  _GETAUTHORIZATIONRESPONSE._serialized_end=2085
+  _REFRESHAUTHORIZATIONREQUEST._serialized_start=2087
+  _REFRESHAUTHORIZATIONREQUEST._serialized_end=2173
+  _REFRESHAUTHORIZATIONRESPONSE._serialized_start=2175
+  _REFRESHAUTHORIZATIONRESPONSE._serialized_end=2279
+  _DELETEAUTHORIZATIONREQUEST._serialized_start=2281
+  _DELETEAUTHORIZATIONREQUEST._serialized_end=2366
+  _DELETEAUTHORIZATIONRESPONSE._serialized_start=2368
+  _DELETEAUTHORIZATIONRESPONSE._serialized_end=2397
+  _WATCHAUTHORIZATIONEVENTSREQUEST._serialized_start=2399
+  _WATCHAUTHORIZATIONEVENTSREQUEST._serialized_end=2484
+  _WATCHAUTHORIZATIONEVENTSRESPONSE._serialized_start=2486
+  _WATCHAUTHORIZATIONEVENTSRESPONSE._serialized_end=2583
+  _AUTHORIZATIONEVENT._serialized_start=2586
+  _AUTHORIZATIONEVENT._serialized_end=2844
+  _ROTATETOKENKEYSREQUEST._serialized_start=2846
+  _ROTATETOKENKEYSREQUEST._serialized_end=2870
+  _ROTATETOKENKEYSRESPONSE._serialized_start=2872
+  _ROTATETOKENKEYSRESPONSE._serialized_end=2954
+  _AUTHORIZATIONSERVICE._serialized_start=3838
+  _AUTHORIZATIONSERVICE._serialized_end=5161
 # @@protoc_insertion_point(module_scope)

@@ -31,7 +31,7 @@ AUTHORIZATION_STATUS_UNSPECIFIED: AuthorizationStatus
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Authorization(_message.Message):
-    __slots__ = ["access_token_expire_time", "app_key", "create_time", "last_refresh_time", "main_open_id", "open_id", "refresh_token_expire_time", "scopes", "source", "status", "test_user", "test_user_cutoff_time"]
+    __slots__ = ["access_token_expire_time", "app_key", "create_time", "last_refresh_time", "main_open_id", "open_id", "refresh_token_expire_time", "scopes", "seller_id", "source", "status", "test_user", "test_user_cutoff_time"]
     ACCESS_TOKEN_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     APP_KEY_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -40,6 +40,7 @@ class Authorization(_message.Message):
     OPEN_ID_FIELD_NUMBER: _ClassVar[int]
     REFRESH_TOKEN_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     SCOPES_FIELD_NUMBER: _ClassVar[int]
+    SELLER_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TEST_USER_CUTOFF_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -52,11 +53,12 @@ class Authorization(_message.Message):
     open_id: str
     refresh_token_expire_time: _timestamp_pb2.Timestamp
     scopes: _containers.RepeatedScalarFieldContainer[str]
+    seller_id: int
     source: AuthorizationSource
     status: AuthorizationStatus
     test_user: bool
     test_user_cutoff_time: _timestamp_pb2.Timestamp
-    def __init__(self, open_id: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[AuthorizationStatus, str]] = ..., access_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., refresh_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_refresh_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., test_user: bool = ..., test_user_cutoff_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[_Union[AuthorizationSource, str]] = ..., app_key: _Optional[str] = ..., main_open_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, open_id: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[AuthorizationStatus, str]] = ..., access_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., refresh_token_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_refresh_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., test_user: bool = ..., test_user_cutoff_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[_Union[AuthorizationSource, str]] = ..., app_key: _Optional[str] = ..., main_open_id: _Optional[str] = ..., seller_id: _Optional[int] = ...) -> None: ...
 
 class AuthorizationEvent(_message.Message):
     __slots__ = ["authorization", "message", "open_id", "time", "type"]

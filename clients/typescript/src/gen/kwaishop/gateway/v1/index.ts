@@ -7,6 +7,7 @@ export * from "./message_pb.js";
 export * from "./order_pb.js";
 export * from "./platform_pb.js";
 export * from "./refund_pb.js";
+export * from "./security_log_pb.js";
 export * from "./security_pb.js";
 export * from "./shop_pb.js";
 export * from "./stats_pb.js";
