@@ -139,7 +139,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 		return err
 	}
 	stops.add(hooks.stop)
-	seclog, stop, err := newSecurityLog(ctx, cfg, log, st, client, mgr, obs)
+	seclog, stop, err := newSecurityLog(ctx, cfg, !embedded, log, st, client, mgr, obs)
 	if err != nil {
 		return err
 	}
@@ -286,11 +286,11 @@ func (u *upstream) Do(ctx context.Context, r *platform.Request) (*platform.Respo
 }
 
 // tokenApps are the apps of the token manager, with their OAuth clients
-// wrapped by wrap.
-func (u *upstream) tokenApps(wrap func(telemetry.OAuth) telemetry.OAuth) []token.App {
+// wrapped by wrap (given the app's key).
+func (u *upstream) tokenApps(wrap func(appKey string, o telemetry.OAuth) telemetry.OAuth) []token.App {
 	out := make([]token.App, 0, len(u.apps))
 	for _, a := range u.apps {
-		out = append(out, token.App{Key: a.Key, OAuth: wrap(u.oauth[a.Key]), RedirectURI: a.RedirectURI, TestApp: a.TestState()})
+		out = append(out, token.App{Key: a.Key, OAuth: wrap(a.Key, u.oauth[a.Key]), RedirectURI: a.RedirectURI, TestApp: a.TestState()})
 	}
 	return out
 }
@@ -311,7 +311,7 @@ func newPlatform(cfg config.Config, apps []config.App, capTestUsers bool, tp tra
 			BaseURL: cfg.APIBaseURL, AppKey: a.Key, SignSecret: a.SignSecret.Reveal(), SignMethod: a.SignMethod,
 			HTTPClient: httpClient, Tracer: tp, CallTimeout: cfg.CallTimeout, Gate: g.forApp(lim),
 			Observe: func(ci platform.CallInfo) {
-				obs.metrics.ObserveCall(ci)
+				obs.metrics.ObserveCall(key, ci)
 				obs.stats.RecordApp(key, ci)
 			},
 		})
@@ -389,9 +389,13 @@ func newTokenManager(ctx context.Context, cfg config.Config, apps []token.App, c
 }
 
 // newSecurityLog opens the security access logs (docs/security-logs.md)
-// and runs their sender until stopped; off, it records nothing.
-func newSecurityLog(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, client *upstream, mgr *token.Manager,
+// and runs their sender until stopped; off, it records nothing, and with
+// real credentials (credentials) says so once.
+func newSecurityLog(ctx context.Context, cfg config.Config, credentials bool, log *slog.Logger, st *store.Store, client *upstream, mgr *token.Manager,
 	obs *observability) (*securitylog.Recorder, func(), error) {
+	if credentials && !cfg.SecurityLog.Enabled {
+		log.Warn(securitylog.OffWarning)
+	}
 	r, err := securitylog.Open(ctx, securitylog.Config{
 		Settings: cfg.SecurityLog, JS: st.JetStream(), Replicas: st.Replicas(), Caller: client, Tokens: mgr, ShopApp: mgr.ShopApp,
 		Log: log, MeterProvider: obs.provider.MeterProvider(),

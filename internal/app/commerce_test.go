@@ -817,6 +817,28 @@ func TestCommerce_EndToEnd(t *testing.T) {
 		if len(reasons.GetReasons()) == 0 || reasons.GetReasons()[0].GetCode() == 0 || reasons.GetReasons()[0].GetDescription() == "" {
 			t.Fatalf("reasons = %v", reasons)
 		}
+		// The typed reasons keep what the platform documents: whether a
+		// description or an image must back the rejection, and the tip.
+		var rawReasons []struct {
+			Code                int64  `json:"code"`
+			RequiredRejectDesc  bool   `json:"requiredRejectDesc"`
+			RequiredRejectImage bool   `json:"requiredRejectImage"`
+			Tip                 string `json:"tip"`
+		}
+		if err := json.Unmarshal([]byte(reasons.GetRaw()), &rawReasons); err != nil || len(rawReasons) != len(reasons.GetReasons()) {
+			t.Fatalf("raw reasons %q: %v", reasons.GetRaw(), err)
+		}
+		var needDesc, needImage, tip bool
+		for i, r := range reasons.GetReasons() {
+			w := rawReasons[i]
+			if int64(r.GetCode()) != w.Code || r.GetRequiresDescription() != w.RequiredRejectDesc || r.GetRequiresImage() != w.RequiredRejectImage || r.GetTip() != w.Tip {
+				t.Fatalf("reason %v, the platform's %+v", r, w)
+			}
+			needDesc, needImage, tip = needDesc || r.GetRequiresDescription(), needImage || r.GetRequiresImage(), tip || r.GetTip() != ""
+		}
+		if !needDesc || !needImage || !tip {
+			t.Fatalf("no reason requires a description, an image or has a tip: %v", reasons)
+		}
 		var restReasons gatewayv1.ListRefundRejectReasonsResponse
 		g.restOK(t, http.MethodGet, shopPath(openID, "/refunds/"+strconv.FormatInt(id, 10)+"/rejectReasons"), nil, &restReasons)
 		if !proto.Equal(&restReasons, reasons) {
@@ -878,7 +900,14 @@ func TestCommerce_EndToEnd(t *testing.T) {
 		did, rd := refund()
 		var rejected gatewayv1.RejectRefundResponse
 		g.restOK(t, http.MethodPost, shopPath(openID, fmt.Sprintf("/refunds/%d:reject", did)),
-			map[string]any{"reason_code": 5, "refund_version": strconv.FormatInt(rd.GetVersion(), 10), "image_urls": []string{"https://img.example.com/1.jpg"}, "request_id": rid(t)}, &rejected)
+			map[string]any{"reason_code": 2, "refund_version": strconv.FormatInt(rd.GetVersion(), 10), "image_urls": []string{"https://img.example.com/1.jpg"}, "request_id": rid(t)}, &rejected)
+		// Reason 5 requires a description (ListRefundRejectReasons'
+		// requires_description): the platform refuses a rejection without it.
+		fid, rf := refund()
+		_, err = c.refund.RejectRefund(ctx, &gatewayv1.RejectRefundRequest{OpenId: openID, RefundId: fid, ReasonCode: 5, RefundVersion: rf.GetVersion(), RequestId: rid(t)})
+		if info, _ := statusOf(t, err, codes.InvalidArgument); !strings.Contains(info.GetMetadata()["error_msg"], "rejectDesc") {
+			t.Fatalf("reason 5 without a description: %v", err)
+		}
 		for _, id := range []int64{cid, did} {
 			if s := statusOfRefund(id); s != gatewayv1.RefundStatus_REFUND_STATUS_ARBITRATING_REFUND {
 				t.Fatalf("refund %d is %s after rejection", id, s)
@@ -997,12 +1026,34 @@ func TestCommerce_EndToEnd(t *testing.T) {
 		if len(restWb.GetResults()) != 2 || !restWb.GetResults()[1].GetSuccess() {
 			t.Fatalf("REST waybills = %v", &restWb)
 		}
+		// Each waybill keeps what the print component needs (key, version
+		// beside print_data and signature), over gRPC and REST alike.
+		for _, r := range append(wb.GetResults(), restWb.GetResults()...) {
+			var raw struct {
+				Data []struct {
+					Key, WaybillCode, PrintData, Signature, Version string
+				} `json:"data"`
+			}
+			if err := json.Unmarshal([]byte(r.GetRaw()), &raw); err != nil || len(raw.Data) != 1 || len(r.GetWaybills()) != 1 {
+				t.Fatalf("raw waybill result %q: %v", r.GetRaw(), err)
+			}
+			w, p := r.GetWaybills()[0], raw.Data[0]
+			if w.GetKey() == "" || w.GetVersion() == "" || w.GetPrintData() == "" || w.GetSignature() == "" ||
+				w.GetKey() != p.Key || w.GetVersion() != p.Version || w.GetWaybillCode() != p.WaybillCode || w.GetPrintData() != p.PrintData || w.GetSignature() != p.Signature {
+				t.Fatalf("waybill %v, the platform's %+v", w, p)
+			}
+		}
 
 		code1 := wb.GetResults()[0].GetWaybills()[0].GetWaybillCode()
 		if _, err := c.logistics.CancelWaybill(ctx, &gatewayv1.CancelWaybillRequest{OpenId: openID, WaybillCode: code1, ExpressCompanyCode: "ZTO", RequestId: rid(t)}); err != nil {
 			t.Fatal(err)
 		}
+		// Each request_id is new, so each package got its own waybill (the
+		// platform answers a requestId it has seen with its first waybill).
 		code2 := restWb.GetResults()[0].GetWaybills()[0].GetWaybillCode()
+		if code2 == code1 || restWb.GetResults()[1].GetWaybills()[0].GetWaybillCode() == code2 {
+			t.Fatalf("waybills repeat: %s, %v", code1, &restWb)
+		}
 		var cancelled gatewayv1.CancelWaybillResponse
 		g.restOK(t, http.MethodPost, shopPath(openID, "/waybills/"+code2+":cancel"), map[string]any{"express_company_code": "ZTO", "request_id": rid(t)}, &cancelled)
 		if cancelled.GetWaybillCode() != code2 {

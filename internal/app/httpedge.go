@@ -67,8 +67,16 @@ func newHTTPEdge(cfg config.Config, keys bool, log *slog.Logger) (*httpEdge, err
 	if !keys {
 		hosts := cfg.Auth.AllowedHosts.Clone()
 		hosts.Add(cfg.HTTPAddr) // the bound address
-		if u, err := url.Parse(cfg.EffectiveRedirectURI()); err == nil && u.Host != "" {
-			hosts.Add(u.Host) // where the platform sends merchants back
+		// Where the platform sends merchants back: every app's callback
+		// (docs/apps.md), and the single-app setting's.
+		redirects := []string{cfg.EffectiveRedirectURI()}
+		for _, a := range cfg.AppList() {
+			redirects = append(redirects, a.RedirectURI)
+		}
+		for _, r := range redirects {
+			if u, err := url.Parse(r); err == nil && u.Host != "" {
+				hosts.Add(u.Host)
+			}
 		}
 		e.hosts = hosts
 	}
@@ -316,6 +324,10 @@ func (e *httpEdge) middleware(next runtime.HandlerFunc) runtime.HandlerFunc {
 					return
 				}
 			}
+		}
+		if err := checkAttributionHeaders(r.Header); err != nil {
+			e.writeError(w, http.StatusBadRequest, err)
+			return
 		}
 		scrubHeaders(r.Header)
 		if vs := utf8Violations(params, r.URL.RawQuery); len(vs) > 0 {

@@ -48,9 +48,14 @@ func newMessages(ctx context.Context, cfg config.Config, apps []config.App, log 
 		}
 		keys = append(keys, a.MessageKeys...)
 	}
-	reconcileApp := "" // the app key of synthesized messages, when there is one app
+	// Synthesized messages carry their shop's app; a record that names none
+	// is the only app's.
+	reconcileApp, served := "", make([]string, 0, len(apps))
 	if len(apps) == 1 {
 		reconcileApp = apps[0].Key
+	}
+	for _, a := range apps {
+		served = append(served, a.Key)
 	}
 	mlog := log.With("component", "messages")
 	l, err := msglog.Open(ctx, st.JetStream(), msglog.Config{
@@ -68,7 +73,7 @@ func newMessages(ctx context.Context, cfg config.Config, apps []config.App, log 
 	p := &messagePipeline{log: l, groups: groups, intake: intake.New(l, intake.Config{Keys: keys, Logger: mlog, MeterProvider: mp, Observer: obs.metrics.Messages()})}
 	if cfg.Message.ReconcileInterval > 0 {
 		p.reconciler, err = reconcile.New(ctx, reconcile.Config{
-			Log: l, Shops: tokens, Tokens: mgr, Caller: client, AppKey: reconcileApp,
+			Log: l, Shops: tokens, Tokens: mgr, Caller: client, AppKey: reconcileApp, Apps: served,
 			Interval: cfg.Message.ReconcileInterval, Lag: cfg.Message.ReconcileLag, Replicas: st.Replicas(), ReplicaID: cfg.ReplicaID,
 			Logger: mlog.With("part", "reconcile"),
 		})

@@ -113,6 +113,34 @@ func gatewayHeaders(key string) (string, bool) {
 	return runtime.DefaultHeaderMatcher(key)
 }
 
+// attributionHeaders are the REST headers that name the end user of an
+// access (docs/security-logs.md, Attribution), each as sent and under
+// grpc-gateway's Grpc-Metadata- prefix, with the metadata it becomes.
+var attributionHeaders = func() [][2]string {
+	var out [][2]string
+	for _, md := range []string{securitylog.MetadataUserIP, securitylog.MetadataUserURL, securitylog.MetadataOperation} {
+		out = append(out, [2]string{textproto.CanonicalMIMEHeaderKey(md), md},
+			[2]string{textproto.CanonicalMIMEHeaderKey(runtime.MetadataHeaderPrefix + md), md})
+	}
+	return out
+}()
+
+// checkAttributionHeaders refuses an attribution header gRPC metadata
+// cannot carry (a byte outside printable ASCII: UTF-8 or not): grpc-gateway
+// would drop the value silently, and the access would be logged with the
+// defaults instead of the end user the caller named.
+func checkAttributionHeaders(h http.Header) error {
+	for _, hm := range attributionHeaders {
+		for _, v := range h[hm[0]] {
+			if !printableASCII(v) {
+				return service.InvalidArgument(service.FieldViolation{Field: hm[1],
+					Description: "want printable ASCII characters only (percent-encode the others, as in a URL)"})
+			}
+		}
+	}
+	return nil
+}
+
 // serverTLS loads KWAISHOP_TLS_CERT/KEY (nil, nil when unset). With
 // KWAISHOP_TLS_CLIENT_CA the gRPC listener requires client certificates
 // signed by it (mTLS); the HTTP listener asks for them and clientCertGuard

@@ -291,6 +291,29 @@ func TestSecurityLog_HostileAttribution(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("REST with an invalid X-Kwaishop-User-Ip: %d, want 400", resp.StatusCode)
 	}
+	// REST: a value gRPC metadata cannot carry (not printable ASCII, UTF-8
+	// or not) is a 400 naming the header, not dropped for the default.
+	for name, h := range map[string][2]string{
+		"url not UTF-8":         {"X-Kwaishop-User-Url", "https://erp.example/\xff"},
+		"url UTF-8":             {"X-Kwaishop-User-Url", "https://erp.example/订单"},
+		"url with prefix":       {"Grpc-Metadata-X-Kwaishop-User-Url", "https://erp.example/\xff"},
+		"ip not UTF-8":          {"X-Kwaishop-User-Ip", "192.0.2.1\xff"},
+		"operation not ASCII":   {"X-Kwaishop-Operation", "\xef\xbc\x97"},
+		"operation with prefix": {"Grpc-Metadata-X-Kwaishop-Operation", "7\x80"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+g.info.HTTPAddr+"/v1/shops/"+openID+"/orders/1", nil)
+		req.Header[h[0]] = []string{h[1]}
+		resp, err := g.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		field := strings.ToLower(strings.TrimPrefix(h[0], "Grpc-Metadata-"))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `"field":"`+field+`"`) {
+			t.Errorf("REST %s: %d %s, want 400 naming %s", name, resp.StatusCode, b, field)
+		}
+	}
 	if d := sumCalls(g.info.Sandbox.Counters()) - sumCalls(before); d != 0 {
 		t.Errorf("%d platform calls for refused attributions", d)
 	}

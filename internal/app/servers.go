@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -103,7 +105,7 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
 			authn.UnaryServerInterceptor(),
-			logging.UnaryServerInterceptor(rpcLog, logOpts...),
+			callLogUnary(d.log, rpcLog, logOpts),
 			limit.UnaryServerInterceptor(), // x-kwaishop-wait, x-kwaishop-priority
 			service.SecurityLogUnary(),     // x-kwaishop-user-ip, -user-url, -operation
 			validator.Unary(),
@@ -229,6 +231,48 @@ func newServers(ctx context.Context, d serverDeps) (*servers, error) {
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
 	}
 	return &servers{grpc: gs, http: hsrv, health: hs}, nil
+}
+
+// callLogUnary runs the call log (the logging interceptor, writing one
+// "finished call" line per RPC at the level of its code) only when its line
+// can be written. Below info (KWAISHOP_LOG_LEVEL=warn or error) a call that
+// ends OK, or with any other code logged at info, writes nothing, yet the
+// interceptor would still build its fields on every call: here the call
+// runs first, and only a call whose line the logger takes is replayed
+// through the interceptor, with its real start time and duration.
+func callLogUnary(log *slog.Logger, l logging.Logger, opts []logging.Option) grpc.UnaryServerInterceptor {
+	callLog := logging.UnaryServerInterceptor(l, opts...)
+	replayLog := logging.UnaryServerInterceptor(l, append(slices.Clip(opts), logging.WithFieldsFromContextAndCallMeta(replayedCallFields))...)
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if log.Enabled(ctx, slog.LevelInfo) {
+			return callLog(ctx, req, info, h)
+		}
+		start := time.Now()
+		resp, err := h(ctx, req)
+		lvl := logging.DefaultServerCodeToLevel(logging.DefaultErrorToCode(err))
+		if !log.Enabled(ctx, slog.Level(lvl)) {
+			return resp, err
+		}
+		replay := context.WithValue(ctx, replayedCallKey{}, replayedCall{start: start, took: time.Since(start)})
+		return replayLog(replay, req, info, func(context.Context, any) (any, error) { return resp, err })
+	}
+}
+
+type replayedCallKey struct{}
+
+// replayedCall is when a call replayed through the call log started and
+// how long it took.
+type replayedCall struct {
+	start time.Time
+	took  time.Duration
+}
+
+// replayedCallFields gives a replayed call's line its real start time and
+// duration (the logging interceptor's own would be the replay's); these
+// fields take precedence over the interceptor's, so they come first.
+func replayedCallFields(ctx context.Context, _ interceptors.CallMeta) logging.Fields {
+	c, _ := ctx.Value(replayedCallKey{}).(replayedCall)
+	return append(logging.Fields{"grpc.start_time", c.start.Format(time.RFC3339)}, logging.DurationToTimeMillisFields(c.took)...)
 }
 
 // listeners are the gateway's two ports, with their connection caps and

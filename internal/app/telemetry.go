@@ -347,7 +347,7 @@ type observability struct {
 }
 
 // startObservability builds the metrics and starts the statistics flusher.
-// cfg.AppKey must be final (sandbox credentials already applied).
+// cfg's apps must be final (sandbox credentials already applied).
 func startObservability(ctx context.Context, cfg config.Config, log *slog.Logger, getenv func(string) string, now func() time.Time, st *store.Store, tokens *store.TokenStore) (*observability, error) {
 	routeOTelReports(log, getenv)
 	provider, err := telemetry.NewProvider(ctx, telemetry.ProviderConfig{
@@ -373,7 +373,11 @@ func startObservability(ctx context.Context, cfg config.Config, log *slog.Logger
 		_ = provider.Shutdown(fctx)
 		return nil, err
 	}
-	if o.metrics, err = telemetry.New(provider.MeterProvider(), cfg.AppKey); err != nil {
+	var appKeys []string // the app label's values (docs/observability.md)
+	for _, a := range cfg.AppList() {
+		appKeys = append(appKeys, a.Key)
+	}
+	if o.metrics, err = telemetry.New(provider.MeterProvider(), appKeys...); err != nil {
 		return fail(err)
 	}
 	if err := o.metrics.ObserveAuthorizations(tokens.ListMetadata, 30*time.Second); err != nil {

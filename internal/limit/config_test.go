@@ -45,3 +45,17 @@ func TestSettings_Validate(t *testing.T) {
 		t.Fatalf("bad rates accepted: %v %v", r, err)
 	}
 }
+
+func TestCalendar_AnswersAsDay(t *testing.T) {
+	// The cached calendar answers what day answers, across day boundaries
+	// of UTC+8, forwards and back.
+	var c calendar
+	base := time.Date(2026, 12, 3, 15, 59, 59, 0, time.UTC) // 23:59:59 in UTC+8
+	for _, d := range []time.Duration{0, time.Second, 2 * time.Second, -3 * time.Second, time.Hour, 24 * time.Hour, -25 * time.Hour, 0, 500 * time.Millisecond} {
+		at := base.Add(d)
+		wantKey, wantLeft := day(at)
+		if key, left := c.day(at); key != wantKey || left != wantLeft {
+			t.Fatalf("%s: %s %s, want %s %s", at, key, left, wantKey, wantLeft)
+		}
+	}
+}

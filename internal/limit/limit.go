@@ -153,6 +153,7 @@ type Limiter struct {
 	slots    *schedule
 	quotas   *quotas
 	inflight *inflight
+	days     calendar
 }
 
 var _ platform.Gate = (*Limiter)(nil)
@@ -291,7 +292,7 @@ func (l *Limiter) admit(ctx context.Context, app App, a platform.Attempt) (func(
 		l.cfg.Log.WarnContext(ctx, "limit store unavailable", "method", a.Method, "err", err)
 		return refuse(KindUnavailable, 0, time.Second, err)
 	}
-	today, untilTomorrow := day(l.cfg.Now())
+	today, untilTomorrow := l.days.day(l.cfg.Now())
 	ks := keys{app.Key}
 	var qs []quotaRef
 	if app.Daily > 0 {
@@ -326,10 +327,10 @@ func (l *Limiter) admit(ctx context.Context, app App, a platform.Attempt) (func(
 	maxDelay = max(maxDelay, 0)
 	r := l.Rate(a.Method)
 	start := time.Now()
-	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	defer cancel()
+	sctx := &storeCtx{parent: ctx, deadline: start.Add(storeTimeout)}
+	defer sctx.close()
 	if r.User > 0 && a.OpenID != "" {
-		s, err := l.slots.reserve(sctx, "user."+encode(a.OpenID)+"."+a.Method, l.interval(r.User), start, maxDelay)
+		s, err := l.slots.reserve(sctx.get, "user."+encode(a.OpenID)+"."+a.Method, l.interval(r.User), start, maxDelay)
 		if err != nil {
 			var tf tooFarError
 			if errors.As(err, &tf) {
@@ -340,7 +341,7 @@ func (l *Limiter) admit(ctx context.Context, app App, a platform.Attempt) (func(
 		start = s
 	}
 	if r.App > 0 {
-		s, err := l.slots.reserve(sctx, ks.qps(a.Method), l.interval(r.App), start, maxDelay)
+		s, err := l.slots.reserve(sctx.get, ks.qps(a.Method), l.interval(r.App), start, maxDelay)
 		if err != nil {
 			var tf tooFarError
 			if errors.As(err, &tf) {
@@ -353,7 +354,7 @@ func (l *Limiter) admit(ctx context.Context, app App, a platform.Attempt) (func(
 
 	// Daily quotas: one call each (a store write once per leased block).
 	for i, q := range qs {
-		if err := l.quotas.take(sctx, q.name, q.key, q.limit, p); err != nil {
+		if err := l.quotas.take(sctx.get, q.name, q.key, q.limit, p); err != nil {
 			l.giveBack(qs[:i])
 			if errors.Is(err, errQuota) {
 				return nil, refuse(q.kind, float64(q.limit), untilTomorrow, nil)
@@ -377,6 +378,29 @@ func (l *Limiter) admit(ctx context.Context, app App, a platform.Attempt) (func(
 		return nil, refuse(KindInFlight, float64(l.cfg.MaxInFlight), 100*time.Millisecond, nil)
 	}
 	return func(platform.Outcome) { l.inflight.release() }, nil
+}
+
+// storeCtx is the context of one admission's store round trips, bounded by
+// storeTimeout from the admission's start. It is made on first use: most
+// admissions take their slot and daily calls from memory.
+type storeCtx struct {
+	parent   context.Context
+	deadline time.Time
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+func (s *storeCtx) get() context.Context {
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithDeadline(s.parent, s.deadline)
+	}
+	return s.ctx
+}
+
+func (s *storeCtx) close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
 }
 
 // quotaRef names one daily quota an attempt draws from.

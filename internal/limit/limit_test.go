@@ -72,7 +72,7 @@ func TestSchedule_SlotsSpacedAcrossReplicas(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for range perReplica / 4 {
-					s, err := l.slots.reserve(context.Background(), "qps.open.shop.info.get", interval, time.Now(), time.Hour)
+					s, err := l.slots.reserve(context.Background, "qps.open.shop.info.get", interval, time.Now(), time.Hour)
 					if err != nil {
 						t.Error(err)
 						return
@@ -93,6 +93,64 @@ func TestSchedule_SlotsSpacedAcrossReplicas(t *testing.T) {
 		if gap := starts[i].Sub(starts[i-1]); gap < interval {
 			t.Fatalf("slots %d and %d are %s apart, want >= %s", i-1, i, gap, interval)
 		}
+	}
+}
+
+func TestSchedule_IdleLeasesKeepTheSharedSpacing(t *testing.T) {
+	// A limit high enough that an idle lease books several slots (20 000
+	// QPS: ~56 µs apart, ~18 per lease). Three replicas, one caller each
+	// (so no block is booked for queued callers), call in bursts with
+	// pauses, so the schedule keeps turning idle and every replica leases
+	// slots of it. All booked slots together are never closer than one
+	// interval, and fewer compare-and-swaps than slots were needed.
+	const qps = 20000
+	ls := newLimiters(t, cluster(t, 3), Config{QPS: qps})
+	interval := ls[0].interval(qps)
+	if n := idleLease / interval; n < 4 {
+		t.Fatalf("a lease holds %d slots: pick a higher rate", n)
+	}
+	const key, perWorker = "qps.open.shop.info.get", 150
+	var mu sync.Mutex
+	var starts []time.Time
+	var wg sync.WaitGroup
+	for _, l := range ls {
+		for w := range 1 {
+			wg.Go(func() {
+				for i := range perWorker {
+					s, err := l.slots.reserve(context.Background, key, interval, time.Now(), time.Hour)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					starts = append(starts, s)
+					mu.Unlock()
+					if (i+w)%7 == 0 {
+						time.Sleep(time.Duration(1+i%3) * idleLease) // let the schedule go idle
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if len(starts) != 3*perWorker {
+		t.Fatalf("booked %d slots, want %d", len(starts), 3*perWorker)
+	}
+	slices.SortFunc(starts, time.Time.Compare)
+	for i := 1; i < len(starts); i++ {
+		if gap := starts[i].Sub(starts[i-1]); gap < interval {
+			t.Fatalf("slots %d and %d are %s apart, want >= %s", i-1, i, gap, interval)
+		}
+	}
+	e, err := ls[0].slots.kv.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every booking is one revision of the key (the bucket is fresh).
+	if cas := e.Revision(); cas >= uint64(len(starts)) {
+		t.Fatalf("%d compare-and-swaps for %d slots: idle leases booked nothing ahead", cas, len(starts))
+	} else {
+		t.Logf("%d slots booked with %d compare-and-swaps", len(starts), cas)
 	}
 }
 
@@ -134,7 +192,7 @@ func TestLimiter_QPSRefusesOrWaits(t *testing.T) {
 		wctx, cancel := context.WithTimeout(WithWait(ctx), 10*time.Second)
 		defer cancel()
 		for range 10 {
-			if _, err := ls[0].slots.reserve(wctx, "qps.open.order.detail", ls[0].interval(5), time.Now(), time.Hour); err != nil {
+			if _, err := ls[0].slots.reserve(func() context.Context { return wctx }, "qps.open.order.detail", ls[0].interval(5), time.Now(), time.Hour); err != nil {
 				t.Fatal(err)
 			}
 		}

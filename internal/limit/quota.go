@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -86,7 +87,7 @@ func (q *quotas) exhausted(name, key string, limit int64, p Priority) bool {
 
 // take hands out one call of quota name (KV key key, limit per day) to a
 // caller of priority p, or fails with errQuota.
-func (q *quotas) take(ctx context.Context, name, key string, limit int64, p Priority) error {
+func (q *quotas) take(storeCtx func() context.Context, name, key string, limit int64, p Priority) error {
 	l := q.lease(name, key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -102,6 +103,7 @@ func (q *quotas) take(ctx context.Context, name, key string, limit int64, p Prio
 		l.next++
 		return nil
 	}
+	ctx := storeCtx()
 	for range maxCASTries {
 		e, err := q.kv.Get(ctx, key)
 		var used int64
@@ -184,3 +186,25 @@ func day(t time.Time) (string, time.Duration) {
 }
 
 var chinaTime = time.FixedZone("UTC+8", 8*3600)
+
+// calendar caches the last day answered by day: a call formats no date
+// while its day lasts.
+type calendar struct{ last atomic.Pointer[calendarDay] }
+
+type calendarDay struct {
+	key        string
+	start, end time.Time
+}
+
+// day is day(t), from the cache when t falls in the last day answered (by
+// the wall clock, as day reads it; UTC+8 days are 24 hours).
+func (c *calendar) day(t time.Time) (string, time.Duration) {
+	t = t.Round(0)
+	if d := c.last.Load(); d != nil && !t.Before(d.start) && t.Before(d.end) {
+		return d.key, d.end.Sub(t)
+	}
+	key, left := day(t)
+	end := t.Add(left)
+	c.last.Store(&calendarDay{key: key, start: end.Add(-24 * time.Hour), end: end})
+	return key, left
+}

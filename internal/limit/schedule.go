@@ -38,22 +38,39 @@ type slotState struct {
 	// replica wait for the same key, one compare-and-swap books a block of
 	// consecutive slots for all of them (the block is this replica's alone,
 	// so the spacing of every booked slot across replicas is unchanged), and
-	// the others take theirs from memory. A lone caller books one slot, as
-	// before, so a quiet replica never holds budget it does not use.
+	// the others take theirs from memory. A lone caller books one slot,
+	// unless the schedule is idle and its limit is high (see idleLease), so
+	// a quiet replica never holds budget it does not use.
 	waiting   atomic.Int32
 	blockNext int64 // next unused slot of the block (unix ns)
 	blockEnd  int64 // end of the block (unix ns), exclusive
 }
 
-// maxSlotBlock bounds the slots one compare-and-swap books.
+// maxSlotBlock bounds the slots one compare-and-swap books for queued
+// callers.
 const maxSlotBlock = 32
+
+// idleLease is how much of an idle schedule (no slot booked beyond now)
+// one compare-and-swap may book for this replica: the slots of the next
+// idleLease, handed to this replica's next calls as their time comes, so a
+// replica calling far below a high limit does not pay a store round trip
+// per call. Only limits above 1/idleLease (1 000 QPS after headroom; the
+// platform's own are at most 300) book more than one slot this way; the
+// cost is that another replica's call may wait up to idleLease for its
+// slot, and that slots this replica does not use in time go unused (never
+// to another call: the limit is never exceeded).
+const idleLease = time.Millisecond
+
+// maxLeaseBlock bounds the slots of one idle lease.
+const maxLeaseBlock = 1024
 
 // takeFromBlock hands out the first unused slot of the local block that is
 // not in the past and not before notBefore. ok is false when the block has
 // none left.
 func (st *slotState) takeFromBlock(now, notBefore, interval int64) (int64, bool) {
-	for st.blockNext < st.blockEnd && (st.blockNext < now || st.blockNext < notBefore) {
-		st.blockNext += interval // a slot nobody took in time, or too early for this caller
+	if from := max(now, notBefore); st.blockNext < from && st.blockNext < st.blockEnd {
+		// skip the slots nobody took in time, or too early for this caller
+		st.blockNext += (from - st.blockNext + interval - 1) / interval * interval
 	}
 	if st.blockNext >= st.blockEnd {
 		return 0, false
@@ -91,9 +108,10 @@ type tooFarError struct{ wait time.Duration }
 func (e tooFarError) Error() string { return fmt.Sprintf("limit: next slot in %s", e.wait) }
 
 // reserve books the next slot of key, spaced interval from the previous
-// one, starting no earlier than notBefore. It fails with tooFarError, booking
+// one, starting no earlier than notBefore (storeCtx gives the context of
+// the store round trips, when one is needed). It fails with tooFarError, booking
 // nothing, when that slot starts more than maxDelay from now.
-func (s *schedule) reserve(ctx context.Context, key string, interval time.Duration, notBefore time.Time, maxDelay time.Duration) (time.Time, error) {
+func (s *schedule) reserve(storeCtx func() context.Context, key string, interval time.Duration, notBefore time.Time, maxDelay time.Duration) (time.Time, error) {
 	st := s.state(key)
 	st.waiting.Add(1)
 	st.mu.Lock()
@@ -106,6 +124,7 @@ func (s *schedule) reserve(ctx context.Context, key string, interval time.Durati
 		}
 		return time.Unix(0, t), nil
 	}
+	ctx := storeCtx()
 	for try := range maxCASTries {
 		if try > 0 {
 			// Lost a race: back off a little (jittered), so the
@@ -144,6 +163,9 @@ func (s *schedule) reserve(ctx context.Context, key string, interval time.Durati
 			return time.Time{}, tooFarError{wait: d}
 		}
 		block := int64(1 + min(st.waiting.Load(), maxSlotBlock-1))
+		if !start.After(now) { // idle: nothing booked beyond now
+			block = max(block, min(int64(idleLease/interval), maxLeaseBlock))
+		}
 		next := start.Add(time.Duration(block) * interval).UnixNano()
 		var val [8]byte
 		binary.BigEndian.PutUint64(val[:], uint64(next))

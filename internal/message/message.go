@@ -79,23 +79,23 @@ func OrderStatusEvent(status int64) (event string, ok bool) {
 }
 
 // Observer receives the pipeline's counts (implemented by
-// *telemetry.Messages).
+// *telemetry.Messages); app is the message's appKey ("" unknown).
 type Observer interface {
-	Received(ctx context.Context, event string)
-	Duplicated(ctx context.Context, event string)
-	Delivered(ctx context.Context, event, group string)
-	DeadLettered(ctx context.Context, event, group string)
+	Received(ctx context.Context, app, event string)
+	Duplicated(ctx context.Context, app, event string)
+	Delivered(ctx context.Context, app, event, group string)
+	DeadLettered(ctx context.Context, app, event, group string)
 	Lag(group string, pending int64)
 }
 
 // NopObserver counts nothing (the default Observer).
 type NopObserver struct{}
 
-func (NopObserver) Received(context.Context, string)             {}
-func (NopObserver) Duplicated(context.Context, string)           {}
-func (NopObserver) Delivered(context.Context, string, string)    {}
-func (NopObserver) DeadLettered(context.Context, string, string) {}
-func (NopObserver) Lag(string, int64)                            {}
+func (NopObserver) Received(context.Context, string, string)             {}
+func (NopObserver) Duplicated(context.Context, string, string)           {}
+func (NopObserver) Delivered(context.Context, string, string, string)    {}
+func (NopObserver) DeadLettered(context.Context, string, string, string) {}
+func (NopObserver) Lag(string, int64)                                    {}
 
 // InvalidError is a bad request argument of the log or of a consumer
 // group (the service answers it as a field violation).

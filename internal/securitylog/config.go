@@ -28,6 +28,11 @@ const (
 	DefaultUserIP        = "127.0.0.1"
 )
 
+// OffWarning is what the gateway logs at start when it runs with real
+// credentials and the security logs are off (the default).
+const OffWarning = "security logs are off: accesses to order data through the gateway are not reported to the platform's " +
+	"open.security.log.* APIs, which its security rules ask of integrators; set KWAISHOP_SECURITY_LOG=true (docs/security-logs.md)"
+
 // DefaultSettings are the documented defaults: off.
 func DefaultSettings() Settings {
 	return Settings{FlushInterval: DefaultFlushInterval, Retention: DefaultRetention, MaxBytes: DefaultMaxBytes, DefaultIP: DefaultUserIP}

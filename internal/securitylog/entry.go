@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/metadata"
 )
@@ -148,11 +149,15 @@ func FromMetadata(ctx context.Context) (context.Context, error) {
 	return WithAttribution(ctx, a), nil
 }
 
-// checkURL accepts a non-empty printable text of at most MaxURLLen bytes
-// (the platform takes any URL, or a domain for clients without one).
+// checkURL accepts a non-empty printable UTF-8 text of at most MaxURLLen
+// bytes (the platform takes any URL, or a domain for clients without one).
+// Invalid UTF-8 would reach the platform altered (JSON replaces it).
 func checkURL(u string) error {
 	if u == "" || len(u) > MaxURLLen {
 		return fmt.Errorf("want a URL of 1 to %d bytes", MaxURLLen)
+	}
+	if !utf8.ValidString(u) {
+		return fmt.Errorf("want a URL in UTF-8")
 	}
 	for _, r := range u {
 		if r < 0x20 || r == 0x7f {

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
 // The stream and its sender's durable consumer, shared by every replica.
@@ -63,6 +64,8 @@ type Recorder struct {
 	sent                                 atomic.Int64
 	failedStore, failedRetry, failedDrop atomic.Int64 // by reason: store, retry, dropped
 	lastWarn                             atomic.Int64 // Unix ns of the last "no end user named" warning
+	lastNotStored                        atomic.Int64 // Unix ns of the last "not stored" error line
+	notStored                            atomic.Int64 // entries not stored since that line
 	pending                              atomic.Int64 // from the consumer, refreshed by the sender
 
 	mSent, mFailed metric.Int64Counter
@@ -143,7 +146,9 @@ func (r *Recorder) Enabled() bool { return r != nil && r.stream != nil }
 // when the caller named none. access names what the gateway did (an RPC or
 // a platform API); it is the URL reported by default. At most
 // MaxOrderIDsPerAccess ids are recorded, in entries of at most
-// MaxOrderIDsPerEntry. It returns once the entries are stored.
+// MaxOrderIDsPerEntry. It returns once the entries are stored; an error
+// (ErrNotStored, ErrFull) means the access is not recorded, and its data
+// must not be answered.
 func (r *Recorder) OrderAccess(ctx context.Context, openID string, orderIDs []int64, access string) error {
 	if !r.reports(ctx, openID) || len(orderIDs) == 0 {
 		return nil
@@ -192,8 +197,15 @@ func (r *Recorder) Report(ctx context.Context, e Entry) error {
 }
 
 // ErrNotStored: the entry could not be stored (the stream is full or
-// unavailable); it is counted as failed (reason store).
+// unavailable); it is counted as failed (reason store). The access it
+// records must not be answered (docs/security-logs.md, When the stream is
+// full).
 var ErrNotStored = errors.New("securitylog: entry not stored")
+
+// ErrFull: the entry was not stored because the stream holds
+// KWAISHOP_SECURITY_LOG_MAX_BYTES of unsent entries (errors.Is ErrNotStored
+// too).
+var ErrFull = fmt.Errorf("%w: the stream is full", ErrNotStored)
 
 // ErrDisabled: the security logs are off for the shop's app.
 var ErrDisabled = errors.New("securitylog: security logs are off for this shop's app")
@@ -322,8 +334,27 @@ func (r *Recorder) store(ctx context.Context, e Entry) error {
 	defer cancel()
 	if _, err := r.cfg.JS.PublishMsg(sctx, m); err != nil {
 		r.fail(ctx, reasonStore, 1)
-		r.cfg.Log.ErrorContext(ctx, "security log: entry not stored", "open_id", e.OpenID, "kind", e.Kind, "err", err)
+		if store.Full(err) {
+			r.reportNotStored(ctx, "security log: the stream is full (KWAISHOP_SECURITY_LOG_MAX_BYTES): the platform has not "+
+				"accepted the stored entries; order data is refused until the sender catches up (docs/security-logs.md)", e, err)
+			return fmt.Errorf("%w: %w", ErrFull, err)
+		}
+		r.reportNotStored(ctx, "security log: entry not stored; order data is refused until the store accepts entries (docs/security-logs.md)", e, err)
 		return fmt.Errorf("%w: %w", ErrNotStored, err)
 	}
 	return nil
+}
+
+// reportNotStored logs an entry the store refused, at ERROR, at most once
+// a minute with how many were refused since the last line: every refused
+// read tries again, and a full stream must not flood the log.
+func (r *Recorder) reportNotStored(ctx context.Context, msg string, e Entry, err error) {
+	r.notStored.Add(1)
+	now := time.Now().UnixNano()
+	last := r.lastNotStored.Load()
+	if now-last < int64(time.Minute) || !r.lastNotStored.CompareAndSwap(last, now) {
+		return
+	}
+	n := r.notStored.Swap(0)
+	r.cfg.Log.ErrorContext(ctx, msg, "not_stored", max(n, 1), "open_id", e.OpenID, "kind", e.Kind, "err", err)
 }

@@ -31,6 +31,8 @@ func TestFromMetadata(t *testing.T) {
 		"two ips":        {md: []string{MetadataUserIP, "192.0.2.1", MetadataUserIP, "192.0.2.2"}, field: MetadataUserIP},
 		"long url":       {md: []string{MetadataUserURL, string(make([]byte, MaxURLLen+1))}, field: MetadataUserURL},
 		"control url":    {md: []string{MetadataUserURL, "https://a/\n"}, field: MetadataUserURL},
+		"url not UTF-8":  {md: []string{MetadataUserURL, "https://a/\xff"}, field: MetadataUserURL},
+		"url UTF-8":      {md: []string{MetadataUserURL, "https://a/订单"}},
 		"operation":      {md: []string{MetadataOperation, "42"}},
 		"operation 0":    {md: []string{MetadataOperation, "0"}, field: MetadataOperation},
 		"operation huge": {md: []string{MetadataOperation, "99999999999999999999"}, field: MetadataOperation},
@@ -101,6 +103,13 @@ func (fakeTokens) Shop(_ context.Context, openID string) (platform.TokenSource, 
 
 func openRecorder(t *testing.T, p *fakePlatform) *Recorder {
 	t.Helper()
+	return openRecorderWith(t, p, nil)
+}
+
+// openRecorderWith opens a recorder on a real store, its config changed by
+// edit.
+func openRecorderWith(t *testing.T, p *fakePlatform, edit func(*Config)) *Recorder {
+	t.Helper()
 	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -108,11 +117,100 @@ func openRecorder(t *testing.T, p *fakePlatform) *Recorder {
 	t.Cleanup(func() { _ = st.Close() })
 	s := DefaultSettings()
 	s.Enabled = true
-	r, err := Open(context.Background(), Config{Settings: s, JS: st.JetStream(), Caller: p, Tokens: fakeTokens{}})
+	cfg := Config{Settings: s, JS: st.JetStream(), Caller: p, Tokens: fakeTokens{}}
+	if edit != nil {
+		edit(&cfg)
+	}
+	r, err := Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The smallest stream (KWAISHOP_SECURITY_LOG_MAX_BYTES at its floor, 1
+// MiB) fills while the platform refuses: then an access is not recorded
+// (ErrFull, which is ErrNotStored), every refused entry is counted, the
+// stored ones are kept (discard-new), and one ERROR line says so however
+// many are refused. Once the platform accepts again, the sender empties the
+// stream and accesses are recorded again.
+func TestRecorder_FullStream(t *testing.T) {
+	p := &fakePlatform{fail: &platform.Error{Class: platform.ClassUpstream, Msg: "down"}}
+	logs := &lockedBuffer{}
+	r := openRecorderWith(t, p, func(c *Config) {
+		c.Settings.MaxBytes = 1 << 20
+		c.Log = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	ctx := WithAttribution(context.Background(), Attribution{UserIP: "192.0.2.1", URL: "https://erp/x", Operation: 3, Named: true})
+	ids := make([]int64, MaxOrderIDsPerAccess)
+	for i := range ids {
+		ids[i] = 1<<62 + int64(i)
+	}
+	var err error
+	accesses := 0
+	for ; accesses < 50 && err == nil; accesses++ {
+		err = r.OrderAccess(ctx, "shop1", ids, "test")
+	}
+	if !errors.Is(err, ErrFull) || !errors.Is(err, ErrNotStored) {
+		t.Fatalf("after %d accesses of 10 000 orders: %v, want ErrFull", accesses, err)
+	}
+	if accesses < 3 {
+		t.Fatalf("full after %d accesses of 100 entries: 1 MiB holds more", accesses)
+	}
+	// Small entries fill what is left; then they are refused too.
+	queries := 0
+	for ; queries < 1000; queries++ {
+		if err := r.OrderQuery(ctx, "shop1", "search", 0, "test"); err != nil {
+			break
+		}
+	}
+	for range 5 {
+		queries++
+		if err := r.OrderQuery(ctx, "shop1", "search", 0, "test"); !errors.Is(err, ErrFull) {
+			t.Fatalf("a query into the full stream: %v", err)
+		}
+	}
+	st := r.Stats(ctx)
+	if st.FailedStore < 6 || st.Pending == 0 || st.Pending+st.FailedStore != int64(accesses*100+queries+1) {
+		t.Fatalf("stats %+v after %d accesses of 100 entries and %d queries", st, accesses, queries+1)
+	}
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 || !strings.Contains(logs.String(), "KWAISHOP_SECURITY_LOG_MAX_BYTES") ||
+		!strings.Contains(logs.String(), "not_stored=1") {
+		t.Fatalf("%d ERROR lines, want 1 naming the setting:\n%s", n, logs)
+	}
+
+	// The platform accepts again: the stream empties, accesses are stored.
+	p.mu.Lock()
+	p.fail = nil
+	p.mu.Unlock()
+	deadline := time.Now().Add(30 * time.Second)
+	for r.Stats(ctx).Pending > 0 && time.Now().Before(deadline) {
+		r.Flush(ctx)
+	}
+	if st := r.Stats(ctx); st.Pending != 0 || st.Sent == 0 {
+		t.Fatalf("stats after the platform recovered: %+v", st)
+	}
+	if err := r.OrderAccess(ctx, "shop1", ids[:10], "test"); err != nil {
+		t.Fatalf("an access after the stream emptied: %v", err)
+	}
 }
 
 // 10 000 order ids become 100 entries of 100; more are cut at the bound;

@@ -222,7 +222,10 @@ func returnLogisticsProto(l *commerce.ReturnLogistics) *gatewayv1.ReturnLogistic
 }
 
 func rejectReasonProto(r commerce.RejectReason) *gatewayv1.RefundRejectReason {
-	return &gatewayv1.RefundRejectReason{Code: r.Code, Description: r.Description}
+	return &gatewayv1.RefundRejectReason{
+		Code: r.Code, Description: r.Description,
+		RequiresDescription: r.RequiresDescription, RequiresImage: r.RequiresImage, Tip: r.Tip,
+	}
 }
 
 func freightDecision(d gatewayv1.ReturnFreightDecision) commerce.FreightDecision {
@@ -365,7 +368,10 @@ func waybillResultProto(r commerce.WaybillResult) *gatewayv1.WaybillResult {
 }
 
 func waybillProto(w commerce.Waybill) *gatewayv1.Waybill {
-	return &gatewayv1.Waybill{WaybillCode: w.Code, ParentWaybillCode: w.ParentCode, PrintData: w.PrintData, Signature: w.Signature}
+	return &gatewayv1.Waybill{
+		WaybillCode: w.Code, ParentWaybillCode: w.ParentCode, PackageCode: w.PackageCode,
+		PrintData: w.PrintData, Signature: w.Signature, Key: w.Key, Version: w.Version,
+	}
 }
 
 // Shop.

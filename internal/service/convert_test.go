@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
@@ -111,6 +112,23 @@ func TestEnumConverters(t *testing.T) {
 		gatewayv1.OrderStatus(commerce.OrderStatusSucceeded) != gatewayv1.OrderStatus_ORDER_STATUS_SUCCEEDED ||
 		gatewayv1.SellerAddressType(commerce.SellerAddressShipFrom) != gatewayv1.SellerAddressType_SELLER_ADDRESS_TYPE_SHIP_FROM {
 		t.Error("status numbers differ")
+	}
+}
+
+// A waybill keeps everything the print component needs and a reject
+// reason the evidence it requires: every field of the Go type reaches the
+// message.
+func TestWaybillAndRejectReason_KeepEveryField(t *testing.T) {
+	t.Parallel()
+	w := commerce.Waybill{Code: "JD1", ParentCode: "JD0", PackageCode: "JD1-1-1", PrintData: "pd", Signature: "sig", Key: "k", Version: "2"}
+	want := &gatewayv1.Waybill{WaybillCode: "JD1", ParentWaybillCode: "JD0", PackageCode: "JD1-1-1", PrintData: "pd", Signature: "sig", Key: "k", Version: "2"}
+	if got := waybillProto(w); !proto.Equal(got, want) {
+		t.Errorf("waybill %+v converts to %v, want %v", w, got, want)
+	}
+	r := commerce.RejectReason{Code: 5, Description: "其他", RequiresDescription: true, RequiresImage: true, Tip: "tip"}
+	wantR := &gatewayv1.RefundRejectReason{Code: 5, Description: "其他", RequiresDescription: true, RequiresImage: true, Tip: "tip"}
+	if got := rejectReasonProto(r); !proto.Equal(got, wantR) {
+		t.Errorf("reason %+v converts to %v, want %v", r, got, wantR)
 	}
 }
 

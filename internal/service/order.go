@@ -23,7 +23,9 @@ func (s *Order) ListOrders(ctx context.Context, req *gatewayv1.ListOrdersRequest
 		for i := range l.Items {
 			ids[i] = l.Items[i].ID
 		}
-		logOrders(ctx, s.base.cfg.AccessLog, req.GetOpenId(), ids, "OrderService.ListOrders")
+		if err := logOrders(ctx, s.base.cfg.AccessLog, req.GetOpenId(), ids, "OrderService.ListOrders"); err != nil {
+			return nil, err
+		}
 		return &gatewayv1.ListOrdersResponse{Orders: orderProtos(l.Items), NextPageToken: l.NextPageToken}, nil
 	})
 }
@@ -35,7 +37,9 @@ func (s *Order) GetOrder(ctx context.Context, req *gatewayv1.GetOrderRequest) (*
 		if err != nil {
 			return nil, err
 		}
-		logOrders(ctx, s.base.cfg.AccessLog, req.GetOpenId(), []int64{o.ID}, "OrderService.GetOrder")
+		if err := logOrders(ctx, s.base.cfg.AccessLog, req.GetOpenId(), []int64{o.ID}, "OrderService.GetOrder"); err != nil {
+			return nil, err
+		}
 		return &gatewayv1.GetOrderResponse{Order: orderProto(&o)}, nil
 	})
 }

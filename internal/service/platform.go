@@ -124,7 +124,9 @@ func (s *Platform) Call(ctx context.Context, req *gatewayv1.CallRequest) (*gatew
 	if err != nil {
 		return nil, ToStatus(ctx, s.log, err)
 	}
-	logCall(ctx, s.accessLog, req.GetOpenId(), req.GetMethod(), param, resp.Data)
+	if err := logCall(ctx, s.accessLog, req.GetOpenId(), req.GetMethod(), param, resp.Data); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -33,7 +33,9 @@ func (s *Security) DecryptReceivers(ctx context.Context, req *gatewayv1.DecryptR
 	return read(ctx, s.base, req, func(ctx context.Context, shop commerce.Shop) (*gatewayv1.DecryptReceiversResponse, error) {
 		in := ciphertexts(req.GetEntries())
 		res := shop.DecryptReceivers(ctx, in)
-		logOrders(ctx, s.base.cfg.AccessLog, req.GetOpenId(), answeredOrders(in, res), "SecurityService.DecryptReceivers")
+		if err := logOrders(ctx, s.base.cfg.AccessLog, req.GetOpenId(), answeredOrders(in, res), "SecurityService.DecryptReceivers"); err != nil {
+			return nil, err
+		}
 		return &gatewayv1.DecryptReceiversResponse{Results: s.receiverResults(ctx, in, res)}, nil
 	})
 }
@@ -43,7 +45,9 @@ func (s *Security) DesensitiseReceivers(ctx context.Context, req *gatewayv1.Dese
 	return read(ctx, s.base, req, func(ctx context.Context, shop commerce.Shop) (*gatewayv1.DesensitiseReceiversResponse, error) {
 		in := ciphertexts(req.GetEntries())
 		res := shop.DesensitiseReceivers(ctx, in)
-		logOrders(ctx, s.base.cfg.AccessLog, req.GetOpenId(), answeredOrders(in, res), "SecurityService.DesensitiseReceivers")
+		if err := logOrders(ctx, s.base.cfg.AccessLog, req.GetOpenId(), answeredOrders(in, res), "SecurityService.DesensitiseReceivers"); err != nil {
+			return nil, err
+		}
 		return &gatewayv1.DesensitiseReceiversResponse{Results: s.receiverResults(ctx, in, res)}, nil
 	})
 }
@@ -58,7 +62,9 @@ func (s *Security) SearchIndex(ctx context.Context, req *gatewayv1.SearchIndexRe
 		}
 		res := shop.SearchIndexes(ctx, in)
 		if answered(res) {
-			logQuery(ctx, s.base.cfg.AccessLog, req.GetOpenId(), searchIndexData, "SecurityService.SearchIndex")
+			if err := logQuery(ctx, s.base.cfg.AccessLog, req.GetOpenId(), searchIndexData, "SecurityService.SearchIndex"); err != nil {
+				return nil, err
+			}
 		}
 		errs := s.entryErrors(ctx, res)
 		out := &gatewayv1.SearchIndexResponse{Results: make([]*gatewayv1.SearchIndexResult, len(res))}

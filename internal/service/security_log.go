@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 
+	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/commerce"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/securitylog"
 )
@@ -21,13 +24,15 @@ type AccessLog interface {
 	OrderQuery(ctx context.Context, openID, data string, total int64, access string) error
 }
 
-// logOrders records an order access when an AccessLog is set. A failure to
-// store the entry is logged and counted by the recorder; the caller still
-// gets the data it was answered (the read has happened).
-func logOrders(ctx context.Context, l AccessLog, openID string, ids []int64, access string) {
-	if l != nil && len(ids) > 0 {
-		_ = l.OrderAccess(ctx, openID, ids, access)
+// logOrders records an order access when an AccessLog is set. It returns
+// the refusal of the read when the access could not be recorded: order
+// data is answered only once its access is stored (docs/security-logs.md,
+// When the stream is full).
+func logOrders(ctx context.Context, l AccessLog, openID string, ids []int64, access string) error {
+	if l == nil || len(ids) == 0 {
+		return nil
 	}
+	return notRecorded(l.OrderAccess(ctx, openID, ids, access))
 }
 
 // searchIndexData describes a search-index access, which names no order
@@ -35,10 +40,36 @@ func logOrders(ctx context.Context, l AccessLog, openID string, ids []int64, acc
 const searchIndexData = "search index of receiver values"
 
 // logQuery records an access to orders without their ids when an
-// AccessLog is set.
-func logQuery(ctx context.Context, l AccessLog, openID, data, access string) {
-	if l != nil {
-		_ = l.OrderQuery(ctx, openID, data, 0, access)
+// AccessLog is set; an error is logOrders'.
+func logQuery(ctx context.Context, l AccessLog, openID, data, access string) error {
+	if l == nil {
+		return nil
+	}
+	return notRecorded(l.OrderQuery(ctx, openID, data, 0, access))
+}
+
+// Retry delays suggested when an access could not be recorded: a full
+// stream empties only as the platform accepts the stored entries.
+const (
+	securityLogFullRetryDelay  = 30 * time.Second
+	securityLogStoreRetryDelay = time.Second
+)
+
+// notRecorded is the refusal of a read whose access was not stored (nil
+// for nil): UNAVAILABLE with a retry delay, the cause in the ErrorInfo's
+// security_log (full, or unavailable). The recorder logged and counted it.
+func notRecorded(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, securitylog.ErrFull):
+		return gatewayStatus(codes.Unavailable, gatewayv1.ErrorReason_ERROR_REASON_INTERNAL,
+			"the security log is full (KWAISHOP_SECURITY_LOG_MAX_BYTES): order data is not answered while its access cannot "+
+				"be recorded; retry later (docs/security-logs.md)", map[string]string{"security_log": "full"}, retryInfo(securityLogFullRetryDelay))
+	default:
+		return gatewayStatus(codes.Unavailable, gatewayv1.ErrorReason_ERROR_REASON_INTERNAL,
+			"the access could not be recorded in the security log: order data is not answered; retry later (docs/security-logs.md)",
+			map[string]string{"security_log": "unavailable"}, retryInfo(securityLogStoreRetryDelay))
 	}
 }
 
@@ -66,19 +97,22 @@ func answered(res []commerce.EntryResult) bool {
 }
 
 // logCall records the order access of a successful generic call of an
-// order-reading API (securitylog.CallOrderIDs names them).
-func logCall(ctx context.Context, l AccessLog, openID, method string, params, data json.RawMessage) {
+// order-reading API (securitylog.CallOrderIDs names them); an error is
+// logOrders'.
+func logCall(ctx context.Context, l AccessLog, openID, method string, params, data json.RawMessage) error {
 	if l == nil || openID == "" {
-		return
+		return nil
 	}
 	ids, ok := securitylog.CallOrderIDs(method, params, data)
 	switch {
 	case !ok:
+		return nil
 	case len(ids) > 0:
-		_ = l.OrderAccess(ctx, openID, ids, method)
+		return logOrders(ctx, l, openID, ids, method)
 	case method == "open.order.search.index.batch":
-		logQuery(ctx, l, openID, searchIndexData, method)
+		return logQuery(ctx, l, openID, searchIndexData, method)
 	}
+	return nil
 }
 
 // WithAccessLog makes the PlatformService record the order accesses of

@@ -122,6 +122,10 @@ func (s *SecurityLog) report(ctx context.Context, e securitylog.Entry) error {
 	case errors.Is(err, securitylog.ErrDisabled):
 		return gatewayStatus(codes.FailedPrecondition, gatewayv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
 			"security logs are off for this shop's app (KWAISHOP_SECURITY_LOG, KWAISHOP_SECURITY_LOG_APPS; docs/security-logs.md)", nil)
+	case errors.Is(err, securitylog.ErrFull):
+		return gatewayStatus(codes.Unavailable, gatewayv1.ErrorReason_ERROR_REASON_INTERNAL,
+			"the security log is full (KWAISHOP_SECURITY_LOG_MAX_BYTES): the report was not stored; retry later (docs/security-logs.md)",
+			map[string]string{"security_log": "full"}, retryInfo(securityLogFullRetryDelay))
 	case errors.Is(err, securitylog.ErrNotStored):
 		return gatewayStatus(codes.Unavailable, gatewayv1.ErrorReason_ERROR_REASON_INTERNAL,
 			"the report could not be stored; retry later", nil, retryInfo(time.Second))

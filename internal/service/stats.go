@@ -16,7 +16,7 @@ import (
 type StatsReader interface {
 	APIStatsFor(ctx context.Context, q stats.APIQuery) (*stats.APIReport, error)
 	QuotaFor(ctx context.Context, appKey string) (*stats.QuotaReport, error)
-	MessageStats(ctx context.Context, window string) (*stats.MessageReport, error)
+	MessageStatsFor(ctx context.Context, q stats.MessageQuery) (*stats.MessageReport, error)
 }
 
 // Stats implements gatewayv1.StatsServiceServer.
@@ -123,14 +123,17 @@ func messageCounts(m stats.MessageCounts) *gatewayv1.MessageCounts {
 
 // GetMessageStats reports pushed-message flow of a window.
 func (s *Stats) GetMessageStats(ctx context.Context, req *gatewayv1.GetMessageStatsRequest) (*gatewayv1.GetMessageStatsResponse, error) {
-	rep, err := s.r.MessageStats(ctx, req.GetWindow())
+	rep, err := s.r.MessageStatsFor(ctx, stats.MessageQuery{Window: req.GetWindow(), AppKey: req.GetAppKey()})
 	if err != nil {
 		return nil, s.toStatus(ctx, err)
 	}
 	out := &gatewayv1.GetMessageStatsResponse{
 		Window: rep.Window, StartTime: timestamppb.New(rep.Start), EndTime: timestamppb.New(rep.End),
 		StepSeconds: int32(rep.Step / time.Second), Total: messageCounts(rep.Total),
-		Timeline: make([]*gatewayv1.MessageTimelinePoint, len(rep.Timeline)),
+		Timeline: make([]*gatewayv1.MessageTimelinePoint, len(rep.Timeline)), AppKey: rep.AppKey,
+	}
+	for _, a := range rep.Apps {
+		out.Apps = append(out.Apps, &gatewayv1.AppMessageCounts{AppKey: a.AppKey, Total: messageCounts(a.Total)})
 	}
 	for i, p := range rep.Timeline {
 		out.Timeline[i] = &gatewayv1.MessageTimelinePoint{StartTime: timestamppb.New(p.Start), Counts: messageCounts(p.MessageCounts)}

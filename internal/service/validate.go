@@ -20,7 +20,10 @@ import (
 // violations. Before those rules it refuses requests the decoder could not
 // take (see DecodeRequest) and Value fields nested deeper than
 // MaxParamsDepth.
-type Validator struct{ v protovalidate.Validator }
+type Validator struct {
+	v    protovalidate.Validator
+	opts []protovalidate.ValidationOption // built once: skipRuleless
+}
 
 // NewValidator builds the validator.
 func NewValidator() (*Validator, error) {
@@ -28,8 +31,17 @@ func NewValidator() (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Validator{v: v}, nil
+	return &Validator{v: v, opts: []protovalidate.ValidationOption{protovalidate.WithFilter(skipRuleless)}}, nil
 }
+
+// skipRuleless keeps protovalidate out of google.protobuf.Value, Struct and
+// ListValue: they declare no rules, yet protovalidate cannot tell (they are
+// recursive), so it would walk every member of CallRequest.params on each
+// call. The rules of the field that holds them are still evaluated (there
+// the message passed is the holder); deepValue bounds their nesting.
+var skipRuleless = protovalidate.FilterFunc(func(m protoreflect.Message, _ protoreflect.Descriptor) bool {
+	return !isValueType(m.Descriptor())
+})
 
 func (v *Validator) check(m any) error {
 	msg, ok := m.(proto.Message)
@@ -42,7 +54,7 @@ func (v *Validator) check(m any) error {
 	if path, deep := deepValue(msg.ProtoReflect(), "", 0); deep {
 		return InvalidArgument(FieldViolation{Field: path, Description: ParamsTooDeep})
 	}
-	err := v.v.Validate(msg)
+	err := v.v.Validate(msg, v.opts...)
 	if err == nil {
 		return nil
 	}

@@ -176,3 +176,55 @@ func TestRecorderApps_ConfigRefusesBadApps(t *testing.T) {
 		}
 	}
 }
+
+// Two apps on two replicas: each app's messages show separately (the app
+// filter and the per-app rows, as for calls), the totals hold every
+// message, a message of no configured app counts in the totals only, and
+// the consumers' lag is reported with the filter too.
+func TestRecorderApps_MessagesPerApp(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	clk := &clock{t: base.Add(30 * time.Second)}
+	apps := func(c *Config) { c.Apps = []App{{Key: "ksA"}, {Key: "ksB"}} }
+	r1 := newRecorder(t, st, "r1", clk, apps)
+	r2 := newRecorder(t, st, "r2", clk, apps)
+	for range 3 {
+		r1.RecordMessage("ksA", MessageReceived)
+	}
+	r2.RecordMessage("ksA", MessageDelivered)
+	r2.RecordMessage("ksB", MessageReceived)
+	r1.RecordMessage("ksB", MessageDeadLettered)
+	r1.RecordMessage("", MessageDuplicated)
+	r2.RecordMessage("ksZ", MessageReceived) // not a configured app: the totals only
+	r2.RecordLag("erp", 5)
+	if err := r2.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, err := r1.MessageStatsFor(ctx, MessageQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantA := MessageCounts{Received: 3, Delivered: 1}
+	wantB := MessageCounts{Received: 1, DeadLettered: 1}
+	if all.Total != (MessageCounts{Received: 5, Duplicated: 1, Delivered: 1, DeadLettered: 1}) || len(all.Apps) != 2 ||
+		all.Apps[0] != (AppMessages{"ksA", wantA}) || all.Apps[1] != (AppMessages{"ksB", wantB}) || all.AppKey != "" {
+		t.Fatalf("all apps: total %+v, rows %+v", all.Total, all.Apps)
+	}
+	for _, win := range []string{"1h", "24h"} {
+		a, err := r2.MessageStatsFor(ctx, MessageQuery{Window: win, AppKey: "ksA"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var line MessageCounts
+		for _, p := range a.Timeline {
+			line.add(p.MessageCounts)
+		}
+		if a.AppKey != "ksA" || a.Total != wantA || line != wantA || len(a.Apps) != 1 || a.Apps[0] != (AppMessages{"ksA", wantA}) ||
+			len(a.Consumers) != 1 || a.Consumers[0].Consumer != "erp" || a.Consumers[0].Pending != 5 {
+			t.Fatalf("%s app A: %+v", win, a)
+		}
+	}
+	if _, err := r1.MessageStatsFor(ctx, MessageQuery{AppKey: "ksZ"}); !errors.Is(err, ErrUnknownApp) {
+		t.Fatalf("an unknown app: %v", err)
+	}
+}

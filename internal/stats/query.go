@@ -284,20 +284,28 @@ func (r *Recorder) read(ctx context.Context, kv jetstream.KeyValue, shop string,
 	return out, nil
 }
 
-// MessageReport is the answer of MessageStats.
+// MessageReport is the answer of MessageStatsFor.
 type MessageReport struct {
 	Window    string
 	Start     time.Time
 	End       time.Time
 	Step      time.Duration
+	AppKey    string // the app filter, "" for none
 	Total     MessageCounts
 	Timeline  []MessagePoint
+	Apps      []AppMessages // each app's totals (Config.Apps, or the filtered app)
 	Consumers []ConsumerLag // by name
 }
 
 // MessageCounts are pushed-message counters.
 type MessageCounts struct {
 	Received, Duplicated, Delivered, DeadLettered int64
+}
+
+// AppMessages are one app's message counts in a window.
+type AppMessages struct {
+	AppKey string
+	Total  MessageCounts
 }
 
 // MessagePoint is one timeline bucket of message flow.
@@ -313,33 +321,61 @@ type ConsumerLag struct {
 	At       time.Time
 }
 
-// MessageStats reports message flow in window and the latest lag of every
-// consumer seen in it. It flushes this replica first.
+// MessageQuery selects a message report: a window ("" = 1h), and
+// optionally one app's messages.
+type MessageQuery struct {
+	Window, AppKey string
+}
+
+// MessageStats reports the message flow of every app in window.
 func (r *Recorder) MessageStats(ctx context.Context, window string) (*MessageReport, error) {
-	w, err := LookupWindow(window)
+	return r.MessageStatsFor(ctx, MessageQuery{Window: window})
+}
+
+// MessageStatsFor reports message flow in q's window: every app's, or one
+// app's (AppKey), with the report's Apps rows holding each app's totals
+// (only the filtered app's with AppKey), and the latest lag of every
+// consumer seen in the window. A consumer group reads every app's messages,
+// so its lag is reported with or without the app filter. It flushes this
+// replica first.
+func (r *Recorder) MessageStatsFor(ctx context.Context, q MessageQuery) (*MessageReport, error) {
+	w, err := LookupWindow(q.Window)
 	if err != nil {
 		return nil, err
+	}
+	apps := r.appKeys()
+	if q.AppKey != "" {
+		if !slices.Contains(apps, q.AppKey) {
+			return nil, ErrUnknownApp
+		}
+		apps = []string{q.AppKey}
 	}
 	if err := r.Flush(ctx); err != nil {
 		return nil, err
 	}
 	now := r.cfg.Now()
 	first, last := w.bounds(now)
-	recs, err := r.read(ctx, r.bucketFor(w), shopAll, first, last)
+	kv := r.bucketFor(w)
+	all, err := r.read(ctx, kv, shopAll, first, last)
 	if err != nil {
 		return nil, err
 	}
-	step := int64(w.Step / time.Second)
-	rep := &MessageReport{Window: w.Name, Start: time.Unix(first, 0).UTC(), End: now.UTC(), Step: w.Step, Timeline: make([]MessagePoint, w.Buckets)}
-	for i := range rep.Timeline {
-		rep.Timeline[i].Start = time.Unix(first+int64(i)*step, 0).UTC()
+	rep := &MessageReport{Window: w.Name, Start: time.Unix(first, 0).UTC(), End: now.UTC(), Step: w.Step, AppKey: q.AppKey}
+	counts := all
+	for _, app := range apps {
+		recs, err := r.read(ctx, kv, appSegment(app), first, last)
+		if err != nil {
+			return nil, err
+		}
+		total, _ := sumMessages(recs, w, first)
+		rep.Apps = append(rep.Apps, AppMessages{AppKey: app, Total: total})
+		if q.AppKey != "" {
+			counts = recs
+		}
 	}
+	rep.Total, rep.Timeline = sumMessages(counts, w, first)
 	lags := map[string]lagValue{}
-	for _, rec := range recs {
-		i := (rec.Start - first) / step
-		m := MessageCounts(rec.Msgs)
-		rep.Total.add(m)
-		rep.Timeline[i].add(m)
+	for _, rec := range all {
 		for name, l := range rec.Lag {
 			if cur, ok := lags[name]; !ok || l.At > cur.At {
 				lags[name] = l
@@ -351,6 +387,23 @@ func (r *Recorder) MessageStats(ctx context.Context, window string) (*MessageRep
 	}
 	slices.SortFunc(rep.Consumers, func(a, b ConsumerLag) int { return cmp.Compare(a.Consumer, b.Consumer) })
 	return rep, nil
+}
+
+// sumMessages sums the message counts of records of one segment: the
+// total and one point per bucket of w.
+func sumMessages(recs []*record, w Window, first int64) (MessageCounts, []MessagePoint) {
+	step := int64(w.Step / time.Second)
+	line := make([]MessagePoint, w.Buckets)
+	for i := range line {
+		line[i].Start = time.Unix(first+int64(i)*step, 0).UTC()
+	}
+	var total MessageCounts
+	for _, rec := range recs {
+		m := MessageCounts(rec.Msgs)
+		total.add(m)
+		line[(rec.Start-first)/step].add(m)
+	}
+	return total, line
 }
 
 func (m *MessageCounts) add(o MessageCounts) {

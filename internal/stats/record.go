@@ -109,7 +109,7 @@ type record struct {
 	APIs    map[string]*cell           `json:"apis,omitempty"`
 	Shops   map[string]int64           `json:"shops,omitempty"` // totals only: reached calls per open_id ("" = app-level)
 	QPS     map[string]map[int64]int64 `json:"qps,omitempty"`   // totals' minutes only: API → second offset → reached calls
-	Msgs    msgCounts                  `json:"msgs,omitzero"`   // shopAll only
+	Msgs    msgCounts                  `json:"msgs,omitzero"`   // totals only (all apps, or one app's)
 	Lag     map[string]lagValue        `json:"lag,omitempty"`   // shopAll only
 }
 

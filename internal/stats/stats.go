@@ -356,12 +356,21 @@ const (
 	MessageDeadLettered = "dead_lettered"
 )
 
-// RecordMessage counts one pushed message event of kind (MessageReceived, ...).
-func (r *Recorder) RecordMessage(kind string) {
+// RecordMessage counts one pushed message event of kind (MessageReceived,
+// ...) of the app appKey: in the totals of all apps and, for a configured
+// app (Config.Apps), in the app's own ("" or another key: the totals only).
+func (r *Recorder) RecordMessage(appKey, kind string) {
 	now := r.cfg.Now().Unix()
+	minute, hour := now-now%60, now-now%3600
+	keys := [...]pkey{{false, minute, shopAll}, {true, hour, shopAll}, {}, {}}
+	n := 2
+	if appKey != "" && r.servesApp(appKey) {
+		seg := appSegment(appKey)
+		keys[2], keys[3], n = pkey{false, minute, seg}, pkey{true, hour, seg}, 4
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, k := range [...]pkey{{false, now - now%60, shopAll}, {true, now - now%3600, shopAll}} {
+	for _, k := range keys[:n] {
 		m := &r.touch(k).Msgs
 		switch kind {
 		case MessageReceived:
@@ -374,6 +383,16 @@ func (r *Recorder) RecordMessage(kind string) {
 			m.DeadLettered++
 		}
 	}
+}
+
+// servesApp reports whether appKey is one of Config.Apps.
+func (r *Recorder) servesApp(appKey string) bool {
+	for _, a := range r.cfg.Apps {
+		if a.Key == appKey {
+			return true
+		}
+	}
+	return false
 }
 
 // RecordLag stores a consumer's pending count as of now.

@@ -444,12 +444,12 @@ func TestRecorder_Messages(t *testing.T) {
 	r1 := newRecorder(t, st, "r1", clk, nil)
 	r2 := newRecorder(t, st, "r2", clk, nil)
 	for range 3 {
-		r1.RecordMessage(MessageReceived)
+		r1.RecordMessage("", MessageReceived)
 	}
-	r1.RecordMessage(MessageDuplicated)
-	r2.RecordMessage(MessageReceived)
-	r2.RecordMessage(MessageDelivered)
-	r2.RecordMessage(MessageDeadLettered)
+	r1.RecordMessage("", MessageDuplicated)
+	r2.RecordMessage("", MessageReceived)
+	r2.RecordMessage("", MessageDelivered)
+	r2.RecordMessage("", MessageDeadLettered)
 	r1.RecordLag("orders", 7)
 	clk.Set(base.Add(2 * time.Minute))
 	r2.RecordLag("orders", 2)

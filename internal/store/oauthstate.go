@@ -117,6 +117,10 @@ func bucketFull(err error) bool {
 		strings.Contains(apiErr.Description, "maximum bytes exceeded")
 }
 
+// Full reports whether JetStream refused a write because the stream or
+// bucket (discard-new policy) holds its maximum bytes.
+func Full(err error) bool { return bucketFull(err) }
+
 // jsErrCodeStoreFailed is JetStream's "storing the message failed" error
 // code, which carries the reason (here: maximum bytes exceeded).
 const jsErrCodeStoreFailed jetstream.ErrorCode = 10077

@@ -11,33 +11,36 @@ import (
 )
 
 // MessageSink receives message counts for the cross-replica statistics
-// (implemented by *stats.Recorder).
+// (implemented by *stats.Recorder): appKey is a served app's key, or ""
+// when the message names none the gateway serves.
 type MessageSink interface {
-	RecordMessage(kind string)
+	RecordMessage(appKey, kind string)
 	RecordLag(consumer string, pending int64)
 }
 
 // Messages counts the pushed-message pipeline: intake, de-duplication,
-// delivery to subscribers, dead letters and consumer lag. Every method is
-// safe for concurrent use and a nil *Messages does nothing, so the pipeline
-// may hold one unconditionally.
+// delivery to subscribers, dead letters and consumer lag, each count
+// labelled with the message's app (a served app's key, AppOther or
+// AppNone). Every method is safe for concurrent use and a nil *Messages
+// does nothing, so the pipeline may hold one unconditionally.
 //
-//	msgs.Received(ctx, event)           // a push was decrypted, stored and acknowledged
-//	msgs.Duplicated(ctx, event)         // a push repeated an event id already stored
-//	msgs.Delivered(ctx, event, group)   // a subscriber (consumer group) got a message
-//	msgs.DeadLettered(ctx, event, group) // redelivery gave up on a message
-//	msgs.Lag(group, pending)            // a consumer's pending (undelivered + unacked) count
+//	msgs.Received(ctx, app, event)           // a push was decrypted, stored and acknowledged
+//	msgs.Duplicated(ctx, app, event)         // a push repeated an event id already stored
+//	msgs.Delivered(ctx, app, event, group)   // a subscriber (consumer group) got a message
+//	msgs.DeadLettered(ctx, app, event, group) // redelivery gave up on a message
+//	msgs.Lag(group, pending)                 // a consumer's pending (undelivered + unacked) count
 type Messages struct {
 	received, duplicated, delivered, dead metric.Int64Counter
 	lag                                   metric.Int64ObservableGauge
+	apps                                  *appLabels
 
 	mu   sync.Mutex
 	lags map[string]int64
 	sink MessageSink
 }
 
-func newMessages(m metric.Meter) (*Messages, error) {
-	msgs := &Messages{lags: map[string]int64{}}
+func newMessages(m metric.Meter, apps *appLabels) (*Messages, error) {
+	msgs := &Messages{lags: map[string]int64{}, apps: apps}
 	var err error
 	counter := func(name, desc string) metric.Int64Counter {
 		if err != nil {
@@ -90,36 +93,37 @@ func (m *Messages) sinkOf() MessageSink {
 	return m.sink
 }
 
-// Received counts an accepted push of event.
-func (m *Messages) Received(ctx context.Context, event string) {
+// Received counts an accepted push of event of the app app.
+func (m *Messages) Received(ctx context.Context, app, event string) {
 	if m == nil {
 		return
 	}
-	m.count(ctx, m.received, stats.MessageReceived, attribute.String(AttrEvent, labelName(event)))
+	m.count(ctx, m.received, app, stats.MessageReceived, attribute.String(AttrEvent, labelName(event)))
 }
 
 // Duplicated counts a push dropped as a duplicate.
-func (m *Messages) Duplicated(ctx context.Context, event string) {
+func (m *Messages) Duplicated(ctx context.Context, app, event string) {
 	if m == nil {
 		return
 	}
-	m.count(ctx, m.duplicated, stats.MessageDuplicated, attribute.String(AttrEvent, labelName(event)))
+	m.count(ctx, m.duplicated, app, stats.MessageDuplicated, attribute.String(AttrEvent, labelName(event)))
 }
 
-// Delivered counts a message delivered to a subscriber of group.
-func (m *Messages) Delivered(ctx context.Context, event, group string) {
+// Delivered counts a message of app delivered to a subscriber of group.
+func (m *Messages) Delivered(ctx context.Context, app, event, group string) {
 	if m == nil {
 		return
 	}
-	m.count(ctx, m.delivered, stats.MessageDelivered, attribute.String(AttrEvent, labelName(event)), attribute.String(AttrConsumer, labelName(group)))
+	m.count(ctx, m.delivered, app, stats.MessageDelivered, attribute.String(AttrEvent, labelName(event)), attribute.String(AttrConsumer, labelName(group)))
 }
 
-// DeadLettered counts a message given up on for group.
-func (m *Messages) DeadLettered(ctx context.Context, event, group string) {
+// DeadLettered counts a message of app given up on for group ("": the
+// message had aged out of the log).
+func (m *Messages) DeadLettered(ctx context.Context, app, event, group string) {
 	if m == nil {
 		return
 	}
-	m.count(ctx, m.dead, stats.MessageDeadLettered, attribute.String(AttrEvent, labelName(event)), attribute.String(AttrConsumer, labelName(group)))
+	m.count(ctx, m.dead, app, stats.MessageDeadLettered, attribute.String(AttrEvent, labelName(event)), attribute.String(AttrConsumer, labelName(group)))
 }
 
 // Lag reports a consumer's pending count (kwaishop.messages.consumer.lag).
@@ -137,10 +141,10 @@ func (m *Messages) Lag(group string, pending int64) {
 	}
 }
 
-func (m *Messages) count(ctx context.Context, c metric.Int64Counter, kind string, attrs ...attribute.KeyValue) {
-	c.Add(ctx, 1, metric.WithAttributes(attrs...))
+func (m *Messages) count(ctx context.Context, c metric.Int64Counter, app, kind string, attrs ...attribute.KeyValue) {
+	c.Add(ctx, 1, metric.WithAttributes(append(attrs, m.apps.label(app))...))
 	if s := m.sinkOf(); s != nil {
-		s.RecordMessage(kind)
+		s.RecordMessage(m.apps.key(app), kind)
 	}
 }
 

@@ -40,7 +40,7 @@ const (
 	AttrMethod     = "kwaishop.method"               // platform API name
 	AttrErrorClass = "kwaishop.error_class"          // "none" on success
 	AttrResult     = "kwaishop.result"               // platform result code; "0" = none received
-	AttrAppKey     = "kwaishop.app_key"              // the app's appKey (public)
+	AttrAppKey     = "kwaishop.app_key"              // a configured app's appKey (public); "other", "none"
 	AttrGrantType  = "kwaishop.oauth.grant_type"     // refresh_token, client_credentials
 	AttrOutcome    = "kwaishop.outcome"              // success, failure
 	AttrAuthStatus = "kwaishop.authorization.status" // active, refresh_failed, revoked, expired
@@ -53,17 +53,19 @@ const (
 // valid no-op.
 type Metrics struct {
 	meter     metric.Meter
-	app       attribute.KeyValue
+	apps      *appLabels
 	calls     metric.Int64Counter
 	duration  metric.Float64Histogram
 	refreshes metric.Int64Counter
 	msgs      *Messages
 }
 
-// New creates the instruments on mp. appKey labels upstream calls (it is
-// public: it appears in every request URL).
-func New(mp metric.MeterProvider, appKey string) (*Metrics, error) {
-	m := &Metrics{meter: mp.Meter(ScopeName), app: attribute.String(AttrAppKey, appKey)}
+// New creates the instruments on mp. appKeys are the apps the gateway
+// serves: the app label of upstream calls, token requests and messages
+// takes one of them (an app key is public: it appears in every request
+// URL), so the label stays a bounded set.
+func New(mp metric.MeterProvider, appKeys ...string) (*Metrics, error) {
+	m := &Metrics{meter: mp.Meter(ScopeName), apps: newAppLabels(appKeys)}
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
@@ -83,7 +85,7 @@ func New(mp metric.MeterProvider, appKey string) (*Metrics, error) {
 		metric.WithDescription("Token requests to the platform's OAuth endpoints: shop refreshes (refresh_token) and app tokens (client_credentials)."),
 		metric.WithUnit("{refresh}"))
 	add(err)
-	m.msgs, err = newMessages(m.meter)
+	m.msgs, err = newMessages(m.meter, m.apps)
 	add(err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -94,8 +96,9 @@ func New(mp metric.MeterProvider, appKey string) (*Metrics, error) {
 // Meter is the gateway's meter, for instruments of other packages.
 func (m *Metrics) Meter() metric.Meter { return m.meter }
 
-// ObserveCall records one upstream attempt (a platform.Config.Observe hook).
-func (m *Metrics) ObserveCall(ci platform.CallInfo) {
+// ObserveCall records one upstream attempt of the app appKey (a
+// platform.Config.Observe hook of that app's client).
+func (m *Metrics) ObserveCall(appKey string, ci platform.CallInfo) {
 	if m == nil {
 		return
 	}
@@ -106,7 +109,7 @@ func (m *Metrics) ObserveCall(ci platform.CallInfo) {
 	method := methodLabel(ci.Method)
 	ctx := context.Background()
 	m.calls.Add(ctx, 1, metric.WithAttributes(attribute.String(AttrMethod, method), attribute.String(AttrErrorClass, class),
-		attribute.String(AttrResult, strconv.FormatInt(ci.Result, 10)), m.app))
+		attribute.String(AttrResult, strconv.FormatInt(ci.Result, 10)), m.apps.label(appKey)))
 	m.duration.Record(ctx, ci.Duration.Seconds(), metric.WithAttributes(attribute.String(AttrMethod, method), attribute.String(AttrErrorClass, class)))
 }
 
@@ -126,41 +129,42 @@ type OAuth interface {
 }
 
 // WrapOAuth counts the refresh_token and client_credentials requests made
-// through o in kwaishop.token.refreshes. The decorator passes ctx through
-// unchanged, so the OAuth client span stays a child of the call that needed
-// the token.
-func (m *Metrics) WrapOAuth(o OAuth) OAuth {
+// through o, the OAuth client of the app appKey, in
+// kwaishop.token.refreshes. The decorator passes ctx through unchanged, so
+// the OAuth client span stays a child of the call that needed the token.
+func (m *Metrics) WrapOAuth(appKey string, o OAuth) OAuth {
 	if m == nil {
 		return o
 	}
-	return countingOAuth{o, m}
+	return countingOAuth{o, m, m.apps.label(appKey)}
 }
 
 type countingOAuth struct {
 	OAuth
-	m *Metrics
+	m   *Metrics
+	app attribute.KeyValue
 }
 
 func (c countingOAuth) Refresh(ctx context.Context, refreshToken string) (*oauth.Token, error) {
 	t, err := c.OAuth.Refresh(ctx, refreshToken)
-	c.m.refreshed(ctx, oauth.GrantRefreshToken, err)
+	c.m.refreshed(ctx, c.app, oauth.GrantRefreshToken, err)
 	return t, err
 }
 
 func (c countingOAuth) ClientCredentials(ctx context.Context) (*oauth.Token, error) {
 	t, err := c.OAuth.ClientCredentials(ctx)
-	c.m.refreshed(ctx, oauth.GrantClientCredentials, err)
+	c.m.refreshed(ctx, c.app, oauth.GrantClientCredentials, err)
 	return t, err
 }
 
-func (m *Metrics) refreshed(ctx context.Context, grant string, err error) {
+func (m *Metrics) refreshed(ctx context.Context, app attribute.KeyValue, grant string, err error) {
 	outcome, class := "success", "none"
 	if err != nil {
 		outcome = "failure"
 		class = stats.ClassOf(platform.CallInfo{Err: err})
 	}
 	m.refreshes.Add(ctx, 1, metric.WithAttributes(attribute.String(AttrGrantType, grant),
-		attribute.String(AttrOutcome, outcome), attribute.String(AttrErrorClass, class), m.app))
+		attribute.String(AttrOutcome, outcome), attribute.String(AttrErrorClass, class), app))
 }
 
 // ObserveAuthorizations registers the kwaishop.authorizations gauge: stored

@@ -53,16 +53,16 @@ func (oauthStub) ClientCredentials(context.Context) (*oauth.Token, error) { retu
 func TestMetrics_PrometheusNamesAndLabels(t *testing.T) {
 	m, p := newMetrics(t)
 	secret := "ChFvYXV0aC5hY2Nlc3NUb2tlbi1TRUNSRVQ"
-	m.ObserveCall(platform.CallInfo{Method: "open.order.cursor.list", OpenID: "shop1", Duration: 42 * time.Millisecond, Result: 1, HTTPStatus: 200})
-	m.ObserveCall(platform.CallInfo{Method: "open.order.detail", OpenID: "shop1", Duration: 3 * time.Millisecond, Result: 21, HTTPStatus: 200,
+	m.ObserveCall("", platform.CallInfo{Method: "open.order.cursor.list", OpenID: "shop1", Duration: 42 * time.Millisecond, Result: 1, HTTPStatus: 200})
+	m.ObserveCall("ks123", platform.CallInfo{Method: "open.order.detail", OpenID: "shop1", Duration: 3 * time.Millisecond, Result: 21, HTTPStatus: 200,
 		Class: platform.ClassPermission, Err: &platform.Error{Result: 21, Class: platform.ClassPermission, Msg: secret}})
-	m.ObserveCall(platform.CallInfo{Method: "open.not.in.catalog", Err: errors.New("token source: " + secret)})
+	m.ObserveCall("ks123", platform.CallInfo{Method: "open.not.in.catalog", Err: errors.New("token source: " + secret)})
 
-	o := m.WrapOAuth(oauthStub{})
+	o := m.WrapOAuth("ks123", oauthStub{})
 	if _, err := o.Refresh(context.Background(), secret); err != nil {
 		t.Fatal(err)
 	}
-	_, _ = m.WrapOAuth(oauthStub{refreshErr: &platform.Error{Result: platform.ResultOAuthDenied, Class: platform.ClassAuth}}).Refresh(context.Background(), secret)
+	_, _ = m.WrapOAuth("ks123", oauthStub{refreshErr: &platform.Error{Result: platform.ResultOAuthDenied, Class: platform.ClassAuth}}).Refresh(context.Background(), secret)
 	_, _ = o.ClientCredentials(context.Background())
 
 	list := func(context.Context) ([]store.Authorization, error) {
@@ -77,11 +77,11 @@ func TestMetrics_PrometheusNamesAndLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	msgs := m.Messages()
-	msgs.Received(context.Background(), "kwaishop_order_paySuccess")
-	msgs.Received(context.Background(), "evil label\"{}")
-	msgs.Duplicated(context.Background(), "kwaishop_order_paySuccess")
-	msgs.Delivered(context.Background(), "kwaishop_order_paySuccess", "erp")
-	msgs.DeadLettered(context.Background(), "kwaishop_order_paySuccess", "erp")
+	msgs.Received(context.Background(), "ks123", "kwaishop_order_paySuccess")
+	msgs.Received(context.Background(), "ks123", "evil label\"{}")
+	msgs.Duplicated(context.Background(), "", "kwaishop_order_paySuccess")
+	msgs.Delivered(context.Background(), "ks123", "kwaishop_order_paySuccess", "erp")
+	msgs.DeadLettered(context.Background(), "ks123", "kwaishop_order_paySuccess", "erp")
 	msgs.Lag("erp", 12)
 
 	out := scrape(t, p)
@@ -99,11 +99,11 @@ func TestMetrics_PrometheusNamesAndLabels(t *testing.T) {
 		`kwaishop_authorizations{kwaishop_authorization_status="revoked",kwaishop_test_user="false"} 1`,
 		`kwaishop_authorizations{kwaishop_authorization_status="expired",kwaishop_test_user="false"} 0`,
 		`kwaishop_authorizations{kwaishop_authorization_status="subscription_expired",kwaishop_test_user="false"} 0`,
-		`kwaishop_messages_received_total{kwaishop_event="kwaishop_order_paySuccess"} 1`,
-		`kwaishop_messages_received_total{kwaishop_event="other"} 1`,
-		`kwaishop_messages_duplicated_total{kwaishop_event="kwaishop_order_paySuccess"} 1`,
-		`kwaishop_messages_delivered_total{kwaishop_consumer="erp",kwaishop_event="kwaishop_order_paySuccess"} 1`,
-		`kwaishop_messages_dead_lettered_total{kwaishop_consumer="erp",kwaishop_event="kwaishop_order_paySuccess"} 1`,
+		`kwaishop_messages_received_total{kwaishop_app_key="ks123",kwaishop_event="kwaishop_order_paySuccess"} 1`,
+		`kwaishop_messages_received_total{kwaishop_app_key="ks123",kwaishop_event="other"} 1`,
+		`kwaishop_messages_duplicated_total{kwaishop_app_key="ks123",kwaishop_event="kwaishop_order_paySuccess"} 1`,
+		`kwaishop_messages_delivered_total{kwaishop_app_key="ks123",kwaishop_consumer="erp",kwaishop_event="kwaishop_order_paySuccess"} 1`,
+		`kwaishop_messages_dead_lettered_total{kwaishop_app_key="ks123",kwaishop_consumer="erp",kwaishop_event="kwaishop_order_paySuccess"} 1`,
 		`kwaishop_messages_consumer_lag{kwaishop_consumer="erp"} 12`,
 		`go_goroutines`,
 	} {
@@ -126,9 +126,9 @@ type sink struct {
 	lag   map[string]int64
 }
 
-func (s *sink) RecordMessage(kind string) {
+func (s *sink) RecordMessage(app, kind string) {
 	s.mu.Lock()
-	s.kinds = append(s.kinds, kind)
+	s.kinds = append(s.kinds, app+":"+kind)
 	s.mu.Unlock()
 }
 
@@ -143,20 +143,20 @@ func TestMessages_ForwardsToSinkAndNilIsNoop(t *testing.T) {
 	s := &sink{lag: map[string]int64{}}
 	m.Messages().SetSink(s)
 	ctx := context.Background()
-	m.Messages().Received(ctx, "e")
-	m.Messages().Duplicated(ctx, "e")
-	m.Messages().Delivered(ctx, "e", "g")
-	m.Messages().DeadLettered(ctx, "e", "g")
+	m.Messages().Received(ctx, "ks123", "e")
+	m.Messages().Duplicated(ctx, "", "e") // one app: a message naming none is the app's
+	m.Messages().Delivered(ctx, "ksOther", "e", "g")
+	m.Messages().DeadLettered(ctx, "ks123", "e", "g")
 	m.Messages().Lag("g", 3)
-	if got := strings.Join(s.kinds, ","); got != "received,duplicated,delivered,dead_lettered" || s.lag["g"] != 3 {
+	if got := strings.Join(s.kinds, ","); got != "ks123:received,ks123:duplicated,:delivered,ks123:dead_lettered" || s.lag["g"] != 3 {
 		t.Fatalf("sink got %s %v", got, s.lag)
 	}
 
 	var nilMetrics *Metrics
-	nilMetrics.ObserveCall(platform.CallInfo{})
-	nilMetrics.Messages().Received(ctx, "e")
+	nilMetrics.ObserveCall("", platform.CallInfo{})
+	nilMetrics.Messages().Received(ctx, "", "e")
 	nilMetrics.Messages().Lag("g", 1)
-	if o := nilMetrics.WrapOAuth(oauthStub{}); o == nil {
+	if o := nilMetrics.WrapOAuth("", oauthStub{}); o == nil {
 		t.Fatal("nil Metrics dropped the OAuth client")
 	}
 }
@@ -204,7 +204,49 @@ func BenchmarkMetrics_ObserveCall(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			m.ObserveCall(ci)
+			m.ObserveCall("ks123", ci)
 		}
 	})
+}
+
+// With several apps every upstream call, token request and message is
+// labelled with its own app; an app key the gateway does not serve (a
+// pushed message's, from outside) is "other" and no app "none", so the
+// label stays the configured set.
+func TestMetrics_AppLabelPerCall(t *testing.T) {
+	p, err := NewProvider(context.Background(), ProviderConfig{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	m, err := New(p.MeterProvider(), "ksA", "ksB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := platform.CallInfo{Method: "open.order.cursor.list", Result: 1, HTTPStatus: 200}
+	m.ObserveCall("ksA", ok)
+	m.ObserveCall("ksB", ok)
+	m.ObserveCall("ksB", ok)
+	m.ObserveCall("ksEvil", ok)
+	m.ObserveCall("", ok)
+	_, _ = m.WrapOAuth("ksB", oauthStub{}).ClientCredentials(context.Background())
+	m.Messages().Received(context.Background(), "ksA", "kwaishop_order_paySuccess")
+	m.Messages().Received(context.Background(), "attacker-chosen", "kwaishop_order_paySuccess")
+	out := scrape(t, p)
+	for _, want := range []string{
+		`kwaishop_upstream_calls_total{kwaishop_app_key="ksA",kwaishop_error_class="none",kwaishop_method="open.order.cursor.list",kwaishop_result="1"} 1`,
+		`kwaishop_upstream_calls_total{kwaishop_app_key="ksB",kwaishop_error_class="none",kwaishop_method="open.order.cursor.list",kwaishop_result="1"} 2`,
+		`kwaishop_upstream_calls_total{kwaishop_app_key="other",kwaishop_error_class="none",kwaishop_method="open.order.cursor.list",kwaishop_result="1"} 1`,
+		`kwaishop_upstream_calls_total{kwaishop_app_key="none",kwaishop_error_class="none",kwaishop_method="open.order.cursor.list",kwaishop_result="1"} 1`,
+		`kwaishop_token_refreshes_total{kwaishop_app_key="ksB",kwaishop_error_class="none",kwaishop_oauth_grant_type="client_credentials",kwaishop_outcome="success"} 1`,
+		`kwaishop_messages_received_total{kwaishop_app_key="ksA",kwaishop_event="kwaishop_order_paySuccess"} 1`,
+		`kwaishop_messages_received_total{kwaishop_app_key="other",kwaishop_event="kwaishop_order_paySuccess"} 1`,
+	} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("scrape lacks %s", want)
+		}
+	}
+	if strings.Contains(out, "ksEvil") || strings.Contains(out, "attacker-chosen") {
+		t.Errorf("an unserved app key became a label value:\n%s", out)
+	}
 }

@@ -282,11 +282,13 @@ function renderAuthorizations(list, shopSelect) {
 }
 
 function renderMessages(m) {
+  // The chosen app's messages (app filter), or every app's.
   const t = m.total || {};
-  $("msg-received").textContent = fmtInt(t.received);
-  $("msg-duplicated").textContent = fmtInt(t.duplicated);
-  $("msg-delivered").textContent = fmtInt(t.delivered);
-  $("msg-dead").textContent = fmtInt(t.dead_lettered);
+  for (const [id, k] of [["msg-received", "received"], ["msg-duplicated", "duplicated"], ["msg-delivered", "delivered"], ["msg-dead", "dead_lettered"]]) {
+    $(id).textContent = fmtInt(t[k]);
+    $(id).dataset.value = num(t[k]);
+  }
+  $("msg-panel").dataset.app = m.app_key || "";
   const step = num(m.step_seconds);
   const line = m.timeline || [];
   const labels = line.map((p) => tickLabel(p.start_time, step));
@@ -342,7 +344,7 @@ async function refresh() {
     getJSON("/v1/stats/apis?" + q),
     getJSON("/v1/stats/quota" + (appQ ? "?" + appQ : "")),
     getJSON("/v1/authorizations" + (appQ ? "?" + appQ : "")),
-    getJSON("/v1/stats/messages?window=" + encodeURIComponent(win)),
+    getJSON("/v1/stats/messages?window=" + encodeURIComponent(win) + (appQ ? "&" + appQ : "")),
     getJSON("/v1/stats/webhooks"),
     getJSON("/v1/security-logs/stats"),
   ]);

@@ -135,8 +135,10 @@ func (g *Groups) copyDead(ctx context.Context, m jetstream.Msg) error {
 	}
 	out := nats.NewMsg(deadPrefix + a.Consumer)
 	orig, err := g.stream.GetMsg(ctx, a.StreamSeq)
+	app := "" // the message's app, for the counts
 	switch {
 	case err == nil:
+		app = msglog.Decode(orig.Subject, orig.Data, orig.Header, a.StreamSeq, orig.Time).AppKey
 		for k, vs := range orig.Header {
 			if k == jetstream.MsgIDHeader {
 				continue
@@ -158,7 +160,7 @@ func (g *Groups) copyDead(ctx context.Context, m jetstream.Msg) error {
 	if _, err := g.js.PublishMsg(ctx, out); err != nil {
 		return err
 	}
-	g.obs.DeadLettered(ctx, msglog.EventToken(out.Header.Get(hdrDeadSubj)), a.Consumer)
+	g.obs.DeadLettered(ctx, app, msglog.EventToken(out.Header.Get(hdrDeadSubj)), a.Consumer)
 	g.logger.WarnContext(ctx, "message: dead letter", "group", a.Consumer, "sequence", a.StreamSeq, "deliveries", a.Deliveries, "reason", reason, "event_id", out.Header.Get(msglog.HeaderEventID))
 	return nil
 }

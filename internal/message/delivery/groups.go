@@ -307,7 +307,7 @@ func (g *Groups) deliver(ctx context.Context, group string, m jetstream.Msg) (De
 	}
 	ctx, span := g.tracer.Start(ctx, "kwaishop.msg deliver", opts...)
 	msg := msglog.Decode(m.Subject(), m.Data(), m.Headers(), seq, t)
-	g.obs.Delivered(ctx, msg.Event, group)
+	g.obs.Delivered(ctx, msg.AppKey, msg.Event, group)
 	return Delivery{ID: g.deliveryID(m.Reply(), msg.OpenID), Message: msg, Count: uint32(count)}, span
 }
 

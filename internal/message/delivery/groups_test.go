@@ -37,8 +37,8 @@ type countObserver struct {
 	delivered, dead atomic.Int64
 }
 
-func (o *countObserver) Delivered(context.Context, string, string)    { o.delivered.Add(1) }
-func (o *countObserver) DeadLettered(context.Context, string, string) { o.dead.Add(1) }
+func (o *countObserver) Delivered(context.Context, string, string, string)    { o.delivered.Add(1) }
+func (o *countObserver) DeadLettered(context.Context, string, string, string) { o.dead.Add(1) }
 
 // orderOid is the order id of an order status message (0 for another).
 func orderOid(m *message.Message) int64 {

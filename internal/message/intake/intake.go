@@ -234,10 +234,10 @@ func (in *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if dup {
 		in.duplicates.Add(1)
-		in.obs.Duplicated(ctx, p.Event)
+		in.obs.Duplicated(ctx, p.AppKey, p.Event)
 	} else {
 		in.stored.Add(1)
-		in.obs.Received(ctx, p.Event)
+		in.obs.Received(ctx, p.AppKey, p.Event)
 	}
 	in.logger.DebugContext(ctx, "message: intake", "event", p.Event, "event_id", p.EventID, "sequence", seq, "duplicate", dup)
 	answer(w, http.StatusOK, okBody)

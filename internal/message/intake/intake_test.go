@@ -49,8 +49,8 @@ type countObserver struct {
 	received, duplicated atomic.Int64
 }
 
-func (o *countObserver) Received(context.Context, string)   { o.received.Add(1) }
-func (o *countObserver) Duplicated(context.Context, string) { o.duplicated.Add(1) }
+func (o *countObserver) Received(context.Context, string, string)   { o.received.Add(1) }
+func (o *countObserver) Duplicated(context.Context, string, string) { o.duplicated.Add(1) }
 
 func mustKey(t testing.TB, app, b64 string) message.Key {
 	t.Helper()

@@ -64,8 +64,13 @@ type Config struct {
 	Shops  Shops
 	Tokens TokenSources
 	Caller Caller
-	// AppKey is written into synthesized messages.
+	// AppKey is written into the synthesized messages of a shop whose
+	// authorization names no app (a record stored before the gateway told
+	// apps apart): the only app's key, or "" with several apps.
 	AppKey string
+	// Apps are the app keys the gateway serves (docs/apps.md). A shop of
+	// another app is left alone; none: every shop is polled.
+	Apps []string
 	// Interval between polls (default 5m); Lag is how far behind now a poll
 	// stops, so pushes of the newest changes arrive first (default 30s).
 	Interval, Lag time.Duration
@@ -213,14 +218,18 @@ func (r *Reconciler) RunOnce(ctx context.Context) (Stats, error) {
 		if !r.acquire(ctx) { // renew; stop if another replica took over
 			break
 		}
+		app := r.appOf(a)
+		if app == "" && len(r.cfg.Apps) > 0 && a.AppKey != "" {
+			continue // an app the gateway no longer serves
+		}
 		st.Shops++
 		if slices.Contains(a.Scopes, "merchant_order") {
-			if err := r.poll(ctx, a.OpenID, "order", r.orders, &st); err != nil {
+			if err := r.poll(ctx, a.OpenID, app, "order", r.orders, &st); err != nil {
 				errs = append(errs, err)
 			}
 		}
 		if slices.Contains(a.Scopes, "merchant_refund") {
-			if err := r.poll(ctx, a.OpenID, "refund", r.refunds, &st); err != nil {
+			if err := r.poll(ctx, a.OpenID, app, "refund", r.refunds, &st); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -231,17 +240,31 @@ func (r *Reconciler) RunOnce(ctx context.Context) (Stats, error) {
 	return st, errors.Join(errs...)
 }
 
+// appOf is the app key of a shop's synthesized messages: its
+// authorization's app, so consumers and webhooks route them as they route
+// the app's pushes (docs/apps.md); Config.AppKey for a record that names
+// none; "" for an app the gateway does not serve.
+func (r *Reconciler) appOf(a store.Authorization) string {
+	if a.AppKey == "" {
+		return r.cfg.AppKey
+	}
+	if len(r.cfg.Apps) > 0 && !slices.Contains(r.cfg.Apps, a.AppKey) {
+		return ""
+	}
+	return a.AppKey
+}
+
 func cursorKey(openID, kind string) string { return "cursor." + openID + "." + kind }
 
 // walkFunc reads the changes of one kind in [begin, end) from the platform
-// through shop and publishes them; it calls windowDone with the end of each
-// window it has read through, oldest window first.
-type walkFunc func(ctx context.Context, shop commerce.Shop, begin, end time.Time, st *Stats, windowDone func(end time.Time) error) error
+// through shop and publishes them as messages of app; it calls windowDone
+// with the end of each window it has read through, oldest window first.
+type walkFunc func(ctx context.Context, shop commerce.Shop, app string, begin, end time.Time, st *Stats, windowDone func(end time.Time) error) error
 
 // poll walks [cursor - overlap, now - lag) with the commerce walks (which
 // cut it into windows the API accepts) and advances the cursor after each
 // window.
-func (r *Reconciler) poll(ctx context.Context, openID, kind string, walk walkFunc, st *Stats) error {
+func (r *Reconciler) poll(ctx context.Context, openID, app, kind string, walk walkFunc, st *Stats) error {
 	end := r.cfg.Now().Add(-r.cfg.Lag).UnixMilli()
 	key := cursorKey(openID, kind)
 	e, err := r.kv.Get(ctx, key)
@@ -276,7 +299,7 @@ func (r *Reconciler) poll(ctx context.Context, openID, kind string, walk walkFun
 		_, err := r.kv.Put(ctx, key, []byte(strconv.FormatInt(we.UnixMilli(), 10)))
 		return err
 	}
-	if err := walk(ctx, shop, time.UnixMilli(begin), time.UnixMilli(end), st, windowDone); err != nil {
+	if err := walk(ctx, shop, app, time.UnixMilli(begin), time.UnixMilli(end), st, windowDone); err != nil {
 		return fmt.Errorf("message: reconcile %s %ss: %w", openID, kind, err)
 	}
 	return nil
@@ -301,12 +324,12 @@ func firstSet(ts ...time.Time) int64 {
 }
 
 // orders publishes the orders updated in [begin, end), oldest first.
-func (r *Reconciler) orders(ctx context.Context, shop commerce.Shop, begin, end time.Time, st *Stats, windowDone func(time.Time) error) error {
+func (r *Reconciler) orders(ctx context.Context, shop commerce.Shop, app string, begin, end time.Time, st *Stats, windowDone func(time.Time) error) error {
 	q := commerce.OrderQuery{Start: begin, End: end, TimeField: commerce.ByUpdateTime}
 	return shop.WalkOrders(ctx, q, commerce.OldestFirst, func(b commerce.Batch[commerce.Order]) error {
 		for i := range b.Records {
 			st.Seen++
-			if err := r.order(ctx, shop.OpenID, &b.Records[i], st); err != nil {
+			if err := r.order(ctx, shop.OpenID, app, &b.Records[i], st); err != nil {
 				return err
 			}
 		}
@@ -319,7 +342,7 @@ func (r *Reconciler) orders(ctx context.Context, shop commerce.Shop, begin, end 
 
 // order publishes the message a push of the order's current status would
 // have carried.
-func (r *Reconciler) order(ctx context.Context, openID string, o *commerce.Order, st *Stats) error {
+func (r *Reconciler) order(ctx context.Context, openID, app string, o *commerce.Order, st *Stats) error {
 	status := int64(o.Status)
 	ev, ok := message.OrderStatusEvent(status)
 	if !ok || o.ID == 0 {
@@ -347,17 +370,17 @@ func (r *Reconciler) order(ctx context.Context, openID string, o *commerce.Order
 		in = map[string]any{"oid": o.ID, "sellerId": o.SellerID, "status": status, "updateTime": at}
 	}
 	c := message.Change{Kind: "order", ID: o.ID, Status: status, At: at}
-	return r.publish(ctx, c, openID, ev, o.SellerID, in, st)
+	return r.publish(ctx, c, openID, app, ev, o.SellerID, in, st)
 }
 
 // refunds publishes the after-sale records updated in [begin, end), oldest
 // first.
-func (r *Reconciler) refunds(ctx context.Context, shop commerce.Shop, begin, end time.Time, st *Stats, windowDone func(time.Time) error) error {
+func (r *Reconciler) refunds(ctx context.Context, shop commerce.Shop, app string, begin, end time.Time, st *Stats, windowDone func(time.Time) error) error {
 	q := commerce.RefundQuery{Start: begin, End: end, TimeField: commerce.ByUpdateTime}
 	return shop.WalkRefunds(ctx, q, commerce.OldestFirst, func(b commerce.Batch[commerce.Refund]) error {
 		for i := range b.Records {
 			st.Seen++
-			if err := r.refund(ctx, shop.OpenID, &b.Records[i], st); err != nil {
+			if err := r.refund(ctx, shop.OpenID, app, &b.Records[i], st); err != nil {
 				return err
 			}
 		}
@@ -370,7 +393,7 @@ func (r *Reconciler) refunds(ctx context.Context, shop commerce.Shop, begin, end
 
 // refund publishes the message a push of the record's creation or latest
 // update would have carried.
-func (r *Reconciler) refund(ctx context.Context, openID string, rf *commerce.Refund, st *Stats) error {
+func (r *Reconciler) refund(ctx context.Context, openID, app string, rf *commerce.Refund, st *Stats) error {
 	if rf.ID == 0 {
 		return nil
 	}
@@ -386,19 +409,19 @@ func (r *Reconciler) refund(ctx context.Context, openID string, rf *commerce.Ref
 		in["updateTime"] = at
 	}
 	c := message.Change{Kind: "refund", ID: rf.ID, Status: int64(rf.Status), At: at}
-	return r.publish(ctx, c, openID, ev, rf.SellerID, in, st)
+	return r.publish(ctx, c, openID, app, ev, rf.SellerID, in, st)
 }
 
 // publish stores the synthesized message of a change; JetStream drops it
 // if a push (or an earlier pass) already stored the change.
-func (r *Reconciler) publish(ctx context.Context, c message.Change, openID, event string, sellerID int64, info map[string]any, st *Stats) error {
+func (r *Reconciler) publish(ctx context.Context, c message.Change, openID, app, event string, sellerID int64, info map[string]any, st *Stats) error {
 	if !c.Valid() {
 		return nil
 	}
 	infoJSON, _ := json.Marshal(info)
 	p := message.Push{
 		EventID: c.EventID(), BizID: jsonx.Int(c.ID), UserID: jsonx.Int(sellerID), OpenID: openID,
-		AppKey: r.cfg.AppKey, Event: event, Info: message.RawInfo(infoJSON), CreateTime: jsonx.Int(c.At),
+		AppKey: app, Event: event, Info: message.RawInfo(infoJSON), CreateTime: jsonx.Int(c.At),
 	}
 	plain, err := json.Marshal(p)
 	if err != nil {

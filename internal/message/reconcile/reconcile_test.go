@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -240,5 +241,78 @@ func TestReconciler_WalksWindowsOldestFirst(t *testing.T) {
 		m.AppKey != "ks1" || m.CreateTime.UnixMilli() != at || !ok || paid.Oid != 1 || paid.Status != 30 ||
 		m.Info != fmt.Sprintf(`{"oid":1,"sellerId":77,"status":30,"updateTime":%d}`, at) {
 		t.Fatalf("synthesized order message %+v %+v", m, m.Payload)
+	}
+}
+
+// shopPlatform answers open.order.cursor.list with one paid order per
+// shop: order n of the n-th shop of its list, updated at at.
+type shopPlatform struct {
+	shops []string
+	at    int64
+}
+
+func (p *shopPlatform) Shop(context.Context, string) (platform.TokenSource, error) {
+	return platform.TokenSourceFunc(func(context.Context) (string, error) { return "token", nil }), nil
+}
+
+func (p *shopPlatform) Do(_ context.Context, r *platform.Request) (*platform.Response, error) {
+	data := `{"cursor":"nomore","orderList":[]}`
+	if i := slices.Index(p.shops, r.OpenID); i >= 0 {
+		data = fmt.Sprintf(`{"cursor":"nomore","orderList":[{"orderBaseInfo":{"oid":%d,"status":30,"updateTime":%d,"payTime":%d,"sellerId":77}}]}`, i+1, p.at, p.at)
+	}
+	return &platform.Response{Data: json.RawMessage(data), RequestID: "r"}, nil
+}
+
+type shopList []store.Authorization
+
+func (s shopList) ListMetadata(context.Context) ([]store.Authorization, error) { return s, nil }
+
+// With several apps, a synthesized message carries the app of its shop's
+// authorization (a record without one: Config.AppKey), so consumers and
+// webhooks route it as they route the app's pushes; a shop of an app the
+// gateway no longer serves is not polled.
+func TestReconciler_MessagesCarryTheShopsApp(t *testing.T) {
+	l, _ := msgtest.OpenLog(t)
+	ctx := msgtest.Ctx(t)
+	now := time.UnixMilli(100 * 24 * int64(time.Hour/time.Millisecond))
+	shops := shopList{
+		{OpenID: "shopA", AppKey: "ksA", Status: store.StatusActive, Scopes: []string{"merchant_order"}},
+		{OpenID: "shopB", AppKey: "ksB", Status: store.StatusRefreshFailed, Scopes: []string{"merchant_order"}},
+		{OpenID: "shopOld", Status: store.StatusActive, Scopes: []string{"merchant_order"}},
+		{OpenID: "shopGone", AppKey: "ksGone", Status: store.StatusActive, Scopes: []string{"merchant_order"}},
+	}
+	p := &shopPlatform{shops: []string{"shopA", "shopB", "shopOld", "shopGone"}, at: now.Add(-time.Hour).UnixMilli()}
+	r, err := New(ctx, Config{Log: l, Shops: shops, Tokens: p, Caller: p, AppKey: "ksA", Apps: []string{"ksA", "ksB"},
+		Now: func() time.Time { return now }, ReplicaID: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range shops {
+		if _, err := r.kv.Put(ctx, cursorKey(s.OpenID, "order"), []byte(strconv.FormatInt(now.Add(-2*time.Hour).UnixMilli(), 10))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := r.RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Shops != 3 || st.Published != 3 {
+		t.Fatalf("stats %+v: want the three shops of served apps polled, one message each", st)
+	}
+	for i, want := range []string{"ksA", "ksB", "ksA", ""} {
+		id := fmt.Sprintf("rc_order_%d_30_%d", i+1, p.at)
+		m, err := l.Get(ctx, id)
+		if want == "" {
+			if err == nil {
+				t.Fatalf("%s: a shop of an app the gateway does not serve was polled: %+v", id, m)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if m.OpenID != p.shops[i] || m.AppKey != want {
+			t.Fatalf("%s: open_id %q app %q, want %q %q", id, m.OpenID, m.AppKey, p.shops[i], want)
+		}
 	}
 }

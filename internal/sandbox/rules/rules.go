@@ -413,19 +413,23 @@ var (
 	RefundRejectFrom  = []int{RefundRequested, RefundReturned}
 )
 
-// RefundRejectReasons answer open.refund.reject.reason (UNCONFIRMED codes
-// and texts; api/emulated answers them in the catalog's shape).
+// RefundRejectReasons answer open.refund.reject.reason (UNCONFIRMED codes,
+// texts, required evidence and tips; api/emulated answers them in the
+// catalog's shape, and open.refund.reject refuses a rejection without the
+// description or image its reason requires).
 type RejectReason struct {
-	Code int
-	Desc string
+	Code                        int
+	Desc                        string
+	RequiresDesc, RequiresImage bool
+	Tip                         string
 }
 
 var RefundRejectReasons = []RejectReason{
-	{1, "买家未退货"},
-	{2, "退回商品影响二次销售"},
-	{3, "商品已发出，请拒收后申请"},
-	{4, "与买家协商一致不退款"},
-	{5, "其他"},
+	{Code: 1, Desc: "买家未退货"},
+	{Code: 2, Desc: "退回商品影响二次销售", RequiresImage: true, Tip: "请上传商品影响二次销售的凭证图片"},
+	{Code: 3, Desc: "商品已发出，请拒收后申请"},
+	{Code: 4, Desc: "与买家协商一致不退款"},
+	{Code: 5, Desc: "其他", RequiresDesc: true},
 }
 
 // Other API choices.

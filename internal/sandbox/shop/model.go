@@ -288,6 +288,9 @@ type SellerAddress struct {
 type Waybill struct {
 	Code, Company, TradeOrderCode string
 	Cancelled                     bool
+	// RequestID is the requestId it was issued for; Key and PrintData are
+	// its print data, answered again to that requestId.
+	RequestID, Key, PrintData string
 }
 
 // TestUser is one of the app's test users: a Kuaishou account that

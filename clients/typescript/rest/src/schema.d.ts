@@ -1647,6 +1647,13 @@ export interface components {
             /** @description All the app's calls (its method is empty). */
             total?: components["schemas"]["ApiStats"];
         };
+        /** @description AppMessageCounts are one app's message counts in a window. */
+        AppMessageCounts: {
+            /** @description The app's key. */
+            app_key?: string;
+            /** @description The app's totals over the window. */
+            total?: components["schemas"]["MessageCounts"];
+        };
         /** @description AppQuota is one app's use of its daily quota. */
         AppQuota: {
             /** @description The app's key. */
@@ -2470,7 +2477,17 @@ export interface components {
         };
         /** @description GetMessageStatsResponse is pushed-message flow in a window. */
         GetMessageStatsResponse: {
-            /** @description The latest reported lag of each consumer. */
+            /** @description The app filter, empty when none. */
+            app_key?: string;
+            /**
+             * @description Each app's totals in the window, in the gateway's order of apps (only
+             *     the filtered app with app_key).
+             */
+            apps?: components["schemas"]["AppMessageCounts"][];
+            /**
+             * @description The latest reported lag of each consumer. A consumer group reads every
+             *     app's messages, so its lag is reported with an app filter too.
+             */
             consumers?: components["schemas"]["ConsumerLag"][];
             /**
              * Format: date-time
@@ -3739,6 +3756,18 @@ export interface components {
             code?: number;
             /** @description The reason text. */
             description?: string;
+            /**
+             * @description Whether a rejection with this reason must carry a description
+             *     (RejectRefundRequest.description; `requiredRejectDesc`).
+             */
+            requires_description?: boolean;
+            /**
+             * @description Whether a rejection with this reason must carry an image
+             *     (RejectRefundRequest.image_urls; `requiredRejectImage`).
+             */
+            requires_image?: boolean;
+            /** @description The platform's advice on the reason (`tip`); empty when none. */
+            tip?: string;
         };
         /**
          * @description RefundStatus is an after-sale record's status; the numbers are the
@@ -4556,12 +4585,24 @@ export interface components {
         };
         /** @description Waybill is one waybill number with its print data. */
         Waybill: {
+            /**
+             * @description The key the print component takes beside print_data and signature
+             *     (`key`).
+             */
+            key?: string;
+            /**
+             * @description The carrier's package number of the waybill (`waybillPackageCode`, JD
+             *     only).
+             */
+            package_code?: string;
             /** @description The parent waybill number of a multi-package shipment. */
             parent_waybill_code?: string;
             /** @description The encrypted print data for the platform's print component. */
             print_data?: string;
             /** @description The print data signature. */
             signature?: string;
+            /** @description The version of the print data (`version`). */
+            version?: string;
             /** @description The waybill (tracking) number. */
             waybill_code?: string;
         };
@@ -7076,6 +7117,11 @@ export interface operations {
             query?: {
                 /** @description `1h` (default), `24h` or `7d`, as in GetApiStatsRequest. */
                 window?: string;
+                /**
+                 * @description Only messages of this app (their `appKey`); empty = every app. An app
+                 *     the gateway does not serve is INVALID_ARGUMENT.
+                 */
+                app_key?: string;
             };
             header?: never;
             path?: never;

@@ -1080,7 +1080,15 @@ type Waybill struct {
 	// The encrypted print data for the platform's print component.
 	PrintData string `protobuf:"bytes,3,opt,name=print_data,json=printData,proto3" json:"print_data,omitempty"`
 	// The print data signature.
-	Signature     string `protobuf:"bytes,4,opt,name=signature,proto3" json:"signature,omitempty"`
+	Signature string `protobuf:"bytes,4,opt,name=signature,proto3" json:"signature,omitempty"`
+	// The carrier's package number of the waybill (`waybillPackageCode`, JD
+	// only).
+	PackageCode string `protobuf:"bytes,5,opt,name=package_code,json=packageCode,proto3" json:"package_code,omitempty"`
+	// The key the print component takes beside print_data and signature
+	// (`key`).
+	Key string `protobuf:"bytes,6,opt,name=key,proto3" json:"key,omitempty"`
+	// The version of the print data (`version`).
+	Version       string `protobuf:"bytes,7,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1139,6 +1147,27 @@ func (x *Waybill) GetPrintData() string {
 func (x *Waybill) GetSignature() string {
 	if x != nil {
 		return x.Signature
+	}
+	return ""
+}
+
+func (x *Waybill) GetPackageCode() string {
+	if x != nil {
+		return x.PackageCode
+	}
+	return ""
+}
+
+func (x *Waybill) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Waybill) GetVersion() string {
+	if x != nil {
+		return x.Version
 	}
 	return ""
 }
@@ -1352,13 +1381,16 @@ const file_kwaishop_gateway_v1_logistics_proto_rawDesc = "" +
 	"\asuccess\x18\x01 \x01(\bR\asuccess\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x128\n" +
 	"\bwaybills\x18\x03 \x03(\v2\x1c.kwaishop.gateway.v1.WaybillR\bwaybills\x12\x10\n" +
-	"\x03raw\x18\x04 \x01(\tR\x03raw\"\x99\x01\n" +
+	"\x03raw\x18\x04 \x01(\tR\x03raw\"\xe8\x01\n" +
 	"\aWaybill\x12!\n" +
 	"\fwaybill_code\x18\x01 \x01(\tR\vwaybillCode\x12.\n" +
 	"\x13parent_waybill_code\x18\x02 \x01(\tR\x11parentWaybillCode\x12\x1d\n" +
 	"\n" +
 	"print_data\x18\x03 \x01(\tR\tprintData\x12\x1c\n" +
-	"\tsignature\x18\x04 \x01(\tR\tsignature\"\x94\x02\n" +
+	"\tsignature\x18\x04 \x01(\tR\tsignature\x12!\n" +
+	"\fpackage_code\x18\x05 \x01(\tR\vpackageCode\x12\x10\n" +
+	"\x03key\x18\x06 \x01(\tR\x03key\x12\x18\n" +
+	"\aversion\x18\a \x01(\tR\aversion\"\x94\x02\n" +
 	"\x14CancelWaybillRequest\x128\n" +
 	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12A\n" +
 	"\fwaybill_code\x18\x02 \x01(\tB\x1e\xe0A\x02\xbaH\x18\xc8\x01\x01r\x13\x18@2\x0f^[A-Za-z0-9-]+$R\vwaybillCode\x12?\n" +

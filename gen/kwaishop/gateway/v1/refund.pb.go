@@ -1034,7 +1034,15 @@ type RefundRejectReason struct {
 	// The code to pass as RejectRefundRequest.reason_code.
 	Code int32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
 	// The reason text.
-	Description   string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// Whether a rejection with this reason must carry a description
+	// (RejectRefundRequest.description; `requiredRejectDesc`).
+	RequiresDescription bool `protobuf:"varint,3,opt,name=requires_description,json=requiresDescription,proto3" json:"requires_description,omitempty"`
+	// Whether a rejection with this reason must carry an image
+	// (RejectRefundRequest.image_urls; `requiredRejectImage`).
+	RequiresImage bool `protobuf:"varint,4,opt,name=requires_image,json=requiresImage,proto3" json:"requires_image,omitempty"`
+	// The platform's advice on the reason (`tip`); empty when none.
+	Tip           string `protobuf:"bytes,5,opt,name=tip,proto3" json:"tip,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1079,6 +1087,27 @@ func (x *RefundRejectReason) GetCode() int32 {
 func (x *RefundRejectReason) GetDescription() string {
 	if x != nil {
 		return x.Description
+	}
+	return ""
+}
+
+func (x *RefundRejectReason) GetRequiresDescription() bool {
+	if x != nil {
+		return x.RequiresDescription
+	}
+	return false
+}
+
+func (x *RefundRejectReason) GetRequiresImage() bool {
+	if x != nil {
+		return x.RequiresImage
+	}
+	return false
+}
+
+func (x *RefundRejectReason) GetTip() string {
+	if x != nil {
+		return x.Tip
 	}
 	return ""
 }
@@ -1725,10 +1754,13 @@ const file_kwaishop_gateway_v1_refund_proto_rawDesc = "" +
 	"\trefund_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\"v\n" +
 	"\x1fListRefundRejectReasonsResponse\x12A\n" +
 	"\areasons\x18\x01 \x03(\v2'.kwaishop.gateway.v1.RefundRejectReasonR\areasons\x12\x10\n" +
-	"\x03raw\x18\x02 \x01(\tR\x03raw\"J\n" +
+	"\x03raw\x18\x02 \x01(\tR\x03raw\"\xb6\x01\n" +
 	"\x12RefundRejectReason\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\"\x9f\x02\n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x121\n" +
+	"\x14requires_description\x18\x03 \x01(\bR\x13requiresDescription\x12%\n" +
+	"\x0erequires_image\x18\x04 \x01(\bR\rrequiresImage\x12\x10\n" +
+	"\x03tip\x18\x05 \x01(\tR\x03tip\"\x9f\x02\n" +
 	"\x14ApproveReturnRequest\x128\n" +
 	"\aopen_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19\xc8\x01\x01r\x14\x18@2\x10^[A-Za-z0-9_-]+$R\x06openId\x12*\n" +
 	"\trefund_id\x18\x02 \x01(\x03B\r\xe0A\x02\xbaH\a\xc8\x01\x01\"\x02 \x00R\brefundId\x129\n" +

@@ -1243,11 +1243,14 @@ func (x *QuotaWarning) GetAppKey() string {
 	return ""
 }
 
-// GetMessageStatsRequest selects a window.
+// GetMessageStatsRequest selects a window and optionally one app.
 type GetMessageStatsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// `1h` (default), `24h` or `7d`, as in GetApiStatsRequest.
-	Window        string `protobuf:"bytes,1,opt,name=window,proto3" json:"window,omitempty"`
+	Window string `protobuf:"bytes,1,opt,name=window,proto3" json:"window,omitempty"`
+	// Only messages of this app (their `appKey`); empty = every app. An app
+	// the gateway does not serve is INVALID_ARGUMENT.
+	AppKey        string `protobuf:"bytes,2,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1289,6 +1292,13 @@ func (x *GetMessageStatsRequest) GetWindow() string {
 	return ""
 }
 
+func (x *GetMessageStatsRequest) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
 // GetMessageStatsResponse is pushed-message flow in a window.
 type GetMessageStatsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1304,8 +1314,14 @@ type GetMessageStatsResponse struct {
 	Total *MessageCounts `protobuf:"bytes,5,opt,name=total,proto3" json:"total,omitempty"`
 	// Counts per bucket, oldest first.
 	Timeline []*MessageTimelinePoint `protobuf:"bytes,6,rep,name=timeline,proto3" json:"timeline,omitempty"`
-	// The latest reported lag of each consumer.
-	Consumers     []*ConsumerLag `protobuf:"bytes,7,rep,name=consumers,proto3" json:"consumers,omitempty"`
+	// The latest reported lag of each consumer. A consumer group reads every
+	// app's messages, so its lag is reported with an app filter too.
+	Consumers []*ConsumerLag `protobuf:"bytes,7,rep,name=consumers,proto3" json:"consumers,omitempty"`
+	// The app filter, empty when none.
+	AppKey string `protobuf:"bytes,8,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
+	// Each app's totals in the window, in the gateway's order of apps (only
+	// the filtered app with app_key).
+	Apps          []*AppMessageCounts `protobuf:"bytes,9,rep,name=apps,proto3" json:"apps,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1389,6 +1405,75 @@ func (x *GetMessageStatsResponse) GetConsumers() []*ConsumerLag {
 	return nil
 }
 
+func (x *GetMessageStatsResponse) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
+func (x *GetMessageStatsResponse) GetApps() []*AppMessageCounts {
+	if x != nil {
+		return x.Apps
+	}
+	return nil
+}
+
+// AppMessageCounts are one app's message counts in a window.
+type AppMessageCounts struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The app's key.
+	AppKey string `protobuf:"bytes,1,opt,name=app_key,json=appKey,proto3" json:"app_key,omitempty"`
+	// The app's totals over the window.
+	Total         *MessageCounts `protobuf:"bytes,2,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppMessageCounts) Reset() {
+	*x = AppMessageCounts{}
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppMessageCounts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppMessageCounts) ProtoMessage() {}
+
+func (x *AppMessageCounts) ProtoReflect() protoreflect.Message {
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppMessageCounts.ProtoReflect.Descriptor instead.
+func (*AppMessageCounts) Descriptor() ([]byte, []int) {
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *AppMessageCounts) GetAppKey() string {
+	if x != nil {
+		return x.AppKey
+	}
+	return ""
+}
+
+func (x *AppMessageCounts) GetTotal() *MessageCounts {
+	if x != nil {
+		return x.Total
+	}
+	return nil
+}
+
 // MessageCounts are pushed-message counters.
 type MessageCounts struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1406,7 +1491,7 @@ type MessageCounts struct {
 
 func (x *MessageCounts) Reset() {
 	*x = MessageCounts{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[16]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1418,7 +1503,7 @@ func (x *MessageCounts) String() string {
 func (*MessageCounts) ProtoMessage() {}
 
 func (x *MessageCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[16]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1431,7 +1516,7 @@ func (x *MessageCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageCounts.ProtoReflect.Descriptor instead.
 func (*MessageCounts) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{16}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MessageCounts) GetReceived() int64 {
@@ -1475,7 +1560,7 @@ type MessageTimelinePoint struct {
 
 func (x *MessageTimelinePoint) Reset() {
 	*x = MessageTimelinePoint{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[17]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1487,7 +1572,7 @@ func (x *MessageTimelinePoint) String() string {
 func (*MessageTimelinePoint) ProtoMessage() {}
 
 func (x *MessageTimelinePoint) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[17]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1500,7 +1585,7 @@ func (x *MessageTimelinePoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageTimelinePoint.ProtoReflect.Descriptor instead.
 func (*MessageTimelinePoint) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{17}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MessageTimelinePoint) GetStartTime() *timestamppb.Timestamp {
@@ -1532,7 +1617,7 @@ type ConsumerLag struct {
 
 func (x *ConsumerLag) Reset() {
 	*x = ConsumerLag{}
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[18]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1544,7 +1629,7 @@ func (x *ConsumerLag) String() string {
 func (*ConsumerLag) ProtoMessage() {}
 
 func (x *ConsumerLag) ProtoReflect() protoreflect.Message {
-	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[18]
+	mi := &file_kwaishop_gateway_v1_stats_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1557,7 +1642,7 @@ func (x *ConsumerLag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumerLag.ProtoReflect.Descriptor instead.
 func (*ConsumerLag) Descriptor() ([]byte, []int) {
-	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{18}
+	return file_kwaishop_gateway_v1_stats_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ConsumerLag) GetConsumer() string {
@@ -1676,9 +1761,10 @@ const file_kwaishop_gateway_v1_stats_proto_rawDesc = "" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12\x18\n" +
 	"\areplica\x18\a \x01(\tR\areplica\x12\x17\n" +
-	"\aapp_key\x18\b \x01(\tR\x06appKey\"F\n" +
+	"\aapp_key\x18\b \x01(\tR\x06appKey\"z\n" +
 	"\x16GetMessageStatsRequest\x12,\n" +
-	"\x06window\x18\x01 \x01(\tB\x14\xbaH\x11r\x0fR\x00R\x021hR\x0324hR\x027dR\x06window\"\x87\x03\n" +
+	"\x06window\x18\x01 \x01(\tB\x14\xbaH\x11r\x0fR\x00R\x021hR\x0324hR\x027dR\x06window\x122\n" +
+	"\aapp_key\x18\x02 \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\x06appKey\"\xdb\x03\n" +
 	"\x17GetMessageStatsResponse\x12\x16\n" +
 	"\x06window\x18\x01 \x01(\tR\x06window\x129\n" +
 	"\n" +
@@ -1687,7 +1773,12 @@ const file_kwaishop_gateway_v1_stats_proto_rawDesc = "" +
 	"\fstep_seconds\x18\x04 \x01(\x05R\vstepSeconds\x128\n" +
 	"\x05total\x18\x05 \x01(\v2\".kwaishop.gateway.v1.MessageCountsR\x05total\x12E\n" +
 	"\btimeline\x18\x06 \x03(\v2).kwaishop.gateway.v1.MessageTimelinePointR\btimeline\x12>\n" +
-	"\tconsumers\x18\a \x03(\v2 .kwaishop.gateway.v1.ConsumerLagR\tconsumers\"\x8e\x01\n" +
+	"\tconsumers\x18\a \x03(\v2 .kwaishop.gateway.v1.ConsumerLagR\tconsumers\x12\x17\n" +
+	"\aapp_key\x18\b \x01(\tR\x06appKey\x129\n" +
+	"\x04apps\x18\t \x03(\v2%.kwaishop.gateway.v1.AppMessageCountsR\x04apps\"e\n" +
+	"\x10AppMessageCounts\x12\x17\n" +
+	"\aapp_key\x18\x01 \x01(\tR\x06appKey\x128\n" +
+	"\x05total\x18\x02 \x01(\v2\".kwaishop.gateway.v1.MessageCountsR\x05total\"\x8e\x01\n" +
 	"\rMessageCounts\x12\x1a\n" +
 	"\breceived\x18\x01 \x01(\x03R\breceived\x12\x1e\n" +
 	"\n" +
@@ -1728,7 +1819,7 @@ func file_kwaishop_gateway_v1_stats_proto_rawDescGZIP() []byte {
 }
 
 var file_kwaishop_gateway_v1_stats_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kwaishop_gateway_v1_stats_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_kwaishop_gateway_v1_stats_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_kwaishop_gateway_v1_stats_proto_goTypes = []any{
 	(QuotaKind)(0),                  // 0: kwaishop.gateway.v1.QuotaKind
 	(*GetApiStatsRequest)(nil),      // 1: kwaishop.gateway.v1.GetApiStatsRequest
@@ -1747,14 +1838,15 @@ var file_kwaishop_gateway_v1_stats_proto_goTypes = []any{
 	(*QuotaWarning)(nil),            // 14: kwaishop.gateway.v1.QuotaWarning
 	(*GetMessageStatsRequest)(nil),  // 15: kwaishop.gateway.v1.GetMessageStatsRequest
 	(*GetMessageStatsResponse)(nil), // 16: kwaishop.gateway.v1.GetMessageStatsResponse
-	(*MessageCounts)(nil),           // 17: kwaishop.gateway.v1.MessageCounts
-	(*MessageTimelinePoint)(nil),    // 18: kwaishop.gateway.v1.MessageTimelinePoint
-	(*ConsumerLag)(nil),             // 19: kwaishop.gateway.v1.ConsumerLag
-	(*timestamppb.Timestamp)(nil),   // 20: google.protobuf.Timestamp
+	(*AppMessageCounts)(nil),        // 17: kwaishop.gateway.v1.AppMessageCounts
+	(*MessageCounts)(nil),           // 18: kwaishop.gateway.v1.MessageCounts
+	(*MessageTimelinePoint)(nil),    // 19: kwaishop.gateway.v1.MessageTimelinePoint
+	(*ConsumerLag)(nil),             // 20: kwaishop.gateway.v1.ConsumerLag
+	(*timestamppb.Timestamp)(nil),   // 21: google.protobuf.Timestamp
 }
 var file_kwaishop_gateway_v1_stats_proto_depIdxs = []int32{
-	20, // 0: kwaishop.gateway.v1.GetApiStatsResponse.start_time:type_name -> google.protobuf.Timestamp
-	20, // 1: kwaishop.gateway.v1.GetApiStatsResponse.end_time:type_name -> google.protobuf.Timestamp
+	21, // 0: kwaishop.gateway.v1.GetApiStatsResponse.start_time:type_name -> google.protobuf.Timestamp
+	21, // 1: kwaishop.gateway.v1.GetApiStatsResponse.end_time:type_name -> google.protobuf.Timestamp
 	4,  // 2: kwaishop.gateway.v1.GetApiStatsResponse.total:type_name -> kwaishop.gateway.v1.ApiStats
 	4,  // 3: kwaishop.gateway.v1.GetApiStatsResponse.apis:type_name -> kwaishop.gateway.v1.ApiStats
 	3,  // 4: kwaishop.gateway.v1.GetApiStatsResponse.apps:type_name -> kwaishop.gateway.v1.AppApiStats
@@ -1762,38 +1854,40 @@ var file_kwaishop_gateway_v1_stats_proto_depIdxs = []int32{
 	5,  // 6: kwaishop.gateway.v1.ApiStats.errors_by_class:type_name -> kwaishop.gateway.v1.ErrorClassCount
 	6,  // 7: kwaishop.gateway.v1.ApiStats.errors_by_result:type_name -> kwaishop.gateway.v1.ResultCodeCount
 	7,  // 8: kwaishop.gateway.v1.ApiStats.timeline:type_name -> kwaishop.gateway.v1.TimelinePoint
-	20, // 9: kwaishop.gateway.v1.TimelinePoint.start_time:type_name -> google.protobuf.Timestamp
-	20, // 10: kwaishop.gateway.v1.GetQuotaResponse.day_start_time:type_name -> google.protobuf.Timestamp
+	21, // 9: kwaishop.gateway.v1.TimelinePoint.start_time:type_name -> google.protobuf.Timestamp
+	21, // 10: kwaishop.gateway.v1.GetQuotaResponse.day_start_time:type_name -> google.protobuf.Timestamp
 	11, // 11: kwaishop.gateway.v1.GetQuotaResponse.app_daily:type_name -> kwaishop.gateway.v1.QuotaUse
 	12, // 12: kwaishop.gateway.v1.GetQuotaResponse.test_users:type_name -> kwaishop.gateway.v1.TestUserQuota
 	13, // 13: kwaishop.gateway.v1.GetQuotaResponse.apis:type_name -> kwaishop.gateway.v1.ApiQps
 	14, // 14: kwaishop.gateway.v1.GetQuotaResponse.warnings:type_name -> kwaishop.gateway.v1.QuotaWarning
-	20, // 15: kwaishop.gateway.v1.GetQuotaResponse.qps_since_time:type_name -> google.protobuf.Timestamp
+	21, // 15: kwaishop.gateway.v1.GetQuotaResponse.qps_since_time:type_name -> google.protobuf.Timestamp
 	10, // 16: kwaishop.gateway.v1.GetQuotaResponse.apps:type_name -> kwaishop.gateway.v1.AppQuota
 	11, // 17: kwaishop.gateway.v1.AppQuota.daily:type_name -> kwaishop.gateway.v1.QuotaUse
 	11, // 18: kwaishop.gateway.v1.TestUserQuota.daily:type_name -> kwaishop.gateway.v1.QuotaUse
-	20, // 19: kwaishop.gateway.v1.ApiQps.peak_time:type_name -> google.protobuf.Timestamp
+	21, // 19: kwaishop.gateway.v1.ApiQps.peak_time:type_name -> google.protobuf.Timestamp
 	0,  // 20: kwaishop.gateway.v1.QuotaWarning.kind:type_name -> kwaishop.gateway.v1.QuotaKind
-	20, // 21: kwaishop.gateway.v1.QuotaWarning.create_time:type_name -> google.protobuf.Timestamp
-	20, // 22: kwaishop.gateway.v1.GetMessageStatsResponse.start_time:type_name -> google.protobuf.Timestamp
-	20, // 23: kwaishop.gateway.v1.GetMessageStatsResponse.end_time:type_name -> google.protobuf.Timestamp
-	17, // 24: kwaishop.gateway.v1.GetMessageStatsResponse.total:type_name -> kwaishop.gateway.v1.MessageCounts
-	18, // 25: kwaishop.gateway.v1.GetMessageStatsResponse.timeline:type_name -> kwaishop.gateway.v1.MessageTimelinePoint
-	19, // 26: kwaishop.gateway.v1.GetMessageStatsResponse.consumers:type_name -> kwaishop.gateway.v1.ConsumerLag
-	20, // 27: kwaishop.gateway.v1.MessageTimelinePoint.start_time:type_name -> google.protobuf.Timestamp
-	17, // 28: kwaishop.gateway.v1.MessageTimelinePoint.counts:type_name -> kwaishop.gateway.v1.MessageCounts
-	20, // 29: kwaishop.gateway.v1.ConsumerLag.observe_time:type_name -> google.protobuf.Timestamp
-	1,  // 30: kwaishop.gateway.v1.StatsService.GetApiStats:input_type -> kwaishop.gateway.v1.GetApiStatsRequest
-	8,  // 31: kwaishop.gateway.v1.StatsService.GetQuota:input_type -> kwaishop.gateway.v1.GetQuotaRequest
-	15, // 32: kwaishop.gateway.v1.StatsService.GetMessageStats:input_type -> kwaishop.gateway.v1.GetMessageStatsRequest
-	2,  // 33: kwaishop.gateway.v1.StatsService.GetApiStats:output_type -> kwaishop.gateway.v1.GetApiStatsResponse
-	9,  // 34: kwaishop.gateway.v1.StatsService.GetQuota:output_type -> kwaishop.gateway.v1.GetQuotaResponse
-	16, // 35: kwaishop.gateway.v1.StatsService.GetMessageStats:output_type -> kwaishop.gateway.v1.GetMessageStatsResponse
-	33, // [33:36] is the sub-list for method output_type
-	30, // [30:33] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	21, // 21: kwaishop.gateway.v1.QuotaWarning.create_time:type_name -> google.protobuf.Timestamp
+	21, // 22: kwaishop.gateway.v1.GetMessageStatsResponse.start_time:type_name -> google.protobuf.Timestamp
+	21, // 23: kwaishop.gateway.v1.GetMessageStatsResponse.end_time:type_name -> google.protobuf.Timestamp
+	18, // 24: kwaishop.gateway.v1.GetMessageStatsResponse.total:type_name -> kwaishop.gateway.v1.MessageCounts
+	19, // 25: kwaishop.gateway.v1.GetMessageStatsResponse.timeline:type_name -> kwaishop.gateway.v1.MessageTimelinePoint
+	20, // 26: kwaishop.gateway.v1.GetMessageStatsResponse.consumers:type_name -> kwaishop.gateway.v1.ConsumerLag
+	17, // 27: kwaishop.gateway.v1.GetMessageStatsResponse.apps:type_name -> kwaishop.gateway.v1.AppMessageCounts
+	18, // 28: kwaishop.gateway.v1.AppMessageCounts.total:type_name -> kwaishop.gateway.v1.MessageCounts
+	21, // 29: kwaishop.gateway.v1.MessageTimelinePoint.start_time:type_name -> google.protobuf.Timestamp
+	18, // 30: kwaishop.gateway.v1.MessageTimelinePoint.counts:type_name -> kwaishop.gateway.v1.MessageCounts
+	21, // 31: kwaishop.gateway.v1.ConsumerLag.observe_time:type_name -> google.protobuf.Timestamp
+	1,  // 32: kwaishop.gateway.v1.StatsService.GetApiStats:input_type -> kwaishop.gateway.v1.GetApiStatsRequest
+	8,  // 33: kwaishop.gateway.v1.StatsService.GetQuota:input_type -> kwaishop.gateway.v1.GetQuotaRequest
+	15, // 34: kwaishop.gateway.v1.StatsService.GetMessageStats:input_type -> kwaishop.gateway.v1.GetMessageStatsRequest
+	2,  // 35: kwaishop.gateway.v1.StatsService.GetApiStats:output_type -> kwaishop.gateway.v1.GetApiStatsResponse
+	9,  // 36: kwaishop.gateway.v1.StatsService.GetQuota:output_type -> kwaishop.gateway.v1.GetQuotaResponse
+	16, // 37: kwaishop.gateway.v1.StatsService.GetMessageStats:output_type -> kwaishop.gateway.v1.GetMessageStatsResponse
+	35, // [35:38] is the sub-list for method output_type
+	32, // [32:35] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_kwaishop_gateway_v1_stats_proto_init() }
@@ -1807,7 +1901,7 @@ func file_kwaishop_gateway_v1_stats_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kwaishop_gateway_v1_stats_proto_rawDesc), len(file_kwaishop_gateway_v1_stats_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -115,6 +115,13 @@ const ebillPrintVersion = "1"
 // Each request needs a requestId of at most 128 characters, unique in the
 // call. Issues one waybill per request; the data has one entry per
 // request, in order, echoing its requestId.
+//
+// The catalog documents requestId as the server's idempotence key
+// ("服务端做幂等使用"): a requestId the shop has used before answers the
+// waybill it got then, the same code and print data, without issuing
+// another, whatever the rest of the request says and even once the waybill
+// is cancelled (both UNCONFIRMED). The catalog's other rule, that the same
+// tradeOrderCode and packageCode give the same waybill, is not emulated.
 func ebillGet(c *api.Call) (any, *api.Error) {
 	reqs, e := c.Objects("getEbillOrderRequest")
 	if e != nil {
@@ -151,25 +158,47 @@ func ebillGet(c *api.Call) (any, *api.Error) {
 		}
 		wants[i] = want{id, company, trade}
 	}
+	issued := issuedWaybills(c.Shop)
 	out := make([]ebillOrderResponse, len(wants))
 	for i, w := range wants {
-		code := c.Shop.NewWaybillCode(w.company)
-		c.Shop.Waybills[code] = &shop.Waybill{Code: code, Company: w.company, TradeOrderCode: w.trade}
-		pd, _ := json.Marshal(map[string]any{"waybillCode": code, "cpCode": w.company, "sender": c.Shop.Seller.Name, "issuedAt": clock.Millis(c.Now)})
-		printData := base64.StdEncoding.EncodeToString(pd)
-		key := ids.Hex(16)
-		mac := hmac.New(sha256.New, []byte(key))
-		mac.Write([]byte(printData))
+		wb := issued[w.id]
+		if wb == nil {
+			code := c.Shop.NewWaybillCode(w.company)
+			pd, _ := json.Marshal(map[string]any{"waybillCode": code, "cpCode": w.company, "sender": c.Shop.Seller.Name, "issuedAt": clock.Millis(c.Now)})
+			wb = &shop.Waybill{
+				Code: code, Company: w.company, TradeOrderCode: w.trade,
+				RequestID: w.id, Key: ids.Hex(16), PrintData: base64.StdEncoding.EncodeToString(pd),
+			}
+			c.Shop.Waybills[code] = wb
+		}
 		out[i] = ebillOrderResponse{
 			RequestID:    w.id,
 			BaseResponse: ebillBaseResponse{Result: 1, Message: "success", Success: true},
-			Data: []ebillOrderResult{{
-				Key: key, WaybillCode: code, PrintData: printData,
-				Signature: hex.EncodeToString(mac.Sum(nil)), Version: ebillPrintVersion,
-			}},
+			Data:         []ebillOrderResult{ebillResult(wb)},
 		}
 	}
 	return out, nil
+}
+
+// issuedWaybills indexes the shop's waybills by the requestId they were
+// issued for.
+func issuedWaybills(sh *shop.Shop) map[string]*shop.Waybill {
+	out := make(map[string]*shop.Waybill, len(sh.Waybills))
+	for _, wb := range sh.Waybills {
+		out[wb.RequestID] = wb
+	}
+	return out
+}
+
+// ebillResult is a waybill's entry of the answer: its code, print data and
+// key, and the HMAC-SHA256 of the print data under the key.
+func ebillResult(wb *shop.Waybill) ebillOrderResult {
+	mac := hmac.New(sha256.New, []byte(wb.Key))
+	mac.Write([]byte(wb.PrintData))
+	return ebillOrderResult{
+		Key: wb.Key, WaybillCode: wb.Code, PrintData: wb.PrintData,
+		Signature: hex.EncodeToString(mac.Sum(nil)), Version: ebillPrintVersion,
+	}
 }
 
 // ebillCancel: open.express.ebill.cancel (expressCompanyCode,

@@ -220,9 +220,11 @@ func refundReject(c *api.Call) (any, *api.Error) {
 	if e != nil {
 		return nil, e
 	}
-	if !slices.ContainsFunc(rules.RefundRejectReasons, func(x rules.RejectReason) bool { return int64(x.Code) == reason }) {
+	i := slices.IndexFunc(rules.RefundRejectReasons, func(x rules.RejectReason) bool { return int64(x.Code) == reason })
+	if i < 0 {
 		return nil, api.BadParam("param.reasonCode %d is not a reason of open.refund.reject.reason", reason)
 	}
+	why := rules.RefundRejectReasons[i]
 	version, e := c.ReqInt("refundVersion")
 	if e != nil {
 		return nil, e
@@ -234,8 +236,15 @@ func refundReject(c *api.Call) (any, *api.Error) {
 	if utf8.RuneCountInString(desc) > 500 {
 		return nil, api.BadParam("param.rejectDesc must be at most 500 characters")
 	}
-	if _, e := c.Strings("rejectImages"); e != nil {
+	images, e := c.Strings("rejectImages")
+	if e != nil {
 		return nil, e
+	}
+	switch {
+	case why.RequiresDesc && desc == "":
+		return nil, api.BadParam("param.rejectDesc is required with reasonCode %d", reason)
+	case why.RequiresImage && len(images) == 0:
+		return nil, api.BadParam("param.rejectImages is required with reasonCode %d", reason)
 	}
 	if version != r.UpdateTime {
 		return nil, api.Err(rules.CodeRefundVersion, "refund %d has been updated (refundVersion %d, current %d): refresh and retry", r.RefundID, version, r.UpdateTime)
@@ -250,7 +259,7 @@ func refundReject(c *api.Call) (any, *api.Error) {
 // rejectReasonView is one entry of open.refund.reject.reason's data, in the
 // catalog's shape (MerchantRefundRejectReasonView): the code to pass to
 // open.refund.reject, its text, whether a description or an image must back
-// it, and the platform's tip (none in the sandbox).
+// it, and the platform's tip (empty when none).
 type rejectReasonView struct {
 	Code                int    `json:"code"`
 	Desc                string `json:"desc"`
@@ -261,14 +270,14 @@ type rejectReasonView struct {
 
 // refundRejectReason: open.refund.reject.reason (refundId). The data is the
 // list of reasons a seller may give (rules.RefundRejectReasons), as the
-// catalog documents it; no reason requires a description or an image.
+// catalog documents it.
 func refundRejectReason(c *api.Call) (any, *api.Error) {
 	if _, e := refundOf(c); e != nil {
 		return nil, e
 	}
 	out := make([]rejectReasonView, len(rules.RefundRejectReasons))
 	for i, r := range rules.RefundRejectReasons {
-		out[i] = rejectReasonView{Code: r.Code, Desc: r.Desc}
+		out[i] = rejectReasonView{Code: r.Code, Desc: r.Desc, RequiredRejectDesc: r.RequiresDesc, RequiredRejectImage: r.RequiresImage, Tip: r.Tip}
 	}
 	return out, nil
 }

@@ -69,6 +69,7 @@ type (
 		Desc                string `json:"desc"`
 		RequiredRejectDesc  *bool  `json:"requiredRejectDesc"`
 		RequiredRejectImage *bool  `json:"requiredRejectImage"`
+		Tip                 string `json:"tip"`
 	}
 	decryptResult struct {
 		BizID         string `json:"bizId"`
@@ -400,8 +401,23 @@ func TestWrites_Refunds(t *testing.T) {
 			t.Fatalf("reasons: %+v", reasons)
 		}
 		for i, r := range reasons {
-			if want := rules.RefundRejectReasons[i]; r.Code != want.Code || r.Desc != want.Desc || r.RequiredRejectDesc == nil || r.RequiredRejectImage == nil {
+			if want := rules.RefundRejectReasons[i]; r.Code != want.Code || r.Desc != want.Desc || r.RequiredRejectDesc == nil || r.RequiredRejectImage == nil ||
+				*r.RequiredRejectDesc != want.RequiresDesc || *r.RequiredRejectImage != want.RequiresImage || r.Tip != want.Tip {
 				t.Fatalf("reason %d: %+v, want %+v with both required flags", i, r, want)
+			}
+		}
+		// A reason that requires a description or an image refuses a
+		// rejection without it.
+		for _, want := range rules.RefundRejectReasons {
+			if !want.RequiresDesc && !want.RequiresImage {
+				continue
+			}
+			p := map[string]any{"refundId": rf.RefundID, "reasonCode": want.Code, "refundVersion": rf.UpdateTime}
+			if want.RequiresImage {
+				p["rejectDesc"] = "已发货"
+			}
+			if r := c.Call(tok, "open.refund.reject", p); r.Result != platform.ResultParamInvalid {
+				t.Fatalf("reason %d without its evidence: %+v", want.Code, r)
 			}
 		}
 		p := map[string]any{"refundId": rf.RefundID, "reasonCode": reasons[0].Code, "refundVersion": rf.UpdateTime - 1, "rejectDesc": "已发货"}
@@ -496,6 +512,27 @@ func TestWrites_Logistics(t *testing.T) {
 			t.Fatalf("signature of %+v", b.Data[0])
 		}
 	}
+	// requestId is the platform's idempotence key: a requestId used before
+	// answers the same waybill, however the request differs; a new one
+	// in the same call gets a new waybill.
+	var again []ebillResult
+	c.MustCall(tok, "open.express.ebill.get", map[string]any{"getEbillOrderRequest": []map[string]any{
+		{"requestId": "r-new", "expressCompanyCode": "SF", "tradeOrderCode": "T3"}, {"requestId": "r-sf", "expressCompanyCode": "ZTO", "tradeOrderCode": "T9"},
+	}}, &again)
+	if len(again) != 2 || again[1].RequestID != "r-sf" || !slices.Equal(again[1].Data, bills[0].Data) {
+		t.Fatalf("the same requestId again: %+v, first answered %+v", again, bills[0])
+	}
+	if len(again[0].Data) != 1 || slices.Contains([]string{bills[0].Data[0].WaybillCode, bills[1].Data[0].WaybillCode}, again[0].Data[0].WaybillCode) ||
+		again[0].Data[0].Key == bills[0].Data[0].Key {
+		t.Fatalf("a new requestId got an issued waybill: %+v", again[0])
+	}
+	var otherBills []ebillResult // requestIds are the shop's own
+	c.MustCall(other, "open.express.ebill.get", map[string]any{"getEbillOrderRequest": []map[string]any{
+		{"requestId": "r-sf", "expressCompanyCode": "SF", "tradeOrderCode": "T1"},
+	}}, &otherBills)
+	if len(otherBills) != 1 || len(otherBills[0].Data) != 1 || otherBills[0].Data[0].WaybillCode == bills[0].Data[0].WaybillCode {
+		t.Fatalf("another shop's requestId r-sf: %+v", otherBills)
+	}
 	for name, reqs := range map[string][]map[string]any{
 		"unknown company":     {{"requestId": "r1", "expressCompanyCode": "NOPE"}},
 		"no requestId":        {{"expressCompanyCode": "SF"}},
@@ -515,6 +552,13 @@ func TestWrites_Logistics(t *testing.T) {
 	c.MustCall(tok, "open.express.ebill.cancel", cancel, nil)
 	if r := c.Call(tok, "open.express.ebill.cancel", cancel); r.Result == 1 || !strings.Contains(r.ErrorMsg, "already cancelled") {
 		t.Fatalf("cancel twice: %+v", r)
+	}
+	c.Post = true // a cancelled waybill's requestId still answers it
+	c.MustCall(tok, "open.express.ebill.get", map[string]any{"getEbillOrderRequest": []map[string]any{
+		{"requestId": "r-sf", "expressCompanyCode": "SF", "tradeOrderCode": "T1"},
+	}}, &again)
+	if len(again) != 1 || !slices.Equal(again[0].Data, bills[0].Data) {
+		t.Fatalf("requestId of a cancelled waybill: %+v", again)
 	}
 	if !slices.Contains(sandbox.EmulatedAPIs(), "open.express.ebill.cancel") || !slices.Equal(sandbox.EmulatedAPIs(), emulated.Names()) {
 		t.Fatal("EmulatedAPIs")

@@ -123,16 +123,22 @@ class SellerAddress(_message.Message):
     def __init__(self, address_id: _Optional[int] = ..., address_type: _Optional[_Union[SellerAddressType, str]] = ..., consignee: _Optional[str] = ..., mobile: _Optional[str] = ..., province: _Optional[str] = ..., city: _Optional[str] = ..., district: _Optional[str] = ..., town: _Optional[str] = ..., address: _Optional[str] = ..., default_address: bool = ..., raw: _Optional[str] = ...) -> None: ...
 
 class Waybill(_message.Message):
-    __slots__ = ["parent_waybill_code", "print_data", "signature", "waybill_code"]
+    __slots__ = ["key", "package_code", "parent_waybill_code", "print_data", "signature", "version", "waybill_code"]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     PARENT_WAYBILL_CODE_FIELD_NUMBER: _ClassVar[int]
     PRINT_DATA_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     WAYBILL_CODE_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    package_code: str
     parent_waybill_code: str
     print_data: str
     signature: str
+    version: str
     waybill_code: str
-    def __init__(self, waybill_code: _Optional[str] = ..., parent_waybill_code: _Optional[str] = ..., print_data: _Optional[str] = ..., signature: _Optional[str] = ...) -> None: ...
+    def __init__(self, waybill_code: _Optional[str] = ..., parent_waybill_code: _Optional[str] = ..., print_data: _Optional[str] = ..., signature: _Optional[str] = ..., package_code: _Optional[str] = ..., key: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
 
 class WaybillAddress(_message.Message):
     __slots__ = ["city", "detail_address", "district", "province", "street"]

@@ -215,12 +215,18 @@ class Refund(_message.Message):
     def __init__(self, refund_id: _Optional[int] = ..., order_id: _Optional[int] = ..., status: _Optional[_Union[RefundStatus, str]] = ..., handling_way: _Optional[_Union[RefundHandlingWay, str]] = ..., negotiate_status: _Optional[_Union[RefundNegotiateStatus, str]] = ..., refund_fen: _Optional[int] = ..., item_id: _Optional[int] = ..., sku_id: _Optional[int] = ..., sku_nick: _Optional[str] = ..., quantity: _Optional[int] = ..., buyer_open_id: _Optional[str] = ..., reason_code: _Optional[int] = ..., reason: _Optional[str] = ..., description: _Optional[str] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ..., return_logistics: _Optional[_Union[ReturnLogistics, _Mapping]] = ..., raw: _Optional[str] = ...) -> None: ...
 
 class RefundRejectReason(_message.Message):
-    __slots__ = ["code", "description"]
+    __slots__ = ["code", "description", "requires_description", "requires_image", "tip"]
     CODE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    REQUIRES_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    REQUIRES_IMAGE_FIELD_NUMBER: _ClassVar[int]
+    TIP_FIELD_NUMBER: _ClassVar[int]
     code: int
     description: str
-    def __init__(self, code: _Optional[int] = ..., description: _Optional[str] = ...) -> None: ...
+    requires_description: bool
+    requires_image: bool
+    tip: str
+    def __init__(self, code: _Optional[int] = ..., description: _Optional[str] = ..., requires_description: bool = ..., requires_image: bool = ..., tip: _Optional[str] = ...) -> None: ...
 
 class RejectRefundRequest(_message.Message):
     __slots__ = ["description", "image_urls", "open_id", "reason_code", "refund_id", "refund_version", "request_id"]

@@ -67,6 +67,14 @@ class AppApiStats(_message.Message):
     total: ApiStats
     def __init__(self, app_key: _Optional[str] = ..., total: _Optional[_Union[ApiStats, _Mapping]] = ...) -> None: ...
 
+class AppMessageCounts(_message.Message):
+    __slots__ = ["app_key", "total"]
+    APP_KEY_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    app_key: str
+    total: MessageCounts
+    def __init__(self, app_key: _Optional[str] = ..., total: _Optional[_Union[MessageCounts, _Mapping]] = ...) -> None: ...
+
 class AppQuota(_message.Message):
     __slots__ = ["app_key", "daily", "test_user_daily_limit"]
     APP_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -129,13 +137,17 @@ class GetApiStatsResponse(_message.Message):
     def __init__(self, window: _Optional[str] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., step_seconds: _Optional[int] = ..., open_id: _Optional[str] = ..., total: _Optional[_Union[ApiStats, _Mapping]] = ..., apis: _Optional[_Iterable[_Union[ApiStats, _Mapping]]] = ..., replicas: _Optional[_Iterable[str]] = ..., app_key: _Optional[str] = ..., apps: _Optional[_Iterable[_Union[AppApiStats, _Mapping]]] = ...) -> None: ...
 
 class GetMessageStatsRequest(_message.Message):
-    __slots__ = ["window"]
+    __slots__ = ["app_key", "window"]
+    APP_KEY_FIELD_NUMBER: _ClassVar[int]
     WINDOW_FIELD_NUMBER: _ClassVar[int]
+    app_key: str
     window: str
-    def __init__(self, window: _Optional[str] = ...) -> None: ...
+    def __init__(self, window: _Optional[str] = ..., app_key: _Optional[str] = ...) -> None: ...
 
 class GetMessageStatsResponse(_message.Message):
-    __slots__ = ["consumers", "end_time", "start_time", "step_seconds", "timeline", "total", "window"]
+    __slots__ = ["app_key", "apps", "consumers", "end_time", "start_time", "step_seconds", "timeline", "total", "window"]
+    APPS_FIELD_NUMBER: _ClassVar[int]
+    APP_KEY_FIELD_NUMBER: _ClassVar[int]
     CONSUMERS_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -143,6 +155,8 @@ class GetMessageStatsResponse(_message.Message):
     TIMELINE_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     WINDOW_FIELD_NUMBER: _ClassVar[int]
+    app_key: str
+    apps: _containers.RepeatedCompositeFieldContainer[AppMessageCounts]
     consumers: _containers.RepeatedCompositeFieldContainer[ConsumerLag]
     end_time: _timestamp_pb2.Timestamp
     start_time: _timestamp_pb2.Timestamp
@@ -150,7 +164,7 @@ class GetMessageStatsResponse(_message.Message):
     timeline: _containers.RepeatedCompositeFieldContainer[MessageTimelinePoint]
     total: MessageCounts
     window: str
-    def __init__(self, window: _Optional[str] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., step_seconds: _Optional[int] = ..., total: _Optional[_Union[MessageCounts, _Mapping]] = ..., timeline: _Optional[_Iterable[_Union[MessageTimelinePoint, _Mapping]]] = ..., consumers: _Optional[_Iterable[_Union[ConsumerLag, _Mapping]]] = ...) -> None: ...
+    def __init__(self, window: _Optional[str] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., step_seconds: _Optional[int] = ..., total: _Optional[_Union[MessageCounts, _Mapping]] = ..., timeline: _Optional[_Iterable[_Union[MessageTimelinePoint, _Mapping]]] = ..., consumers: _Optional[_Iterable[_Union[ConsumerLag, _Mapping]]] = ..., app_key: _Optional[str] = ..., apps: _Optional[_Iterable[_Union[AppMessageCounts, _Mapping]]] = ...) -> None: ...
 
 class GetQuotaRequest(_message.Message):
     __slots__ = ["app_key"]
