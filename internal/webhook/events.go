@@ -201,7 +201,6 @@ const (
 	systemPrefix    = "kwaishop.webhook.events."
 	redeliverPrefix = "kwaishop.webhook.redeliver."
 	deadPrefix      = "kwaishop.webhook.dead."
-	maxFilterCombos = 256
 )
 
 // messageFilters are the message-log subjects an endpoint's consumer reads
@@ -211,21 +210,11 @@ func messageFilters(f typeFilter, openIDs []string) []string {
 	if !f.wantsMessages() {
 		return nil
 	}
-	events := []string{"*"}
-	if !f.allMessages && len(f.messagePrefix) == 0 && max(len(openIDs), 1)*len(f.messageExact) <= maxFilterCombos {
+	var events []string // none: every event
+	if !f.allMessages && len(f.messagePrefix) == 0 && msglog.CheckFilters(openIDs, f.messageExact) == nil {
 		events = f.messageExact
 	}
-	shops := openIDs
-	if len(shops) == 0 {
-		shops = []string{"*"}
-	}
-	var out []string
-	for _, o := range shops {
-		for _, e := range events {
-			out = append(out, msgPrefix+o+"."+e+".*")
-		}
-	}
-	return out
+	return msglog.FilterSubjects("", openIDs, events)
 }
 
 // eventFilters are the events-stream subjects an endpoint's other consumer
