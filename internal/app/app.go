@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -377,15 +378,11 @@ func newTokenManager(ctx context.Context, cfg config.Config, apps []token.App, c
 	if err != nil {
 		return nil, nil, err
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	return mgr, background(ctx, func(runCtx context.Context) {
 		if err := mgr.Run(runCtx); err != nil {
 			log.Error("token lifecycle stopped", "err", err)
 		}
-	}()
-	return mgr, func() { cancel(); <-done }, nil
+	}), nil
 }
 
 // newSecurityLog opens the security access logs (docs/security-logs.md)
@@ -403,10 +400,19 @@ func newSecurityLog(ctx context.Context, cfg config.Config, credentials bool, lo
 	if err != nil || !r.Enabled() {
 		return r, nil, err
 	}
+	return r, background(ctx, r.Run), nil
+}
+
+// background runs each fn in a goroutine of its own, with a context that
+// ctx's values reach but not its end: they run until the returned stop,
+// which cancels them and waits for every one to return (Run's stops).
+func background(ctx context.Context, fns ...func(context.Context)) (stop func()) {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() { defer close(done); r.Run(runCtx) }()
-	return r, func() { cancel(); <-done }, nil
+	var wg sync.WaitGroup
+	for _, fn := range fns {
+		wg.Go(func() { fn(runCtx) })
+	}
+	return func() { cancel(); wg.Wait() }
 }
 
 // stopServers: not ready → gRPC GracefulStop and HTTP Shutdown, bounded by

@@ -584,34 +584,9 @@ var holdsValuesMemo sync.Map // protoreflect.MessageDescriptor → bool (keyed l
 // holdsValues reports whether messages of type md can hold a Value,
 // Struct or ListValue field at any depth.
 func holdsValues(md protoreflect.MessageDescriptor) bool {
-	if v, ok := holdsValuesMemo.Load(md); ok {
-		return v.(bool)
-	}
-	seen := map[protoreflect.FullName]bool{}
-	var holds func(md protoreflect.MessageDescriptor) bool
-	holds = func(md protoreflect.MessageDescriptor) bool {
-		if isStructValue(md) {
-			return true
-		}
-		if seen[md.FullName()] {
-			return false
-		}
-		seen[md.FullName()] = true
-		fields := md.Fields()
-		for i := range fields.Len() {
-			fd := fields.Get(i)
-			if fd.IsMap() {
-				fd = fd.MapValue()
-			}
-			if fd.Message() != nil && holds(fd.Message()) {
-				return true
-			}
-		}
-		return false
-	}
-	h := holds(md)
-	holdsValuesMemo.Store(md, h)
-	return h
+	return deepHolds(&holdsValuesMemo, md,
+		func(md protoreflect.MessageDescriptor) (bool, bool) { v := isStructValue(md); return v, v },
+		func(protoreflect.FieldDescriptor) bool { return false })
 }
 
 func isStructValue(md protoreflect.MessageDescriptor) bool {

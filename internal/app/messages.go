@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"sync"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -81,17 +80,15 @@ func newMessages(ctx context.Context, cfg config.Config, apps []config.App, log 
 			return nil, nil, err
 		}
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() {
+	runs := []func(context.Context){func(runCtx context.Context) {
 		if err := groups.RunDeadLetters(runCtx); err != nil && runCtx.Err() == nil {
 			mlog.Error("message: dead-letter copier stopped", "err", err)
 		}
-	})
+	}}
 	if p.reconciler != nil {
-		wg.Go(func() { p.reconciler.Run(runCtx) })
+		runs = append(runs, p.reconciler.Run)
 	}
-	stop := func() { cancel(); wg.Wait() }
+	stop := background(ctx, runs...)
 
 	if sb != nil && sb.sb.Pusher().URL == "" {
 		url := "http://" + loopbackEndpoint(cfg.HTTPAddr) + PushPath

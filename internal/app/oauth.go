@@ -144,8 +144,8 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	)
 	if state != "" {
 		a, returnURL, err = h.mgr.CompleteApp(ctx, h.app, code, state)
-	} else if len(token.CheckCode(code)) > 0 {
-		err = &token.InvalidError{Violations: token.CheckCode(code)} // refused before the shared budget
+	} else if vs := token.CheckCode(code); len(vs) > 0 {
+		err = &token.InvalidError{Violations: vs} // refused before the shared budget
 	} else if res := h.stateless.Reserve(); res.Delay() > 0 {
 		res.Cancel()
 		h.log.DebugContext(ctx, "oauth callback refused: stateless codes over their shared rate")

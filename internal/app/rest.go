@@ -593,27 +593,48 @@ var holdsCollectionsMemo sync.Map // protoreflect.MessageDescriptor → bool
 // field at any depth (well-known types aside: they have JSON forms of their
 // own).
 func holdsCollections(md protoreflect.MessageDescriptor) bool {
-	if v, ok := holdsCollectionsMemo.Load(md); ok {
+	return deepHolds(&holdsCollectionsMemo, md,
+		func(md protoreflect.MessageDescriptor) (bool, bool) { return false, isWellKnown(md) },
+		func(fd protoreflect.FieldDescriptor) bool { return fd.IsList() || fd.IsMap() })
+}
+
+// deepHolds reports, memoized in memo, whether md holds what is sought at
+// any depth: stop tells of a message type on its own (holds, and whether
+// that answer is final), field of a field; otherwise the walk goes on into
+// the message of each field (the value of a map's). A type met again on
+// the way counts as not holding it.
+func deepHolds(memo *sync.Map, md protoreflect.MessageDescriptor,
+	stop func(protoreflect.MessageDescriptor) (holds, final bool), field func(protoreflect.FieldDescriptor) bool) bool {
+	if v, ok := memo.Load(md); ok {
 		return v.(bool)
 	}
 	seen := map[protoreflect.FullName]bool{}
 	var holds func(md protoreflect.MessageDescriptor) bool
 	holds = func(md protoreflect.MessageDescriptor) bool {
-		if isWellKnown(md) || seen[md.FullName()] {
+		if h, final := stop(md); final {
+			return h
+		}
+		if seen[md.FullName()] {
 			return false
 		}
 		seen[md.FullName()] = true
 		fields := md.Fields()
 		for i := range fields.Len() {
 			fd := fields.Get(i)
-			if fd.IsList() || fd.IsMap() || (fd.Message() != nil && holds(fd.Message())) {
+			if field(fd) {
+				return true
+			}
+			if fd.IsMap() {
+				fd = fd.MapValue()
+			}
+			if fd.Message() != nil && holds(fd.Message()) {
 				return true
 			}
 		}
 		return false
 	}
 	h := holds(md)
-	holdsCollectionsMemo.Store(md, h)
+	memo.Store(md, h)
 	return h
 }
 

@@ -373,8 +373,9 @@ func startObservability(ctx context.Context, cfg config.Config, log *slog.Logger
 		_ = provider.Shutdown(fctx)
 		return nil, err
 	}
+	apps := cfg.AppList()
 	var appKeys []string // the app label's values (docs/observability.md)
-	for _, a := range cfg.AppList() {
+	for _, a := range apps {
 		appKeys = append(appKeys, a.Key)
 	}
 	if o.metrics, err = telemetry.New(provider.MeterProvider(), appKeys...); err != nil {
@@ -391,17 +392,14 @@ func startObservability(ctx context.Context, cfg config.Config, log *slog.Logger
 	}
 	o.stats, err = stats.New(ctx, stats.Config{
 		JetStream: st.JetStream(), KVReplicas: st.Replicas(), ReplicaID: replica,
-		FlushInterval: cfg.Stats.FlushInterval, Apps: statsApps(cfg.AppList()),
+		FlushInterval: cfg.Stats.FlushInterval, Apps: statsApps(apps),
 		Authorizations: tokens.ListMetadata, Meter: o.metrics.Meter(), Log: log.With("component", "stats"), Now: now,
 	})
 	if err != nil {
 		return fail(err)
 	}
 	o.metrics.Messages().SetSink(o.stats)
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() { o.stats.Run(runCtx) })
-	o.stop = func() { cancel(); wg.Wait() }
+	o.stop = background(ctx, o.stats.Run)
 	return o, nil
 }
 

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"sync"
 
 	"go.opentelemetry.io/otel/metric"
 
@@ -39,12 +38,9 @@ func startWebhooks(ctx context.Context, cfg config.Config, log *slog.Logger, st 
 		wlog.Warn("webhook: endpoints may point at private addresses or use http (KWAISHOP_WEBHOOK_ALLOW_PRIVATE / _ALLOW_HTTP)",
 			"allow_private", cfg.Webhook.AllowPrivate, "allow_http", cfg.Webhook.AllowHTTP)
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() {
+	return &webhookPipeline{engine: e, stop: background(ctx, func(runCtx context.Context) {
 		if err := e.Run(runCtx); err != nil {
 			wlog.Error("webhook: delivery stopped", "err", err)
 		}
-	})
-	return &webhookPipeline{engine: e, stop: func() { cancel(); wg.Wait() }}, nil
+	})}, nil
 }

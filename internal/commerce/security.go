@@ -104,11 +104,7 @@ func (p *platformEntry) result(value string) EntryResult {
 // 100 a request. The results are in the order of in.
 func (s Shop) DecryptReceivers(ctx context.Context, in []Ciphertext) []EntryResult {
 	return batches(ctx, len(in), func(ctx context.Context, lo, hi int) ([]EntryResult, error) {
-		list := make([]map[string]string, 0, hi-lo)
-		for _, c := range in[lo:hi] {
-			list = append(list, map[string]string{"bizId": strconv.FormatInt(c.OrderID, 10), "encryptedData": c.Ciphertext})
-		}
-		return s.entries(ctx, apiDecryptBatch, "batchDecryptList", list, "batchDecryptResultList",
+		return s.entries(ctx, apiDecryptBatch, "batchDecryptList", ciphertextList(in[lo:hi]), "batchDecryptResultList",
 			func(p *platformEntry) string { return string(p.DecryptedData) })
 	})
 }
@@ -117,13 +113,18 @@ func (s Shop) DecryptReceivers(ctx context.Context, in []Ciphertext) []EntryResu
 // 100 a request. The results are in the order of in.
 func (s Shop) DesensitiseReceivers(ctx context.Context, in []Ciphertext) []EntryResult {
 	return batches(ctx, len(in), func(ctx context.Context, lo, hi int) ([]EntryResult, error) {
-		list := make([]map[string]string, 0, hi-lo)
-		for _, c := range in[lo:hi] {
-			list = append(list, map[string]string{"bizId": strconv.FormatInt(c.OrderID, 10), "encryptedData": c.Ciphertext})
-		}
-		return s.entries(ctx, apiDesensitiseBatch, "batchDesensitiseList", list, "batchDesensitiseResultList",
+		return s.entries(ctx, apiDesensitiseBatch, "batchDesensitiseList", ciphertextList(in[lo:hi]), "batchDesensitiseResultList",
 			func(p *platformEntry) string { return string(p.DesensitisedData) })
 	})
+}
+
+// ciphertextList is the platform's list of ciphertexts to decrypt or mask.
+func ciphertextList(cs []Ciphertext) []map[string]string {
+	list := make([]map[string]string, 0, len(cs))
+	for _, c := range cs {
+		list = append(list, map[string]string{"bizId": strconv.FormatInt(c.OrderID, 10), "encryptedData": c.Ciphertext})
+	}
+	return list
 }
 
 // SearchIndexes gets the search index strings of plaintext values with

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -124,11 +125,10 @@ func ReadAppsFile(path string) (AppList, error) {
 	return ParseApps(raw, path)
 }
 
-// appFields are the members of one app in a list.
-var appFields = map[string]bool{
-	"app_key": true, "app_secret": true, "sign_secret": true, "sign_method": true, "message_key": true, "message_keys": true,
-	"type": true, "state": true, "daily_quota": true, "test_user_daily_quota": true, "redirect_uri": true, "require_state": true,
-}
+// appFields are the members of one app in a list, in the order errors
+// name them.
+var appFields = []string{"app_key", "app_secret", "sign_secret", "sign_method", "message_key", "message_keys", "type", "state",
+	"daily_quota", "test_user_daily_quota", "redirect_uri", "require_state"}
 
 // ParseApps parses a list of apps: a JSON array or YAML sequence of
 // objects with the members of appFields. where names the source in errors.
@@ -200,8 +200,8 @@ func parseApp(n *yaml.Node, origin string) (App, error) {
 		k, v := n.Content[i], n.Content[i+1]
 		name := k.Value
 		switch {
-		case k.Kind != yaml.ScalarNode || !appFields[name]:
-			errs = append(errs, fmt.Errorf("%s: unknown member at line %d (want %s)", origin, k.Line, strings.Join(sortedFields(), ", ")))
+		case k.Kind != yaml.ScalarNode || !slices.Contains(appFields, name):
+			errs = append(errs, fmt.Errorf("%s: unknown member at line %d (want %s)", origin, k.Line, strings.Join(appFields, ", ")))
 			continue
 		case seen[name]:
 			bad(name, "given twice")
@@ -297,11 +297,6 @@ func (a *App) addMessageKey(b64 string) error {
 	}
 	a.MessageKeys = append(a.MessageKeys, k)
 	return nil
-}
-
-func sortedFields() []string {
-	return []string{"app_key", "app_secret", "sign_secret", "sign_method", "message_key", "message_keys", "type", "state",
-		"daily_quota", "test_user_daily_quota", "redirect_uri", "require_state"}
 }
 
 // checkApps reports what is wrong with an app list: each app's own
@@ -419,32 +414,31 @@ func resolveApp(a App) App {
 // keys, type, state and quotas, so a single-app setting would be ambiguous.
 func (c Config) checkAppList() []error {
 	errs := checkApps(c.Apps)
-	given := func(env string, differs bool) bool { return c.given[env] || differs }
+	// A single-app setting counts as set when given, or when it differs
+	// from its default (a Config built without Load).
 	for _, s := range []struct {
-		env string
-		set bool
+		env     string
+		differs bool
 	}{
-		{"KWAISHOP_APP_KEY", given("KWAISHOP_APP_KEY", c.AppKey != "")},
-		{"KWAISHOP_APP_SECRET", given("KWAISHOP_APP_SECRET", !c.AppSecret.Empty())},
-		{"KWAISHOP_SIGN_SECRET", given("KWAISHOP_SIGN_SECRET", !c.SignSecret.Empty())},
-		{"KWAISHOP_SIGN_METHOD", given("KWAISHOP_SIGN_METHOD", c.SignMethod != sign.HMACSHA256)},
-		{"KWAISHOP_APP_STATE", given("KWAISHOP_APP_STATE", c.AppState != AppOnline)},
-		{"KWAISHOP_APP_TYPE", given("KWAISHOP_APP_TYPE", c.AppType != AppThirdParty)},
-		{"KWAISHOP_MESSAGE_KEY", given("KWAISHOP_MESSAGE_KEY", !c.Message.Key.IsZero())},
-		{"KWAISHOP_MESSAGE_KEYS", given("KWAISHOP_MESSAGE_KEYS", len(c.Message.Keys) > 0)},
-		{"KWAISHOP_REDIRECT_URI", given("KWAISHOP_REDIRECT_URI", c.RedirectURI != "")},
-		{"KWAISHOP_DAILY_QUOTA", given("KWAISHOP_DAILY_QUOTA", c.Limit.DailyQuota != 0)},
-		{"KWAISHOP_TEST_USER_DAILY_QUOTA", given("KWAISHOP_TEST_USER_DAILY_QUOTA", c.Limit.TestUserDailyQuota != 0)},
-		{"KWAISHOP_OAUTH_REQUIRE_STATE", given("KWAISHOP_OAUTH_REQUIRE_STATE", c.Token.RequireState.IsSet())},
+		{"KWAISHOP_APP_KEY", c.AppKey != ""},
+		{"KWAISHOP_APP_SECRET", !c.AppSecret.Empty()},
+		{"KWAISHOP_SIGN_SECRET", !c.SignSecret.Empty()},
+		{"KWAISHOP_SIGN_METHOD", c.SignMethod != sign.HMACSHA256},
+		{"KWAISHOP_APP_STATE", c.AppState != AppOnline},
+		{"KWAISHOP_APP_TYPE", c.AppType != AppThirdParty},
+		{"KWAISHOP_MESSAGE_KEY", !c.Message.Key.IsZero()},
+		{"KWAISHOP_MESSAGE_KEYS", len(c.Message.Keys) > 0},
+		{"KWAISHOP_REDIRECT_URI", c.RedirectURI != ""},
+		{"KWAISHOP_DAILY_QUOTA", c.Limit.DailyQuota != 0},
+		{"KWAISHOP_TEST_USER_DAILY_QUOTA", c.Limit.TestUserDailyQuota != 0},
+		{"KWAISHOP_OAUTH_REQUIRE_STATE", c.Token.RequireState.IsSet()},
 	} {
-		if s.set {
-			errs = append(errs, fmt.Errorf("config: %s: a single-app setting, not allowed with an app list (KWAISHOP_APPS / KWAISHOP_APPS_FILE): set it per app in the list (docs/apps.md)", s.env))
+		if c.given[s.env] || s.differs {
+			errs = append(errs, fmt.Errorf("%s: a single-app setting, not allowed with an app list (KWAISHOP_APPS / KWAISHOP_APPS_FILE): set it per app in the list (docs/apps.md)", s.env))
 		}
 	}
 	for i, e := range errs {
-		if !strings.HasPrefix(e.Error(), "config: ") {
-			errs[i] = fmt.Errorf("config: %w", e)
-		}
+		errs[i] = fmt.Errorf("config: %w", e)
 	}
 	return errs
 }

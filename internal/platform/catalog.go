@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/catalog"
 )
@@ -19,31 +18,24 @@ type API struct {
 	HTTPMethod string
 }
 
-type apiCatalog struct {
-	sorted []API
-	byName map[string]string
-}
-
-var loadCatalog = sync.OnceValue(func() apiCatalog {
+// Catalog returns every catalogued API, sorted by name. The slice is the
+// caller's.
+func Catalog() []API {
 	all := catalog.All() // sorted by name
-	c := apiCatalog{sorted: make([]API, 0, len(all)), byName: make(map[string]string, len(all))}
-	for _, a := range all {
-		c.sorted = append(c.sorted, API{Name: a.Name, HTTPMethod: a.Verb})
-		c.byName[a.Name] = a.Verb
+	out := make([]API, len(all))
+	for i, a := range all {
+		out[i] = API{Name: a.Name, HTTPMethod: a.Verb}
 	}
-	return c
-})
-
-// Catalog returns every catalogued API, sorted by name. The slice is a copy.
-func Catalog() []API { return slices.Clone(loadCatalog().sorted) }
+	return out
+}
 
 // LookupAPI returns the catalogued API with this exact name.
 func LookupAPI(name string) (API, bool) {
-	verb, ok := loadCatalog().byName[name]
+	a, ok := catalog.Lookup(name)
 	if !ok {
 		return API{}, false
 	}
-	return API{Name: name, HTTPMethod: verb}, true
+	return API{Name: a.Name, HTTPMethod: a.Verb}, true
 }
 
 // writeWords are the words that make an uncatalogued API name default to POST.
@@ -68,8 +60,8 @@ var writeWords = []string{
 // verbs are irregular: "open.address.seller.create" is a GET), which is why
 // the catalog always wins and callers may override the verb per request.
 func HTTPMethodFor(name string) string {
-	if verb, ok := loadCatalog().byName[name]; ok {
-		return verb
+	if a, ok := catalog.Lookup(name); ok {
+		return a.Verb
 	}
 	last := name[strings.LastIndexByte(name, '.')+1:]
 	for w := range camelWords(last) {

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
+	"golang.org/x/time/rate"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
@@ -63,10 +64,9 @@ type Recorder struct {
 
 	sent                                 atomic.Int64
 	failedStore, failedRetry, failedDrop atomic.Int64 // by reason: store, retry, dropped
-	lastWarn                             atomic.Int64 // Unix ns of the last "no end user named" warning
-	lastNotStored                        atomic.Int64 // Unix ns of the last "not stored" error line
-	notStored                            atomic.Int64 // entries not stored since that line
+	notStored                            atomic.Int64 // entries not stored since the last "not stored" line
 	pending                              atomic.Int64 // from the consumer, refreshed by the sender
+	warnUnnamedEvery, notStoredEvery     rate.Sometimes
 
 	mSent, mFailed metric.Int64Counter
 	mu             sync.Mutex // one sender pass at a time in this process
@@ -87,7 +87,7 @@ func Open(ctx context.Context, cfg Config) (*Recorder, error) {
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 1
 	}
-	r := &Recorder{cfg: cfg}
+	r := &Recorder{cfg: cfg, warnUnnamedEvery: rate.Sometimes{Interval: time.Minute}, notStoredEvery: rate.Sometimes{Interval: time.Minute}}
 	if !cfg.Settings.Enabled {
 		return r, nil
 	}
@@ -311,13 +311,10 @@ func (r *Recorder) attributed(ctx context.Context, access string) Entry {
 // warnUnnamed logs at most one warning a minute that accesses are logged
 // without an end user.
 func (r *Recorder) warnUnnamed(ctx context.Context, access string) {
-	now := time.Now().UnixNano()
-	last := r.lastWarn.Load()
-	if now-last < int64(time.Minute) || !r.lastWarn.CompareAndSwap(last, now) {
-		return
-	}
-	r.cfg.Log.WarnContext(ctx, "security log: the caller named no end user; the gateway's identity is reported (set "+
-		MetadataUserIP+", "+MetadataUserURL+", "+MetadataOperation+"; docs/security-logs.md)", "access", access)
+	r.warnUnnamedEvery.Do(func() {
+		r.cfg.Log.WarnContext(ctx, "security log: the caller named no end user; the gateway's identity is reported (set "+
+			MetadataUserIP+", "+MetadataUserURL+", "+MetadataOperation+"; docs/security-logs.md)", "access", access)
+	})
 }
 
 // store appends e to the stream and returns once it is stored.
@@ -350,11 +347,8 @@ func (r *Recorder) store(ctx context.Context, e Entry) error {
 // read tries again, and a full stream must not flood the log.
 func (r *Recorder) reportNotStored(ctx context.Context, msg string, e Entry, err error) {
 	r.notStored.Add(1)
-	now := time.Now().UnixNano()
-	last := r.lastNotStored.Load()
-	if now-last < int64(time.Minute) || !r.lastNotStored.CompareAndSwap(last, now) {
-		return
-	}
-	n := r.notStored.Swap(0)
-	r.cfg.Log.ErrorContext(ctx, msg, "not_stored", max(n, 1), "open_id", e.OpenID, "kind", e.Kind, "err", err)
+	r.notStoredEvery.Do(func() {
+		n := r.notStored.Swap(0)
+		r.cfg.Log.ErrorContext(ctx, msg, "not_stored", max(n, 1), "open_id", e.OpenID, "kind", e.Kind, "err", err)
+	})
 }

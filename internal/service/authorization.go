@@ -273,10 +273,10 @@ func (s *Authorization) proto(a store.Authorization) *gatewayv1.Authorization {
 		OpenId:                 a.OpenID,
 		Scopes:                 a.Scopes,
 		Status:                 statusProto[a.Status],
-		AccessTokenExpireTime:  ts(a.AccessExpiry),
-		RefreshTokenExpireTime: ts(a.RefreshExpiry),
-		CreateTime:             ts(a.CreatedAt),
-		LastRefreshTime:        ts(a.LastRefresh),
+		AccessTokenExpireTime:  timestamp(a.AccessExpiry),
+		RefreshTokenExpireTime: timestamp(a.RefreshExpiry),
+		CreateTime:             timestamp(a.CreatedAt),
+		LastRefreshTime:        timestamp(a.LastRefresh),
 		TestUser:               a.TestUser,
 		Source:                 sourceProto[a.Source],
 		AppKey:                 a.AppKey,
@@ -284,14 +284,7 @@ func (s *Authorization) proto(a store.Authorization) *gatewayv1.Authorization {
 		SellerId:               a.SellerID,
 	}
 	if a.TestUser && !a.CreatedAt.IsZero() {
-		p.TestUserCutoffTime = ts(a.CreatedAt.Add(s.cutoff))
+		p.TestUserCutoffTime = timestamp(a.CreatedAt.Add(s.cutoff))
 	}
 	return p
-}
-
-func ts(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamppb.New(t)
 }

@@ -129,7 +129,7 @@ func startPosition(p gatewayv1.StartPosition) delivery.StartPosition {
 
 // groupOptions joins a request's group name and its optional settings.
 func groupOptions(name string, g *gatewayv1.ConsumerGroupOptions) delivery.GroupOptions {
-	o := delivery.GroupOptions{
+	return delivery.GroupOptions{
 		Name:          name,
 		EventTypes:    g.GetEventTypes(),
 		OpenIDs:       g.GetOpenIds(),
@@ -137,11 +137,8 @@ func groupOptions(name string, g *gatewayv1.ConsumerGroupOptions) delivery.Group
 		StartSequence: g.GetStartSequence(),
 		AckTimeout:    g.GetAckTimeout().AsDuration(),
 		MaxDeliveries: int(g.GetMaxDeliveries()),
+		StartTime:     timeOf(g.GetStartTime()),
 	}
-	if g.GetStartTime() != nil {
-		o.StartTime = g.GetStartTime().AsTime()
-	}
-	return o
 }
 
 func ackKind(k gatewayv1.AckKind) delivery.AckKind {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
-
 	gatewayv1 "github.com/kwaishop-gateway/kwaishop-gateway/gen/kwaishop/gateway/v1"
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/commerce"
 )
@@ -195,12 +193,7 @@ func propInputs(in []*gatewayv1.ItemProperty) []commerce.PropInput {
 		for _, v := range p.GetValues() {
 			out[i].Values = append(out[i].Values, commerce.PropValue{ID: v.GetValueId(), Value: v.GetValue()})
 		}
-		if p.GetTime() != nil {
-			out[i].Time = p.GetTime().AsTime()
-		}
-		if p.GetEndTime() != nil {
-			out[i].EndTime = p.GetEndTime().AsTime()
-		}
+		out[i].Time, out[i].EndTime = timeOf(p.GetTime()), timeOf(p.GetEndTime())
 	}
 	return out
 }
@@ -250,12 +243,7 @@ func publishedProto(it *commerce.Item, out *gatewayv1.Item) {
 		if len(ip.Values) == 0 {
 			ip.Values = nil
 		}
-		if !p.Time.IsZero() {
-			ip.Time = timestamppb.New(p.Time)
-		}
-		if !p.EndTime.IsZero() {
-			ip.EndTime = timestamppb.New(p.EndTime)
-		}
+		ip.Time, ip.EndTime = timestamp(p.Time), timestamp(p.EndTime)
 		out.Properties = append(out.Properties, ip)
 	}
 }

@@ -257,9 +257,9 @@ func fileStatus(ctx context.Context, log *slog.Logger, err error, fieldOf func(n
 }
 
 // envelopeMembers are the members of every answer that CallResponse carries
-// in its own fields (or that only frame the answer); the others, data aside,
-// are CallResponse.members.
-var envelopeMembers = []string{"result", "error_msg", "code", "msg", "sub_code", "sub_msg", "requestId", "request_id", "data"}
+// in its own fields (or that only frame the answer): the catalog's Envelope,
+// the request id and data; the others, data aside, are CallResponse.members.
+var envelopeMembers = append(slices.Clone(catalog.Envelope), "requestId", "request_id", "data")
 
 // callResponse converts a successful answer: data as a Value, the members
 // beside the envelope as a Struct, the body verbatim.
@@ -455,13 +455,8 @@ func appendValue(b []byte, v *structpb.Value, path string) ([]byte, string) {
 		return strconv.AppendBool(b, k.BoolValue), ""
 	case *structpb.Value_StructValue:
 		fields := k.StructValue.GetFields()
-		names := make([]string, 0, len(fields))
-		for name := range fields {
-			names = append(names, name)
-		}
-		slices.Sort(names)
 		b = append(b, '{')
-		for i, name := range names {
+		for i, name := range slices.Sorted(maps.Keys(fields)) {
 			if i > 0 {
 				b = append(b, ',')
 			}

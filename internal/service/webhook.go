@@ -193,11 +193,7 @@ func (s *Webhook) ReplayWebhookEvents(ctx context.Context, req *gatewayv1.Replay
 	if err := webhookAllShops(ctx); err != nil {
 		return nil, err
 	}
-	var end time.Time
-	if req.GetEndTime() != nil {
-		end = req.GetEndTime().AsTime()
-	}
-	n, truncated, err := s.engine.Replay(ctx, req.GetId(), req.GetStartTime().AsTime(), end)
+	n, truncated, err := s.engine.Replay(ctx, req.GetId(), req.GetStartTime().AsTime(), timeOf(req.GetEndTime()))
 	if err != nil {
 		return nil, s.status(ctx, err, "")
 	}

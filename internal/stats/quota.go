@@ -12,12 +12,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/kwaishop-gateway/kwaishop-gateway/internal/platform"
+	"github.com/kwaishop-gateway/kwaishop-gateway/internal/store"
 )
 
 // QPSLimit is the app-level QPS limit of an API (the one table:

@@ -108,21 +108,28 @@ func (m *Manager) learnSellerNow(ctx context.Context, a store.Authorization) sto
 // upstream client and records the seller id (and, for a sub-account, its
 // main account's open_id) on the shop's record.
 func (m *Manager) learnSeller(ctx context.Context, openID string) (store.Authorization, error) {
-	src, err := m.Shop(ctx, openID)
-	if err == nil {
-		var resp *platform.Response
-		if resp, err = m.cfg.Caller.Do(ctx, &platform.Request{Method: apiSeller, OpenID: openID, Token: src}); err == nil {
-			var s seller
-			if s, err = parseSeller(resp.Data, openID); err == nil {
-				var a store.Authorization
-				if a, err = m.recordSeller(ctx, openID, s); err == nil {
-					return a, nil
-				}
-			}
-		}
+	a, err := m.fetchSeller(ctx, openID)
+	if err != nil {
+		m.cfg.Log.Warn("token: seller id not learnt; the shop counts as its own test user until a later try succeeds", "open_id", openID, "err", err)
 	}
-	m.cfg.Log.Warn("token: seller id not learnt; the shop counts as its own test user until a later try succeeds", "open_id", openID, "err", err)
-	return store.Authorization{}, err
+	return a, err
+}
+
+// fetchSeller is learnSeller without the log line.
+func (m *Manager) fetchSeller(ctx context.Context, openID string) (store.Authorization, error) {
+	src, err := m.Shop(ctx, openID)
+	if err != nil {
+		return store.Authorization{}, err
+	}
+	resp, err := m.cfg.Caller.Do(ctx, &platform.Request{Method: apiSeller, OpenID: openID, Token: src})
+	if err != nil {
+		return store.Authorization{}, err
+	}
+	s, err := parseSeller(resp.Data, openID)
+	if err != nil {
+		return store.Authorization{}, err
+	}
+	return m.recordSeller(ctx, openID, s)
 }
 
 // seller is what the gateway keeps of an open.user.seller.get answer.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -60,7 +61,7 @@ func (e *Engine) deadLetter(ctx context.Context, id string, d *delivery, attempt
 }
 
 func subjectKind(subject string) string {
-	if len(subject) >= len(msgPrefix) && subject[:len(msgPrefix)] == msgPrefix {
+	if strings.HasPrefix(subject, msgPrefix) {
 		return kindMessages
 	}
 	return kindEvents

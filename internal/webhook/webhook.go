@@ -389,15 +389,11 @@ func (e *Engine) Create(ctx context.Context, in Input) (Endpoint, string, error)
 	if err != nil {
 		return Endpoint{}, "", err
 	}
-	lister, err := e.kv.ListKeysFiltered(ctx, keyPrefix+">")
+	ids, err := e.ids(ctx)
 	if err != nil {
-		return Endpoint{}, "", fmt.Errorf("webhook: list: %w", err)
+		return Endpoint{}, "", err
 	}
-	n := 0
-	for range lister.Keys() {
-		n++
-	}
-	if n >= e.cfg.MaxEndpoints {
+	if len(ids) >= e.cfg.MaxEndpoints {
 		return Endpoint{}, "", fmt.Errorf("%w: this server keeps at most %d (KWAISHOP_WEBHOOK_MAX_ENDPOINTS)", ErrTooMany, e.cfg.MaxEndpoints)
 	}
 	id, err := newID()

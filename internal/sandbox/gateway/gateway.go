@@ -185,7 +185,7 @@ func (g *Gateway) dispatch(method string, p url.Values, files map[string][]byte,
 		return fail(api.Err(rules.CodeSignMethod, "signMethod invalid: this app signs with %s", a.App.SignMethod))
 	}
 	now := g.clock.Now()
-	if e := g.checkTimestamp(get, now); e != nil {
+	if e := g.checkTimestamp(get); e != nil {
 		return fail(e)
 	}
 	if v, ok := get(sign.KeySign); !ok || v == "" {
@@ -259,7 +259,7 @@ func (g *Gateway) dispatch(method string, p url.Values, files map[string][]byte,
 	return body, result
 }
 
-func (g *Gateway) checkTimestamp(get func(string) (string, bool), now time.Time) *api.Error {
+func (g *Gateway) checkTimestamp(get func(string) (string, bool)) *api.Error {
 	v, ok := get(sign.KeyTimestamp)
 	if !ok || v == "" {
 		return api.Err(rules.CodeTimestamp, "timestamp missing")
@@ -271,7 +271,6 @@ func (g *Gateway) checkTimestamp(get func(string) (string, bool), now time.Time)
 	// The window is judged on the wall clock (the base clock), not on the
 	// adjustable sandbox clock: callers' clocks do not move when a test
 	// advances the sandbox's, yet their requests must still be accepted.
-	_ = now
 	if d := g.clock.Base().Sub(time.UnixMilli(ts)); d > g.window || d < -g.window {
 		return api.Err(rules.CodeTimestamp, "timestamp expired: more than %v away from server time", g.window)
 	}

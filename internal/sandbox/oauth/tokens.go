@@ -171,6 +171,17 @@ func (f *front) client(get func(string) string, names ...string) (*Server, *oaut
 	return s, nil
 }
 
+// getOrPost reports whether r is a GET or a POST, the methods of the token
+// endpoints, and answers 405 with an OAuth error when it is not.
+func getOrPost(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodPost {
+		return true
+	}
+	w.Header().Set("Allow", "GET, POST")
+	wire.WriteJSON(w, http.StatusMethodNotAllowed, newOAuthError(platform.ResultOAuthInvalidReq, "method not allowed"))
+	return false
+}
+
 // handleAccessToken serves /oauth2/access_token: grant_type=code and
 // grant_type=client_credentials, GET or POST, parameters from the query or
 // the form [AUTH].
@@ -178,9 +189,7 @@ func (f *front) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	if f.faults.Intercept(w, r, faults.OAuthToken, true, "", writeFaultResult) {
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		wire.WriteJSON(w, http.StatusMethodNotAllowed, newOAuthError(platform.ResultOAuthInvalidReq, "method not allowed"))
+	if !getOrPost(w, r) {
 		return
 	}
 	params, err := wire.Params(w, r)
@@ -256,9 +265,7 @@ func (f *front) handleRefreshToken(w http.ResponseWriter, r *http.Request) {
 	if f.faults.Intercept(w, r, faults.OAuthRefresh, true, "", writeFaultResult) {
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		wire.WriteJSON(w, http.StatusMethodNotAllowed, newOAuthError(platform.ResultOAuthInvalidReq, "method not allowed"))
+	if !getOrPost(w, r) {
 		return
 	}
 	var resp any

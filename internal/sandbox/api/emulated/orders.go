@@ -104,20 +104,9 @@ func orderDeliver(c *api.Call) (any, *api.Error) {
 	if e != nil {
 		return nil, e
 	}
-	code, e := c.ReqInt("expressCode")
+	code, no, e := expressParams(c)
 	if e != nil {
 		return nil, e
-	}
-	if code <= 0 {
-		return nil, api.BadParam("param.expressCode must be a platform carrier code (物流公司编号)")
-	}
-	no, e := c.Str("expressNo")
-	if e != nil {
-		return nil, e
-	}
-	no = strings.TrimSpace(no)
-	if no == "" || len(no) > 64 {
-		return nil, api.BadParam("param.expressNo is required (at most 64 characters)")
 	}
 	b := &o.BaseInfo
 	if b.Status != rules.OrderPaid {
@@ -131,6 +120,26 @@ func orderDeliver(c *api.Call) (any, *api.Error) {
 	b.Status, b.SendTime, b.UpdateTime = rules.OrderShipped, now, now
 	c.Shop.OrderEvent(o, rules.EventOrderDelivering, c.Now)
 	return nil, nil
+}
+
+// expressParams reads a parcel's carrier (expressCode, a platform carrier
+// code) and tracking number (expressNo, 1-64 characters once trimmed).
+func expressParams(c *api.Call) (int64, string, *api.Error) {
+	code, e := c.ReqInt("expressCode")
+	if e != nil {
+		return 0, "", e
+	}
+	if code <= 0 {
+		return 0, "", api.BadParam("param.expressCode must be a platform carrier code (物流公司编号)")
+	}
+	no, e := c.Str("expressNo")
+	if e != nil {
+		return 0, "", e
+	}
+	if no = strings.TrimSpace(no); no == "" || len(no) > 64 {
+		return 0, "", api.BadParam("param.expressNo is required (at most 64 characters)")
+	}
+	return code, no, nil
 }
 
 // orderClose: open.seller.order.close. Only an unpaid order (10) closes.
@@ -181,19 +190,9 @@ func orderLogisticsUpdate(c *api.Call) (any, *api.Error) {
 	if e != nil {
 		return nil, e
 	}
-	code, e := c.ReqInt("expressCode")
+	code, no, e := expressParams(c)
 	if e != nil {
 		return nil, e
-	}
-	if code <= 0 {
-		return nil, api.BadParam("param.expressCode must be a platform carrier code (物流公司编号)")
-	}
-	no, e := c.Str("expressNo")
-	if e != nil {
-		return nil, e
-	}
-	if no = strings.TrimSpace(no); no == "" || len(no) > 64 {
-		return nil, api.BadParam("param.expressNo is required (at most 64 characters)")
 	}
 	lid, e := c.OptInt("logisticsId", 0)
 	if e != nil {
